@@ -1,0 +1,102 @@
+// swift-tools-version: 6.2
+// Kinema: behavioural video -> poses -> smoothed trajectories -> neural encoding, in Swift over libtorch.
+import Foundation
+import PackageDescription
+
+// MARK: - libtorch, as found by scripts/setup.sh (written to .deps/libtorch.env)
+
+/// Reads `KEY=VALUE` lines that `scripts/setup.sh` wrote; empty when set-up has not run yet.
+func libtorchConfig() -> [String: String] {
+    let path = Context.packageDirectory + "/.deps/libtorch.env"
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+    var config: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+        let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+        if parts.count == 2 { config[parts[0]] = parts[1] }
+    }
+    return config
+}
+
+let torch = libtorchConfig()
+let torchInclude = torch["LIBTORCH_INCLUDE"] ?? "/usr/include"
+let torchLib = torch["LIBTORCH_LIB"] ?? "/usr/lib"
+// torch >= 2.13 needs C++20; older 2.x builds as C++17 (the GPU machine's 2.11).
+let cxxStandard: CXXLanguageStandard = torch["LIBTORCH_CXX_STD"] == "c++17" ? .cxx17 : .cxx20
+
+let strictSwift: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Kinema",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kinema", targets: ["kinema"]),
+        .library(name: "Torch", targets: ["Torch", "TorchNN", "TorchOptim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // MARK: C layers
+        .target(
+            name: "CTorch",
+            cxxSettings: [
+                .unsafeFlags(["-isystem", torchInclude, "-isystem", torchInclude + "/torch/csrc/api/include"]),
+                .define("_GLIBCXX_USE_CXX11_ABI", to: torch["LIBTORCH_CXX11_ABI"] ?? "1"),
+            ],
+            linkerSettings: [
+                .unsafeFlags(["-L" + torchLib, "-Xlinker", "-rpath", "-Xlinker", torchLib]),
+                .linkedLibrary("torch_cpu"), .linkedLibrary("c10"), .linkedLibrary("dl"),
+            ]
+        ),
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+
+        // MARK: Tensors and neural-network building blocks
+        .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
+        .target(name: "TorchNN", dependencies: ["Torch", .product(name: "OrderedCollections", package: "swift-collections")],
+                swiftSettings: strictSwift),
+        .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"], swiftSettings: strictSwift),
+
+        // MARK: Video and images
+        .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: strictSwift),
+
+        // MARK: Pose estimation
+        .target(name: "PoseFormats", swiftSettings: strictSwift),
+        .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "Yams"], swiftSettings: strictSwift),
+        .target(name: "PoseModels", dependencies: ["PoseData", "TorchNN", "TorchOptim", "VideoIO"], swiftSettings: strictSwift),
+
+        // MARK: Ensemble Kalman smoothing
+        .target(name: "Smoothing", dependencies: ["PoseFormats"], swiftSettings: strictSwift),
+
+        // MARK: Neural encoding
+        .target(name: "NeuralData", dependencies: ["Yams"], swiftSettings: strictSwift),
+        .target(name: "NeuralModels", dependencies: ["NeuralData", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+
+        // MARK: Command line
+        .target(
+            name: "KinemaCLI",
+            dependencies: [
+                "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "Smoothing",
+                "NeuralData", "NeuralModels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(name: "kinema", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),
+
+        // MARK: Tests
+        .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
+        .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"], swiftSettings: strictSwift),
+        .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats"], swiftSettings: strictSwift),
+        .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats"], swiftSettings: strictSwift),
+        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats"], swiftSettings: strictSwift),
+        .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels"], swiftSettings: strictSwift),
+        .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),
+    ],
+    cxxLanguageStandard: cxxStandard
+)

@@ -1,0 +1,1 @@
+// The libtorch shim; see include/ctorch.h.

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The root `kinema` command: a list of subcommands, nothing else.
+public struct Kinema: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "kinema",
+        abstract: "From behavioural video to poses, smooth trajectories and predicted neural activity.",
+        subcommands: [
+            Info.self,
+            Bench.self,
+        ]
+    )
+    public init() {}
+}

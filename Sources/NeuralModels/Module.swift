@@ -1,0 +1,1 @@
+// Neural encoding models (DwiseNeuro) and their training.

@@ -1,0 +1,1 @@
+// Pose projects: configs, labelled frames, augmentation, synthetic projects.

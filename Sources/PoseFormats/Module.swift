@@ -1,0 +1,1 @@
+// Pose files: Lightning Pose and DeepLabCut label and prediction CSVs.

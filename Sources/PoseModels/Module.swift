@@ -1,0 +1,1 @@
+// Pose models: backbones, heatmap heads, training, prediction.

@@ -1,0 +1,1 @@
+// Tensors over libtorch: Tensor, DType, Device, TorchError, ops, autograd.

@@ -1,0 +1,1 @@
+// Neural-network layers and parameters with PyTorch state_dict names.

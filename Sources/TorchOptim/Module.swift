@@ -1,0 +1,1 @@
+// Optimizers, learning-rate schedules, EMA and training checkpoints.

@@ -1,0 +1,1 @@
+// Video and image input/output over FFmpeg.
