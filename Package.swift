@@ -63,13 +63,16 @@ let package = Package(
         // MARK: Video and images
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: strictSwift),
 
+        // MARK: Pictures (plots as PNG, no dependencies)
+        .target(name: "Plotting", swiftSettings: strictSwift),
+
         // MARK: Pose estimation
         .target(name: "PoseFormats", swiftSettings: strictSwift),
         .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "Yams"], swiftSettings: strictSwift),
-        .target(name: "PoseModels", dependencies: ["PoseData", "TorchNN", "TorchOptim", "VideoIO"], swiftSettings: strictSwift),
+        .target(name: "PoseModels", dependencies: ["PoseData", "TorchNN", "TorchOptim", "VideoIO", "Plotting"], swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
-        .target(name: "Smoothing", dependencies: ["PoseFormats"], swiftSettings: strictSwift),
+        .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting"], swiftSettings: strictSwift),
 
         // MARK: Neural encoding
         .target(name: "NeuralData", dependencies: ["Yams"], swiftSettings: strictSwift),
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "KinemaCLI",
             dependencies: [
-                "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "Smoothing",
+                "Torch", "TorchNN", "TorchOptim", "VideoIO", "Plotting", "PoseFormats", "PoseData", "PoseModels", "Smoothing",
                 "NeuralData", "NeuralModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,7 +96,7 @@ let package = Package(
         .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"], swiftSettings: strictSwift),
         .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats"], swiftSettings: strictSwift),
-        .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats"], swiftSettings: strictSwift),
+        .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting"], swiftSettings: strictSwift),
         .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats"], swiftSettings: strictSwift),
         .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels"], swiftSettings: strictSwift),
         .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),

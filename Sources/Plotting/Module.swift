@@ -1,0 +1,1 @@
+// Plots drawn on a raster canvas and saved as PNG, with no dependencies.
