@@ -1,1 +1,0 @@
-// Pose files: Lightning Pose and DeepLabCut label and prediction CSVs.

@@ -1,0 +1,282 @@
+// Reading and writing pose tables as pandas-style CSV (3 header rows: scorer, bodyparts, coords).
+import Foundation
+
+// MARK: - Reading
+
+extension PoseTable {
+    /// Reads a Lightning Pose / DeepLabCut CSV (labels or predictions).
+    ///
+    /// Accepts a frame-number index, an image-path index or DLC's 3-column index; empty cells and
+    /// `nan` are NaN. Multi-animal files (4 header rows) are rejected with a clear error.
+    public static func read(from url: URL) throws -> PoseTable {
+        let name = url.path
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw PoseFormatError(file: name, row: nil, message: "cannot read file (\(error.localizedDescription))")
+        }
+        var bytes = [UInt8](data)
+        bytes.append(0)  // strtod needs a terminator after the last cell
+        return try bytes.withUnsafeBufferPointer { try parse(bytes: $0, count: $0.count - 1, fileName: name) }
+    }
+
+    /// Parses CSV text; `fileName` is used in error messages only.
+    public static func parse(csv text: String, fileName: String = "<text>") throws -> PoseTable {
+        var bytes = Array(text.utf8)
+        bytes.append(0)  // strtod needs a terminator after the last cell
+        return try bytes.withUnsafeBufferPointer { try parse(bytes: $0, count: $0.count - 1, fileName: fileName) }
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, count: Int, fileName: String) throws -> PoseTable {
+        // Line ranges (without the newline and any trailing CR); trailing empty lines dropped.
+        var lines: [Range<Int>] = []
+        var start = 0
+        for i in 0..<count where bytes[i] == UInt8(ascii: "\n") {
+            lines.append(start..<i)
+            start = i + 1
+        }
+        if start < count { lines.append(start..<count) }
+        lines = lines.map { r in r.upperBound > r.lowerBound && bytes[r.upperBound - 1] == 13 ? r.lowerBound..<(r.upperBound - 1) : r }
+        while let last = lines.last, last.isEmpty { lines.removeLast() }
+        func text(_ r: Range<Int>) -> Substring {
+            Substring(decoding: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self)
+        }
+        func fail(_ line: Int?, _ message: String) -> PoseFormatError {
+            PoseFormatError(file: fileName, row: line, message: message)
+        }
+        guard lines.count >= 3 else {
+            throw fail(nil, "expected 3 header rows (scorer, bodyparts, coords), found \(lines.count) lines")
+        }
+        let h0 = splitCSVLine(text(lines[0])), h1 = splitCSVLine(text(lines[1])), h2 = splitCSVLine(text(lines[2]))
+        if h1.first == "individuals" {
+            throw fail(2, "multi-animal file (4 header rows with 'individuals') is not supported; export a single animal")
+        }
+        guard h0.first == "scorer" else { throw fail(1, "first header cell must be 'scorer', found '\(h0.first ?? "")'") }
+        guard h1.first == "bodyparts" else { throw fail(2, "second header row must start with 'bodyparts', found '\(h1.first ?? "")'") }
+        guard h2.first == "coords" else { throw fail(3, "third header row must start with 'coords', found '\(h2.first ?? "")'") }
+        guard h0.count == h1.count, h1.count == h2.count else {
+            throw fail(nil, "header rows have different lengths (\(h0.count), \(h1.count), \(h2.count))")
+        }
+
+        // Index columns: DLC's 3-level index pads the header rows with two empty cells.
+        let firstData = lines.count > 3 ? splitCSVLine(text(lines[3])) : []
+        let paddedHeader = h0.count > 3 && [h0, h1, h2].allSatisfy { $0[1].isEmpty && $0[2].isEmpty }
+        let threeLevel = paddedHeader && (firstData.isEmpty || firstData.first == "labeled-data")
+        let indexColumns = threeLevel ? 3 : 1
+
+        // Numeric columns, then trailing text columns (e.g. LP's `set`).
+        var dataEnd = h0.count
+        while dataEnd > indexColumns, h1[dataEnd - 1].isEmpty, h2[dataEnd - 1].isEmpty { dataEnd -= 1 }
+        var keypoints: [String] = []
+        var coords: [String] = []
+        var scorer: String?
+        var col = indexColumns
+        while col < dataEnd {
+            let part = h1[col]
+            guard !part.isEmpty else { throw fail(2, "empty bodypart name in column \(col + 1)") }
+            if keypoints.contains(part) {
+                throw fail(2, "columns of bodypart '\(part)' are not contiguous (column \(col + 1))")
+            }
+            var partCoords: [String] = []
+            while col < dataEnd, h1[col] == part {
+                if let s = scorer, s != h0[col] {
+                    throw fail(1, "column \(col + 1) has scorer '\(h0[col])' but earlier columns have '\(s)'")
+                }
+                scorer = h0[col]
+                partCoords.append(h2[col])
+                col += 1
+            }
+            if keypoints.isEmpty {
+                coords = partCoords
+            } else if partCoords != coords {
+                throw fail(3, "bodypart '\(part)' has coords \(partCoords), expected \(coords) like '\(keypoints[0])'")
+            }
+            keypoints.append(part)
+        }
+        guard !keypoints.isEmpty else { throw fail(2, "no bodypart columns found") }
+        let extraHeaders = (dataEnd..<h0.count).map { [h0[$0], h1[$0], h2[$0]] }
+
+        // Data rows: numbers parsed in place with strtod.
+        let rowCount = lines.count - 3
+        let perRow = keypoints.count * coords.count
+        var values = [Double](repeating: .nan, count: rowCount * perRow)
+        var rowKeys: [String] = []
+        rowKeys.reserveCapacity(rowCount)
+        var extraCells = [[String]](repeating: [], count: extraHeaders.count)
+        let base = bytes.baseAddress!
+        var cellStarts = [Int](repeating: 0, count: h0.count + 1)
+        for r in 0..<rowCount {
+            let lineNumber = r + 4
+            let line = lines[r + 3]
+            var cells: [String]? = nil
+            var n = 0
+            var quoted = false
+            cellStarts[0] = line.lowerBound
+            for i in line {
+                let b = bytes[i]
+                if b == UInt8(ascii: "\"") { quoted = true; break }
+                if b == UInt8(ascii: ",") {
+                    n += 1
+                    if n > h0.count - 1 { break }
+                    cellStarts[n] = i + 1
+                }
+            }
+            if quoted {
+                cells = splitCSVLine(text(line))
+                n = cells!.count - 1
+            }
+            guard n + 1 == h0.count else {
+                throw fail(lineNumber, "has \(n + 1)\(n + 1 > h0.count ? " or more" : "") cells, the header has \(h0.count)")
+            }
+            cellStarts[h0.count] = line.upperBound + 1
+            func cell(_ j: Int) -> String {
+                if let cells { return cells[j] }
+                return String(text(cellStarts[j]..<(cellStarts[j + 1] - 1)))
+            }
+            if threeLevel {
+                rowKeys.append([cell(0), cell(1), cell(2)].joined(separator: "/"))
+            } else {
+                rowKeys.append(cell(0).replacingOccurrences(of: "\\", with: "/"))
+            }
+            let out = r * perRow
+            for j in 0..<perRow {
+                let c = indexColumns + j
+                var v = Double.nan
+                if let cells {
+                    let s = cells[c]
+                    if !s.isEmpty && s.lowercased() != "nan" {
+                        guard let d = Double(s) else { throw badNumber(s, j, lineNumber) }
+                        v = d
+                    }
+                } else {
+                    let lo = cellStarts[c], hi = cellStarts[c + 1] - 1
+                    if hi > lo {
+                        var end: UnsafeMutablePointer<CChar>? = nil
+                        let p = UnsafeRawPointer(base + lo).assumingMemoryBound(to: CChar.self)
+                        let d = strtod(p, &end)
+                        let used = end.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? lo
+                        guard used == hi else { throw badNumber(String(text(lo..<hi)), j, lineNumber) }
+                        v = d
+                    }
+                }
+                values[out + j] = v
+            }
+            for e in 0..<extraHeaders.count { extraCells[e].append(cell(dataEnd + e)) }
+        }
+        func badNumber(_ s: String, _ j: Int, _ line: Int) -> PoseFormatError {
+            let k = j / coords.count, c = j % coords.count
+            return fail(line, "'\(s)' in column \(keypoints[k])/\(coords[c]) is not a number")
+        }
+        let style: RowIndexStyle
+        if threeLevel {
+            style = .dlcThreeLevel
+        } else if rowKeys.allSatisfy({ Int($0) != nil }) {
+            style = .frameNumber
+        } else {
+            style = .imagePath
+        }
+        let extras = zip(extraHeaders, extraCells).map { ExtraColumn(header: $0, cells: $1) }
+        return try PoseTable(scorer: scorer ?? "", keypoints: keypoints, coords: coords, rowKeys: rowKeys,
+                             indexStyle: style, values: values, extraColumns: extras)
+    }
+}
+
+// MARK: - Writing
+
+extension PoseTable {
+    /// The CSV text of this table (pandas layout, shortest round-trip numbers, NaN as empty cell).
+    public func csvText() -> String {
+        var out = ""
+        out.reserveCapacity(rowCount * columnsPerRow * 12 + 256)
+        let pad = indexStyle == .dlcThreeLevel ? ",," : ""
+        let levels = [("scorer", { (_: String, _: String) in self.scorer }),
+                      ("bodyparts", { (k: String, _: String) in k }),
+                      ("coords", { (_: String, c: String) in c })]
+        for (level, (name, cell)) in levels.enumerated() {
+            out += name + pad
+            for k in keypoints { for c in coords { out += "," + csvEscape(cell(k, c)) } }
+            for e in extraColumns { out += "," + csvEscape(e.header.count > level ? e.header[level] : "") }
+            out += "\n"
+        }
+        let perRow = columnsPerRow
+        for r in 0..<rowCount {
+            if indexStyle == .dlcThreeLevel {
+                let parts = rowKeys[r].split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+                let padded = parts.map(String.init) + Array(repeating: "", count: max(0, 3 - parts.count))
+                out += padded.map(csvEscape).joined(separator: ",")
+            } else {
+                out += csvEscape(rowKeys[r])
+            }
+            let base = r * perRow
+            for j in 0..<perRow {
+                out += ","
+                let v = values[base + j]
+                if !v.isNaN { out += v.description }
+            }
+            for e in extraColumns { out += "," + csvEscape(e.cells[r]) }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// Writes the table atomically (temporary file in the same folder, then rename).
+    public func write(to url: URL) throws {
+        try AtomicFile.write(Data(csvText().utf8), to: url)
+    }
+}
+
+// MARK: - Atomic file writes
+
+/// Writes files so that readers never see a half-written file.
+public enum AtomicFile {
+    /// Writes `data` to a temporary file next to `url`, then renames it over `url`.
+    public static func write(_ data: Data, to url: URL) throws {
+        let dir = url.deletingLastPathComponent()
+        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try data.write(to: temp)
+        } catch {
+            throw PoseFormatError(file: url.path, row: nil, message: "cannot write (\(error.localizedDescription)); check that the folder exists and is writable")
+        }
+        if rename(temp.path, url.path) != 0 {
+            let code = errno
+            try? FileManager.default.removeItem(at: temp)
+            throw PoseFormatError(file: url.path, row: nil, message: "cannot replace file (errno \(code))")
+        }
+    }
+}
+
+// MARK: - CSV cells
+
+/// Splits one CSV line into cells, honouring double quotes.
+func splitCSVLine(_ line: Substring) -> [String] {
+    if !line.contains("\"") { return line.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    var cells: [String] = []
+    var current = ""
+    var inQuotes = false
+    var iterator = line.makeIterator()
+    var pending: Character? = nil
+    while let ch = pending ?? iterator.next() {
+        pending = nil
+        if inQuotes {
+            if ch == "\"" {
+                if let next = iterator.next() {
+                    if next == "\"" { current.append("\"") } else { inQuotes = false; pending = next }
+                } else { inQuotes = false }
+            } else { current.append(ch) }
+        } else if ch == "\"" {
+            inQuotes = true
+        } else if ch == "," {
+            cells.append(current); current = ""
+        } else {
+            current.append(ch)
+        }
+    }
+    cells.append(current)
+    return cells
+}
+
+/// Quotes a cell if it contains a comma, quote or newline.
+func csvEscape(_ cell: String) -> String {
+    guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return cell }
+    return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

@@ -1,0 +1,152 @@
+import Foundation
+import PoseFormats
+import Testing
+
+// MARK: - Helpers
+
+/// `shared/data` next to the repository (CI clones the repo beside `shared/`).
+let sharedData: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/data")
+
+func temporaryFile(_ name: String) -> URL {
+    let dir = FileManager.default.temporaryDirectory
+        .appendingPathComponent("kinema-poseformats-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent(name)
+}
+
+/// Writes `text` with `PoseTable.parse` → `write(to:)` and returns the bytes written.
+func roundTrip(_ text: String) throws -> (PoseTable, String) {
+    let table = try PoseTable.parse(csv: text)
+    let url = temporaryFile("t.csv")
+    try table.write(to: url)
+    let back = try String(contentsOf: url, encoding: .utf8)
+    let reread = try PoseTable.read(from: url)
+    #expect(reread.keypoints == table.keypoints)
+    #expect(reread.rowKeys == table.rowKeys)
+    #expect(reread.indexStyle == table.indexStyle)
+    return (table, back)
+}
+
+// MARK: - Flavours
+
+@Test func framePredictionsRoundTripByteExact() throws {
+    let text = """
+    scorer,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker
+    bodyparts,nose,nose,nose,tail,tail,tail
+    coords,x,y,likelihood,x,y,likelihood
+    0,123.41,88.02,0.998,1e-05,250.0,0.5
+    1,,,0.01,-3.25,7.0,1.0
+
+    """
+    let (table, back) = try roundTrip(text)
+    #expect(back == text)
+    #expect(table.indexStyle == .frameNumber)
+    #expect(table.frameNumbers == [0, 1])
+    #expect(table.scorer == "heatmap_tracker")
+    #expect(table.coords == ["x", "y", "likelihood"])
+    #expect(table.value(row: 0, keypoint: 1, coord: 0) == 1e-05)
+    #expect(table.value(row: 1, keypoint: 0, coord: 0).isNaN)
+    #expect(table.column(keypoint: "tail", coord: "y") == [250, 7])
+}
+
+@Test func imagePathLabelsRoundTripWithNaN() throws {
+    let text = """
+    scorer,rick,rick,rick,rick
+    bodyparts,paw,paw,nose,nose
+    coords,x,y,x,y
+    labeled-data/vid1/img01.png,77.25,36.25,,
+    labeled-data/vid1/img02.png,37.25,110.75,253.5,101.900392541708
+
+    """
+    let (table, back) = try roundTrip(text)
+    #expect(back == text)
+    #expect(table.indexStyle == .imagePath)
+    #expect(table.coords == ["x", "y"])
+    #expect(table.rowKeys[1] == "labeled-data/vid1/img02.png")
+    #expect(table.value(row: 0, keypoint: 1, coord: 1).isNaN)
+    #expect(table.frameNumbers == nil)
+}
+
+@Test func dlcThreeLevelIndexRoundTrip() throws {
+    let text = """
+    scorer,,,Ana,Ana,Ana,Ana
+    bodyparts,,,nose,nose,tail,tail
+    coords,,,x,y,x,y
+    labeled-data,trial1,img003.png,101.5,55.25,,
+    labeled-data,trial1,img117.png,98.0,60.125,140.75,61.5
+
+    """
+    let (table, back) = try roundTrip(text)
+    #expect(back == text)
+    #expect(table.indexStyle == .dlcThreeLevel)
+    #expect(table.rowKeys == ["labeled-data/trial1/img003.png", "labeled-data/trial1/img117.png"])
+    #expect(table.value(row: 1, keypoint: 1, coord: 0) == 140.75)
+}
+
+@Test func lightningPoseSetColumnAndNanTextAndCRLF() throws {
+    let text = "scorer,t,t,t,set\r\nbodyparts,a,a,a,\r\ncoords,x,y,likelihood,\r\n"
+        + "labeled-data/v/img1.png,nan,NaN,0.5,train\r\nlabeled-data/v/img2.png,1.5,2.5,0.25,test\r\n"
+    let (table, back) = try roundTrip(text)
+    #expect(table.extraColumns.count == 1)
+    #expect(table.extraColumns[0].cells == ["train", "test"])
+    #expect(table.value(row: 0, keypoint: 0, coord: 0).isNaN)
+    #expect(back == "scorer,t,t,t,set\nbodyparts,a,a,a,\ncoords,x,y,likelihood,\n"
+        + "labeled-data/v/img1.png,,,0.5,train\nlabeled-data/v/img2.png,1.5,2.5,0.25,test\n")
+}
+
+@Test func realFilesRoundTripByteExact() throws {
+    let files = [
+        sharedData.appendingPathComponent("mirror-mouse-example/CollectedData.csv"),
+        sharedData.appendingPathComponent("eks/mirror-mouse/180607_004.train_frames=75.rng=0.csv"),
+        sharedData.appendingPathComponent("eks/golden/mirror-mouse/singlecam_s10_x64/eks_singlecam.csv"),
+    ]
+    for url in files {
+        let original = try String(contentsOf: url, encoding: .utf8)
+        let table = try PoseTable.read(from: url)
+        #expect(table.csvText() == original, "round trip of \(url.lastPathComponent)")
+    }
+    let labels = try PoseTable.read(from: files[0])
+    #expect(labels.keypoints.count == 17)
+    #expect(labels.indexStyle == .imagePath)
+    let preds = try PoseTable.read(from: files[1])
+    #expect(preds.rowCount == 2000)
+    #expect(preds.keypoints.first == "paw1LH_top")
+}
+
+// MARK: - Errors
+
+@Test func multiAnimalRejectedWithClearError() {
+    let text = "scorer,,,A,A\nindividuals,,,m1,m1\nbodyparts,,,nose,nose\ncoords,,,x,y\nlabeled-data,t,i.png,1,2\n"
+    #expect(throws: PoseFormatError.self) { try PoseTable.parse(csv: text, fileName: "ma.csv") }
+    do { _ = try PoseTable.parse(csv: text, fileName: "ma.csv") } catch {
+        #expect("\(error)".contains("ma.csv"))
+        #expect("\(error)".contains("multi-animal"))
+    }
+}
+
+@Test func badCellsNameFileRowAndColumn() {
+    let text = "scorer,s,s\nbodyparts,a,a\ncoords,x,y\n0,1.0,2.0\n1,abc,2.0\n"
+    do {
+        _ = try PoseTable.parse(csv: text, fileName: "bad.csv")
+        Issue.record("expected an error")
+    } catch {
+        #expect("\(error)" == "bad.csv: line 5: 'abc' in column a/x is not a number")
+    }
+    let short = "scorer,s,s\nbodyparts,a,a\ncoords,x,y\n0,1.0\n"
+    #expect(throws: PoseFormatError.self) { try PoseTable.parse(csv: short) }
+    let mixed = "scorer,s,s,s\nbodyparts,a,a,b\ncoords,x,y,x\n0,1,2,3\n"
+    #expect(throws: PoseFormatError.self) { try PoseTable.parse(csv: mixed) }
+}
+
+@Test func predictionsBuilderMatchesShape() throws {
+    let t = try PoseTable.predictions(scorer: "s", keypoints: ["a", "b"], x: [1, 2, 3, 4], y: [5, 6, 7, 8],
+                                      likelihood: [0.1, 0.2, 0.3, 0.4])
+    #expect(t.rowCount == 2)
+    #expect(t.value(row: 1, keypoint: 0, coord: 1) == 7)
+    #expect(t.csvText().hasPrefix("scorer,s,s,s,s,s,s\nbodyparts,a,a,a,b,b,b\ncoords,x,y,likelihood,x,y,likelihood\n0,1.0,5.0,0.1"))
+    #expect(throws: PoseFormatError.self) {
+        try PoseTable.predictions(scorer: "s", keypoints: ["a"], x: [1], y: [], likelihood: [])
+    }
+}
