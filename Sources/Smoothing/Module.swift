@@ -1,1 +1,1 @@
-// Ensemble Kalman smoothing of pose trajectories (the EKS package's methods).
+// Ensemble Kalman smoothing of pose trajectories (the EKS package methods).

@@ -1,0 +1,258 @@
+// Kalman filter and RTS smoother for the EKS state-space models (dynamax 1.0.1's recursions),
+// with forward-mode derivatives of the log-likelihood for the smoothing-parameter search.
+import Foundation
+
+// MARK: - Model
+
+/// A linear-Gaussian state-space model with state dimension `d` and observation dimension `p`:
+/// `z₀ ~ N(m0, S0)`, `z_{t+1} = A z_t + w`, `w ~ N(0, Q)`, `y_t = C z_t + v`, `v ~ N(0, diag(r_t))`.
+/// Matrices are row-major. Nonlinear observation models supply `observe` instead of using `C`.
+public struct StateSpaceModel: Sendable {
+    public var d: Int
+    public var p: Int
+    public var A: [Double]
+    public var C: [Double]
+    public var Q: [Double]
+    public var m0: [Double]
+    public var S0: [Double]
+    /// Optional nonlinear observation: writes h(z) (p) and its Jacobian (p×d) for state z (d).
+    public var observe: (@Sendable (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)?
+
+    public init(d: Int, p: Int, A: [Double], C: [Double], Q: [Double], m0: [Double], S0: [Double],
+                observe: (@Sendable (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)? = nil) {
+        self.d = d; self.p = p; self.A = A; self.C = C; self.Q = Q; self.m0 = m0; self.S0 = S0
+        self.observe = observe
+    }
+
+    /// The same model with process noise `Q` replaced by `scale · Q`.
+    public func scalingNoise(_ scale: Double) -> StateSpaceModel {
+        var m = self
+        m.Q = Q.map { $0 * scale }
+        return m
+    }
+}
+
+/// A direction in parameter space for forward-mode derivatives: how A and Q change.
+struct ModelTangent {
+    var dA: [Double]?
+    var dQ: [Double]
+}
+
+/// Filtered and smoothed moments, row-major per frame (`means[t*d + i]`, `covariances[t*d*d + ij]`).
+public struct KalmanMoments: Sendable {
+    public var means: [Double]
+    public var covariances: [Double]
+    public var negativeLogLikelihood: Double
+}
+
+// MARK: - Filter
+
+/// Runs the Kalman filter (§6 of the reference).
+///
+/// - Parameters:
+///   - y: observations, `T × p` (a frame whose observation holds NaN is predicted only).
+///   - r: diagonal observation variances, `T × p` (time-varying) or `p` (constant).
+///   - tangents: optional derivative directions; returns d(NLL)/dθ for each.
+///   - keep: store filtered moments (needed for smoothing).
+/// - Returns: moments (empty arrays when `keep` is false), NLL and its directional derivatives.
+func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: UnsafeBufferPointer<Double>,
+                  frames T: Int, tangents: [ModelTangent] = [], keep: Bool) -> (KalmanMoments, [Double]) {
+    let d = model.d, p = model.p, nt = tangents.count
+    let constantR = r.count == p
+    var means = keep ? [Double](repeating: 0, count: T * d) : []
+    var covs = keep ? [Double](repeating: 0, count: T * d * d) : []
+    var dnll = [Double](repeating: 0, count: nt)
+    // One scratch arena; fixed offsets for every temporary.
+    let wide = max(p * p, d * p, d * d)
+    var sizes: [Int] = [d, d * d, p, p * d, d * p, p * p, p * p, p * p, wide, p, d * p, d, d * d, p * d, wide, p]
+    sizes += Array(repeating: d, count: nt) + Array(repeating: d * d, count: nt)   // dm⁻, dP⁻
+    sizes += [d, d * d, p, p * p, d * p, d * d, p, d, d * d]                       // tangent scratch
+    let total = sizes.reduce(0, +)
+    let arena = UnsafeMutablePointer<Double>.allocate(capacity: total)
+    arena.initialize(repeating: 0, count: total)
+    defer { arena.deallocate() }
+    var offsets: [UnsafeMutablePointer<Double>] = []
+    var o = 0
+    for s in sizes { offsets.append(arena + o); o += s }
+    let mPred = offsets[0], pPred = offsets[1], e = offsets[2], H = offsets[3], PHt = offsets[4]
+    let S = offsets[5], Sinv = offsets[6], Sb = offsets[7], work = offsets[8], alpha = offsets[9]
+    let K = offsets[10], mF = offsets[11], pF = offsets[12], HP = offsets[13], KS = offsets[14], yhat = offsets[15]
+    let dmPred = (0..<nt).map { offsets[16 + $0] }, dpPred = (0..<nt).map { offsets[16 + nt + $0] }
+    let base = 16 + 2 * nt
+    let tmpD = offsets[base], tmpDD = offsets[base + 1], de = offsets[base + 2], dS = offsets[base + 3]
+    let dK = offsets[base + 4], dP = offsets[base + 5], tmpP = offsets[base + 6], dm = offsets[base + 7], tmpDD2 = offsets[base + 8]
+    let SbL = UnsafeMutablePointer<Double>.allocate(capacity: p * p)
+    defer { SbL.deallocate() }
+    let log2pi = Foundation.log(2 * Double.pi)
+
+    for i in 0..<d { mPred[i] = model.m0[i] }
+    for i in 0..<(d * d) { pPred[i] = model.S0[i] }
+    if model.observe == nil {
+        for i in 0..<(p * d) { H[i] = model.C[i] }  // nonlinear models linearise per step instead
+    }
+    var nll = 0.0
+    model.A.withUnsafeBufferPointer { Abuf in
+    model.Q.withUnsafeBufferPointer { Qbuf in
+        let A = Abuf.baseAddress!, Q = Qbuf.baseAddress!
+        for t in 0..<T {
+            let yt = y.baseAddress! + t * p
+            let rt = r.baseAddress! + (constantR ? 0 : t * p)
+            var missing = false
+            for j in 0..<p where yt[j].isNaN { missing = true }
+            if missing {
+                for i in 0..<d { mF[i] = mPred[i] }
+                for i in 0..<(d * d) { pF[i] = pPred[i] }
+            } else {
+                // Predicted observation and its Jacobian.
+                if let observe = model.observe {
+                    observe(mPred, yhat, H)
+                } else {
+                    SmallMatrix.multiply(H, mPred, yhat, p, d, 1)
+                }
+                for j in 0..<p { e[j] = yt[j] - yhat[j] }
+                SmallMatrix.multiply(H, pPred, HP, p, d, d)               // H P⁻
+                SmallMatrix.multiplyTransposed(HP, H, S, p, d, p)         // H P⁻ Hᵀ
+                for j in 0..<p { S[j * p + j] += max(rt[j], 1e-12) }
+                let logDet = SmallMatrix.spdInverse(S, p, Sinv, work) ?? .nan
+                SmallMatrix.multiply(Sinv, e, alpha, p, p, 1)
+                var quad = 0.0
+                for j in 0..<p { quad += e[j] * alpha[j] }
+                nll += 0.5 * (Double(p) * log2pi + logDet + quad)
+                // Gain with the symmetrised, boosted innovation covariance.
+                for i in 0..<p { for j in 0..<p { Sb[i * p + j] = 0.5 * (S[i * p + j] + S[j * p + i]) + (i == j ? 1e-9 : 0) } }
+                _ = SmallMatrix.spdInverse(Sb, p, SbL, work)
+                SmallMatrix.multiplyTransposed(pPred, H, PHt, d, d, p)    // P⁻ Hᵀ (P⁻ symmetric)
+                SmallMatrix.multiply(PHt, SbL, K, d, p, p)
+                for i in 0..<d {
+                    var s = mPred[i]
+                    for j in 0..<p { s += K[i * p + j] * e[j] }
+                    mF[i] = s
+                }
+                SmallMatrix.multiply(K, S, KS, d, p, p)
+                SmallMatrix.multiplyTransposed(KS, K, tmpDD, d, p, d)
+                for i in 0..<d { for j in 0..<d { pF[i * d + j] = pPred[i * d + j] - tmpDD[i * d + j] } }
+                for i in 0..<d { for j in (i + 1)..<max(d, i + 1) {
+                    let v = 0.5 * (pF[i * d + j] + pF[j * d + i]); pF[i * d + j] = v; pF[j * d + i] = v
+                } }
+            }
+            // Tangents: propagate derivatives of the filtered moments, accumulate d(NLL).
+            for a in 0..<nt {
+                let dmP = dmPred[a], dpP = dpPred[a]
+                if missing {
+                    for i in 0..<d { dm[i] = dmP[i] }
+                    for i in 0..<(d * d) { dP[i] = dpP[i] }
+                } else {
+                    SmallMatrix.multiply(H, dmP, tmpP, p, d, 1)
+                    for j in 0..<p { de[j] = -tmpP[j] }
+                    SmallMatrix.multiply(H, dpP, HP, p, d, d)
+                    SmallMatrix.multiplyTransposed(HP, H, dS, p, d, p)
+                    // d(NLL) = ½ [tr(S⁻¹ dS) − αᵀ dS α + 2 αᵀ de]
+                    var tr = 0.0, adsa = 0.0, ade = 0.0
+                    for i in 0..<p {
+                        var row = 0.0
+                        for j in 0..<p { tr += Sinv[i * p + j] * dS[j * p + i]; row += dS[i * p + j] * alpha[j] }
+                        adsa += alpha[i] * row
+                        ade += alpha[i] * de[i]
+                    }
+                    dnll[a] += 0.5 * (tr - adsa + 2 * ade)
+                    // dK = (dP⁻ Hᵀ − K dS) Sb⁻¹
+                    SmallMatrix.multiplyTransposed(dpP, H, PHt, d, d, p)
+                    SmallMatrix.multiply(K, dS, work, d, p, p)
+                    for i in 0..<(d * p) { work[i] = PHt[i] - work[i] }
+                    SmallMatrix.multiply(work, SbL, dK, d, p, p)
+                    for i in 0..<d {
+                        var s = dmP[i]
+                        for j in 0..<p { s += dK[i * p + j] * e[j] + K[i * p + j] * de[j] }
+                        dm[i] = s
+                    }
+                    // dP = dP⁻ − dK S Kᵀ − K dS Kᵀ − K S dKᵀ
+                    SmallMatrix.multiplyTransposed(KS, dK, tmpDD, d, p, d)      // K S dKᵀ
+                    for i in 0..<d { for j in 0..<d { dP[i * d + j] = dpP[i * d + j] - tmpDD[i * d + j] - tmpDD[j * d + i] } }
+                    SmallMatrix.multiply(K, dS, work, d, p, p)
+                    SmallMatrix.multiplyTransposed(work, K, tmpDD, d, p, d)     // K dS Kᵀ
+                    for i in 0..<(d * d) { dP[i] -= tmpDD[i] }
+                }
+                // Predict: dm⁻ = A dm + dA m;  dP⁻ = A dP Aᵀ + dA P Aᵀ + A P dAᵀ + dQ
+                SmallMatrix.multiply(A, dm, dmP, d, d, 1)
+                SmallMatrix.multiply(A, dP, tmpDD, d, d, d)
+                SmallMatrix.multiplyTransposed(tmpDD, A, dpP, d, d, d)
+                if let dA = tangents[a].dA {
+                    dA.withUnsafeBufferPointer { dAp in
+                        let dAb = dAp.baseAddress!
+                        SmallMatrix.multiply(dAb, mF, tmpD, d, d, 1)
+                        for i in 0..<d { dmP[i] += tmpD[i] }
+                        SmallMatrix.multiply(dAb, pF, tmpDD, d, d, d)
+                        SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
+                        for i in 0..<d { for j in 0..<d { dpP[i * d + j] += tmpDD2[i * d + j] + tmpDD2[j * d + i] } }
+                    }
+                }
+                for i in 0..<(d * d) { dpP[i] += tangents[a].dQ[i] }
+            }
+            if keep {
+                for i in 0..<d { means[t * d + i] = mF[i] }
+                for i in 0..<(d * d) { covs[t * d * d + i] = pF[i] }
+            }
+            // Predict the next state.
+            SmallMatrix.multiply(A, mF, mPred, d, d, 1)
+            SmallMatrix.multiply(A, pF, tmpDD, d, d, d)
+            SmallMatrix.multiplyTransposed(tmpDD, A, pPred, d, d, d)
+            for i in 0..<(d * d) { pPred[i] += Q[i] }
+        }
+    }
+    }
+    return (KalmanMoments(means: means, covariances: covs, negativeLogLikelihood: nll), dnll)
+}
+
+// MARK: - Smoother
+
+/// Rauch–Tung–Striebel smoother over filtered moments (dynamax's form with the 1e-9 boost).
+func rtsSmoother(_ model: StateSpaceModel, filtered: KalmanMoments, frames T: Int) -> KalmanMoments {
+    let d = model.d
+    var ms = filtered.means, Ps = filtered.covariances
+    guard T >= 2 else { return filtered }
+    let buf = UnsafeMutablePointer<Double>.allocate(capacity: 8 * d * d + 2 * d)
+    defer { buf.deallocate() }
+    let Pp = buf, PpInv = buf + d * d, G = buf + 2 * d * d, tmp = buf + 3 * d * d, work = buf + 4 * d * d
+    let diff = buf + 5 * d * d, tmp2 = buf + 6 * d * d, mp = buf + 7 * d * d, dmv = mp + d
+    model.A.withUnsafeBufferPointer { Ab in
+        let A = Ab.baseAddress!
+        ms.withUnsafeMutableBufferPointer { mb in
+        Ps.withUnsafeMutableBufferPointer { pb in
+            let m = mb.baseAddress!, P = pb.baseAddress!
+            var t = T - 2
+            while t >= 0 {
+                let mt = m + t * d, Pt = P + t * d * d, mn = m + (t + 1) * d, Pn = P + (t + 1) * d * d
+                SmallMatrix.multiply(A, Pt, tmp, d, d, d)
+                SmallMatrix.multiplyTransposed(tmp, A, Pp, d, d, d)
+                for i in 0..<(d * d) { Pp[i] += model.Q[i] }
+                for i in 0..<d { for j in 0..<d { tmp2[i * d + j] = 0.5 * (Pp[i * d + j] + Pp[j * d + i]) + (i == j ? 1e-9 : 0) } }
+                _ = SmallMatrix.spdInverse(tmp2, d, PpInv, work)
+                SmallMatrix.multiplyTransposed(Pt, A, tmp, d, d, d)       // P_t Aᵀ
+                SmallMatrix.multiply(tmp, PpInv, G, d, d, d)
+                SmallMatrix.multiply(A, mt, mp, d, d, 1)
+                for i in 0..<d { dmv[i] = mn[i] - mp[i] }
+                for i in 0..<d {
+                    var s = 0.0
+                    for j in 0..<d { s += G[i * d + j] * dmv[j] }
+                    mt[i] += s
+                }
+                for i in 0..<(d * d) { diff[i] = Pn[i] - Pp[i] }
+                SmallMatrix.multiply(G, diff, tmp, d, d, d)
+                SmallMatrix.multiplyTransposed(tmp, G, tmp2, d, d, d)
+                for i in 0..<(d * d) { Pt[i] += tmp2[i] }
+                t -= 1
+            }
+        }
+        }
+    }
+    return KalmanMoments(means: ms, covariances: Ps, negativeLogLikelihood: filtered.negativeLogLikelihood)
+}
+
+/// Filter + smoother with time-varying observation variances `r` (T × p).
+public func kalmanSmooth(_ model: StateSpaceModel, observations y: [Double], variances r: [Double]) -> KalmanMoments {
+    let T = model.p == 0 ? 0 : y.count / model.p
+    let (filtered, _) = y.withUnsafeBufferPointer { yb in
+        r.withUnsafeBufferPointer { rb in kalmanFilter(model, y: yb, r: rb, frames: T, keep: true) }
+    }
+    return rtsSmoother(model, filtered: filtered, frames: T)
+}

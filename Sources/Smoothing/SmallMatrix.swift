@@ -1,0 +1,138 @@
+// Small dense linear algebra on row-major [Double] storage: the matrices here are at most ~8×8,
+// so plain loops beat any library call overhead.
+
+// MARK: - Products
+
+/// Small dense matrix helpers (row-major, contiguous).
+enum SmallMatrix {
+    /// c (n×m) = a (n×k) · b (k×m)
+    @inline(__always)
+    static func multiply(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+                         _ n: Int, _ k: Int, _ m: Int) {
+        for i in 0..<n {
+            for j in 0..<m {
+                var s = 0.0
+                for l in 0..<k { s += a[i * k + l] * b[l * m + j] }
+                c[i * m + j] = s
+            }
+        }
+    }
+
+    /// c (n×m) = a (n×k) · bᵀ where b is (m×k)
+    @inline(__always)
+    static func multiplyTransposed(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+                                   _ n: Int, _ k: Int, _ m: Int) {
+        for i in 0..<n {
+            for j in 0..<m {
+                var s = 0.0
+                for l in 0..<k { s += a[i * k + l] * b[j * k + l] }
+                c[i * m + j] = s
+            }
+        }
+    }
+
+    // MARK: - Cholesky
+
+    /// In-place lower Cholesky factor of the n×n symmetric matrix `a` (upper part left untouched).
+    /// Returns false when the matrix is not positive definite.
+    @inline(__always)
+    static func cholesky(_ a: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
+        for j in 0..<n {
+            var d = a[j * n + j]
+            for k in 0..<j { d -= a[j * n + k] * a[j * n + k] }
+            guard d > 0, d.isFinite else { return false }
+            let l = d.squareRoot()
+            a[j * n + j] = l
+            for i in (j + 1)..<max(n, j + 1) {
+                var s = a[i * n + j]
+                for k in 0..<j { s -= a[i * n + k] * a[j * n + k] }
+                a[i * n + j] = s / l
+            }
+        }
+        return true
+    }
+
+    /// Solves L Lᵀ x = b in place for `nrhs` right-hand sides stored as columns of b (n×nrhs).
+    @inline(__always)
+    static func choleskySolve(_ l: UnsafePointer<Double>, _ n: Int, _ b: UnsafeMutablePointer<Double>, _ nrhs: Int) {
+        for r in 0..<nrhs {
+            for i in 0..<n {
+                var s = b[i * nrhs + r]
+                for k in 0..<i { s -= l[i * n + k] * b[k * nrhs + r] }
+                b[i * nrhs + r] = s / l[i * n + i]
+            }
+            var i = n - 1
+            while i >= 0 {
+                var s = b[i * nrhs + r]
+                for k in (i + 1)..<max(n, i + 1) { s -= l[k * n + i] * b[k * nrhs + r] }
+                b[i * nrhs + r] = s / l[i * n + i]
+                i -= 1
+            }
+        }
+    }
+
+    /// Inverse of a symmetric positive-definite matrix (n×n) into `inv`; `work` needs n*n.
+    /// Returns log-determinant, or nil when not positive definite.
+    @inline(__always)
+    static func spdInverse(_ a: UnsafePointer<Double>, _ n: Int, _ inv: UnsafeMutablePointer<Double>,
+                           _ work: UnsafeMutablePointer<Double>) -> Double? {
+        for i in 0..<(n * n) { work[i] = a[i] }
+        guard cholesky(work, n) else { return nil }
+        var logDet = 0.0
+        for i in 0..<n { logDet += 2 * _log(work[i * n + i]) }
+        for i in 0..<n { for j in 0..<n { inv[i * n + j] = i == j ? 1 : 0 } }
+        choleskySolve(work, n, inv, n)
+        return logDet
+    }
+
+    // MARK: - Symmetric eigen-decomposition
+
+    /// Eigenvalues (descending) and eigenvectors (columns of `vectors`, n×n row-major) of a
+    /// symmetric matrix by cyclic Jacobi rotations: exact to round-off for the tiny matrices here.
+    static func symmetricEigen(_ matrix: [Double], _ n: Int) -> (values: [Double], vectors: [Double]) {
+        var a = matrix
+        var v = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { v[i * n + i] = 1 }
+        for _ in 0..<100 {
+            var off = 0.0
+            for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { off += a[i * n + j] * a[i * n + j] } }
+            if off < 1e-300 { break }
+            for p in 0..<n {
+                for q in (p + 1)..<max(n, p + 1) {
+                    let apq = a[p * n + q]
+                    if abs(apq) < 1e-300 { continue }
+                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
+                    let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
+                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
+                    for k in 0..<n {
+                        let akp = a[k * n + p], akq = a[k * n + q]
+                        a[k * n + p] = c * akp - s * akq
+                        a[k * n + q] = s * akp + c * akq
+                    }
+                    for k in 0..<n {
+                        let apk = a[p * n + k], aqk = a[q * n + k]
+                        a[p * n + k] = c * apk - s * aqk
+                        a[q * n + k] = s * apk + c * aqk
+                    }
+                    for k in 0..<n {
+                        let vkp = v[k * n + p], vkq = v[k * n + q]
+                        v[k * n + p] = c * vkp - s * vkq
+                        v[k * n + q] = s * vkp + c * vkq
+                    }
+                }
+            }
+        }
+        let order = (0..<n).sorted { a[$0 * n + $0] > a[$1 * n + $1] }
+        var values = [Double](repeating: 0, count: n)
+        var vectors = [Double](repeating: 0, count: n * n)
+        for (dst, src) in order.enumerated() {
+            values[dst] = a[src * n + src]
+            for k in 0..<n { vectors[k * n + dst] = v[k * n + src] }
+        }
+        return (values, vectors)
+    }
+}
+
+@inline(__always) func _log(_ x: Double) -> Double { Foundation.log(x) }
+
+import Foundation
