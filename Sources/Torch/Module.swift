@@ -1,1 +1,0 @@
-// Tensors over libtorch: Tensor, DType, Device, TorchError, ops, autograd.

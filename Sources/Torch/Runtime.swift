@@ -1,0 +1,94 @@
+import CTorch
+import Foundation
+import Synchronization
+
+/// Process-wide libtorch facts and settings: version, threads, CUDA, seeds.
+public enum Runtime {
+    /// The libtorch version this binary runs on, e.g. "2.15.0".
+    public static var torchVersion: String { String(cString: ct_torch_version()) }
+
+    /// Intra-op threads libtorch uses for CPU kernels.
+    public static var threads: Int {
+        get { Int(ct_threads_get()) }
+        set { ct_threads_set(Int32(newValue)) }
+    }
+
+    private static let cudaLoad = Mutex<String?>(nil)
+
+    /// Loads libtorch's CUDA backend (once) from the folder that holds libtorch, if it is there.
+    /// Returns nil on success, or why CUDA cannot be used.
+    @discardableResult
+    public static func loadCUDA() -> String? {
+        cudaLoad.withLock { state in
+            if let state { return state.isEmpty ? nil : state }
+            guard let dir = libtorchDirectory else {
+                state = "libtorch's folder is unknown"
+                return state
+            }
+            guard FileManager.default.fileExists(atPath: dir + "/libtorch_cuda.so") else {
+                state = "this libtorch has no CUDA backend (\(dir))"
+                return state
+            }
+            if ct_cuda_load(dir) != 0 {
+                state = String(cString: ct_last_error())
+                return state
+            }
+            state = ""
+            return nil
+        }
+    }
+
+    /// Number of CUDA devices (loads the CUDA backend on first use).
+    public static var cudaDeviceCount: Int {
+        loadCUDA()
+        return Int(ct_cuda_device_count())
+    }
+
+    /// Waits for all queued work on a CUDA device (for timing).
+    public static func synchronize(_ device: Device) throws(TorchError) {
+        if case .cuda(let i) = device { try check(ct_cuda_synchronize(Int32(i)), "synchronize") }
+    }
+
+    /// Seeds every libtorch generator (CPU and CUDA).
+    public static func manualSeed(_ seed: UInt64) throws(TorchError) {
+        try check(ct_manual_seed(seed), "manual_seed")
+    }
+
+    /// The default CPU generator's state (for checkpoints).
+    public static func rngState() throws(TorchError) -> Tensor {
+        try adopt(ct_rng_get_state(), "rng_state")
+    }
+
+    public static func setRNGState(_ state: Tensor) throws(TorchError) {
+        try check(ct_rng_set_state(state.raw), "set_rng_state")
+    }
+
+    /// Number of live tensor handles (tests use it to prove nothing leaks).
+    public static var liveTensorCount: Int { Int(ct_tensor_live_count()) }
+
+    /// The folder holding libtorch_cpu.so, found from the loaded library's path.
+    public static var libtorchDirectory: String? {
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        for line in maps.split(separator: "\n") where line.hasSuffix("/libtorch_cpu.so") {
+            guard let slash = line.firstIndex(of: "/") else { continue }
+            let path = String(line[slash...])
+            return (path as NSString).deletingLastPathComponent
+        }
+        return nil
+    }
+}
+
+/// Runs `body` with autograd recording off on this thread (PyTorch's `torch.no_grad()`).
+/// The body is synchronous because grad mode is thread-local in libtorch.
+public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = ct_autograd_set_enabled(0)
+    defer { _ = ct_autograd_set_enabled(previous) }
+    return try body()
+}
+
+/// Runs `body` with autograd recording on (inside a no-grad scope, for example).
+public func withGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = ct_autograd_set_enabled(1)
+    defer { _ = ct_autograd_set_enabled(previous) }
+    return try body()
+}
