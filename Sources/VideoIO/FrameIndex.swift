@@ -1,0 +1,103 @@
+import CFFmpeg
+
+// MARK: - Frame index
+// Built once on open by demuxing every packet of the video stream (no decoding). Sorting the
+// packets by presentation timestamp gives each frame its index, which makes the frame count exact
+// and lets random access seek to the right keyframe and decode forward to the exact timestamp,
+// also when B-frames reorder pictures and GOPs are long.
+
+/// Where each frame of a video stream sits, in presentation order. Immutable and Sendable, so
+/// several readers of one file (parallel workers) can share it.
+struct FrameIndex: Sendable {
+    /// Presentation timestamps in stream time base, ascending; frame `i` has `pts[i]`.
+    var pts: [Int64] = []
+    /// Decode timestamps of the same frames (equal to `pts` where the container has none).
+    var dts: [Int64] = []
+    /// For frame `i`, the index of the keyframe with the largest pts at or before `pts[i]`.
+    var keyframeBefore: [Int] = []
+    /// Frame index of each pts.
+    var indexOfPTS: [Int64: Int] = [:]
+    /// Number of keyframes.
+    var keyframeCount = 0
+    /// True when decode order differs from presentation order (B-frames).
+    var hasReorderedFrames = false
+    /// False when the stream carries no timestamps; random access then decodes from the start.
+    var hasTimestamps = true
+    /// Set when the file ends early or a packet read failed.
+    var damage: String? = nil
+    /// Packets the container promised but the file does not hold (truncated files).
+    var expectedFrameCount: Int? = nil
+
+    var count: Int { pts.count }
+
+    /// Smallest timestamp to seek to for the start of the stream.
+    var firstDTS: Int64 { dts.min() ?? 0 }
+
+    /// Demuxes every packet of stream `stream` from the current position of `format`.
+    static func build(format: UnsafeMutablePointer<AVFormatContext>, stream: Int32, containerFrameCount: Int, path: String) throws -> FrameIndex {
+        let packet = try PacketHandle(path: path)
+        let noPTS = AVCode.noPTS
+        var entries: [(pts: Int64, dts: Int64, key: Bool)] = []
+        var damage: String? = nil
+        var partialDTS: Int64? = nil
+        var anyMissingTimestamp = false
+        while true {
+            let read = av_read_frame(format, packet.pointer)
+            if read < 0 {
+                if read != AVCode.eof { damage = "reading packet \(entries.count + 1) failed: \(ffmpegErrorText(read))" }
+                break
+            }
+            defer { av_packet_unref(packet.pointer) }
+            let p = packet.pointer.pointee
+            guard p.stream_index == stream else { continue }
+            if p.flags & AV_PKT_FLAG_DISCARD != 0 { continue }  // outside the edit list: never shown
+            if p.flags & AV_PKT_FLAG_CORRUPT != 0 {
+                // A packet cut short by the end of the file.
+                damage = "packet \(entries.count + 1) is cut short by the end of the file"
+                partialDTS = p.dts != noPTS ? p.dts : p.pts
+                continue
+            }
+            let pts = p.pts != noPTS ? p.pts : p.dts
+            let dts = p.dts != noPTS ? p.dts : pts
+            if pts == noPTS { anyMissingTimestamp = true }
+            entries.append((pts, dts, p.flags & AV_PKT_FLAG_KEY != 0))
+        }
+
+        var index = FrameIndex()
+        if anyMissingTimestamp {
+            // No timestamps: frames are numbered in decode order, which is presentation order
+            // for streams without reordering (the only kind that lacks timestamps in practice).
+            index.hasTimestamps = false
+            for (i, entry) in entries.enumerated() {
+                entries[i] = (Int64(i), Int64(i), entry.key)
+            }
+        }
+        if let damage {
+            // Frames whose pts lies before the first missing packet's dts are all present: every
+            // missing packet comes later in decode order, so its pts is at least that dts.
+            let bound = partialDTS ?? ((entries.map(\.dts).max() ?? -1) + 1)
+            let kept = entries.filter { $0.pts < bound }
+            index.damage = damage
+            index.expectedFrameCount = containerFrameCount > entries.count ? containerFrameCount : nil
+            entries = kept
+        }
+
+        let decodeOrderPTS = entries.map(\.pts)
+        entries.sort { $0.pts < $1.pts }
+        index.hasReorderedFrames = decodeOrderPTS != entries.map(\.pts)
+        index.pts = entries.map(\.pts)
+        index.dts = entries.map(\.dts)
+        index.indexOfPTS.reserveCapacity(entries.count)
+        var lastKey = 0
+        index.keyframeBefore.reserveCapacity(entries.count)
+        for (i, entry) in entries.enumerated() {
+            if index.indexOfPTS[entry.pts] != nil {
+                throw VideoError.corrupt(path: path, frame: i, reason: "two frames share timestamp \(entry.pts)")
+            }
+            index.indexOfPTS[entry.pts] = i
+            if entry.key { lastKey = i; index.keyframeCount += 1 }
+            index.keyframeBefore.append(lastKey)
+        }
+        return index
+    }
+}

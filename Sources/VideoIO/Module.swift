@@ -1,1 +1,0 @@
-// Video and image input/output over FFmpeg.
