@@ -153,3 +153,31 @@ public struct SmoothingError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+// MARK: - Mirrored views
+
+extension EnsembleMembers {
+    /// Splits "mirrored" prediction tables (all views in one file, bodyparts named `<kp>_<cam>`)
+    /// into one ensemble per camera, with keypoints named without the camera suffix.
+    public static func mirroredViews(tables: [PoseTable], names: [String], keypoints: [String]?,
+                                     cameras: [String]) throws -> [EnsembleMembers] {
+        guard let first = tables.first else { throw SmoothingError("no prediction files were given") }
+        guard !cameras.isEmpty else { throw SmoothingError("mirrored smoothing needs --camera-names (e.g. top bot)") }
+        let kps = keypoints ?? defaultMirroredKeypoints(first.keypoints)
+        return try cameras.map { cam in
+            let view = try EnsembleMembers(tables: tables, names: names, keypoints: kps.map { "\($0)_\(cam)" })
+            return try EnsembleMembers(keypoints: kps, frames: view.frames, memberCount: view.memberCount, values: view.values)
+        }
+    }
+
+    /// The package's default keypoint list for mirrored files: distinct bodypart prefixes before
+    /// the first underscore, in order of appearance.
+    public static func defaultMirroredKeypoints(_ bodyparts: [String]) -> [String] {
+        var seen: [String] = []
+        for b in bodyparts {
+            let prefix = String(b.split(separator: "_", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            if !seen.contains(prefix) { seen.append(prefix) }
+        }
+        return seen
+    }
+}

@@ -99,3 +99,47 @@ func fixedOptions(_ s: Double, q: Double = 95, inflate: Bool = true) -> Smoothin
     o.inflateVariances = inflate
     return o
 }
+
+// MARK: - Automatic s
+
+/// s chosen by EKS 4.6.2 for the golden calls when run with `jax_enable_x64` (float64), and the
+/// package's iteration counts in that run (from its debug log). The shipped `_auto` goldens are
+/// float32 runs, whose stopping test is decided by float32 round-off: re-running the package in
+/// float32 gives different s for some keypoints (e.g. mirrored paw4RH: 75.04 in the golden,
+/// 79.61 in float64), so these float64 values are the tight reference and the float32 goldens a loose one.
+let packageFloat64AutomaticS: [String: (s: [Double], iterations: [Int])] = [
+    "mirror-mouse/singlecam_auto": ([44.472694396972656, 28.052005767822266, 20.58373260498047, 31.05607795715332,
+                                     14.996828079223633, 13.10274600982666, 15.11683177947998, 17.85053253173828],
+                                    [49, 60, 61, 61, 58, 81, 73, 75]),
+    "mirror-mouse/mirrored_multicam_auto": ([80.65948486328125, 71.68114471435547, 68.11884307861328, 79.60652923583984],
+                                            [65, 60, 71, 60]),
+    "mirror-mouse-separate/multicam_auto": ([125.07311248779297, 68.32310485839844, 54.49079895019531, 80.89656066894531],
+                                            [60, 53, 49, 48]),
+    "mirror-mouse-separate/multicam_noinflate_q50_auto": ([186.6520233154297, 153.7581329345703, 142.20628356933594, 194.5887451171875],
+                                                          [41, 29, 46, 31]),
+]
+
+/// Checks chosen s against the package: tight against its float64 run (same iteration count,
+/// 1e-5 relative), and against the float32 golden to 1e-3 relative except for at most
+/// `allowedExceptions` keypoints whose float32 run stopped at a different step (then 10 %).
+/// Returns the indices of the exceptions.
+@discardableResult
+func checkAutomaticS(_ result: SmoothingResult, golden folder: String, allowedExceptions: Int) throws -> [Int] {
+    let float32 = try goldenSmoothingParameters(folder)
+    guard let float64 = packageFloat64AutomaticS[folder] else { Issue.record("no reference for \(folder)"); return [] }
+    #expect(result.smoothingParameters.count == float32.count)
+    var exceptions: [Int] = []
+    for k in 0..<min(result.smoothingParameters.count, float32.count) {
+        let ours = result.smoothingParameters[k]
+        #expect(abs(ours - float64.s[k]) / float64.s[k] < 1e-5, "\(folder) keypoint \(k): s \(ours) vs package float64 \(float64.s[k])")
+        #expect(result.iterations[k] == float64.iterations[k], "\(folder) keypoint \(k): iterations")
+        let rel = abs(ours - float32[k]) / float32[k]
+        if rel >= 1e-3 {
+            exceptions.append(k)
+            #expect(rel < 0.1, "\(folder) keypoint \(k): s \(ours) vs float32 golden \(float32[k])")
+        }
+    }
+    #expect(exceptions.count <= allowedExceptions, "\(folder): keypoints \(exceptions) differ from the float32 golden by more than 1e-3")
+    print("\(folder): s \(result.smoothingParameters) golden(f32) \(float32) iterations \(result.iterations) exceptions \(exceptions)")
+    return exceptions
+}

@@ -25,12 +25,7 @@ import Testing
 @Test func singleCameraAutomaticMatchesGolden() throws {
     let ens = try members(try csvFiles("mirror-mouse"))
     let result = try EnsembleKalmanSmoother.singleCamera(ens, options: SmoothingOptions())
-    let expected = try goldenSmoothingParameters("mirror-mouse/singlecam_auto")
-    #expect(expected.count == 8)
-    for (k, (ours, theirs)) in zip(result.smoothingParameters, expected).enumerated() {
-        #expect(abs(ours - theirs) / theirs < 1e-3, "keypoint \(k): s \(ours) vs \(theirs)")
-    }
-    print("singlecam_auto s:", result.smoothingParameters, "package:", expected, "iterations:", result.iterations)
+    try checkAutomaticS(result, golden: "mirror-mouse/singlecam_auto", allowedExceptions: 0)
     let d = deviation(try result.table(view: 0), try golden("mirror-mouse/singlecam_auto/eks_singlecam.csv"))
     print("singlecam_auto:", d)
     GoldenTolerance(position: 1e-3, median: 1e-4, likelihood: 1e-6, ensembleVariance: 3e-4, posteriorVariance: 5e-3)
