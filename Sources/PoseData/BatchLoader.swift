@@ -1,0 +1,145 @@
+// Batches of augmented samples built on a background thread while the model trains.
+import Foundation
+
+// MARK: - Batch
+
+/// A batch ready for the network: images, model-space keypoints and (optionally) target heatmaps.
+public struct PoseBatch: Sendable {
+    /// Labelled-frame indices of the samples.
+    public var indices: [Int]
+    /// `B × 3 × H × W`, ImageNet-normalised.
+    public var images: [Float]
+    /// `B × K × 2` model pixels; NaN = ignore.
+    public var keypoints: [Float]
+    /// `B × K × Hh × Wh` (empty when no grid was given).
+    public var heatmaps: [Float]
+    public var count: Int { indices.count }
+}
+
+// MARK: - Loader
+
+/// Produces the batches of one epoch, in order, on a background thread (bounded prefetch queue).
+///
+/// Everything random derives from `(seed, epoch, frame)`, so an epoch's batches are the same
+/// whether training ran straight through or was resumed: the basis of exact `--resume`.
+public final class BatchLoader: @unchecked Sendable {
+    private let images: [HostImage]
+    private let keypoints: [[Double]]
+    private let indices: [Int]
+    public let batchSize: Int
+    private let augmenter: Augmenter
+    private let grid: HeatmapGrid?
+    private let seed: Int
+    private let shuffle: Bool
+    private let uniformForMissing: Bool
+    private let capacity: Int
+
+    private let condition = NSCondition()
+    private var queue: [PoseBatch] = []
+    private var produced = 0
+    private var consumed = 0
+    private var total = 0
+    private var generation = 0
+
+    /// - Parameters:
+    ///   - images/keypoints: every labelled frame (keypoints in frame pixels).
+    ///   - indices: the frames this loader serves (e.g. the train split).
+    ///   - shuffle: reshuffle each epoch (training) or keep the order (evaluation).
+    public init(images: [HostImage], keypoints: [[Double]], indices: [Int], batchSize: Int,
+                augmenter: Augmenter, grid: HeatmapGrid?, seed: Int, shuffle: Bool,
+                uniformForMissing: Bool = false, prefetch: Int = 3) {
+        self.images = images
+        self.keypoints = keypoints
+        self.indices = indices
+        self.batchSize = max(1, batchSize)
+        self.augmenter = augmenter
+        self.grid = grid
+        self.seed = seed
+        self.shuffle = shuffle
+        self.uniformForMissing = uniformForMissing
+        self.capacity = max(1, prefetch)
+    }
+
+    /// Batches per epoch (the last partial batch is kept, as in LP).
+    public var batchesPerEpoch: Int { (indices.count + batchSize - 1) / batchSize }
+
+    /// The frame order of an epoch.
+    public func order(epoch: Int) -> [Int] {
+        guard shuffle else { return indices }
+        let permutation = torchRandperm(indices.count, seed: UInt64(seed &* 1_000_003 &+ epoch))
+        return permutation.map { indices[$0] }
+    }
+
+    /// Starts producing the batches of `epoch` in the background; read them with `next()`.
+    public func start(epoch: Int) {
+        condition.lock()
+        generation += 1
+        let myGeneration = generation
+        queue.removeAll()
+        produced = 0
+        consumed = 0
+        total = batchesPerEpoch
+        condition.unlock()
+        let order = order(epoch: epoch)
+        let thread = Thread { [self] in
+            var b = 0
+            while b * batchSize < order.count {
+                let chunk = Array(order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)])
+                let batch = makeBatch(chunk, epoch: epoch)
+                condition.lock()
+                while queue.count >= capacity && generation == myGeneration { condition.wait() }
+                if generation != myGeneration { condition.unlock(); return }
+                queue.append(batch)
+                produced += 1
+                condition.broadcast()
+                condition.unlock()
+                b += 1
+            }
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+    }
+
+    /// The next batch of the current epoch, waiting for it if needed; nil when the epoch is done.
+    public func next() -> PoseBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && consumed < total { condition.wait() }
+        guard !queue.isEmpty else { return nil }
+        consumed += 1
+        let batch = queue.removeFirst()
+        condition.broadcast()
+        return batch
+    }
+
+    /// Stops the producer of the current epoch (e.g. on interruption).
+    public func cancel() {
+        condition.lock()
+        generation += 1
+        queue.removeAll()
+        total = 0
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Builds one batch synchronously (also used for deterministic evaluation).
+    public func makeBatch(_ frameIndices: [Int], epoch: Int) -> PoseBatch {
+        let W = augmenter.outputWidth, H = augmenter.outputHeight
+        let k = (keypoints.first?.count ?? 0) / 2
+        var images = [Float](repeating: 0, count: frameIndices.count * 3 * W * H)
+        var points = [Float](repeating: .nan, count: frameIndices.count * k * 2)
+        var heatmaps: [Float] = []
+        if let grid { heatmaps = [Float](repeating: 0, count: frameIndices.count * k * grid.width * grid.height) }
+        for (b, index) in frameIndices.enumerated() {
+            var rng = MersenneTwister(seed: UInt64(truncatingIfNeeded: seed &* 7_919 &+ epoch &* 1_000_003 &+ index))
+            let sample = augmenter.augment(self.images[index], keypoints: keypoints[index], rng: &rng)
+            images.replaceSubrange((b * 3 * W * H)..<((b + 1) * 3 * W * H), with: sample.image)
+            points.replaceSubrange((b * k * 2)..<((b + 1) * k * 2), with: sample.keypoints)
+            if let grid {
+                grid.render(keypoints: sample.keypoints, into: &heatmaps, offset: b * k * grid.width * grid.height,
+                            uniformForMissing: uniformForMissing)
+            }
+        }
+        return PoseBatch(indices: frameIndices, images: images, keypoints: points, heatmaps: heatmaps)
+    }
+}

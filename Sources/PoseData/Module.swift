@@ -1,1 +1,0 @@
-// Pose projects: configs, labelled frames, augmentation, synthetic projects.
