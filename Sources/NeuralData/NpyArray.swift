@@ -69,7 +69,7 @@ public struct NpyArray: Sendable, Equatable {
 
     /// Writes the array atomically (temporary file in the same folder, then rename).
     public func write(to url: URL) throws {
-        try AtomicFile.write(Data(npyBytes()), to: url)
+        try NeuralFiles.writeAtomically(Data(npyBytes()), to: url)
     }
 
     // MARK: - Typed constructors (C order)
@@ -271,9 +271,9 @@ public struct NpyArray: Sendable, Equatable {
 // MARK: - Atomic file writes
 
 /// Writes files atomically: a temporary file in the destination folder, then a rename.
-public enum AtomicFile {
+public enum NeuralFiles {
     /// Writes `data` to `url`, creating the parent folder if needed.
-    public static func write(_ data: Data, to url: URL) throws {
+    public static func writeAtomically(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
