@@ -1,1 +1,0 @@
-// Neural-network layers and parameters with PyTorch state_dict names.

@@ -1,1 +1,0 @@
-// Optimizers, learning-rate schedules, EMA and training checkpoints.
