@@ -149,7 +149,9 @@ extension PoseTable {
                     }
                 } else {
                     let lo = cellStarts[c], hi = cellStarts[c + 1] - 1
-                    if hi > lo {
+                    if hi > lo, let fast = fastDecimal(base, lo, hi) {
+                        v = fast
+                    } else if hi > lo {
                         var end: UnsafeMutablePointer<CChar>? = nil
                         let p = UnsafeRawPointer(base + lo).assumingMemoryBound(to: CChar.self)
                         let d = strtod(p, &end)
@@ -185,42 +187,47 @@ extension PoseTable {
 extension PoseTable {
     /// The CSV text of this table (pandas layout, shortest round-trip numbers, NaN as empty cell).
     public func csvText() -> String {
-        var out = ""
+        String(decoding: csvBytes(), as: UTF8.self)
+    }
+
+    /// The CSV as UTF-8 bytes (what `write(to:)` stores).
+    public func csvBytes() -> [UInt8] {
+        var out: [UInt8] = []
         out.reserveCapacity(rowCount * columnsPerRow * 12 + 256)
         let pad = indexStyle == .dlcThreeLevel ? ",," : ""
         let levels = [("scorer", { (_: String, _: String) in self.scorer }),
                       ("bodyparts", { (k: String, _: String) in k }),
                       ("coords", { (_: String, c: String) in c })]
         for (level, (name, cell)) in levels.enumerated() {
-            out += name + pad
-            for k in keypoints { for c in coords { out += "," + csvEscape(cell(k, c)) } }
-            for e in extraColumns { out += "," + csvEscape(e.header.count > level ? e.header[level] : "") }
-            out += "\n"
+            out += (name + pad).utf8
+            for k in keypoints { for c in coords { out += ("," + csvEscape(cell(k, c))).utf8 } }
+            for e in extraColumns { out += ("," + csvEscape(e.header.count > level ? e.header[level] : "")).utf8 }
+            out.append(10)
         }
         let perRow = columnsPerRow
         for r in 0..<rowCount {
             if indexStyle == .dlcThreeLevel {
                 let parts = rowKeys[r].split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
                 let padded = parts.map(String.init) + Array(repeating: "", count: max(0, 3 - parts.count))
-                out += padded.map(csvEscape).joined(separator: ",")
+                out += padded.map(csvEscape).joined(separator: ",").utf8
             } else {
-                out += csvEscape(rowKeys[r])
+                out += csvEscape(rowKeys[r]).utf8
             }
             let base = r * perRow
             for j in 0..<perRow {
-                out += ","
+                out.append(44)
                 let v = values[base + j]
-                if !v.isNaN { out += v.description }
+                if !v.isNaN { out += v.description.utf8 }
             }
-            for e in extraColumns { out += "," + csvEscape(e.cells[r]) }
-            out += "\n"
+            for e in extraColumns { out += ("," + csvEscape(e.cells[r])).utf8 }
+            out.append(10)
         }
         return out
     }
 
     /// Writes the table atomically (temporary file in the same folder, then rename).
     public func write(to url: URL) throws {
-        try AtomicFile.write(Data(csvText().utf8), to: url)
+        try AtomicFile.write(Data(csvBytes()), to: url)
     }
 }
 
@@ -244,6 +251,68 @@ public enum AtomicFile {
         }
     }
 }
+
+// MARK: - Numbers
+
+/// Parses a plain decimal (`-12.345`, `1e-05`) exactly when the digits fit in 2^53 and the decimal
+/// exponent is within ±22 (Clinger's fast path: one correctly rounded multiply or divide).
+/// Returns nil for anything else, so the caller falls back to strtod.
+@inline(__always)
+func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? {
+    var i = lo
+    var negative = false
+    if base[i] == UInt8(ascii: "-") { negative = true; i += 1 } else if base[i] == UInt8(ascii: "+") { i += 1 }
+    var mantissa: UInt64 = 0
+    var exponent = 0
+    var digits = 0
+    var seenDot = false
+    var sawDigit = false
+    while i < hi {
+        let c = base[i]
+        if c >= 48 && c <= 57 {
+            sawDigit = true
+            if mantissa > 0 || c != 48 { digits += 1 }
+            if digits > 15 { return nil }
+            mantissa = mantissa * 10 + UInt64(c - 48)
+            if seenDot { exponent -= 1 }
+        } else if c == UInt8(ascii: ".") && !seenDot {
+            seenDot = true
+        } else {
+            break
+        }
+        i += 1
+    }
+    guard sawDigit else { return nil }
+    if i < hi {
+        guard base[i] == UInt8(ascii: "e") || base[i] == UInt8(ascii: "E") else { return nil }
+        i += 1
+        var expNegative = false
+        if i < hi && (base[i] == UInt8(ascii: "-") || base[i] == UInt8(ascii: "+")) { expNegative = base[i] == UInt8(ascii: "-"); i += 1 }
+        var e = 0
+        var any = false
+        while i < hi, base[i] >= 48, base[i] <= 57 {
+            e = e * 10 + Int(base[i] - 48); any = true; i += 1
+            if e > 400 { return nil }
+        }
+        guard any, i == hi else { return nil }
+        exponent += expNegative ? -e : e
+    }
+    guard i == hi, i > lo + (negative ? 1 : 0) else { return nil }
+    var v = Double(mantissa)
+    if exponent == 0 {
+    } else if exponent > 0 && exponent <= 22 {
+        v *= powersOfTen[exponent]
+    } else if exponent < 0 && exponent >= -22 {
+        v /= powersOfTen[-exponent]
+    } else if mantissa == 0 {
+        v = 0
+    } else {
+        return nil
+    }
+    return negative ? -v : v
+}
+
+private let powersOfTen: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { acc, _ in acc * 10 } }
 
 // MARK: - CSV cells
 

@@ -55,34 +55,45 @@ public struct KalmanMoments: Sendable {
 ///   - tangents: optional derivative directions; returns d(NLL)/dθ for each.
 ///   - keep: store filtered moments (needed for smoothing).
 /// - Returns: moments (empty arrays when `keep` is false), NLL and its directional derivatives.
+///
+/// With a constant R and a linear observation the covariance recursion does not depend on the
+/// data and converges geometrically; once the predicted covariance (and its tangents) stop
+/// changing to round-off, the gains are frozen and only the means are propagated. This is what
+/// makes the smoothing-parameter search cheap; the result differs from the full recursion at the
+/// 1e-14 level.
 func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: UnsafeBufferPointer<Double>,
                   frames T: Int, tangents: [ModelTangent] = [], keep: Bool) -> (KalmanMoments, [Double]) {
     let d = model.d, p = model.p, nt = tangents.count
     let constantR = r.count == p
+    let canFreeze = constantR && model.observe == nil && !keep && tangents.allSatisfy { $0.dA == nil }
     var means = keep ? [Double](repeating: 0, count: T * d) : []
     var covs = keep ? [Double](repeating: 0, count: T * d * d) : []
     var dnll = [Double](repeating: 0, count: nt)
-    // One scratch arena; fixed offsets for every temporary.
+    // One scratch arena with fixed slices for every temporary.
     let wide = max(p * p, d * p, d * d)
-    var sizes: [Int] = [d, d * d, p, p * d, d * p, p * p, p * p, p * p, wide, p, d * p, d, d * d, p * d, wide, p]
-    sizes += Array(repeating: d, count: nt) + Array(repeating: d * d, count: nt)   // dm⁻, dP⁻
-    sizes += [d, d * d, p, p * p, d * p, d * d, p, d, d * d]                       // tangent scratch
+    var sizes: [Int] = [d, d * d, p, p * d, wide, p * p, p * p, p * p, wide, p, d * p, d, d * d, p * d, wide, p,
+                        d, d * d, p, p, d, d * d, d * d]
+    sizes += Array(repeating: d, count: nt) + Array(repeating: d * d, count: nt)      // dm⁻, dP⁻
+    sizes += Array(repeating: p * p, count: nt) + Array(repeating: wide, count: nt)   // dS, dK
+    sizes += Array(repeating: 1, count: nt)                                           // tr(S⁻¹ dS)
     let total = sizes.reduce(0, +)
     let arena = UnsafeMutablePointer<Double>.allocate(capacity: total)
     arena.initialize(repeating: 0, count: total)
     defer { arena.deallocate() }
-    var offsets: [UnsafeMutablePointer<Double>] = []
+    var slices: [UnsafeMutablePointer<Double>] = []
     var o = 0
-    for s in sizes { offsets.append(arena + o); o += s }
-    let mPred = offsets[0], pPred = offsets[1], e = offsets[2], H = offsets[3], PHt = offsets[4]
-    let S = offsets[5], Sinv = offsets[6], Sb = offsets[7], work = offsets[8], alpha = offsets[9]
-    let K = offsets[10], mF = offsets[11], pF = offsets[12], HP = offsets[13], KS = offsets[14], yhat = offsets[15]
-    let dmPred = (0..<nt).map { offsets[16 + $0] }, dpPred = (0..<nt).map { offsets[16 + nt + $0] }
-    let base = 16 + 2 * nt
-    let tmpD = offsets[base], tmpDD = offsets[base + 1], de = offsets[base + 2], dS = offsets[base + 3]
-    let dK = offsets[base + 4], dP = offsets[base + 5], tmpP = offsets[base + 6], dm = offsets[base + 7], tmpDD2 = offsets[base + 8]
-    let SbL = UnsafeMutablePointer<Double>.allocate(capacity: p * p)
-    defer { SbL.deallocate() }
+    for s in sizes { slices.append(arena + o); o += s }
+    let mPred = slices[0], pPred = slices[1], e = slices[2], H = slices[3], PHt = slices[4]
+    let S = slices[5], Sinv = slices[6], SbInv = slices[7], work = slices[8], alpha = slices[9]
+    let K = slices[10], mF = slices[11], pF = slices[12], HP = slices[13], KS = slices[14], yhat = slices[15]
+    let tmpD = slices[16], tmpDD = slices[17], de = slices[18], tmpP = slices[19], dm = slices[20]
+    let dP = slices[21], tmpDD2 = slices[22]
+    let b0 = 23
+    let dmPred = (0..<nt).map { slices[b0 + $0] }, dpPred = (0..<nt).map { slices[b0 + nt + $0] }
+    let dSs = (0..<nt).map { slices[b0 + 2 * nt + $0] }, dKs = (0..<nt).map { slices[b0 + 3 * nt + $0] }
+    let traces = (0..<nt).map { slices[b0 + 4 * nt + $0] }
+    let Sb = UnsafeMutablePointer<Double>.allocate(capacity: p * p)
+    defer { Sb.deallocate() }
     let log2pi = Foundation.log(2 * Double.pi)
 
     for i in 0..<d { mPred[i] = model.m0[i] }
@@ -91,116 +102,238 @@ func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: U
         for i in 0..<(p * d) { H[i] = model.C[i] }  // nonlinear models linearise per step instead
     }
     var nll = 0.0
+    var frozen = false
+    var tangentMoving = false
+    var logDet = 0.0
     model.A.withUnsafeBufferPointer { Abuf in
     model.Q.withUnsafeBufferPointer { Qbuf in
         let A = Abuf.baseAddress!, Q = Qbuf.baseAddress!
-        for t in 0..<T {
+        var t = 0
+        while t < T {
+            defer { t += 1 }
             let yt = y.baseAddress! + t * p
             let rt = r.baseAddress! + (constantR ? 0 : t * p)
             var missing = false
             for j in 0..<p where yt[j].isNaN { missing = true }
+            // MARK: measurement update
             if missing {
                 for i in 0..<d { mF[i] = mPred[i] }
-                for i in 0..<(d * d) { pF[i] = pPred[i] }
+                if !frozen { for i in 0..<(d * d) { pF[i] = pPred[i] } }
             } else {
-                // Predicted observation and its Jacobian.
                 if let observe = model.observe {
                     observe(mPred, yhat, H)
                 } else {
                     SmallMatrix.multiply(H, mPred, yhat, p, d, 1)
                 }
                 for j in 0..<p { e[j] = yt[j] - yhat[j] }
-                SmallMatrix.multiply(H, pPred, HP, p, d, d)               // H P⁻
-                SmallMatrix.multiplyTransposed(HP, H, S, p, d, p)         // H P⁻ Hᵀ
-                for j in 0..<p { S[j * p + j] += max(rt[j], 1e-12) }
-                let logDet = SmallMatrix.spdInverse(S, p, Sinv, work) ?? .nan
+                if !frozen {
+                    SmallMatrix.multiply(H, pPred, HP, p, d, d)               // H P⁻
+                    SmallMatrix.multiplyTransposed(HP, H, S, p, d, p)         // H P⁻ Hᵀ
+                    for j in 0..<p { S[j * p + j] += max(rt[j], 1e-12) }
+                    logDet = SmallMatrix.spdInverse(S, p, Sinv, work) ?? .nan
+                    // Gain with the symmetrised, boosted innovation covariance.
+                    for i in 0..<p { for j in 0..<p { Sb[i * p + j] = 0.5 * (S[i * p + j] + S[j * p + i]) + (i == j ? 1e-9 : 0) } }
+                    _ = SmallMatrix.spdInverse(Sb, p, SbInv, work)
+                    SmallMatrix.multiplyTransposed(pPred, H, PHt, d, d, p)    // P⁻ Hᵀ (P⁻ symmetric)
+                    SmallMatrix.multiply(PHt, SbInv, K, d, p, p)
+                    SmallMatrix.multiply(K, S, KS, d, p, p)
+                    SmallMatrix.multiplyTransposed(KS, K, tmpDD, d, p, d)
+                    for i in 0..<(d * d) { pF[i] = pPred[i] - tmpDD[i] }
+                    for i in 0..<d { for j in (i + 1)..<max(d, i + 1) {
+                        let v = 0.5 * (pF[i * d + j] + pF[j * d + i]); pF[i * d + j] = v; pF[j * d + i] = v
+                    } }
+                }
                 SmallMatrix.multiply(Sinv, e, alpha, p, p, 1)
                 var quad = 0.0
                 for j in 0..<p { quad += e[j] * alpha[j] }
                 nll += 0.5 * (Double(p) * log2pi + logDet + quad)
-                // Gain with the symmetrised, boosted innovation covariance.
-                for i in 0..<p { for j in 0..<p { Sb[i * p + j] = 0.5 * (S[i * p + j] + S[j * p + i]) + (i == j ? 1e-9 : 0) } }
-                _ = SmallMatrix.spdInverse(Sb, p, SbL, work)
-                SmallMatrix.multiplyTransposed(pPred, H, PHt, d, d, p)    // P⁻ Hᵀ (P⁻ symmetric)
-                SmallMatrix.multiply(PHt, SbL, K, d, p, p)
                 for i in 0..<d {
                     var s = mPred[i]
                     for j in 0..<p { s += K[i * p + j] * e[j] }
                     mF[i] = s
                 }
-                SmallMatrix.multiply(K, S, KS, d, p, p)
-                SmallMatrix.multiplyTransposed(KS, K, tmpDD, d, p, d)
-                for i in 0..<d { for j in 0..<d { pF[i * d + j] = pPred[i * d + j] - tmpDD[i * d + j] } }
-                for i in 0..<d { for j in (i + 1)..<max(d, i + 1) {
-                    let v = 0.5 * (pF[i * d + j] + pF[j * d + i]); pF[i * d + j] = v; pF[j * d + i] = v
-                } }
             }
-            // Tangents: propagate derivatives of the filtered moments, accumulate d(NLL).
+            // MARK: tangents (forward-mode derivatives)
             for a in 0..<nt {
-                let dmP = dmPred[a], dpP = dpPred[a]
+                let dmP = dmPred[a], dpP = dpPred[a], dS = dSs[a], dK = dKs[a]
                 if missing {
                     for i in 0..<d { dm[i] = dmP[i] }
-                    for i in 0..<(d * d) { dP[i] = dpP[i] }
+                    if !frozen { for i in 0..<(d * d) { dP[i] = dpP[i] } }
                 } else {
                     SmallMatrix.multiply(H, dmP, tmpP, p, d, 1)
                     for j in 0..<p { de[j] = -tmpP[j] }
-                    SmallMatrix.multiply(H, dpP, HP, p, d, d)
-                    SmallMatrix.multiplyTransposed(HP, H, dS, p, d, p)
+                    if !frozen {
+                        SmallMatrix.multiply(H, dpP, HP, p, d, d)
+                        SmallMatrix.multiplyTransposed(HP, H, dS, p, d, p)
+                        var tr = 0.0
+                        for i in 0..<p { for j in 0..<p { tr += Sinv[i * p + j] * dS[j * p + i] } }
+                        traces[a][0] = tr
+                        // dK = (dP⁻ Hᵀ − K dS) Sb⁻¹
+                        SmallMatrix.multiplyTransposed(dpP, H, PHt, d, d, p)
+                        SmallMatrix.multiply(K, dS, work, d, p, p)
+                        for i in 0..<(d * p) { work[i] = PHt[i] - work[i] }
+                        SmallMatrix.multiply(work, SbInv, dK, d, p, p)
+                        // dP = dP⁻ − dK S Kᵀ − K dS Kᵀ − K S dKᵀ
+                        SmallMatrix.multiplyTransposed(KS, dK, tmpDD, d, p, d)      // K S dKᵀ
+                        for i in 0..<d { for j in 0..<d { dP[i * d + j] = dpP[i * d + j] - tmpDD[i * d + j] - tmpDD[j * d + i] } }
+                        SmallMatrix.multiply(K, dS, work, d, p, p)
+                        SmallMatrix.multiplyTransposed(work, K, tmpDD, d, p, d)     // K dS Kᵀ
+                        for i in 0..<(d * d) { dP[i] -= tmpDD[i] }
+                    }
                     // d(NLL) = ½ [tr(S⁻¹ dS) − αᵀ dS α + 2 αᵀ de]
-                    var tr = 0.0, adsa = 0.0, ade = 0.0
+                    var adsa = 0.0, ade = 0.0
                     for i in 0..<p {
                         var row = 0.0
-                        for j in 0..<p { tr += Sinv[i * p + j] * dS[j * p + i]; row += dS[i * p + j] * alpha[j] }
+                        for j in 0..<p { row += dS[i * p + j] * alpha[j] }
                         adsa += alpha[i] * row
                         ade += alpha[i] * de[i]
                     }
-                    dnll[a] += 0.5 * (tr - adsa + 2 * ade)
-                    // dK = (dP⁻ Hᵀ − K dS) Sb⁻¹
-                    SmallMatrix.multiplyTransposed(dpP, H, PHt, d, d, p)
-                    SmallMatrix.multiply(K, dS, work, d, p, p)
-                    for i in 0..<(d * p) { work[i] = PHt[i] - work[i] }
-                    SmallMatrix.multiply(work, SbL, dK, d, p, p)
+                    dnll[a] += 0.5 * (traces[a][0] - adsa + 2 * ade)
                     for i in 0..<d {
                         var s = dmP[i]
                         for j in 0..<p { s += dK[i * p + j] * e[j] + K[i * p + j] * de[j] }
                         dm[i] = s
                     }
-                    // dP = dP⁻ − dK S Kᵀ − K dS Kᵀ − K S dKᵀ
-                    SmallMatrix.multiplyTransposed(KS, dK, tmpDD, d, p, d)      // K S dKᵀ
-                    for i in 0..<d { for j in 0..<d { dP[i * d + j] = dpP[i * d + j] - tmpDD[i * d + j] - tmpDD[j * d + i] } }
-                    SmallMatrix.multiply(K, dS, work, d, p, p)
-                    SmallMatrix.multiplyTransposed(work, K, tmpDD, d, p, d)     // K dS Kᵀ
-                    for i in 0..<(d * d) { dP[i] -= tmpDD[i] }
                 }
                 // Predict: dm⁻ = A dm + dA m;  dP⁻ = A dP Aᵀ + dA P Aᵀ + A P dAᵀ + dQ
                 SmallMatrix.multiply(A, dm, dmP, d, d, 1)
-                SmallMatrix.multiply(A, dP, tmpDD, d, d, d)
-                SmallMatrix.multiplyTransposed(tmpDD, A, dpP, d, d, d)
                 if let dA = tangents[a].dA {
                     dA.withUnsafeBufferPointer { dAp in
-                        let dAb = dAp.baseAddress!
-                        SmallMatrix.multiply(dAb, mF, tmpD, d, d, 1)
-                        for i in 0..<d { dmP[i] += tmpD[i] }
-                        SmallMatrix.multiply(dAb, pF, tmpDD, d, d, d)
-                        SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
-                        for i in 0..<d { for j in 0..<d { dpP[i * d + j] += tmpDD2[i * d + j] + tmpDD2[j * d + i] } }
+                        SmallMatrix.multiply(dAp.baseAddress!, mF, tmpD, d, d, 1)
                     }
+                    for i in 0..<d { dmP[i] += tmpD[i] }
                 }
-                for i in 0..<(d * d) { dpP[i] += tangents[a].dQ[i] }
+                if !frozen {
+                    SmallMatrix.multiply(A, dP, tmpDD, d, d, d)
+                    SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
+                    if let dA = tangents[a].dA {
+                        dA.withUnsafeBufferPointer { dAp in
+                            SmallMatrix.multiply(dAp.baseAddress!, pF, tmpDD, d, d, d)
+                        }
+                        SmallMatrix.multiplyTransposed(tmpDD, A, HP, d, d, d)
+                        for i in 0..<d { for j in 0..<d { tmpDD2[i * d + j] += HP[i * d + j] + HP[j * d + i] } }
+                    }
+                    var change = 0.0, scale = 0.0
+                    for i in 0..<(d * d) {
+                        let v = tmpDD2[i] + tangents[a].dQ[i]
+                        change = max(change, abs(v - dpP[i])); scale = max(scale, abs(v))
+                        dpP[i] = v
+                    }
+                    if change > 1e-14 * scale { tangentMoving = true }
+                }
             }
             if keep {
                 for i in 0..<d { means[t * d + i] = mF[i] }
                 for i in 0..<(d * d) { covs[t * d * d + i] = pF[i] }
             }
-            // Predict the next state.
+            // MARK: predict
             SmallMatrix.multiply(A, mF, mPred, d, d, 1)
-            SmallMatrix.multiply(A, pF, tmpDD, d, d, d)
-            SmallMatrix.multiplyTransposed(tmpDD, A, pPred, d, d, d)
-            for i in 0..<(d * d) { pPred[i] += Q[i] }
+            if !frozen {
+                SmallMatrix.multiply(A, pF, tmpDD, d, d, d)
+                SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
+                var change = 0.0, scale = 0.0
+                for i in 0..<(d * d) {
+                    let v = tmpDD2[i] + Q[i]
+                    change = max(change, abs(v - pPred[i])); scale = max(scale, abs(v))
+                    pPred[i] = v
+                }
+                if canFreeze && !missing && t > 0 && change <= 1e-14 * scale && !tangentMoving { frozen = true }
+                tangentMoving = false
+                if frozen {
+                    // Steady state: propagate means only, with constant gains.
+                    let c = 0.5 * (Double(p) * log2pi + logDet)
+                    let G = HP  // A K (d × p)
+                    SmallMatrix.multiply(A, K, G, d, d, p)
+                    var ADK: [[Double]] = []
+                    for a in 0..<nt {
+                        SmallMatrix.multiply(A, dKs[a], work, d, d, p)
+                        ADK.append(Array(UnsafeBufferPointer(start: work, count: d * p)))
+                    }
+                    frozenTail(from: t + 1, frames: T, d: d, p: p, y: y.baseAddress!, A: A, H: H, G: G, Sinv: Sinv, c: c,
+                               mPred: mPred, e: e, alpha: alpha, tmpD: tmpD, de: de,
+                               dmPred: dmPred, dS: dSs, ADK: ADK, traces: traces.map { $0[0] },
+                               nll: &nll, dnll: &dnll)
+                    break
+                }
+            }
         }
     }
     }
     return (KalmanMoments(means: means, covariances: covs, negativeLogLikelihood: nll), dnll)
+}
+
+/// The steady-state part of the filter: constant gain `G = A K`, constant innovation covariance.
+/// m⁻ ← A m⁻ + G e;  dm⁻ ← A dm⁻ + A dK e + G de;  NLL += c + ½ eᵀ S⁻¹ e.
+@inline(__always)
+private func frozenTail(from start: Int, frames T: Int, d: Int, p: Int, y: UnsafePointer<Double>,
+                        A: UnsafePointer<Double>, H: UnsafePointer<Double>, G: UnsafePointer<Double>,
+                        Sinv: UnsafePointer<Double>, c: Double,
+                        mPred: UnsafeMutablePointer<Double>, e: UnsafeMutablePointer<Double>,
+                        alpha: UnsafeMutablePointer<Double>, tmpD: UnsafeMutablePointer<Double>,
+                        de: UnsafeMutablePointer<Double>, dmPred: [UnsafeMutablePointer<Double>],
+                        dS: [UnsafeMutablePointer<Double>], ADK: [[Double]], traces: [Double],
+                        nll: inout Double, dnll: inout [Double]) {
+    let nt = dmPred.count
+    var t = start
+    while t < T {
+        let yt = y + t * p
+        var missing = false
+        for j in 0..<p where yt[j].isNaN { missing = true }
+        if missing {
+            SmallMatrix.multiply(A, mPred, tmpD, d, d, 1)
+            for i in 0..<d { mPred[i] = tmpD[i] }
+            for a in 0..<nt {
+                SmallMatrix.multiply(A, dmPred[a], tmpD, d, d, 1)
+                for i in 0..<d { dmPred[a][i] = tmpD[i] }
+            }
+            t += 1
+            continue
+        }
+        for j in 0..<p {
+            var s = yt[j]
+            for i in 0..<d { s -= H[j * d + i] * mPred[i] }
+            e[j] = s
+        }
+        var quad = 0.0
+        for j in 0..<p {
+            var s = 0.0
+            for l in 0..<p { s += Sinv[j * p + l] * e[l] }
+            alpha[j] = s
+            quad += e[j] * s
+        }
+        nll += c + 0.5 * quad
+        for a in 0..<nt {
+            let dm = dmPred[a], dSa = dS[a]
+            var adsa = 0.0, ade = 0.0
+            for j in 0..<p {
+                var s = 0.0
+                for i in 0..<d { s -= H[j * d + i] * dm[i] }
+                de[j] = s
+                ade += alpha[j] * s
+                var row = 0.0
+                for l in 0..<p { row += dSa[j * p + l] * alpha[l] }
+                adsa += alpha[j] * row
+            }
+            dnll[a] += 0.5 * (traces[a] - adsa + 2 * ade)
+            ADK[a].withUnsafeBufferPointer { adk in
+                for i in 0..<d {
+                    var s = 0.0
+                    for l in 0..<d { s += A[i * d + l] * dm[l] }
+                    for j in 0..<p { s += adk[i * p + j] * e[j] + G[i * p + j] * de[j] }
+                    tmpD[i] = s
+                }
+            }
+            for i in 0..<d { dm[i] = tmpD[i] }
+        }
+        for i in 0..<d {
+            var s = 0.0
+            for l in 0..<d { s += A[i * d + l] * mPred[l] }
+            for j in 0..<p { s += G[i * p + j] * e[j] }
+            tmpD[i] = s
+        }
+        for i in 0..<d { mPred[i] = tmpD[i] }
+        t += 1
+    }
 }
 
 // MARK: - Smoother
