@@ -12,7 +12,7 @@ demo: build
 	$$(swift build $(SWIFT_FLAGS) --show-bin-path)/kinema demo
 
 test: setup
-	swift test $(SWIFT_FLAGS)
+	swift test $(SWIFT_FLAGS) --no-parallel
 
 bench: build
 	$$(swift build $(SWIFT_FLAGS) --show-bin-path)/kinema bench

@@ -29,6 +29,7 @@ namespace {
 thread_local std::string g_last_error;
 thread_local int32_t g_last_kind = CT_OK;
 std::atomic<int64_t> g_live{0};
+thread_local int64_t g_live_thread = 0;
 
 void set_error(int32_t kind, const char *message) {
     g_last_kind = kind;
@@ -65,6 +66,7 @@ R guarded(R fail, F &&body) {
 ct_tensor wrap(at::Tensor &&t) {
     auto *p = new at::Tensor(std::move(t));
     g_live.fetch_add(1, std::memory_order_relaxed);
+    ++g_live_thread;
     return ct_tensor{p};
 }
 
@@ -161,9 +163,11 @@ void ct_tensor_free(ct_tensor t) {
     if (!t.ptr) return;
     delete static_cast<at::Tensor *>(t.ptr);
     g_live.fetch_sub(1, std::memory_order_relaxed);
+    --g_live_thread;
 }
 
 int64_t ct_tensor_live_count(void) { return g_live.load(std::memory_order_relaxed); }
+int64_t ct_tensor_live_count_thread(void) { return g_live_thread; }
 
 ct_tensor ct_tensor_alias(ct_tensor t) {
     return guarded(kNull, [&] { return wrap(at::Tensor(unwrap(t))); });

@@ -63,8 +63,12 @@ public enum Runtime {
         try check(ct_rng_set_state(state.raw), "set_rng_state")
     }
 
-    /// Number of live tensor handles (tests use it to prove nothing leaks).
+    /// Number of live tensor handles in the process.
     public static var liveTensorCount: Int { Int(ct_tensor_live_count()) }
+
+    /// Tensor handles created minus freed on this thread: tests use it to prove a synchronous block leaks
+    /// nothing, even while other tests run in parallel.
+    public static var threadLiveTensorCount: Int { Int(ct_tensor_live_count_thread()) }
 
     /// The folder holding libtorch_cpu.so, found from the loaded library's path.
     public static var libtorchDirectory: String? {

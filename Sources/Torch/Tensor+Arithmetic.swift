@@ -133,7 +133,7 @@ extension Tensor {
         _ = try op("aten::add_", "Tensor", [.tensor(self), .tensor(other), .double(alpha)])
     }
     public func addInPlace(_ value: Double) throws(TorchError) {
-        _ = try op("aten::add_", "Scalar", [.tensor(self), .double(value)])
+        _ = try op("aten::add_", "Scalar", [.tensor(self), scalarArg(value)])
     }
     public func mulInPlace(_ factor: Double) throws(TorchError) {
         _ = try op("aten::mul_", "Scalar", [.tensor(self), .double(factor)])
@@ -162,7 +162,12 @@ extension Tensor {
     }
     public func zeroInPlace() throws(TorchError) { _ = try op("aten::zero_", [.tensor(self)]) }
     public func fillInPlace(_ value: Double) throws(TorchError) {
-        _ = try op("aten::fill_", "Scalar", [.tensor(self), .double(value)])
+        _ = try op("aten::fill_", "Scalar", [.tensor(self), scalarArg(value)])
+    }
+
+    /// An integer Scalar for integer tensors (libtorch will not add a float in place to an int tensor).
+    func scalarArg(_ value: Double) -> OpArg {
+        !dtype.isFloatingPoint && value.rounded() == value ? .int(Int(value)) : .double(value)
     }
     public func clampInPlace(min: Double? = nil, max: Double? = nil) throws(TorchError) {
         _ = try op("aten::clamp_", [.tensor(self), min.map { .double($0) } ?? .none, max.map { .double($0) } ?? .none])

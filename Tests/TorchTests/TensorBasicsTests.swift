@@ -114,7 +114,7 @@ struct TensorBasicsTests {
     }
 
     @Test func noGradScopesAndLiveCount() throws {
-        let base = Runtime.liveTensorCount
+        let base = Runtime.threadLiveTensorCount
         do {
             let w = try Tensor.ones([3]).requiresGrad(true)
             let y = try withNoGrad { try (w * 2).sum() }
@@ -124,6 +124,6 @@ struct TensorBasicsTests {
             try z.backward()
             #expect(try w.grad?.toArray(Float.self) == [2, 2, 2])
         }
-        #expect(Runtime.liveTensorCount == base)
+        #expect(Runtime.threadLiveTensorCount == base)
     }
 }

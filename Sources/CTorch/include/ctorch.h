@@ -42,8 +42,11 @@ int32_t ct_last_error_kind(void);
 
 /* ---- lifecycle and metadata ---------------------------------------------------------------- */
 void ct_tensor_free(ct_tensor t);
-/* Number of tensor handles currently alive (for leak tests). */
+/* Number of tensor handles currently alive in the process (for leak tests). */
 int64_t ct_tensor_live_count(void);
+/* Handles created minus handles freed on the calling thread: exact for a synchronous test even while
+   other threads create tensors. */
+int64_t ct_tensor_live_count_thread(void);
 /* A new handle to the same tensor (shares storage and autograd identity). */
 ct_tensor ct_tensor_alias(ct_tensor t);
 int32_t ct_tensor_defined(ct_tensor t);
