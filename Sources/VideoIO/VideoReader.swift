@@ -210,6 +210,12 @@ public final class VideoReader {
         try seekToStart()
     }
 
+    /// Throws the error `frame(at:)` would give for index `i`: `.frameOutOfRange`, or `.truncated`
+    /// for a frame that the cut end of a damaged file lost.
+    public func validate(frameIndex i: Int) throws {
+        try checkIndex(i)
+    }
+
     private func checkIndex(_ i: Int) throws {
         guard i < 0 || i >= frameCount else { return }
         if i >= frameCount, let damage = index.damage, i < (index.expectedFrameCount ?? Int.max) {
