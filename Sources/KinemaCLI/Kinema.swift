@@ -8,6 +8,7 @@ public struct Kinema: AsyncParsableCommand {
         subcommands: [
             Info.self,
             Bench.self,
+            Video.self,
         ]
     )
     public init() {}

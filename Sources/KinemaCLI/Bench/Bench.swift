@@ -10,6 +10,7 @@ struct Bench: AsyncParsableCommand {
         with the baseline measured in the same run.
         """,
         subcommands: [
+            BenchVideo.self,
         ]
     )
 }
