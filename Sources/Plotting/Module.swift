@@ -1,1 +1,0 @@
-// Plots drawn on a raster canvas and saved as PNG, with no dependencies.
