@@ -9,6 +9,7 @@ public struct Kinema: AsyncParsableCommand {
             Info.self,
             Bench.self,
             Video.self,
+            Neural.self,
         ]
     )
     public init() {}

@@ -83,6 +83,11 @@ public struct SyntheticConfig: Codable, Sendable, Equatable {
         if longTrialFrames < 0 { throw bad("long_trial_frames", "must be ≥ 0") }
     }
 
+    /// Trials written per mouse.
+    public var trialsPerMouse: Int {
+        trainTrials + oracleClips * oracleRepeats + liveTestClips * liveTestRepeats + (longTrialFrames > 0 ? 1 : 0)
+    }
+
     /// Padded length actually written (grows to fit the long trial).
     public var effectivePaddedFrames: Int { max(paddedFrames, longTrialFrames > 0 ? longTrialFrames + 10 : 0) }
 }

@@ -15,8 +15,7 @@ extension SyntheticGenerator {
     @discardableResult
     public func write(to root: URL, progress: (Int, Int) -> Void = { _, _ in }) throws -> [URL] {
         let c = config
-        let trialsPerMouse = c.trainTrials + c.oracleClips * c.oracleRepeats + c.liveTestClips * c.liveTestRepeats + (c.longTrialFrames > 0 ? 1 : 0)
-        let total = trialsPerMouse * c.neuronCounts.count
+        let total = c.trialsPerMouse * c.neuronCounts.count
         var done = 0
         var folders: [URL] = []
         for (mouse, neuronCount) in c.neuronCounts.enumerated() {

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import NeuralData
+
+// MARK: - kinema neural
+
+/// `kinema neural`: Sensorium 2023 data, the DwiseNeuro encoding model, metrics and decoding.
+struct Neural: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict visual-cortex activity from video and behaviour (Sensorium 2023), score it, decode behaviour.",
+        discussion: """
+        Data folders use the Sensorium 2023 layout (one folder per mouse with data/ and meta/). \
+        `kinema neural synth` writes a synthetic data set in that layout with known ground truth.
+        """,
+        subcommands: [NeuralSynthCommand.self,
+                      NeuralEvaluateCommand.self, NeuralDecodeCommand.self]
+    )
+}
+
+/// Parses a comma-separated tier list.
+func parseTiers(_ text: String) -> Set<String> {
+    Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+}
+
+/// Writes a line to stderr.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+// MARK: - kinema neural synth
+
+/// `kinema neural synth OUT`: the reference's linear–nonlinear–Poisson data set.
+struct NeuralSynthCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synth",
+        abstract: "Write a synthetic Sensorium-format data set with ground-truth rates.",
+        discussion: """
+        Writes OUT/synthetic-mouse-<i>/ in exactly the Sensorium 2023 layout, plus data/rates/<trial>.npy \
+        (true Poisson rates) and meta/ground_truth/. Defaults: 18×32 frames, 120 of 130 frames, mice with \
+        40 and 48 neurons, 60 train trials, oracle 4 clips × 3 repeats, low-rank receptive fields (K = 4). \
+        Options override a YAML --config (keys: seed, height, width, frames, padded_frames, neuron_counts, \
+        train_trials, oracle_clips, oracle_repeats, live_test_clips, live_test_repeats, shared_positions, \
+        speed_coupling, long_trial_frames). Score the ceiling with `kinema neural evaluate --data OUT --rates`.
+        """
+    )
+
+    @Argument(help: "Output folder (created).")
+    var out: String
+
+    @Option(help: "YAML file with synthetic-data settings.")
+    var config: String?
+
+    @Option(help: "Random seed.")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Neurons per mouse, comma-separated (one mouse each).", valueName: "LIST"))
+    var neurons: String?
+
+    @Option(help: "Train trials per mouse.")
+    var trainTrials: Int?
+
+    @Option(help: "Shared receptive-field positions (0 = full rank).")
+    var sharedPositions: Int?
+
+    @Flag(help: "Real geometry: 36×64 frames instead of 18×32.")
+    var fullSize = false
+
+    func run() throws {
+        var settings = try config.map { try SyntheticConfig.load(yaml: URL(fileURLWithPath: $0)) } ?? SyntheticConfig()
+        if let seed { settings.seed = seed }
+        if let neurons {
+            let counts = neurons.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.count == neurons.split(separator: ",").count else {
+                throw ValidationError("--neurons must be comma-separated integers, e.g. 40,48")
+            }
+            settings.neuronCounts = counts
+        }
+        if let trainTrials { settings.trainTrials = trainTrials }
+        if let sharedPositions { settings.sharedPositions = sharedPositions }
+        if fullSize { settings.height = 36; settings.width = 64 }
+        let generator = try SyntheticGenerator(config: settings)
+        var progress = ProgressLine(total: settings.trialsPerMouse * settings.neuronCounts.count, unit: "trials")
+        let folders = try generator.write(to: URL(fileURLWithPath: out)) { done, _ in progress.update(done) }
+        progress.finish()
+        for folder in folders { print("wrote \(folder.path)") }
+    }
+}

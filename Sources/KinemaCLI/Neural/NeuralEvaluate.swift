@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import NeuralData
+
+// MARK: - kinema neural evaluate
+
+/// `kinema neural evaluate --data ROOT --predictions DIR`: the competition metrics per mouse.
+struct NeuralEvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score predictions with the Sensorium single-trial correlation and correlation to average.",
+        discussion: """
+        Predictions are DIR/<mouse folder name>/<trial>.npy, each (neurons, frames) float, as written by \
+        `kinema neural predict`. Frames [skip, min(L, cap)) of every labelled trial of the tier are scored; \
+        --drop-last also drops the last one (DwiseNeuro's local evaluation). Per neuron, the correlation is \
+        taken over the concatenated frames of all trials, then averaged over neurons. Correlation to average \
+        groups repeats of a clip by an exact hash of the video. --rates scores a synthetic set's true rates \
+        (the best achievable score).
+        """
+    )
+
+    @Option(help: "Data folder: one mouse folder or a folder of mouse folders.")
+    var data: String
+
+    @Option(help: "Prediction folder (DIR/<mouse>/<trial>.npy).")
+    var predictions: String?
+
+    @Flag(help: "Score the synthetic ground-truth rates instead of predictions.")
+    var rates = false
+
+    @Option(help: "Tier to score.")
+    var tier = SensoriumTier.oracle
+
+    @Option(help: "Frames skipped at the start of each trial.")
+    var skip = 50
+
+    @Option(help: "Frames scored at most per trial (counted from 0).")
+    var cap = 300
+
+    @Flag(help: "Also drop the last scored frame.")
+    var dropLast = false
+
+    func run() throws {
+        let source: PredictionSource
+        if rates {
+            source = .syntheticRates
+        } else if let predictions {
+            source = .folder(URL(fileURLWithPath: predictions))
+        } else {
+            throw ValidationError("give --predictions DIR (or --rates for a synthetic data set's ceiling)")
+        }
+        let dataset = try SensoriumDataset(root: URL(fileURLWithPath: data))
+        let frames = ScoredFrames(skip: skip, cap: cap, dropLast: dropLast)
+        let results = try evaluatePredictions(source, dataset: dataset, tier: tier, frames: frames)
+        guard !results.isEmpty else {
+            throw ValidationError("no labelled trials of tier '\(tier)' in \(data)")
+        }
+        print("mouse\ttrials\tneurons\tsingle_trial_corr\tcorr_to_average")
+        var pooled: [Double] = []
+        for r in results {
+            let average = r.score.toAverageMean.map { String(format: "%.4f", $0) } ?? "n/a"
+            print("\(r.mouse)\t\(r.trials)\t\(r.score.singleTrial.count)\t\(String(format: "%.4f", r.score.singleTrialMean))\t\(average)")
+            pooled += r.score.singleTrial
+        }
+        let meanOfMice = results.map(\.score.singleTrialMean).reduce(0, +) / Double(results.count)
+        print(String(format: "all mice\tsingle_trial_corr pooled over neurons %.4f, mean of mice %.4f", pooled.reduce(0, +) / Double(max(pooled.count, 1)), meanOfMice))
+    }
+}
