@@ -72,7 +72,11 @@ final class InputFormatHandle {
 /// the `SwsContext` while source and output settings stay the same.
 final class FrameConverter {
     private var context: OpaquePointer? = nil
-    private var key: (width: Int32, height: Int32, format: Int32, outWidth: Int, outHeight: Int, out: FrameOutput)? = nil
+    /// What the cached context converts: source size and format, output size and settings.
+    private struct Key: Equatable {
+        var width: Int32, height: Int32, format: Int32, outWidth: Int, outHeight: Int, output: FrameOutput
+    }
+    private var key: Key? = nil
 
     deinit { sws_freeContext(context) }
 
@@ -83,8 +87,8 @@ final class FrameConverter {
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
             throw VideoError.invalidArgument(path: path, reason: "output size \(width)x\(height) is not usable")
         }
-        if key == nil || key!.width != source.width || key!.height != source.height || key!.format != source.format
-            || key!.outWidth != width || key!.outHeight != height || key!.out != output {
+        let wanted = Key(width: source.width, height: source.height, format: source.format, outWidth: width, outHeight: height, output: output)
+        if key != wanted {
             sws_freeContext(context)
             context = sws_getContext(source.width, source.height, AVPixelFormat(source.format), Int32(width), Int32(height),
                                      output.pixelFormat.avFormat, output.filter.swsFlags, nil, nil, nil)
@@ -94,7 +98,7 @@ final class FrameConverter {
                 throw VideoError.ffmpeg(path: path, operation: "sws_getContext", message: "cannot convert \(name) to \(output.pixelFormat.rawValue)")
             }
             cffmpeg_set_source_colorspace(context, Int32(source.colorspace.rawValue), source.color_range == AVCOL_RANGE_JPEG ? 1 : 0)
-            key = (source.width, source.height, source.format, width, height, output)
+            key = wanted
         }
         let stride = width * output.pixelFormat.channels
         let count = stride * height

@@ -15,8 +15,6 @@ struct FrameIndex: Sendable {
     var dts: [Int64] = []
     /// For frame `i`, the index of the keyframe with the largest pts at or before `pts[i]`.
     var keyframeBefore: [Int] = []
-    /// Frame index of each pts.
-    var indexOfPTS: [Int64: Int] = [:]
     /// Number of keyframes.
     var keyframeCount = 0
     /// True when decode order differs from presentation order (B-frames).
@@ -29,6 +27,16 @@ struct FrameIndex: Sendable {
     var expectedFrameCount: Int? = nil
 
     var count: Int { pts.count }
+
+    /// The frame whose pts is `pts` (binary search), or `nil` for a picture outside the index.
+    func frameIndex(ofPTS pts: Int64) -> Int? {
+        var low = 0, high = self.pts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if self.pts[middle] < pts { low = middle + 1 } else { high = middle }
+        }
+        return low < self.pts.count && self.pts[low] == pts ? low : nil
+    }
 
     /// Smallest timestamp to seek to for the start of the stream.
     var firstDTS: Int64 { dts.min() ?? 0 }
@@ -75,26 +83,26 @@ struct FrameIndex: Sendable {
         if let damage {
             // Frames whose pts lies before the first missing packet's dts are all present: every
             // missing packet comes later in decode order, so its pts is at least that dts.
-            let bound = partialDTS ?? ((entries.map(\.dts).max() ?? -1) + 1)
+            let bound = !index.hasTimestamps ? Int64(entries.count) : partialDTS ?? ((entries.map(\.dts).max() ?? -1) + 1)
             let kept = entries.filter { $0.pts < bound }
             index.damage = damage
             index.expectedFrameCount = containerFrameCount > entries.count ? containerFrameCount : nil
             entries = kept
         }
 
+        if index.hasTimestamps && Set(entries.map(\.pts)).count != entries.count {
+            // Repeated timestamps (broken muxers): fall back to counting frames from the start.
+            index.hasTimestamps = false
+            for (i, entry) in entries.enumerated() { entries[i] = (Int64(i), Int64(i), entry.key) }
+        }
         let decodeOrderPTS = entries.map(\.pts)
         entries.sort { $0.pts < $1.pts }
         index.hasReorderedFrames = decodeOrderPTS != entries.map(\.pts)
         index.pts = entries.map(\.pts)
         index.dts = entries.map(\.dts)
-        index.indexOfPTS.reserveCapacity(entries.count)
         var lastKey = 0
         index.keyframeBefore.reserveCapacity(entries.count)
         for (i, entry) in entries.enumerated() {
-            if index.indexOfPTS[entry.pts] != nil {
-                throw VideoError.corrupt(path: path, frame: i, reason: "two frames share timestamp \(entry.pts)")
-            }
-            index.indexOfPTS[entry.pts] = i
             if entry.key { lastKey = i; index.keyframeCount += 1 }
             index.keyframeBefore.append(lastKey)
         }

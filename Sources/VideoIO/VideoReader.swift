@@ -267,7 +267,7 @@ public final class VideoReader {
         if !index.hasTimestamps { return framesSinceStart - 1 }
         let frame = decoded.pointer.pointee
         let pts = frame.pts != AVCode.noPTS ? frame.pts : frame.best_effort_timestamp
-        return index.indexOfPTS[pts]
+        return index.frameIndex(ofPTS: pts)
     }
 
     /// Pulls the next picture out of the decoder into `decoded`, feeding it packets as needed.

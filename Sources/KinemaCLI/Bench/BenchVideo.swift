@@ -26,7 +26,7 @@ struct BenchVideo: AsyncParsableCommand {
     var size: Int = 256
 
     @Option(help: "Random-access clips to read per run.")
-    var clips: Int = 40
+    var clips: Int = 20
 
     @Option(help: "Frames per clip.")
     var clipLength: Int = 16
