@@ -77,7 +77,11 @@ public final class FramePrefetcher: AsyncSequence, @unchecked Sendable {
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         let owner: FramePrefetcher
-        public mutating func next() async throws -> Frame? { try await owner.handoff.take() }
+        /// The next item; cancelling the awaiting task stops the workers.
+        public mutating func next() async throws -> Frame? {
+            let handoff = owner.handoff
+            return try await withTaskCancellationHandler { try await handoff.take() } onCancel: { handoff.stop() }
+        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(owner: self) }
@@ -142,7 +146,11 @@ public final class ClipPrefetcher: AsyncSequence, @unchecked Sendable {
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         let owner: ClipPrefetcher
-        public mutating func next() async throws -> [Frame]? { try await owner.handoff.take() }
+        /// The next item; cancelling the awaiting task stops the workers.
+        public mutating func next() async throws -> [Frame]? {
+            let handoff = owner.handoff
+            return try await withTaskCancellationHandler { try await handoff.take() } onCancel: { handoff.stop() }
+        }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(owner: self) }

@@ -114,6 +114,24 @@ import VideoIO
     try writer.finish()
     #expect(try VideoReader(path: path).frameCount == 10)
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["out.mp4"], "no temporary file left")
+
+    // Grey frames are written too, and read back as the same numbers.
+    let greyPath = folder + "/grey.mp4"
+    let grey = try VideoWriter(path: greyPath, width: 96, height: 64, framesPerSecond: 10)
+    for i in 0..<12 {
+        let rgb = Pattern.frame(i * 5, width: 96, height: 64)
+        let luma = stride(from: 0, to: rgb.pixels.count, by: 3).map { rgb.pixels[$0 + 1] }
+        try grey.write(Frame(width: 96, height: 64, channels: 1, pixels: luma))
+    }
+    try grey.finish()
+    let back = try VideoReader(path: greyPath, output: FrameOutput(pixelFormat: .gray8))
+    #expect(try (0..<12).map { Pattern.decode(try back.frame(at: $0)) } == (0..<12).map { $0 * 5 })
+    // An abandoned writer leaves nothing behind.
+    do {
+        let abandoned = try VideoWriter(path: folder + "/abandoned.mp4", width: 64, height: 48, framesPerSecond: 25)
+        try abandoned.write(Pattern.frame(0, width: 64, height: 48))
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["grey.mp4", "out.mp4"])
 }
 
 @Test func ffmpegVersionsAreReported() {
