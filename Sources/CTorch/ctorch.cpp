@@ -438,6 +438,12 @@ int32_t ct_threads_get(void) { return at::get_num_threads(); }
 
 const char *ct_torch_version(void) { return TORCH_VERSION; }
 
+const char *ct_libtorch_path(void) {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&at::get_num_threads), &info) && info.dli_fname) return info.dli_fname;
+    return "";
+}
+
 int32_t ct_abi_version(void) { return CTORCH_ABI_VERSION; }
 
 } // extern "C"

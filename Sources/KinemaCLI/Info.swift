@@ -1,9 +1,24 @@
 import ArgumentParser
+import Foundation
+import Torch
+import VideoIO
 
 /// `kinema info`: what Kinema runs on.
 struct Info: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show libtorch, devices, threads and FFmpeg versions.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show libtorch (version, location, threads, devices) and FFmpeg versions.",
+        discussion: "Use it first when something does not work: it says which libraries Kinema loaded and whether CUDA is usable."
+    )
+
     func run() async throws {
-        print("kinema")
+        print("libtorch  \(Runtime.torchVersion) at \(Runtime.libtorchDirectory ?? "unknown location")")
+        print("threads   \(Runtime.threads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        if let why = Runtime.loadCUDA() {
+            print("devices   cpu (CUDA unavailable: \(why))")
+        } else {
+            let n = Runtime.cudaDeviceCount
+            print("devices   cpu" + (0..<n).map { ", cuda:\($0)" }.joined())
+        }
+        print("video     \(ffmpegVersions())")
     }
 }

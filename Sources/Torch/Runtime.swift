@@ -70,15 +70,10 @@ public enum Runtime {
     /// nothing, even while other tests run in parallel.
     public static var threadLiveTensorCount: Int { Int(ct_tensor_live_count_thread()) }
 
-    /// The folder holding libtorch_cpu.so, found from the loaded library's path.
+    /// The folder holding the loaded libtorch_cpu.so.
     public static var libtorchDirectory: String? {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
-        for line in maps.split(separator: "\n") where line.hasSuffix("/libtorch_cpu.so") {
-            guard let slash = line.firstIndex(of: "/") else { continue }
-            let path = String(line[slash...])
-            return (path as NSString).deletingLastPathComponent
-        }
-        return nil
+        let path = String(cString: ct_libtorch_path())
+        return path.isEmpty ? nil : (path as NSString).deletingLastPathComponent
     }
 }
 

@@ -144,6 +144,8 @@ int32_t ct_rng_set_state(ct_tensor state);
 void ct_threads_set(int32_t n);
 int32_t ct_threads_get(void);
 const char *ct_torch_version(void);
+/* Full path of the loaded libtorch_cpu library ("" if unknown). */
+const char *ct_libtorch_path(void);
 int32_t ct_abi_version(void);
 
 #ifdef __cplusplus

@@ -1,3 +1,0 @@
-import KinemaCLI
-
-await Kinema.main()
