@@ -42,13 +42,15 @@ struct FrameIndex: Sendable {
     var firstDTS: Int64 { dts.min() ?? 0 }
 
     /// Demuxes every packet of stream `stream` from the current position of `format`.
-    static func build(format: UnsafeMutablePointer<AVFormatContext>, stream: Int32, containerFrameCount: Int, path: String) throws -> FrameIndex {
+    /// - Parameter reorderDelay: the stream's `video_delay` (frames the decoder holds back for B-frames).
+    static func build(format: UnsafeMutablePointer<AVFormatContext>, stream: Int32, containerFrameCount: Int,
+                      reorderDelay: Int, path: String) throws -> FrameIndex {
         let packet = try PacketHandle(path: path)
         let noPTS = AVCode.noPTS
         var entries: [(pts: Int64, dts: Int64, key: Bool)] = []
         var damage: String? = nil
         var partialDTS: Int64? = nil
-        var anyMissingTimestamp = false
+        var missingPTS = 0, presentPTS = 0, missingBoth = false
         while true {
             let read = av_read_frame(format, packet.pointer)
             if read < 0 {
@@ -65,17 +67,21 @@ struct FrameIndex: Sendable {
                 partialDTS = p.dts != noPTS ? p.dts : p.pts
                 continue
             }
+            if p.pts == noPTS { missingPTS += 1 } else { presentPTS += 1 }
             let pts = p.pts != noPTS ? p.pts : p.dts
             let dts = p.dts != noPTS ? p.dts : pts
-            if pts == noPTS { anyMissingTimestamp = true }
+            if pts == noPTS { missingBoth = true }  // neither timestamp: nothing to order by
             entries.append((pts, dts, p.flags & AV_PKT_FLAG_KEY != 0))
         }
 
         var index = FrameIndex()
-        if anyMissingTimestamp {
-            // No timestamps: frames are numbered in decode order, which is presentation order
-            // for streams without reordering (the only kind that lacks timestamps in practice).
+        // Without presentation timestamps, decode timestamps order the frames only when nothing is
+        // reordered. AVI with B-frames (DivX/Xvid) has pts on B-frames only: there, and where no
+        // timestamps exist at all, frames are counted as the decoder puts them out (from the start).
+        let reordered = presentPTS > 0 || reorderDelay > 0
+        if missingBoth || (missingPTS > 0 && reordered) {
             index.hasTimestamps = false
+            index.hasReorderedFrames = reordered
             for (i, entry) in entries.enumerated() {
                 entries[i] = (Int64(i), Int64(i), entry.key)
             }
@@ -97,7 +103,7 @@ struct FrameIndex: Sendable {
         }
         let decodeOrderPTS = entries.map(\.pts)
         entries.sort { $0.pts < $1.pts }
-        index.hasReorderedFrames = decodeOrderPTS != entries.map(\.pts)
+        index.hasReorderedFrames = index.hasReorderedFrames || decodeOrderPTS != entries.map(\.pts)
         index.pts = entries.map(\.pts)
         index.dts = entries.map(\.dts)
         var lastKey = 0

@@ -114,7 +114,8 @@ public final class VideoReader {
         }
 
         let index = try sharedIndex ?? FrameIndex.build(format: format.pointer, stream: best,
-                                                          containerFrameCount: Int(stream.pointee.nb_frames), path: path)
+                                                          containerFrameCount: Int(stream.pointee.nb_frames),
+                                                          reorderDelay: Int(parameters.video_delay), path: path)
         guard index.count > 0 else {
             if let damage = index.damage {
                 throw VideoError.truncated(path: path, frame: 0, expectedFrames: index.expectedFrameCount, reason: damage)
