@@ -13,7 +13,18 @@ public struct PoseBatch: Sendable {
     public var keypoints: [Float]
     /// `B × K × Hh × Wh` (empty when no grid was given).
     public var heatmaps: [Float]
+    /// `B × K` loss weights: 1 for a labelled keypoint inside the image, 1 for an unlabelled one when
+    /// it gets a "not here" (uniform/zero) target, 0 for one that augmentation pushed out of the image.
+    public var weights: [Float]
     public var count: Int { indices.count }
+
+    public init(indices: [Int], images: [Float], keypoints: [Float], heatmaps: [Float], weights: [Float]) {
+        self.indices = indices
+        self.images = images
+        self.keypoints = keypoints
+        self.heatmaps = heatmaps
+        self.weights = weights
+    }
 }
 
 // MARK: - Loader
@@ -129,17 +140,22 @@ public final class BatchLoader: @unchecked Sendable {
         var images = [Float](repeating: 0, count: frameIndices.count * 3 * W * H)
         var points = [Float](repeating: .nan, count: frameIndices.count * k * 2)
         var heatmaps: [Float] = []
+        var weights = [Float](repeating: 0, count: frameIndices.count * k)
         if let grid { heatmaps = [Float](repeating: 0, count: frameIndices.count * k * grid.width * grid.height) }
         for (b, index) in frameIndices.enumerated() {
             var rng = MersenneTwister(seed: UInt64(truncatingIfNeeded: seed &* 7_919 &+ epoch &* 1_000_003 &+ index))
             let sample = augmenter.augment(self.images[index], keypoints: keypoints[index], rng: &rng)
             images.replaceSubrange((b * 3 * W * H)..<((b + 1) * 3 * W * H), with: sample.image)
             points.replaceSubrange((b * k * 2)..<((b + 1) * k * 2), with: sample.keypoints)
+            for j in 0..<k {
+                let labelled = keypoints[index][2 * j].isFinite
+                weights[b * k + j] = sample.keypoints[2 * j].isFinite ? 1 : (!labelled && uniformForMissing ? 1 : 0)
+            }
             if let grid {
                 grid.render(keypoints: sample.keypoints, into: &heatmaps, offset: b * k * grid.width * grid.height,
                             uniformForMissing: uniformForMissing)
             }
         }
-        return PoseBatch(indices: frameIndices, images: images, keypoints: points, heatmaps: heatmaps)
+        return PoseBatch(indices: frameIndices, images: images, keypoints: points, heatmaps: heatmaps, weights: weights)
     }
 }

@@ -1,1 +1,1 @@
-// Pose models: backbones, heatmap heads, training, prediction.
+// Pose models over libtorch: backbones, heads, read-out, training, evaluation, prediction.

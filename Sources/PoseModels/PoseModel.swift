@@ -1,0 +1,132 @@
+// A network plus everything needed to turn images into frame-pixel keypoints (and back).
+import Foundation
+import PoseData
+import Torch
+import TorchNN
+
+/// A pose network with its config: preprocessing, forward pass, loss and read-out.
+public final class PoseModel {
+    public let config: PoseConfig
+    public let keypointNames: [String]
+    public let network: any PoseNetwork
+    public let grid: HeatmapGrid
+
+    public init(config: PoseConfig, keypointNames: [String]) throws {
+        self.config = config
+        self.keypointNames = keypointNames
+        network = try makePoseNetwork(config: config, keypoints: keypointNames.count)
+        let s = network.outputStride
+        grid = HeatmapGrid(width: config.resizeWidth / s, height: config.resizeHeight / s, stride: s,
+                           sigma: config.heatmapSigma, normalized: network.style == .softmax)
+    }
+
+    public var keypointCount: Int { keypointNames.count }
+
+    /// An augmenter that only resizes (validation, test, prediction).
+    public func resizer() -> Augmenter {
+        Augmenter(settings: .resizeOnly, outputWidth: config.resizeWidth, outputHeight: config.resizeHeight,
+                  flipPermutation: Array(0..<keypointCount))
+    }
+
+    /// Images `(B, 3, H, W)` from a host batch.
+    public func imageTensor(_ images: [Float], count: Int) throws -> Tensor {
+        try Tensor(images, shape: [count, 3, config.resizeHeight, config.resizeWidth])
+    }
+
+    // MARK: - Loss
+
+    /// The supervised loss of a batch (LP §4.1 for heatmaps: MSE against the targets, averaged over
+    /// weighted keypoints and cells; regression: MSE on the labelled coordinates in model pixels).
+    public func loss(output: Tensor, batch: PoseBatch) throws -> Tensor {
+        let b = batch.count, k = keypointCount
+        switch network.style {
+        case .regression:
+            let target = batch.keypoints.map { $0.isFinite ? $0 : 0 }
+            let mask = batch.keypoints.map { $0.isFinite ? Float(1) : 0 }
+            let t = try Tensor(target, shape: [b, 2 * k]), m = try Tensor(mask, shape: [b, 2 * k])
+            let squared = try (output - t).square() * m
+            return try squared.sum() / Swift.max(1, Double(mask.reduce(0, +)))
+        case .peak, .softmax:
+            let cells = grid.width * grid.height
+            let target = try Tensor(batch.heatmaps, shape: [b, k, grid.height, grid.width])
+            let weights = try Tensor(batch.weights, shape: [b, k, 1, 1])
+            var maps = output
+            if network.style == .softmax {
+                maps = try output.reshape([b, k, cells]).softmax(2).reshape([b, k, grid.height, grid.width])
+            }
+            let squared = try (maps - target).square() * weights
+            let scale = network.style == .softmax ? Double(cells) : 1  // LP's sum-1 maps have tiny values
+            return try squared.sum() * (scale / Swift.max(1, Double(batch.weights.reduce(0, +)) * Double(cells)))
+        }
+    }
+
+    // MARK: - Read-out
+
+    /// Keypoints in model pixels for each sample of a forward pass's output.
+    public func readout(_ output: Tensor, count: Int) throws -> [[KeypointEstimate]] {
+        let values = try output.detach().contiguous().toArray(Float.self)
+        if network.style == .regression {
+            return (0..<count).map { b in
+                (0..<keypointCount).map { j in
+                    KeypointEstimate(x: Double(values[b * 2 * keypointCount + 2 * j]), y: Double(values[b * 2 * keypointCount + 2 * j + 1]), likelihood: 0)
+                }
+            }
+        }
+        return HeatmapReadout.read(maps: values, batch: count, keypoints: keypointCount, grid: grid, style: network.style)
+    }
+
+    /// Runs the network without gradients on normalised images and returns model-pixel keypoints.
+    public func predict(images: [Float], count: Int) throws -> [[KeypointEstimate]] {
+        try withNoGrad {
+            let output = try network.forward(imageTensor(images, count: count), training: false)
+            return try readout(output, count: count)
+        }
+    }
+
+    /// Model pixels → frame pixels of an image of the given size (LP §0, no bounding box).
+    public func toFrame(_ e: KeypointEstimate, width: Int, height: Int) -> KeypointEstimate {
+        KeypointEstimate(x: e.x * Double(width) / Double(config.resizeWidth),
+                         y: e.y * Double(height) / Double(config.resizeHeight), likelihood: e.likelihood)
+    }
+
+    // MARK: - Weights
+
+    /// Loads a torchvision ResNet state dict (`.pth`/`.pt` or safetensors) into the backbone by name.
+    /// Returns a one-paragraph report of what matched; the classifier (`fc.*`) is expected not to.
+    public func loadPretrained(path: String) throws -> String {
+        guard !network.backbonePrefix.isEmpty else {
+            throw PoseModelError("--pretrained needs a ResNet backbone; `\(config.backbone)` has no pretrained weights")
+        }
+        let url = URL(fileURLWithPath: path)
+        let raw: [String: Tensor]
+        if path.hasSuffix(".safetensors") {
+            raw = Dictionary(uniqueKeysWithValues: try SafeTensors.read(url).tensors.map { ($0.key, $0.value) })
+        } else {
+            raw = Dictionary(uniqueKeysWithValues: try TorchFile.loadStateDict(url).map { ($0.key, $0.value) })
+        }
+        // Accept plain torchvision keys (`layer1.0.conv1.weight`) or already-prefixed ones.
+        var tensors: [String: Tensor] = [:]
+        for (key, value) in raw {
+            let name = key.hasPrefix(network.backbonePrefix) ? key : network.backbonePrefix + key
+            tensors[name] = value
+        }
+        let backboneOnly = tensors.filter { !$0.key.hasPrefix(network.backbonePrefix + "fc.") }
+        let ownBackbone = network.store.stateDict().keys.filter { $0.hasPrefix(network.backbonePrefix) }
+        var subset = backboneOnly
+        for name in network.store.stateDict().keys where !name.hasPrefix(network.backbonePrefix) {
+            subset[name] = network.store.stateDict()[name]  // the head keeps its initialisation
+        }
+        let report = try network.store.load(subset, strict: false)
+        let ignoredFC = tensors.keys.filter { $0.hasPrefix(network.backbonePrefix + "fc.") }.count
+        let missing = report.missing.filter { $0.hasPrefix(network.backbonePrefix) }
+        var text = "pretrained \(path): loaded \(report.loaded.count - (network.store.stateDict().count - ownBackbone.count)) of \(ownBackbone.count) backbone tensors"
+        if ignoredFC > 0 { text += "; ignored the classifier (\(ignoredFC) fc tensors)" }
+        if !missing.isEmpty { text += "; NOT in the file (\(missing.count)): " + missing.prefix(6).joined(separator: ", ") }
+        if !report.unexpected.isEmpty { text += "; in the file but not in the model (\(report.unexpected.count)): " + report.unexpected.prefix(6).joined(separator: ", ") }
+        if !report.shapeMismatches.isEmpty { text += "; wrong shape (\(report.shapeMismatches.count)): " + report.shapeMismatches.prefix(4).joined(separator: ", ") }
+        if missing.count == ownBackbone.count {
+            throw PoseModelError("\(path) has no tensor that fits the \(config.backbone) backbone (\(text)); is it a torchvision ResNet-\(config.backbone.dropFirst(6).prefix { $0.isNumber }) state dict?")
+        }
+        return text
+    }
+}

@@ -1,0 +1,208 @@
+// The pose networks: a from-scratch U-Net (default for training without pretrained weights),
+// ResNet-18/34/50/101 with Lightning Pose's heatmap head, and a regression head.
+import Foundation
+import PoseData
+import Torch
+import TorchNN
+
+// MARK: - Common interface
+
+/// What the network's output means, which decides the loss and the read-out.
+public enum HeatmapStyle: String, Sendable {
+    /// Raw maps trained towards peak-1 Gaussians (SLEAP's convention); likelihood = peak height.
+    case peak
+    /// Spatial softmax trained towards sum-1 Gaussians (Lightning Pose); likelihood = mass near the peak.
+    case softmax
+    /// No heatmap: 2K coordinates in model pixels (likelihood 0, as in LP).
+    case regression
+}
+
+/// A pose network: images `(B, 3, H, W)` → heatmaps `(B, K, H/s, W/s)` or coordinates `(B, 2K)`.
+public protocol PoseNetwork: AnyObject {
+    var store: ParameterStore { get }
+    var style: HeatmapStyle { get }
+    /// Model pixels per heatmap cell.
+    var outputStride: Int { get }
+    /// Parameter-name prefix of the backbone (for `--pretrained` and LP's warm-up), "" if none.
+    var backbonePrefix: String { get }
+    func forward(_ images: Tensor, training: Bool) throws -> Tensor
+}
+
+/// Errors building or loading a model, phrased for the user.
+public struct PoseModelError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Builds the network a config asks for.
+///
+/// `backbone`: `unet` (Kinema), `resnet18|34|50|101` or LP's `resnet50_*` names (torchvision layout;
+/// the pretrained variants need `--pretrained`). `model_type`: `heatmap` or `regression`.
+public func makePoseNetwork(config: PoseConfig, keypoints: Int) throws -> any PoseNetwork {
+    let store = ParameterStore()
+    let name = config.backbone.lowercased()
+    if name == "unet" {
+        guard config.modelType == "heatmap" else {
+            throw PoseModelError("the unet backbone only has a heatmap head; set model.model_type: heatmap")
+        }
+        return try UNetPoseNetwork(store: store, keypoints: keypoints, filters: config.unetFilters,
+                                   outputStride: 1 << config.downsampleFactor)
+    }
+    guard name.hasPrefix("resnet"), let depth = Int(name.dropFirst(6).prefix { $0.isNumber }), [18, 34, 50, 101].contains(depth) else {
+        let options = "unet, resnet18, resnet34, resnet50, resnet101, resnet50_animal_ap10k"
+        throw PoseModelError("unknown backbone `\(config.backbone)` in model.backbone; use one of: \(options)")
+    }
+    if config.modelType == "regression" {
+        return try ResNetRegressionNetwork(store: store, depth: depth, keypoints: keypoints)
+    }
+    return try ResNetHeatmapNetwork(store: store, depth: depth, keypoints: keypoints, downsampleFactor: config.downsampleFactor)
+}
+
+// MARK: - Building blocks
+
+/// 3×3 convolution, batch norm, ReLU.
+final class ConvBNReLU: Layer {
+    let conv: Conv
+    let norm: BatchNorm
+
+    init(_ path: ParameterPath, _ inChannels: Int, _ outChannels: Int) throws {
+        conv = try Conv(path / "conv", inChannels, outChannels, kernel: [3], padding: [1], bias: false, weightInit: .kaimingNormalFanOut)
+        norm = try BatchNorm(path / "bn", outChannels)
+    }
+
+    func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        try norm(conv(x), training: training).relu()
+    }
+}
+
+// MARK: - U-Net
+
+/// A SLEAP-style U-Net: 4 pooling steps (stride 16) with channels f·2^i (capped at 8f), a bilinear
+/// decoder with skip connections back to the output stride, and a 1×1 conv to K maps.
+/// Small (≈0.6 M parameters at f = 16) and quick to train from scratch on a CPU.
+public final class UNetPoseNetwork: PoseNetwork {
+    public let store: ParameterStore
+    public let style = HeatmapStyle.peak
+    public let outputStride: Int
+    public let backbonePrefix = ""
+    let stem: ConvBNReLU
+    let encoder: [[ConvBNReLU]]
+    let decoder: [[ConvBNReLU]]
+    let head: Conv
+
+    public init(store: ParameterStore, keypoints: Int, filters f: Int, outputStride: Int) throws {
+        guard [1, 2, 4, 8].contains(outputStride) else { throw PoseModelError("unet output stride must be 1, 2, 4 or 8") }
+        self.store = store
+        self.outputStride = outputStride
+        let root = store.root / "backbone"
+        stem = try ConvBNReLU(root / "stem", 3, f)
+        var channels = [f]
+        var encoder: [[ConvBNReLU]] = []
+        for level in 1...4 {
+            let c = f << Swift.min(level, 3)
+            encoder.append([try ConvBNReLU(root / "down\(level)" / 0, channels.last!, c),
+                            try ConvBNReLU(root / "down\(level)" / 1, c, c)])
+            channels.append(c)
+        }
+        self.encoder = encoder
+        // Decode from stride 16 back to the output stride, concatenating the encoder map of each level.
+        var decoder: [[ConvBNReLU]] = []
+        var current = channels[4]
+        var level = 3
+        while (1 << level) >= outputStride {
+            let out = Swift.max(f, channels[level] / 2)
+            decoder.append([try ConvBNReLU(root / "up\(level)" / 0, current + channels[level], out),
+                            try ConvBNReLU(root / "up\(level)" / 1, out, out)])
+            current = out
+            level -= 1
+        }
+        self.decoder = decoder
+        head = try Conv(store.root / "head" / "conv", current, keypoints, kernel: [1], weightInit: .normal(mean: 0, std: 0.01))
+        try withNoGrad { try head.bias?.zeroInPlace() }
+    }
+
+    public func forward(_ images: Tensor, training: Bool) throws -> Tensor {
+        var skips: [Tensor] = [try stem(images, training: training)]
+        var y = skips[0]
+        for block in encoder {
+            y = try y.maxPool(kernel: [2], stride: [2])
+            for layer in block { y = try layer(y, training: training) }
+            skips.append(y)
+        }
+        var level = 3
+        for block in decoder {
+            let skip = skips[level]
+            y = try y.interpolate(size: [skip.size(2), skip.size(3)], mode: .linear)
+            y = try cat([y, skip], dim: 1)
+            for layer in block { y = try layer(y, training: training) }
+            level -= 1
+        }
+        return try head(y)
+    }
+}
+
+// MARK: - ResNet + Lightning Pose heatmap head
+
+/// torchvision ResNet features (`backbone.*`) and LP's head (§3.2): PixelShuffle(2), then
+/// `log2(32) − d − 1` transposed 3×3 convs (stride 2, output padding 1), K channels, no nonlinearity;
+/// spatial softmax. Names: `head.upsampling_layers.<i>.weight|bias`.
+public final class ResNetHeatmapNetwork: PoseNetwork {
+    public let store: ParameterStore
+    public let style = HeatmapStyle.softmax
+    public let outputStride: Int
+    public let backbonePrefix = "backbone."
+    let backbone: ResNet
+    let deconvs: [ConvTranspose]
+
+    public init(store: ParameterStore, depth: Int, keypoints: Int, downsampleFactor d: Int) throws {
+        self.store = store
+        backbone = try ResNet(store.root / "backbone", depth: depth, classes: nil)
+        let layers = 5 - d - 1
+        guard layers >= 1 else { throw PoseModelError("data.downsample_factor \(d) leaves no head layers for a ResNet; use 1 or 2") }
+        var deconvs: [ConvTranspose] = []
+        var inChannels = backbone.featureChannels / 4
+        for i in 0..<layers {
+            let layer = try ConvTranspose(store.root / "head" / "upsampling_layers" / (i + 1), inChannels, keypoints, kernel: [3],
+                                          stride: [2], padding: [1], outputPadding: [1])
+            // LP: Xavier-uniform with gain 0.01, zero bias.
+            let fanIn = keypoints * 9, fanOut = inChannels * 9
+            let bound = 0.01 * (6.0 / Double(fanIn + fanOut)).squareRoot()
+            try withNoGrad {
+                try layer.weight.uniformInPlace(-bound, bound)
+                try layer.bias?.zeroInPlace()
+            }
+            deconvs.append(layer)
+            inChannels = keypoints
+        }
+        self.deconvs = deconvs
+        outputStride = 1 << d
+    }
+
+    public func forward(_ images: Tensor, training: Bool) throws -> Tensor {
+        var y = try backbone.features(images, training: training).pixelShuffle(2)
+        for layer in deconvs { y = try layer(y, training: training) }
+        return y
+    }
+}
+
+/// ResNet features, global average pool, one linear layer to 2K model-pixel coordinates (LP §3.5).
+public final class ResNetRegressionNetwork: PoseNetwork {
+    public let store: ParameterStore
+    public let style = HeatmapStyle.regression
+    public let outputStride = 1
+    public let backbonePrefix = "backbone."
+    let backbone: ResNet
+    let linear: Linear
+
+    public init(store: ParameterStore, depth: Int, keypoints: Int) throws {
+        self.store = store
+        backbone = try ResNet(store.root / "backbone", depth: depth, classes: nil)
+        linear = try Linear(store.root / "head" / "linear", backbone.featureChannels, 2 * keypoints)
+    }
+
+    public func forward(_ images: Tensor, training: Bool) throws -> Tensor {
+        let f = try backbone.features(images, training: training).adaptiveAvgPool([1, 1]).flatten(from: 1)
+        return try linear(f)
+    }
+}

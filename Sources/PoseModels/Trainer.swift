@@ -1,0 +1,334 @@
+// Supervised training with Lightning Pose's recipe: Adam, multi-step LR, backbone warm-up,
+// validation every N epochs, best checkpoint, early stopping, exact resume.
+import Foundation
+import PoseData
+import PoseFormats
+import Torch
+import TorchNN
+import TorchOptim
+
+// MARK: - Options and records
+
+/// How to run `PoseTrainer`.
+public struct TrainOptions: Sendable {
+    /// Output directory (LP layout: config.yaml, checkpoints/, metrics.csv, predictions.csv, …).
+    public var modelDir: String
+    /// Continue from `modelDir/checkpoints/last.safetensors`.
+    public var resume = false
+    /// A torchvision ResNet state dict for the backbone.
+    public var pretrained: String?
+    /// Wall-clock budget in minutes (overrides `training.max_minutes`).
+    public var maxMinutes: Double?
+    public var showProgress = true
+    /// Stop this run after this many epochs as if killed (tests of `--resume`).
+    public var stopAfterEpochs: Int?
+    public var log: @Sendable (String) -> Void = { logLine($0) }
+
+    public init(modelDir: String) { self.modelDir = modelDir }
+}
+
+/// One row of `metrics.csv`.
+public struct EpochRecord: Sendable, Equatable {
+    public var epoch: Int
+    public var step: Int
+    public var trainLoss: Double
+    public var valLoss: Double?
+    public var valPixelError: Double?
+    public var learningRate: Double
+    public var elapsed: Double
+}
+
+/// Set by SIGINT: training stops at the next step; the last epoch checkpoint stays valid.
+nonisolated(unsafe) var interruptRequested = false
+
+/// Makes Ctrl-C stop training cleanly instead of killing the process mid-write.
+public func installInterruptHandler() {
+    signal(SIGINT) { _ in
+        if interruptRequested { _exit(130) }
+        interruptRequested = true
+    }
+}
+
+/// Training was interrupted; the model directory can be resumed.
+public struct TrainingInterrupted: Error, CustomStringConvertible {
+    public var modelDir: String
+    public var epochsDone: Int
+    public var description: String {
+        "training interrupted after \(epochsDone) complete epoch(s); continue with: kinema train --resume \(modelDir)"
+    }
+}
+
+// MARK: - Trainer
+
+/// Trains a `PoseModel` on a validated `LabeledDataset`.
+public final class PoseTrainer {
+    public let project: PoseProject
+    public let dataset: LabeledDataset
+    public let model: PoseModel
+    public let split: DataSplit
+    public let options: TrainOptions
+    let optimizer: Adam
+    let schedule: MultiStepLR
+    let trainLoader: BatchLoader
+    let evaluationLoader: BatchLoader
+    var pretrainedLoaded = false
+
+    public var config: PoseConfig { model.config }
+    var checkpointDir: String { options.modelDir + "/checkpoints" }
+    public var lastCheckpoint: String { checkpointDir + "/last.safetensors" }
+    public var bestCheckpoint: String { checkpointDir + "/best.safetensors" }
+
+    public init(project: PoseProject, dataset: LabeledDataset, options: TrainOptions) throws {
+        self.project = project
+        self.dataset = dataset
+        self.options = options
+        let config = project.config
+        try Runtime.manualSeed(UInt64(truncatingIfNeeded: config.rngSeedModelPt))
+        model = try PoseModel(config: config, keypointNames: dataset.keypointNames)
+        split = DataSplit.lightningPose(count: dataset.count, trainProb: config.trainProb, valProb: config.valProb,
+                                        seed: config.rngSeedDataPt, trainFrames: config.trainFrames)
+        let decoupled = config.optimizer.lowercased() == "adamw"
+        optimizer = Adam(model.network.store, learningRate: config.learningRate, weightDecay: decoupled ? 0.01 : 0, decoupled: decoupled)
+        schedule = MultiStepLR(base: config.learningRate, milestones: config.milestones, gamma: config.gamma)
+        let permutation = config.imgaugHflip ? try flipPermutation(names: dataset.keypointNames, pairs: config.flipPairs)
+                                             : Array(0..<dataset.keypointNames.count)
+        let images = dataset.frames.map(\.image), keypoints = dataset.frames.map(\.keypoints)
+        let augmenter = Augmenter(settings: .preset(config.imgaug, horizontalFlip: config.imgaugHflip),
+                                  outputWidth: config.resizeWidth, outputHeight: config.resizeHeight, flipPermutation: permutation)
+        let grid = model.network.style == .regression ? nil : model.grid
+        trainLoader = BatchLoader(images: images, keypoints: keypoints, indices: split.train, batchSize: config.trainBatchSize,
+                                  augmenter: augmenter, grid: grid, seed: config.rngSeedDataPt, shuffle: true,
+                                  uniformForMissing: config.uniformHeatmapsForNanKeypoints)
+        evaluationLoader = BatchLoader(images: images, keypoints: keypoints, indices: Array(0..<dataset.count),
+                                       batchSize: config.valBatchSize, augmenter: model.resizer(), grid: grid,
+                                       seed: 0, shuffle: false, uniformForMissing: config.uniformHeatmapsForNanKeypoints)
+        if let pretrained = options.pretrained {
+            options.log(try model.loadPretrained(path: pretrained))
+            pretrainedLoaded = true
+        }
+    }
+
+    // MARK: - Learning rates
+
+    /// LP's backbone warm-up (§6): 0 before `unfreezing_epoch`, then 0.1·lr ramping ×1.5 per epoch up
+    /// to the head's rate. Only with pretrained weights: warming up a random backbone would only waste epochs.
+    func backboneFactor(epoch: Int) -> Double {
+        guard pretrainedLoaded, !model.network.backbonePrefix.isEmpty else { return 1 }
+        let e0 = config.unfreezingEpoch
+        if epoch < e0 { return 0 }
+        return Swift.min(1, 0.1 * pow(1.5, Double(epoch - e0)))
+    }
+
+    // MARK: - Run
+
+    /// Trains to the end (or the time budget, or early stopping) and returns every epoch's record.
+    @discardableResult
+    public func train() throws -> [EpochRecord] {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: checkpointDir, withIntermediateDirectories: true)
+        var records: [EpochRecord] = []
+        var startEpoch = 0, step = 0, bestLoss = Double.infinity, badChecks = 0, previousElapsed = 0.0
+        if options.resume {
+            guard fm.fileExists(atPath: lastCheckpoint) else {
+                throw PoseModelError("nothing to resume in \(options.modelDir): no checkpoints/last.safetensors; start without --resume")
+            }
+            let meta = try Checkpoint.load(from: URL(fileURLWithPath: lastCheckpoint), store: model.network.store, optimizer: optimizer)
+            startEpoch = Int(meta["epoch"] ?? "") ?? 0
+            step = Int(meta["step"] ?? "") ?? 0
+            bestLoss = Double(meta["best_val_loss"] ?? "") ?? .infinity
+            badChecks = Int(meta["bad_checks"] ?? "") ?? 0
+            previousElapsed = Double(meta["elapsed"] ?? "") ?? 0
+            pretrainedLoaded = meta["pretrained"] == "1"
+            records = try readMetrics().filter { $0.epoch < startEpoch }
+            options.log("resuming \(options.modelDir) after epoch \(startEpoch) (step \(step))")
+        } else {
+            try writeAtomically(config.yamlText(), to: options.modelDir + "/config.yaml")
+            for file in project.labelFiles {
+                let copy = options.modelDir + "/" + (file as NSString).lastPathComponent
+                if !fm.fileExists(atPath: copy) { try? fm.copyItem(atPath: file, toPath: copy) }
+            }
+            if !pretrainedLoaded {
+                options.log("training \(config.backbone) from scratch (no --pretrained weights): \(model.network.store.parameterCount) parameters")
+            }
+        }
+        options.log("split: \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test frames; input \(config.resizeWidth)×\(config.resizeHeight), heatmaps \(model.grid.width)×\(model.grid.height)")
+        let budget = (options.maxMinutes ?? config.maxMinutes).map { $0 * 60 }
+        let started = Date()
+        let epochs = config.maxEpochs
+        let progress = ProgressLine(label: "train", total: epochs * trainLoader.batchesPerEpoch, unit: "it", enabled: options.showProgress)
+        interruptRequested = false
+        var epochsThisRun = 0
+        var epoch = startEpoch
+        while epoch < epochs {
+            let lr = schedule.learningRate(at: epoch)
+            let factor = backboneFactor(epoch: epoch)
+            try setFrozen(factor == 0)
+            optimizer.learningRate = lr
+            trainLoader.start(epoch: epoch)
+            var lossSum = 0.0, batches = 0, errorSum = 0.0, errorCount = 0
+            while let batch = trainLoader.next() {
+                if interruptRequested {
+                    trainLoader.cancel()
+                    progress.finish(extra: "interrupted")
+                    throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
+                }
+                let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
+                let loss = try model.loss(output: output, batch: batch)
+                try model.network.store.zeroGrad()
+                try loss.backward()
+                try stepOptimizer(backboneFactor: factor)
+                lossSum += try loss.item()
+                batches += 1
+                step += 1
+                let (e, n) = try trainingError(output: output, batch: batch)
+                errorSum += e; errorCount += n
+                progress.update(done: epoch * trainLoader.batchesPerEpoch + batches,
+                                extra: String(format: "epoch %d loss %.5f err %.1f px", epoch + 1, lossSum / Double(batches), errorSum / Double(Swift.max(1, errorCount))))
+            }
+            var record = EpochRecord(epoch: epoch, step: step, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
+                                     valPixelError: nil, learningRate: lr, elapsed: previousElapsed + Date().timeIntervalSince(started))
+            epoch += 1
+            epochsThisRun += 1
+            let outOfTime = budget.map { record.elapsed >= $0 } ?? false
+            let validate = epoch % config.checkValEveryNEpoch == 0 || epoch == epochs || outOfTime
+            var stopEarly = false
+            if validate, !split.validation.isEmpty {
+                let (valLoss, valError) = try evaluate(indices: split.validation)
+                record.valLoss = valLoss
+                record.valPixelError = valError
+                if valLoss < bestLoss {
+                    bestLoss = valLoss
+                    badChecks = 0
+                    try saveCheckpoint(bestCheckpoint, withOptimizer: false,
+                                       metadata: ["epoch": String(epoch), "val_loss": String(valLoss), "val_pixel_error": String(valError)])
+                } else {
+                    badChecks += 1
+                    stopEarly = config.earlyStopping && badChecks >= config.earlyStopPatience && epoch >= config.minEpochs
+                }
+            }
+            records.append(record)
+            try writeMetrics(records)
+            try saveCheckpoint(lastCheckpoint, withOptimizer: true,
+                               metadata: ["epoch": String(epoch), "step": String(step), "best_val_loss": String(bestLoss),
+                                           "bad_checks": String(badChecks), "elapsed": String(record.elapsed),
+                                           "pretrained": pretrainedLoaded ? "1" : "0"])
+            if let v = record.valPixelError {
+                progress.update(done: epoch * trainLoader.batchesPerEpoch, extra: String(format: "epoch %d loss %.5f val err %.2f px", epoch, record.trainLoss, v), force: true)
+            }
+            if stopEarly { options.log("\nearly stopping after epoch \(epoch): validation loss did not improve for \(badChecks) checks"); break }
+            if outOfTime { options.log("\ntime budget of \(formatDuration(budget ?? 0)) spent after epoch \(epoch)"); break }
+            if let stop = options.stopAfterEpochs, epochsThisRun >= stop {
+                progress.finish(extra: "stopped")
+                throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
+            }
+        }
+        progress.finish()
+        if !FileManager.default.fileExists(atPath: bestCheckpoint) {
+            try saveCheckpoint(bestCheckpoint, withOptimizer: false, metadata: ["epoch": String(epoch)])
+        }
+        return records
+    }
+
+    /// Saves a checkpoint under a fresh temporary name, then renames it over `path` (rename(2)
+    /// replaces atomically; Foundation's replaceItemAt fails on Linux when the target exists).
+    func saveCheckpoint(_ path: String, withOptimizer: Bool, metadata: [String: String]) throws {
+        let temp = path + ".partial-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temp)
+        try Checkpoint.save(to: URL(fileURLWithPath: temp), store: model.network.store,
+                            optimizer: withOptimizer ? optimizer : nil, metadata: metadata)
+        guard rename(temp, path) == 0 else {
+            throw PoseModelError("cannot write \(path) (errno \(errno)); check free space and permissions")
+        }
+    }
+
+    /// One optimizer step; during LP's ramp-up the backbone moves by `factor` of the head's update
+    /// (Adam's update is linear in the learning rate, so this equals a separate parameter group).
+    func stepOptimizer(backboneFactor factor: Double) throws {
+        guard factor > 0, factor < 1 else { try optimizer.step(); return }
+        let prefix = model.network.backbonePrefix
+        let backbone = model.network.store.trainable.filter { $0.name.hasPrefix(prefix) }
+        let before = try withNoGrad { try backbone.map { try $0.tensor.clone() } }
+        try optimizer.step()
+        try withNoGrad {
+            for (old, (_, p)) in zip(before, backbone) {
+                // p = old + factor · (p − old)
+                try p.mulInPlace(factor)
+                try p.addInPlace(old, alpha: 1 - factor)
+            }
+        }
+    }
+
+    func setFrozen(_ frozen: Bool) throws {
+        let prefix = model.network.backbonePrefix
+        guard !prefix.isEmpty, pretrainedLoaded else { return }
+        if frozen { try model.network.store.freeze(prefix: prefix) } else { try model.network.store.unfreeze(prefix: prefix) }
+    }
+
+    // MARK: - Metrics
+
+    /// Mean pixel error (frame pixels) of a training batch's read-out, for the progress line.
+    func trainingError(output: Tensor, batch: PoseBatch) throws -> (Double, Int) {
+        let estimates = try model.readout(output, count: batch.count)
+        var sum = 0.0, n = 0
+        for (b, index) in batch.indices.enumerated() {
+            let image = dataset.frames[index].image
+            let sx = Double(image.width) / Double(config.resizeWidth), sy = Double(image.height) / Double(config.resizeHeight)
+            for (j, e) in estimates[b].enumerated() {
+                let x = Double(batch.keypoints[(b * model.keypointCount + j) * 2]), y = Double(batch.keypoints[(b * model.keypointCount + j) * 2 + 1])
+                guard x.isFinite, y.isFinite else { continue }
+                sum += (((e.x - x) * sx) * ((e.x - x) * sx) + ((e.y - y) * sy) * ((e.y - y) * sy)).squareRoot()
+                n += 1
+            }
+        }
+        return (sum, n)
+    }
+
+    /// Loss and mean pixel error (frame pixels) on resize-only versions of the given frames.
+    public func evaluate(indices: [Int]) throws -> (loss: Double, pixelError: Double) {
+        var lossSum = 0.0, lossCount = 0, errorSum = 0.0, errorCount = 0
+        for start in stride(from: 0, to: indices.count, by: evaluationLoader.batchSize) {
+            let chunk = Array(indices[start..<Swift.min(indices.count, start + evaluationLoader.batchSize)])
+            let batch = evaluationLoader.makeBatch(chunk, epoch: 0)
+            try withNoGrad {
+                let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: false)
+                lossSum += try model.loss(output: output, batch: batch).item() * Double(chunk.count)
+                lossCount += chunk.count
+                let estimates = try model.readout(output, count: batch.count)
+                for (b, index) in chunk.enumerated() {
+                    let frame = dataset.frames[index]
+                    for (j, e) in estimates[b].enumerated() {
+                        let p = model.toFrame(e, width: frame.image.width, height: frame.image.height)
+                        let x = frame.keypoints[2 * j], y = frame.keypoints[2 * j + 1]
+                        guard x.isFinite, y.isFinite else { continue }
+                        errorSum += ((p.x - x) * (p.x - x) + (p.y - y) * (p.y - y)).squareRoot()
+                        errorCount += 1
+                    }
+                }
+            }
+        }
+        return (lossSum / Double(Swift.max(1, lossCount)), errorSum / Double(Swift.max(1, errorCount)))
+    }
+
+    // MARK: - metrics.csv
+
+    var metricsPath: String { options.modelDir + "/metrics.csv" }
+
+    func writeMetrics(_ records: [EpochRecord]) throws {
+        func f(_ v: Double?) -> String { v.map { String($0) } ?? "" }  // shortest round-trip text: resume re-reads it
+        var text = "epoch,step,train_loss,val_loss,val_pixel_error,learning_rate,elapsed_s\n"
+        for r in records {
+            text += "\(r.epoch),\(r.step),\(f(r.trainLoss)),\(f(r.valLoss)),\(f(r.valPixelError)),\(f(r.learningRate)),\(String(format: "%.1f", r.elapsed))\n"
+        }
+        try writeAtomically(text, to: metricsPath)
+    }
+
+    func readMetrics() throws -> [EpochRecord] {
+        guard let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let c = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard c.count >= 7, let epoch = Int(c[0]), let step = Int(c[1]), let loss = Double(c[2]) else { return nil }
+            return EpochRecord(epoch: epoch, step: step, trainLoss: loss, valLoss: Double(c[3]), valPixelError: Double(c[4]),
+                               learningRate: Double(c[5]) ?? 0, elapsed: Double(c[6]) ?? 0)
+        }
+    }
+}
