@@ -10,6 +10,7 @@ public struct Kinema: AsyncParsableCommand {
             Bench.self,
             Video.self,
             Neural.self,
+            Smooth.self,
         ]
     )
     public init() {}

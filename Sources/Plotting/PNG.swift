@@ -82,7 +82,7 @@ public enum Zlib {
             if i + 2 < n {
                 let h = hash(i)
                 var candidate = Int(head[h]), chain = 0
-                while candidate >= 0 && i - candidate <= 32768 && chain < 32 {
+                while candidate >= 0 && i - candidate <= 32768 && chain < 16 {
                     var l = 0
                     while l < 258 && i + l < n && data[candidate + l] == data[i + l] { l += 1 }
                     if l > bestLength { bestLength = l; bestDistance = i - candidate; if l == 258 { break } }

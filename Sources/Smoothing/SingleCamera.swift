@@ -76,7 +76,9 @@ public enum EnsembleKalmanSmoother {
             }
             let guesses = (0..<K).map { initialSmoothingGuess(variances: rs[$0], p: models[$0].p) }
             let parallel = options.parallel
+            let counter = ProgressCounter(total: groups.count, report: options.progress)
             let results = mapKeypoints(groups.count, parallel: parallel) { g in
+                defer { counter.step() }
                 let members = groups[g]
                 let T = ys[members[0]].count / models[members[0]].p
                 let frames = ranges.map { FrameRange.frames($0, count: T) }
@@ -90,5 +92,18 @@ public enum EnsembleKalmanSmoother {
             }
             return (s, iters)
         }
+    }
+}
+
+/// Thread-safe completion counter for progress reports.
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+    let total: Int
+    let report: (@Sendable (Int, Int) -> Void)?
+    init(total: Int, report: (@Sendable (Int, Int) -> Void)?) { self.total = total; self.report = report }
+    func step() {
+        lock.lock(); done += 1; let d = done; lock.unlock()
+        report?(d, total)
     }
 }

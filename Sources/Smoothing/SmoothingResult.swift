@@ -28,6 +28,8 @@ public struct SmoothingOptions: Sendable {
     public var blocks: [[Int]] = []
     /// Run keypoints in parallel on the machine's cores.
     public var parallel: Bool = true
+    /// Called after each keypoint (or block) of the automatic search with (done, total).
+    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
 
     public init() {}
 

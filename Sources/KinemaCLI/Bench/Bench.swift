@@ -10,7 +10,9 @@ struct Bench: AsyncParsableCommand {
         with the baseline measured in the same run.
         """,
         subcommands: [
+            BenchTorch.self,
             BenchVideo.self,
+            BenchSmooth.self,
         ]
     )
 }

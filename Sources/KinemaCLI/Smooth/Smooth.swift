@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import Smoothing
+
+/// `kinema smooth`: ensemble Kalman smoothing (the EKS package's methods and output files).
+struct Smooth: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Smooth an ensemble of pose predictions into one trajectory with uncertainty (EKS).",
+        discussion: """
+        Each subcommand reads the prediction CSVs of several models (an ensemble), writes the EKS package's
+        output CSVs (x, y, likelihood, ensemble median and variance, posterior variance) and prints a summary.
+        Without --s the smoothing parameter is chosen per keypoint by the package's likelihood search.
+        """,
+        subcommands: [SmoothSingleCam.self, SmoothMirroredMultiCam.self, SmoothMultiCam.self, SmoothPupil.self, SmoothPaw.self]
+    )
+}
+
+// MARK: - Subcommands
+
+struct SmoothSingleCam: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "singlecam", abstract: "One camera: every CSV is one ensemble member.")
+    @OptionGroup var input: SmoothInputOptions
+    @OptionGroup var parameters: SmoothParameterOptions
+    @Option(name: .customLong("blocks"), help: "Keypoints sharing one s, e.g. \"0,1,2;3,4\" (indices; every keypoint must be in a block).")
+    var blocks: String?
+
+    func run() async throws {
+        var options = SmoothingOptions()
+        try parameters.apply(to: &options)
+        if let blocks { options.blocks = try parseBlocks(blocks) }
+        try runSmoothing(.singleCamera, input: input, keypoints: parameters.keypoints, options: options)
+    }
+}
+
+struct SmoothMirroredMultiCam: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mirrored-multicam",
+                                                    abstract: "All views in one file per member (bodyparts named <keypoint>_<camera>).")
+    @OptionGroup var input: SmoothInputOptions
+    @OptionGroup var parameters: SmoothParameterOptions
+    @OptionGroup var views: MultiViewOptions
+
+    func run() async throws {
+        var options = SmoothingOptions()
+        try parameters.apply(to: &options)
+        try views.apply(to: &options)
+        guard views.cameraNames.count >= 2 else { throw ValidationError("--camera-names needs the view suffixes, e.g. --camera-names top bot") }
+        try runSmoothing(.mirrored(cameras: views.cameraNames), input: input, keypoints: parameters.keypoints, options: options)
+    }
+}
+
+struct SmoothMultiCam: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "multicam",
+                                                    abstract: "One file per member and camera; linear (PCA) model, or 3-D with --calibration.")
+    @OptionGroup var input: SmoothInputOptions
+    @OptionGroup var parameters: SmoothParameterOptions
+    @OptionGroup var views: MultiViewOptions
+    @Option(name: .customLong("calibration"), help: "Anipose calibration.toml: smooth in 3-D with the cameras' projections (camera names come from the file).")
+    var calibration: String?
+
+    func run() async throws {
+        var options = SmoothingOptions()
+        try parameters.apply(to: &options)
+        try views.apply(to: &options)
+        if let calibration {
+            try runSmoothing(.calibrated(calibration: URL(fileURLWithPath: calibration)), input: input, keypoints: parameters.keypoints, options: options)
+        } else {
+            guard views.cameraNames.count >= 2 else { throw ValidationError("--camera-names is required without --calibration, e.g. --camera-names top bot") }
+            try runSmoothing(.multiCamera(cameras: views.cameraNames), input: input, keypoints: parameters.keypoints, options: options)
+        }
+    }
+}
+
+struct SmoothPupil: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pupil", abstract: "IBL pupil: diameter + centre model on pupil_{top,bottom,right,left}_r.",
+                                                    aliases: ["ibl-pupil"])
+    @OptionGroup var input: SmoothInputOptions
+    @Option(name: .customLong("diameter-s"), help: "AR(1) parameter of the diameter in (0, 1) (closer to 1 = smoother); needs --com-s.")
+    var diameterS: Double?
+    @Option(name: .customLong("com-s"), help: "AR(1) parameter of the pupil centre in (0, 1); needs --diameter-s.")
+    var comS: Double?
+    @Option(name: .customLong("s-frames"), help: "Frames used to choose the parameters (see singlecam).")
+    var sFrames: String?
+    @Option(name: .customLong("avg-mode"), help: "Ensemble centre: median or mean.")
+    var avgMode: String = "median"
+
+    func run() async throws {
+        var options = SmoothingOptions()
+        guard let a = EnsembleAveraging(rawValue: avgMode) else { throw ValidationError("--avg-mode must be median or mean") }
+        options.averaging = a
+        if let d = diameterS, let c = comS {
+            options.smoothing = .fixed([d, c])
+        } else {
+            if (diameterS == nil) != (comS == nil) { printErr("note: both --diameter-s and --com-s are needed to fix them; optimising both") }
+            options.smoothing = .automatic(frames: try sFrames.map(parseFrameRanges))
+        }
+        try runSmoothing(.pupil, input: input, keypoints: nil, options: options)
+    }
+}
+
+struct SmoothPaw: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "paw", abstract: "IBL paws: two asynchronous cameras (left/right CSVs + timestamps_left/right .npy).",
+                                                    aliases: ["ibl-paw"])
+    @OptionGroup var input: SmoothInputOptions
+    @Option(name: .customLong("s"), parsing: .upToNextOption, help: "Fixed smoothing parameter (one, or one per paw).")
+    var s: [Double] = []
+    @Option(name: .customLong("s-frames"), help: "Frames used to choose s.")
+    var sFrames: String?
+    @Option(name: .customLong("quantile-keep-pca"), help: "Percentile of ensemble variance below which frames are used for the PCA.")
+    var quantileKeepPCA: Double = 95
+    @Flag(name: .customLong("no-inflate-vars"), help: "Do not inflate the variances of frames whose views disagree.")
+    var noInflateVars = false
+    @Option(name: .customLong("image-width"), help: "Image width used to mirror the right camera.")
+    var imageWidth: Double = 128
+
+    func run() async throws {
+        var options = SmoothingOptions()
+        options.variance = .plain  // the package's ibl-paw CLI: likelihoods are dropped
+        options.quantileKeepPCA = quantileKeepPCA
+        options.inflateVariances = !noInflateVars
+        options.smoothing = s.isEmpty ? .automatic(frames: try sFrames.map(parseFrameRanges)) : .fixed(s)
+        try runSmoothing(.paw(imageWidth: imageWidth), input: input, keypoints: nil, options: options)
+    }
+}
+
+// MARK: - Running and reporting
+
+func printErr(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+
+/// Runs a job with a progress line on stderr and prints the summary and written files.
+func runSmoothing(_ mode: SmoothingJob.Mode, input: SmoothInputOptions, keypoints: [String]?, options: SmoothingOptions) throws {
+    var options = options
+    let progress = SmoothProgress()
+    options.progress = { done, total in progress.update(done, total) }
+    var job = SmoothingJob(mode: mode, inputs: try input.files(), outputFolder: URL(fileURLWithPath: input.saveDir),
+                           outputFileName: input.saveFilename, keypoints: keypoints, options: options)
+    job.plot = input.plot
+    job.plotFrames = try input.plotRange()
+    let start = Date()
+    let report: SmoothingJob.Report
+    do {
+        report = try job.run()
+    } catch let error as SmoothingError {
+        progress.finish()
+        throw ValidationError(error.description)
+    }
+    progress.finish()
+    for line in report.summary { print(line) }
+    for file in report.files + report.plots { print("wrote \(file.path)") }
+    if input.verbose { print(String(format: "done in %.3f s", Date().timeIntervalSince(start))) }
+}
+
+/// "k/K keypoints, rate, ETA" on stderr while the smoothing parameters are searched (only after 1 s).
+final class SmoothProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let start = Date()
+    private var printed = false
+
+    func update(_ done: Int, _ total: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let elapsed = Date().timeIntervalSince(start)
+        guard elapsed > 1 else { return }
+        let rate = Double(done) / elapsed
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        FileHandle.standardError.write(Data(String(format: "\rchoosing s: %d/%d keypoints  %.2f keypoints/s  ETA %.0f s   ", done, total, rate, eta).utf8))
+        printed = true
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
