@@ -21,6 +21,9 @@ struct FrameIndex: Sendable {
     var hasReorderedFrames = false
     /// False when the stream carries no timestamps; random access then decodes from the start.
     var hasTimestamps = true
+    /// True when I/P-frame timestamps were rebuilt from the B-frame pattern (AVI); the reader
+    /// checks them against the decoder on open and counts frames instead if they disagree.
+    var reconstructedTimestamps = false
     /// Set when the file ends early or a packet read failed.
     var damage: String? = nil
     /// Packets the container promised but the file does not hold (truncated files).
@@ -44,10 +47,11 @@ struct FrameIndex: Sendable {
     /// Demuxes every packet of stream `stream` from the current position of `format`.
     /// - Parameter reorderDelay: the stream's `video_delay` (frames the decoder holds back for B-frames).
     static func build(format: UnsafeMutablePointer<AVFormatContext>, stream: Int32, containerFrameCount: Int,
-                      reorderDelay: Int, path: String) throws -> FrameIndex {
+                      reorderDelay: Int, allowReconstruction: Bool = true, path: String) throws -> FrameIndex {
         let packet = try PacketHandle(path: path)
         let noPTS = AVCode.noPTS
         var entries: [(pts: Int64, dts: Int64, key: Bool)] = []
+        var lacksPTS: [Bool] = []
         var damage: String? = nil
         var partialDTS: Int64? = nil
         var missingPTS = 0, presentPTS = 0, missingBoth = false
@@ -72,6 +76,7 @@ struct FrameIndex: Sendable {
             let dts = p.dts != noPTS ? p.dts : pts
             if pts == noPTS { missingBoth = true }  // neither timestamp: nothing to order by
             entries.append((pts, dts, p.flags & AV_PKT_FLAG_KEY != 0))
+            lacksPTS.append(p.pts == noPTS)
         }
 
         var index = FrameIndex()
@@ -79,7 +84,11 @@ struct FrameIndex: Sendable {
         // reordered. AVI with B-frames (DivX/Xvid) has pts on B-frames only: there, and where no
         // timestamps exist at all, frames are counted as the decoder puts them out (from the start).
         let reordered = presentPTS > 0 || reorderDelay > 0
-        if missingBoth || (missingPTS > 0 && reordered) {
+        if allowReconstruction, !missingBoth, missingPTS > 0, presentPTS > 0,
+           let rebuilt = rebuildReferenceTimestamps(entries, lacksPTS: lacksPTS) {
+            entries = rebuilt
+            index.reconstructedTimestamps = true
+        } else if missingBoth || (missingPTS > 0 && reordered) {
             index.hasTimestamps = false
             index.hasReorderedFrames = reordered
             for (i, entry) in entries.enumerated() {
@@ -113,5 +122,21 @@ struct FrameIndex: Sendable {
             index.keyframeBefore.append(lastKey)
         }
         return index
+    }
+
+    /// The MPEG rule for streams with one frame of reordering and pts on B-frames only (AVI): an
+    /// I- or P-frame is shown when the next I/P frame is decoded, so its pts is that frame's dts.
+    /// `nil` when the result is not a set of distinct timestamps.
+    private static func rebuildReferenceTimestamps(_ entries: [(pts: Int64, dts: Int64, key: Bool)],
+                                                   lacksPTS: [Bool]) -> [(pts: Int64, dts: Int64, key: Bool)]? {
+        var rebuilt = entries
+        var pendingReference: Int? = nil
+        for i in entries.indices where lacksPTS[i] {
+            if let previous = pendingReference { rebuilt[previous].pts = entries[i].dts }
+            pendingReference = i
+        }
+        if let last = pendingReference { rebuilt[last].pts = (entries.map(\.dts).max() ?? 0) + 1 }
+        guard Set(rebuilt.map(\.pts)).count == rebuilt.count else { return nil }
+        return rebuilt
     }
 }

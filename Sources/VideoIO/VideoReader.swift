@@ -27,7 +27,7 @@ public final class VideoReader {
     /// Exact number of frames.
     public var frameCount: Int { info.frameCount }
 
-    let index: FrameIndex
+    private(set) var index: FrameIndex
     private var format: InputFormatHandle
     private let decoder: CodecContextHandle
     private let streamIndex: Int32
@@ -155,7 +155,10 @@ public final class VideoReader {
         self.decoded = try FrameHandle(path: path)
         // Indexing read to the end (or another reader's index was shared): start again from frame 0.
         try seekToStart()
-        statistics.seeks = 0
+        if self.index.reconstructedTimestamps && sharedIndex == nil {
+            try checkRebuiltTimestamps(reorderDelay: Int(parameters.video_delay))
+        }
+        statistics = ReaderStatistics()
     }
 
     // MARK: - Reading frames
@@ -268,6 +271,11 @@ public final class VideoReader {
         if !index.hasTimestamps { return framesSinceStart - 1 }
         let frame = decoded.pointer.pointee
         let pts = frame.pts != AVCode.noPTS ? frame.pts : frame.best_effort_timestamp
+        if pts == AVCode.noPTS {
+            // No timestamp (e.g. the last frame drained from an AVI decoder): pictures come out in
+            // display order, so it follows the previous one when that one is known.
+            return position >= -1 && position + 1 < frameCount ? position + 1 : nil
+        }
         return index.frameIndex(ofPTS: pts)
     }
 
@@ -303,6 +311,27 @@ public final class VideoReader {
             if packet.pointer.pointee.stream_index == streamIndex { return true }
             av_packet_unref(packet.pointer)
         }
+    }
+
+    /// Decodes the first frames and compares their timestamps with the rebuilt ones; where they
+    /// differ, re-indexes the file to count frames in decoder order instead.
+    private func checkRebuiltTimestamps(reorderDelay: Int) throws {
+        var agree = true
+        for k in 0..<min(frameCount, 48) {
+            guard try receiveFrame() else { agree = false; break }
+            let frame = decoded.pointer.pointee
+            if (frame.pts != AVCode.noPTS ? frame.pts : frame.best_effort_timestamp) != index.pts[k] { agree = false; break }
+        }
+        if !agree {
+            let reopened = try InputFormatHandle(path: path)
+            for i in 0..<Int32(reopened.pointer.pointee.nb_streams) where i != streamIndex {
+                cffmpeg_stream(reopened.pointer, i)?.pointee.discard = AVDISCARD_ALL
+            }
+            index = try FrameIndex.build(format: reopened.pointer, stream: streamIndex, containerFrameCount: info.containerFrameCount,
+                                         reorderDelay: max(reorderDelay, 1), allowReconstruction: false, path: path)
+            format = reopened
+        }
+        try seekToStart()
     }
 
     // MARK: - Seeking

@@ -92,6 +92,8 @@ struct VideoFramesCommand: AsyncParsableCommand {
         let imageFormat: ImageFormat = format.lowercased() == "png" ? .png : .jpeg
         let progress = VideoProgressLine(total: indices.count, unit: "frames")
         // Sorted order decodes forward through each GOP instead of seeking back and forth.
+        // (The progress line ends before any error is printed.)
+        defer { progress.finish() }
         for (done, index) in indices.sorted().enumerated() {
             let frame = try reader.frame(at: index)
             let name = String(format: "%@_frame%06d.%@", stem, index, imageFormat == .png ? "png" : "jpg")

@@ -28,7 +28,9 @@ final class VideoProgressLine {
         printed = true
     }
 
+    /// Ends the line (once), so what follows starts on a fresh line.
     func finish() {
         if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+        printed = false
     }
 }
