@@ -135,7 +135,8 @@ extension PoseTable {
             if threeLevel {
                 rowKeys.append([cell(0), cell(1), cell(2)].joined(separator: "/"))
             } else {
-                rowKeys.append(cell(0).replacingOccurrences(of: "\\", with: "/"))
+                let key = cell(0)
+                rowKeys.append(key.utf8.contains(92) ? key.replacingOccurrences(of: "\\", with: "/") : key)
             }
             let out = r * perRow
             for j in 0..<perRow {
@@ -182,6 +183,28 @@ extension PoseTable {
     }
 }
 
+// MARK: - Reading many files
+
+extension PoseTable {
+    /// Reads several files concurrently (results in the order of `urls`).
+    public static func read(from urls: [URL]) throws -> [PoseTable] {
+        let results = ChunkResults<Result<PoseTable, Error>>(urls.count)
+        DispatchQueue.concurrentPerform(iterations: urls.count) { i in
+            results.set(i, Result { try PoseTable.read(from: urls[i]) })
+        }
+        return try (0..<urls.count).map { try results.get(i: $0).get() }
+    }
+}
+
+/// Slots filled concurrently.
+private final class ChunkResults<T>: @unchecked Sendable {
+    private var items: [T?]
+    private let lock = NSLock()
+    init(_ n: Int) { items = Array(repeating: nil, count: n) }
+    func set(_ i: Int, _ v: T) { lock.lock(); items[i] = v; lock.unlock() }
+    func get(i: Int) -> T { lock.lock(); defer { lock.unlock() }; return items[i]! }
+}
+
 // MARK: - Writing
 
 extension PoseTable {
@@ -204,8 +227,24 @@ extension PoseTable {
             for e in extraColumns { out += ("," + csvEscape(e.header.count > level ? e.header[level] : "")).utf8 }
             out.append(10)
         }
+        // Rows are formatted in chunks on all cores (number formatting dominates), then joined.
+        let chunkCount = rowCount > 500 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        let chunks = ChunkBuffers(chunkCount)
+        let rowsPerChunk = (rowCount + chunkCount - 1) / max(chunkCount, 1)
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
+            let from = c * rowsPerChunk, to = min(rowCount, from + rowsPerChunk)
+            chunks.set(c, from < to ? formatRows(from..<to) : [])
+        }
+        for c in 0..<chunkCount { out += chunks.get(c) }
+        return out
+    }
+
+    /// CSV bytes of the data rows in `rows`.
+    private func formatRows(_ rows: Range<Int>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rows.count * columnsPerRow * 12)
         let perRow = columnsPerRow
-        for r in 0..<rowCount {
+        for r in rows {
             if indexStyle == .dlcThreeLevel {
                 let parts = rowKeys[r].split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
                 let padded = parts.map(String.init) + Array(repeating: "", count: max(0, 3 - parts.count))
@@ -229,6 +268,15 @@ extension PoseTable {
     public func write(to url: URL) throws {
         try AtomicFile.write(Data(csvBytes()), to: url)
     }
+}
+
+/// Per-chunk results of the parallel formatter.
+private final class ChunkBuffers: @unchecked Sendable {
+    private var buffers: [[UInt8]]
+    private let lock = NSLock()
+    init(_ n: Int) { buffers = Array(repeating: [], count: n) }
+    func set(_ i: Int, _ b: [UInt8]) { lock.lock(); buffers[i] = b; lock.unlock() }
+    func get(_ i: Int) -> [UInt8] { lock.lock(); defer { lock.unlock() }; return buffers[i] }
 }
 
 // MARK: - Atomic file writes

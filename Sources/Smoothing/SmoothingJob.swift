@@ -56,7 +56,7 @@ public struct SmoothingJob: Sendable {
     public func run() throws -> Report {
         let csvs = inputs.filter { $0.pathExtension.lowercased() == "csv" }
         guard !csvs.isEmpty else { throw SmoothingError("no prediction CSV files were found among the inputs") }
-        func read(_ urls: [URL]) throws -> [PoseTable] { try urls.map { try PoseTable.read(from: $0) } }
+        func read(_ urls: [URL]) throws -> [PoseTable] { try PoseTable.read(from: urls) }
         try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
         var files: [URL] = []
         let result: SmoothingResult
@@ -127,7 +127,7 @@ public struct SmoothingJob: Sendable {
             let counts = zip(cameras, groups).map { "\($0): \($1.count)" }.joined(separator: ", ")
             throw SmoothingError("cameras have different numbers of prediction files (\(counts)); give one file per model and camera")
         }
-        return try groups.map { try EnsembleMembers(tables: $0.map { try PoseTable.read(from: $0) }, names: $0.map(\.path), keypoints: keypoints) }
+        return try groups.map { try EnsembleMembers(tables: try PoseTable.read(from: $0), names: $0.map(\.path), keypoints: keypoints) }
     }
 
     /// The mirrored output: keypoints of camera 0 as `<kp>_<cam0>`, then camera 1, … in one table.
