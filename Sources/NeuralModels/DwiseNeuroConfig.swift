@@ -1,0 +1,130 @@
+// DwiseNeuro hyper-parameters: every width, depth, stride, kernel and β, with the winner's presets.
+import Foundation
+import NeuralData
+import Yams
+
+/// Configuration of a DwiseNeuro model (reference section 2). Core block `i` maps
+/// `coreFeatures[i] → coreFeatures[i+1]` (the last maps to itself) with spatial stride
+/// `spatialStrides[i]`; the cortex widens `coreFeatures.last → cortexFeatures…`; one readout per mouse.
+public struct DwiseNeuroConfig: Codable, Sendable, Equatable {
+    /// Input channels: video, pupil, speed, pupil x, pupil y.
+    public var inChannels = 5
+    public var coreFeatures = [64, 64, 64, 64, 128, 128, 128, 256, 256]
+    public var spatialStrides = [2, 1, 1, 1, 2, 1, 1, 2, 1]
+    public var spatialKernel = 3
+    public var temporalKernel = 5
+    public var expansionRatio = 6
+    public var seReduceRatio = 32
+    public var cortexFeatures = [1024, 2048, 4096]
+    public var groups = 2
+    public var softplusBeta = 0.07
+    /// Channel dropout before each readout.
+    public var dropRate = 0.4
+    /// Maximum DropPath rate (core block i uses rate·i/blocks; cortex layers use rate).
+    public var dropPathRate = 0.1
+    /// Neurons per mouse, in readout order.
+    public var readoutNeurons: [Int] = []
+    /// Frames per input window and the step between them (16 frames, step 2 → 31 frames spanned).
+    public var frames = 16
+    public var frameStep = 2
+    /// Side of the square input canvas the video is pasted into.
+    public var canvas = 64
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case inChannels = "in_channels", coreFeatures = "core_features", spatialStrides = "spatial_strides"
+        case spatialKernel = "spatial_kernel", temporalKernel = "temporal_kernel", expansionRatio = "expansion_ratio"
+        case seReduceRatio = "se_reduce_ratio", cortexFeatures = "cortex_features", groups
+        case softplusBeta = "softplus_beta", dropRate = "drop_rate", dropPathRate = "drop_path_rate"
+        case readoutNeurons = "readout_neurons", frames, frameStep = "frame_step", canvas
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = DwiseNeuroConfig()
+        inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
+        coreFeatures = try c.decodeIfPresent([Int].self, forKey: .coreFeatures) ?? d.coreFeatures
+        spatialStrides = try c.decodeIfPresent([Int].self, forKey: .spatialStrides) ?? d.spatialStrides
+        spatialKernel = try c.decodeIfPresent(Int.self, forKey: .spatialKernel) ?? d.spatialKernel
+        temporalKernel = try c.decodeIfPresent(Int.self, forKey: .temporalKernel) ?? d.temporalKernel
+        expansionRatio = try c.decodeIfPresent(Int.self, forKey: .expansionRatio) ?? d.expansionRatio
+        seReduceRatio = try c.decodeIfPresent(Int.self, forKey: .seReduceRatio) ?? d.seReduceRatio
+        cortexFeatures = try c.decodeIfPresent([Int].self, forKey: .cortexFeatures) ?? d.cortexFeatures
+        groups = try c.decodeIfPresent(Int.self, forKey: .groups) ?? d.groups
+        softplusBeta = try c.decodeIfPresent(Double.self, forKey: .softplusBeta) ?? d.softplusBeta
+        dropRate = try c.decodeIfPresent(Double.self, forKey: .dropRate) ?? d.dropRate
+        dropPathRate = try c.decodeIfPresent(Double.self, forKey: .dropPathRate) ?? d.dropPathRate
+        readoutNeurons = try c.decodeIfPresent([Int].self, forKey: .readoutNeurons) ?? d.readoutNeurons
+        frames = try c.decodeIfPresent(Int.self, forKey: .frames) ?? d.frames
+        frameStep = try c.decodeIfPresent(Int.self, forKey: .frameStep) ?? d.frameStep
+        canvas = try c.decodeIfPresent(Int.self, forKey: .canvas) ?? d.canvas
+    }
+
+    // MARK: Presets
+
+    /// The ten Sensorium 2023 mice in DwiseNeuro's readout order (new mice first).
+    public static let sensoriumNeurons = [7863, 7908, 8202, 7939, 8122, 7440, 7928, 8285, 7671, 7495]
+
+    /// The winner's model (expansion 6: the distillation / code-default configuration).
+    public static func full(neurons: [Int] = sensoriumNeurons, expansion: Int = 6) -> DwiseNeuroConfig {
+        var c = DwiseNeuroConfig()
+        c.readoutNeurons = neurons
+        c.expansionRatio = expansion
+        return c
+    }
+
+    /// The miniature of the reference's calibration (section 7.3): 20,134 parameters for 40 + 48 neurons.
+    public static func tiny(neurons: [Int], canvas: Int = 32) -> DwiseNeuroConfig {
+        var c = DwiseNeuroConfig()
+        c.coreFeatures = [8, 16, 16]
+        c.spatialStrides = [2, 2, 1]
+        c.expansionRatio = 3
+        c.seReduceRatio = 4
+        c.cortexFeatures = [64, 128]
+        c.softplusBeta = 1
+        c.dropRate = 0.1
+        c.dropPathRate = 0.05
+        c.readoutNeurons = neurons
+        c.canvas = canvas
+        return c
+    }
+
+    /// A preset by name (`full`, `full-e7`, `tiny`).
+    public static func preset(_ name: String, neurons: [Int], canvas: Int) throws -> DwiseNeuroConfig {
+        switch name {
+        case "full": var c = full(neurons: neurons); c.canvas = canvas; return c
+        case "full-e7": var c = full(neurons: neurons, expansion: 7); c.canvas = canvas; return c
+        case "tiny": return tiny(neurons: neurons, canvas: canvas)
+        default: throw ModelError("unknown model preset '\(name)' (use full, full-e7 or tiny)")
+        }
+    }
+
+    /// Frames spanned by one window (31 for 16 frames at step 2).
+    public var windowSpan: Int { (frames - 1) * frameStep + 1 }
+
+    /// Checks the values; the error names the key.
+    public func validate() throws {
+        if coreFeatures.isEmpty || coreFeatures.count != spatialStrides.count {
+            throw ModelError("core_features (\(coreFeatures.count)) and spatial_strides (\(spatialStrides.count)) need the same non-zero length")
+        }
+        if cortexFeatures.isEmpty { throw ModelError("cortex_features must not be empty") }
+        for w in [coreFeatures.last ?? 0] + cortexFeatures where w % groups != 0 {
+            throw ModelError("width \(w) is not divisible by groups = \(groups)")
+        }
+        if readoutNeurons.isEmpty || readoutNeurons.contains(where: { $0 < 1 }) { throw ModelError("readout_neurons needs ≥ 1 neuron per mouse") }
+        if frames < 1 || frameStep < 1 || canvas < 4 { throw ModelError("frames, frame_step must be ≥ 1 and canvas ≥ 4") }
+        if spatialKernel % 2 == 0 || temporalKernel % 2 == 0 { throw ModelError("kernels must be odd") }
+        if expansionRatio < 1 || seReduceRatio < 1 { throw ModelError("expansion_ratio and se_reduce_ratio must be ≥ 1") }
+    }
+
+    /// YAML text of this configuration.
+    public func yaml() throws -> String { try YAMLEncoder().encode(self) }
+}
+
+/// A problem with a model, its configuration or its inputs.
+public struct ModelError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,1 +1,0 @@
-// Neural encoding models (DwiseNeuro) and their training.
