@@ -349,9 +349,9 @@ func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? 
     var v = Double(mantissa)
     if exponent == 0 {
     } else if exponent > 0 && exponent <= 22 {
-        v *= powersOfTen[exponent]
+        v *= exactPowerOfTen(exponent)
     } else if exponent < 0 && exponent >= -22 {
-        v /= powersOfTen[-exponent]
+        v /= exactPowerOfTen(-exponent)
     } else if mantissa == 0 {
         v = 0
     } else {
@@ -360,7 +360,17 @@ func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? 
     return negative ? -v : v
 }
 
-private let powersOfTen: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { acc, _ in acc * 10 } }
+/// 10^e for 0 ≤ e ≤ 22 (all exactly representable); a switch avoids a lazily initialised global.
+@inline(__always)
+private func exactPowerOfTen(_ e: Int) -> Double {
+    switch e {
+    case 0: return 1e0; case 1: return 1e1; case 2: return 1e2; case 3: return 1e3; case 4: return 1e4
+    case 5: return 1e5; case 6: return 1e6; case 7: return 1e7; case 8: return 1e8; case 9: return 1e9
+    case 10: return 1e10; case 11: return 1e11; case 12: return 1e12; case 13: return 1e13; case 14: return 1e14
+    case 15: return 1e15; case 16: return 1e16; case 17: return 1e17; case 18: return 1e18; case 19: return 1e19
+    case 20: return 1e20; case 21: return 1e21; default: return 1e22
+    }
+}
 
 // MARK: - CSV cells
 

@@ -103,7 +103,7 @@ public struct EnsembleStatistics: Sendable {
         let T = e.frames, M = e.memberCount
         x = [Double](repeating: 0, count: T)
         y = x; xVariance = x; yVariance = x; likelihood = x
-        var bx = [Double](repeating: 0, count: M), by = bx
+        var bx = [Double](repeating: 0, count: M), by = bx, scratch = bx
         for t in 0..<T {
             var lsum = 0.0
             for m in 0..<M {
@@ -112,8 +112,8 @@ public struct EnsembleStatistics: Sendable {
                 lsum += e.value(member: m, frame: t, keypoint: k, coord: 2)
             }
             let lbar = lsum / Double(M)
-            x[t] = averaging == .median ? Stats.nanMedian(bx) : Stats.nanMean(bx)
-            y[t] = averaging == .median ? Stats.nanMedian(by) : Stats.nanMean(by)
+            x[t] = averaging == .median ? Stats.nanMedian(bx, scratch: &scratch) : Stats.nanMean(bx)
+            y[t] = averaging == .median ? Stats.nanMedian(by, scratch: &scratch) : Stats.nanMean(by)
             var vx: Double, vy: Double
             if M == 1 {
                 vx = 1 / max(lbar, 1e-5)

@@ -249,10 +249,21 @@ func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: U
                         SmallMatrix.multiply(A, dKs[a], work, d, d, p)
                         ADK.append(Array(UnsafeBufferPointer(start: work, count: d * p)))
                     }
-                    frozenTail(from: t + 1, frames: T, d: d, p: p, y: y.baseAddress!, A: A, H: H, G: G, Sinv: Sinv, c: c,
-                               mPred: mPred, e: e, alpha: alpha, tmpD: tmpD, de: de,
-                               dmPred: dmPred, dS: dSs, ADK: ADK, traces: traces.map { $0[0] },
-                               nll: &nll, dnll: &dnll)
+                    if nt == 1, let fixed = FixedShape(d: d, p: p) {
+                        // Compile-time dimensions: the loops unroll (the search's hot path).
+                        var dn = dnll[0]
+                        ADK[0].withUnsafeBufferPointer { adk in
+                            fixed.run(from: t + 1, frames: T, y: y.baseAddress!, A: A, H: H, G: G, Sinv: Sinv, c: c,
+                                      mPred: mPred, dm: dmPred[0], dS: dSs[0], ADK: adk.baseAddress!, trace: traces[0][0],
+                                      nll: &nll, dnll: &dn)
+                        }
+                        dnll[0] = dn
+                    } else {
+                        frozenTail(from: t + 1, frames: T, d: d, p: p, y: y.baseAddress!, A: A, H: H, G: G, Sinv: Sinv, c: c,
+                                   mPred: mPred, e: e, alpha: alpha, tmpD: tmpD, de: de,
+                                   dmPred: dmPred, dS: dSs, ADK: ADK, traces: traces.map { $0[0] },
+                                   nll: &nll, dnll: &dnll)
+                    }
                     break
                 }
             }
@@ -333,6 +344,93 @@ private func frozenTail(from start: Int, frames T: Int, d: Int, p: Int, y: Unsaf
         }
         for i in 0..<d { mPred[i] = tmpD[i] }
         t += 1
+    }
+}
+
+// MARK: - Steady state with compile-time dimensions
+
+protocol StaticDimension { static var n: Int { get } }
+enum Dim2: StaticDimension { static var n: Int { 2 } }
+enum Dim3: StaticDimension { static var n: Int { 3 } }
+enum Dim4: StaticDimension { static var n: Int { 4 } }
+enum Dim6: StaticDimension { static var n: Int { 6 } }
+
+/// The model shapes of the random-walk modes: singlecam (2, 2), two views (3, 4), three views (3, 6).
+enum FixedShape {
+    case d2p2, d3p4, d3p6
+    init?(d: Int, p: Int) {
+        switch (d, p) {
+        case (2, 2): self = .d2p2
+        case (3, 4): self = .d3p4
+        case (3, 6): self = .d3p6
+        default: return nil
+        }
+    }
+
+    func run(from start: Int, frames T: Int, y: UnsafePointer<Double>, A: UnsafePointer<Double>, H: UnsafePointer<Double>,
+             G: UnsafePointer<Double>, Sinv: UnsafePointer<Double>, c: Double, mPred: UnsafeMutablePointer<Double>,
+             dm: UnsafeMutablePointer<Double>, dS: UnsafePointer<Double>, ADK: UnsafePointer<Double>, trace: Double,
+             nll: inout Double, dnll: inout Double) {
+        switch self {
+        case .d2p2: steadyTail(Dim2.self, Dim2.self, start, T, y, A, H, G, Sinv, c, mPred, dm, dS, ADK, trace, &nll, &dnll)
+        case .d3p4: steadyTail(Dim3.self, Dim4.self, start, T, y, A, H, G, Sinv, c, mPred, dm, dS, ADK, trace, &nll, &dnll)
+        case .d3p6: steadyTail(Dim3.self, Dim6.self, start, T, y, A, H, G, Sinv, c, mPred, dm, dS, ADK, trace, &nll, &dnll)
+        }
+    }
+}
+
+/// `frozenTail` for one tangent with dimensions known at compile time (same arithmetic).
+@inline(never)
+private func steadyTail<D: StaticDimension, P: StaticDimension>(
+    _: D.Type, _: P.Type, _ start: Int, _ T: Int, _ y: UnsafePointer<Double>, _ A: UnsafePointer<Double>,
+    _ H: UnsafePointer<Double>, _ G: UnsafePointer<Double>, _ Sinv: UnsafePointer<Double>, _ c: Double,
+    _ mPred: UnsafeMutablePointer<Double>, _ dm: UnsafeMutablePointer<Double>, _ dS: UnsafePointer<Double>,
+    _ ADK: UnsafePointer<Double>, _ trace: Double, _ nll: inout Double, _ dnll: inout Double
+) {
+    let d = D.n, p = P.n
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * p + 2 * d) { buf in
+        let e = buf.baseAddress!, alpha = e + p, de = alpha + p, tmp = de + p, tmp2 = tmp + d
+        var total = 0.0, dTotal = 0.0
+        for t in start..<T {
+            let yt = y + t * p
+            var missing = false
+            for j in 0..<p where yt[j].isNaN { missing = true }
+            if missing {
+                for i in 0..<d { var s = 0.0; for l in 0..<d { s += A[i * d + l] * mPred[l] }; tmp[i] = s }
+                for i in 0..<d { var s = 0.0; for l in 0..<d { s += A[i * d + l] * dm[l] }; tmp2[i] = s }
+                for i in 0..<d { mPred[i] = tmp[i]; dm[i] = tmp2[i] }
+                continue
+            }
+            var quad = 0.0, ade = 0.0, adsa = 0.0
+            for j in 0..<p {
+                var s = yt[j], ds = 0.0
+                for i in 0..<d { s -= H[j * d + i] * mPred[i]; ds -= H[j * d + i] * dm[i] }
+                e[j] = s; de[j] = ds
+            }
+            for j in 0..<p {
+                var s = 0.0
+                for l in 0..<p { s += Sinv[j * p + l] * e[l] }
+                alpha[j] = s
+                quad += e[j] * s
+                ade += s * de[j]
+            }
+            for j in 0..<p {
+                var row = 0.0
+                for l in 0..<p { row += dS[j * p + l] * alpha[l] }
+                adsa += alpha[j] * row
+            }
+            total += c + 0.5 * quad
+            dTotal += 0.5 * (trace - adsa + 2 * ade)
+            for i in 0..<d {
+                var s = 0.0, ds = 0.0
+                for l in 0..<d { s += A[i * d + l] * mPred[l]; ds += A[i * d + l] * dm[l] }
+                for j in 0..<p { s += G[i * p + j] * e[j]; ds += ADK[i * p + j] * e[j] + G[i * p + j] * de[j] }
+                tmp[i] = s; tmp2[i] = ds
+            }
+            for i in 0..<d { mPred[i] = tmp[i]; dm[i] = tmp2[i] }
+        }
+        nll += total
+        dnll += dTotal
     }
 }
 

@@ -9,6 +9,19 @@ public enum Stats {
         return medianInPlace(&finite)
     }
 
+    /// `nanMedian` using a caller-owned scratch buffer (no allocation; insertion sort for small n).
+    static func nanMedian(_ values: [Double], scratch: inout [Double]) -> Double {
+        var n = 0
+        for v in values where !v.isNaN {
+            var i = n
+            while i > 0 && scratch[i - 1] > v { scratch[i] = scratch[i - 1]; i -= 1 }
+            scratch[i] = v
+            n += 1
+        }
+        if n == 0 { return .nan }
+        return n % 2 == 1 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2])
+    }
+
     /// Median of a buffer that holds no NaN (sorted in place); NaN when empty.
     static func medianInPlace(_ v: inout [Double]) -> Double {
         let n = v.count
