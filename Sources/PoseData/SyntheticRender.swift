@@ -53,6 +53,11 @@ extension SyntheticAnimalScene {
         return image
     }
 
+    /// Whether a point lies on the image (a swinging tail can leave it).
+    public func inside(x: Double, y: Double) -> Bool {
+        x >= 0 && y >= 0 && x <= Double(width) && y <= Double(height)
+    }
+
     /// A separable box blur of the given radius (the camera's motion/defocus blur).
     func boxBlur(_ image: inout HostImage, radius r: Int) {
         let w = image.width, h = image.height
@@ -87,7 +92,8 @@ extension SyntheticAnimalScene {
             var points = keypoints(w, at: t)
             let next = keypoints(w, at: t + 1)
             let image = render(keypoints: points, speed: hypot(next[0] - points[0], next[1] - points[1]), noiseSeed: UInt64(50_000 + i))
-            for j in 0..<(points.count / 2) where occluded(x: points[2 * j], y: points[2 * j + 1]) {
+            for j in 0..<(points.count / 2) where occluded(x: points[2 * j], y: points[2 * j + 1])
+                || !inside(x: points[2 * j], y: points[2 * j + 1]) {
                 points[2 * j] = .nan
                 points[2 * j + 1] = .nan
             }

@@ -10,7 +10,7 @@ public struct DemoOptions: Sendable {
     public var videoFrames = 300
     public var imageSize = 256
     public var modelSize = 128
-    public var epochs = 40
+    public var epochs = 20
     /// Training stops early when this budget is spent (keeps the demo under 10 minutes).
     public var maxMinutes = 6.0
     public var showProgress = true
@@ -70,6 +70,7 @@ public enum PoseDemo {
                 let tx = truth.value(row: r, keypoint: k, coord: 0), ty = truth.value(row: r, keypoint: k, coord: 1)
                 let px = predicted.value(row: r, keypoint: k, coord: 0), py = predicted.value(row: r, keypoint: k, coord: 1)
                 let e = ((tx - px) * (tx - px) + (ty - py) * (ty - py)).squareRoot()
+                if !scene.inside(x: tx, y: ty) { continue }
                 if scene.occluded(x: tx, y: ty) { occludedErrors.append(e) } else { errors.append(e); perKeypoint[k].append(e) }
             }
         }

@@ -20,6 +20,7 @@ public struct TrainedModel {
             throw PoseModelError("\(directory) is not a Kinema model directory (no config.yaml); pass the folder `kinema train` wrote")
         }
         let project = try PoseProject.load(configPath: configPath)
+        configureThreads()
         guard let names = project.config.keypointNames, !names.isEmpty else {
             throw PoseModelError("\(configPath): data.keypoint_names is missing; it is needed to name the prediction columns")
         }

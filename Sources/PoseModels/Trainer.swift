@@ -83,6 +83,8 @@ public final class PoseTrainer {
         self.dataset = dataset
         self.options = options
         let config = project.config
+        let threads = configureThreads()
+        options.log("libtorch threads: \(threads)\(threads == 1 && ProcessInfo.processInfo.activeProcessorCount > 1 ? " (the machine is busy; set KINEMA_THREADS to override)" : "")")
         try Runtime.manualSeed(UInt64(truncatingIfNeeded: config.rngSeedModelPt))
         model = try PoseModel(config: config, keypointNames: dataset.keypointNames)
         split = DataSplit.lightningPose(count: dataset.count, trainProb: config.trainProb, valProb: config.valProb,

@@ -14,6 +14,27 @@ func writeTrainStatus(_ directory: String, _ status: String, completed: Int, tot
     try? writeAtomically(text, to: directory + "/train_status.json")
 }
 
+// MARK: - Threads
+
+/// libtorch intra-op threads: `KINEMA_THREADS` if set; otherwise one per core on a quiet machine, and
+/// a single thread when other processes already keep the cores busy (1-minute load ≥ cores − 0.5).
+/// OpenMP threads spin while they wait for each other; on an oversubscribed machine that made a
+/// training epoch 4× slower with 2 threads than with 1 (measured on mirror-mouse-example).
+/// Returns the thread count chosen.
+@discardableResult
+public func configureThreads() -> Int {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    var threads = cores
+    if let text = ProcessInfo.processInfo.environment["KINEMA_THREADS"], let n = Int(text), n > 0 {
+        threads = n
+    } else if let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8).split(separator: " ").first.flatMap({ Double($0) }),
+              load >= Double(cores) - 0.5 {
+        threads = 1
+    }
+    Runtime.threads = threads
+    return threads
+}
+
 // MARK: - After training
 
 public enum PoseWorkflows {
@@ -144,9 +165,6 @@ public enum PoseWorkflows {
         options.log("\(dataset.count) labelled frames, \(dataset.keypointNames.count) keypoints: checked")
         if !project.config.lossesToUse.isEmpty {
             options.log("note: model.losses_to_use \(project.config.lossesToUse) are semi-supervised losses, not implemented yet; training supervised only")
-        }
-        if Runtime.threads < ProcessInfo.processInfo.activeProcessorCount {
-            Runtime.threads = ProcessInfo.processInfo.activeProcessorCount
         }
         let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
         writeTrainStatus(options.modelDir, "TRAINING", completed: 0, total: project.config.maxEpochs)

@@ -48,8 +48,9 @@ func tinyMirrorMouse(epochs: Int) throws -> PoseProject {
     }
 
     @Test func resumeContinuesExactly() throws {
-        Runtime.threads = 1  // one thread: libtorch's CPU reductions are then bitwise reproducible
-        defer { Runtime.threads = ProcessInfo.processInfo.activeProcessorCount }
+        // The same thread count in both runs: libtorch's CPU reductions are then bitwise reproducible.
+        setenv("KINEMA_THREADS", "1", 1)
+        defer { unsetenv("KINEMA_THREADS") }
         let project = try tinyMirrorMouse(epochs: 3)
         let dataset = try LabeledDataset.load(project: project)
         func trainer(_ dir: String, resume: Bool, stopAfter: Int?) throws -> PoseTrainer {

@@ -1,0 +1,24 @@
+// `kinema evaluate`: pixel errors of a trained model on its labelled frames.
+import ArgumentParser
+import Foundation
+import PoseData
+import PoseModels
+
+struct PoseEvaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Pixel error per keypoint and split (original image pixels), and DeepLabCut's error table.",
+        discussion: "Writes predictions.csv and predictions_pixel_error.csv into the model directory.")
+
+    @Argument(help: "Model directory written by `kinema train`.")
+    var model: String
+
+    @Option(help: "Likelihood cut-off for the `rmse_pcutoff` columns (default: the project's pcutoff / LP 0.9).")
+    var pcutoff: Double?
+
+    func run() throws {
+        let trained = try TrainedModel.open(model)
+        let evaluation = try PoseWorkflows.evaluate(trained)
+        print(evaluation.report(pcutoff: pcutoff ?? trained.project.pcutoff))
+    }
+}
