@@ -94,6 +94,16 @@ func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: U
     let traces = (0..<nt).map { slices[b0 + 4 * nt + $0] }
     let Sb = UnsafeMutablePointer<Double>.allocate(capacity: p * p)
     defer { Sb.deallocate() }
+    // Tangent matrices copied out of their arrays once (no array traffic in the time loop).
+    let tangentStore = UnsafeMutablePointer<Double>.allocate(capacity: max(1, 2 * nt * d * d))
+    defer { tangentStore.deallocate() }
+    var dQs: [UnsafeMutablePointer<Double>] = [], dAs: [UnsafeMutablePointer<Double>?] = []
+    for (a, tangent) in tangents.enumerated() {
+        let q = tangentStore + 2 * a * d * d, aa = q + d * d
+        for i in 0..<(d * d) { q[i] = tangent.dQ[i] }
+        dQs.append(q)
+        if let dA = tangent.dA { for i in 0..<(d * d) { aa[i] = dA[i] }; dAs.append(aa) } else { dAs.append(nil) }
+    }
     let log2pi = Foundation.log(2 * Double.pi)
 
     for i in 0..<d { mPred[i] = model.m0[i] }
@@ -197,25 +207,21 @@ func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: U
                 }
                 // Predict: dm⁻ = A dm + dA m;  dP⁻ = A dP Aᵀ + dA P Aᵀ + A P dAᵀ + dQ
                 SmallMatrix.multiply(A, dm, dmP, d, d, 1)
-                if let dA = tangents[a].dA {
-                    dA.withUnsafeBufferPointer { dAp in
-                        SmallMatrix.multiply(dAp.baseAddress!, mF, tmpD, d, d, 1)
-                    }
+                if let dA = dAs[a] {
+                    SmallMatrix.multiply(dA, mF, tmpD, d, d, 1)
                     for i in 0..<d { dmP[i] += tmpD[i] }
                 }
                 if !frozen {
                     SmallMatrix.multiply(A, dP, tmpDD, d, d, d)
                     SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
-                    if let dA = tangents[a].dA {
-                        dA.withUnsafeBufferPointer { dAp in
-                            SmallMatrix.multiply(dAp.baseAddress!, pF, tmpDD, d, d, d)
-                        }
+                    if let dA = dAs[a] {
+                        SmallMatrix.multiply(dA, pF, tmpDD, d, d, d)
                         SmallMatrix.multiplyTransposed(tmpDD, A, HP, d, d, d)
                         for i in 0..<d { for j in 0..<d { tmpDD2[i * d + j] += HP[i * d + j] + HP[j * d + i] } }
                     }
                     var change = 0.0, scale = 0.0
                     for i in 0..<(d * d) {
-                        let v = tmpDD2[i] + tangents[a].dQ[i]
+                        let v = tmpDD2[i] + dQs[a][i]
                         change = max(change, abs(v - dpP[i])); scale = max(scale, abs(v))
                         dpP[i] = v
                     }

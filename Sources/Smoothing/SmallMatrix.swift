@@ -12,8 +12,8 @@ enum SmallMatrix {
         for i in 0..<n {
             for j in 0..<m {
                 var s = 0.0
-                for l in 0..<k { s += a[i * k + l] * b[l * m + j] }
-                c[i * m + j] = s
+                for l in 0..<k { s += a[i &* k &+ l] * b[l &* m &+ j] }
+                c[i &* m &+ j] = s
             }
         }
     }
@@ -25,8 +25,8 @@ enum SmallMatrix {
         for i in 0..<n {
             for j in 0..<m {
                 var s = 0.0
-                for l in 0..<k { s += a[i * k + l] * b[j * k + l] }
-                c[i * m + j] = s
+                for l in 0..<k { s += a[i &* k &+ l] * b[j &* k &+ l] }
+                c[i &* m &+ j] = s
             }
         }
     }
@@ -38,15 +38,15 @@ enum SmallMatrix {
     @inline(__always)
     static func cholesky(_ a: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
         for j in 0..<n {
-            var d = a[j * n + j]
-            for k in 0..<j { d -= a[j * n + k] * a[j * n + k] }
+            var d = a[j &* n &+ j]
+            for k in 0..<j { d -= a[j &* n &+ k] * a[j &* n &+ k] }
             guard d > 0, d.isFinite else { return false }
             let l = d.squareRoot()
-            a[j * n + j] = l
+            a[j &* n &+ j] = l
             for i in (j + 1)..<max(n, j + 1) {
-                var s = a[i * n + j]
-                for k in 0..<j { s -= a[i * n + k] * a[j * n + k] }
-                a[i * n + j] = s / l
+                var s = a[i &* n &+ j]
+                for k in 0..<j { s -= a[i &* n &+ k] * a[j &* n &+ k] }
+                a[i &* n &+ j] = s / l
             }
         }
         return true
@@ -57,15 +57,15 @@ enum SmallMatrix {
     static func choleskySolve(_ l: UnsafePointer<Double>, _ n: Int, _ b: UnsafeMutablePointer<Double>, _ nrhs: Int) {
         for r in 0..<nrhs {
             for i in 0..<n {
-                var s = b[i * nrhs + r]
-                for k in 0..<i { s -= l[i * n + k] * b[k * nrhs + r] }
-                b[i * nrhs + r] = s / l[i * n + i]
+                var s = b[i &* nrhs &+ r]
+                for k in 0..<i { s -= l[i &* n &+ k] * b[k &* nrhs &+ r] }
+                b[i &* nrhs &+ r] = s / l[i &* n &+ i]
             }
             var i = n - 1
             while i >= 0 {
-                var s = b[i * nrhs + r]
-                for k in (i + 1)..<max(n, i + 1) { s -= l[k * n + i] * b[k * nrhs + r] }
-                b[i * nrhs + r] = s / l[i * n + i]
+                var s = b[i &* nrhs &+ r]
+                for k in (i + 1)..<max(n, i + 1) { s -= l[k &* n &+ i] * b[k &* nrhs &+ r] }
+                b[i &* nrhs &+ r] = s / l[i &* n &+ i]
                 i -= 1
             }
         }
@@ -79,8 +79,8 @@ enum SmallMatrix {
         for i in 0..<(n * n) { work[i] = a[i] }
         guard cholesky(work, n) else { return nil }
         var logDet = 0.0
-        for i in 0..<n { logDet += 2 * _log(work[i * n + i]) }
-        for i in 0..<n { for j in 0..<n { inv[i * n + j] = i == j ? 1 : 0 } }
+        for i in 0..<n { logDet += 2 * _log(work[i &* n &+ i]) }
+        for i in 0..<n { for j in 0..<n { inv[i &* n &+ j] = i == j ? 1 : 0 } }
         choleskySolve(work, n, inv, n)
         return logDet
     }

@@ -146,3 +146,22 @@ func singleCam(_ tables: [PoseTable], _ options: SmoothingOptions = fixedOptions
     #expect(written.keypoints == ["paw1LH"] && written.rowCount == 501 && written.coords.count == 9)
     #expect(report.summary[0] == "frames 501, keypoints 1, views top bot")
 }
+
+@Test func blocksShareOneSmoothingParameter() throws {
+    let ens = try members(try csvFiles("mirror-mouse"))
+    var options = SmoothingOptions()
+    options.blocks = [[0], [1, 2, 3, 4, 5, 6, 7]]
+    let blocked = try EnsembleKalmanSmoother.singleCamera(ens, options: options)
+    // A singleton block is the ordinary per-keypoint search (package float64 value for paw1LH_top).
+    #expect(abs(blocked.smoothingParameters[0] - 44.472694396972656) / 44.47 < 1e-5)
+    #expect(Set(blocked.smoothingParameters[1...]).count == 1)
+    #expect(blocked.smoothingParameters[1] > 10 && blocked.smoothingParameters[1] < 35)
+    options.blocks = [[0, 1]]
+    #expect(throws: SmoothingError.self) { try EnsembleKalmanSmoother.singleCamera(ens, options: options) }
+    // s chosen on a subset of frames differs from the full-sequence choice but smooths every frame.
+    var subset = SmoothingOptions()
+    subset.smoothing = .automatic(frames: [FrameRange(start: 0, end: 500)])
+    let partial = try EnsembleKalmanSmoother.singleCamera(ens, options: subset)
+    #expect(partial.frames == 2000)
+    #expect(abs(partial.smoothingParameters[0] - 44.4727) > 0.01)
+}

@@ -44,6 +44,9 @@ struct BenchSmooth: AsyncParsableCommand {
         let baseline = noBaseline ? [:] : runBaseline(selected)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-bench-smooth-\(getpid())")
         defer { try? FileManager.default.removeItem(at: scratch) }
+        // Process start-up alone (loading the executable and its libraries) is part of every whole-process figure.
+        let startups = try (0..<3).map { _ in try timed { try runProcess(binary, ["--help"]) } }.sorted()
+        print("bench note: start-up of \(binary) alone (--help) takes " + String(format: "%.3f", startups[1]) + " s of each whole-process figure")
         for job in table where selected.contains(job.name) {
             let out = scratch.appendingPathComponent(job.name)
             let args = ["smooth"] + job.arguments + ["--save-dir", out.path]
