@@ -12,7 +12,9 @@ struct Bench: AsyncParsableCommand {
         subcommands: [
             BenchTorch.self,
             BenchVideo.self,
+            BenchPredict.self,
             BenchSmooth.self,
+            BenchNeural.self,
         ]
     )
 }

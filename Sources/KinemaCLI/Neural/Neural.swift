@@ -12,7 +12,7 @@ struct Neural: ParsableCommand {
         Data folders use the Sensorium 2023 layout (one folder per mouse with data/ and meta/). \
         `kinema neural synth` writes a synthetic data set in that layout with known ground truth.
         """,
-        subcommands: [NeuralSynthCommand.self,
+        subcommands: [NeuralSynthCommand.self, NeuralTrainCommand.self, NeuralPredictCommand.self,
                       NeuralEvaluateCommand.self, NeuralDecodeCommand.self]
     )
 }
