@@ -25,8 +25,8 @@ struct BenchSmooth: AsyncParsableCommand {
     @Flag(help: "Skip the Python package (prints Kinema's figures with ratio=n/a).")
     var noBaseline = false
 
-    @Option(help: "Executable whose `smooth` subcommand is timed (default: this kinema).")
-    var kinemaBinary: String?
+    @Option(parsing: .upToNextOption, help: "Executables whose `smooth` subcommand is timed (default: this kinema); figures of the 2nd, 3rd… are named smooth_<job>_via_<name>.")
+    var kinemaBinary: [String] = []
 
     @Option(name: .customLong("repeat"), help: "Whole-process runs of Kinema per job (the median is reported).")
     var repetitions: Int = 3
@@ -40,23 +40,28 @@ struct BenchSmooth: AsyncParsableCommand {
         for name in selected where !table.contains(where: { $0.name == name }) {
             throw ValidationError("unknown job '\(name)'; jobs: \(table.map(\.name).joined(separator: ", "))")
         }
-        let binary = kinemaBinary ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let binaries = kinemaBinary.isEmpty ? [URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path] : kinemaBinary
         let baseline = noBaseline ? [:] : runBaseline(selected)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-bench-smooth-\(getpid())")
         defer { try? FileManager.default.removeItem(at: scratch) }
         // Process start-up alone (loading the executable and its libraries) is part of every whole-process figure.
-        let startups = try (0..<3).map { _ in try timed { try runProcess(binary, ["--help"]) } }.sorted()
-        print("bench note: start-up of \(binary) alone (--help) takes " + String(format: "%.3f", startups[1]) + " s of each whole-process figure")
+        for binary in binaries {
+            let startups = try (0..<3).map { _ in try timed { try runProcess(binary, ["--help"]) } }.sorted()
+            print("bench note: start-up of \(binary) alone (--help) takes " + String(format: "%.3f", startups[1]) + " s of each of its whole-process figures")
+        }
         for job in table where selected.contains(job.name) {
             let out = scratch.appendingPathComponent(job.name)
-            let args = ["smooth"] + job.arguments + ["--save-dir", out.path]
-            var times: [Double] = []
-            for _ in 0..<max(1, repetitions) { times.append(try timed { try runProcess(binary, args) }) }
-            let kinema = times.sorted()[times.count / 2]
-            let inProcess = try timed { _ = try job.inProcess(out.appendingPathComponent("inprocess")).run() }
             let key = "smooth_" + job.name.replacingOccurrences(of: "/", with: "_")
             if let python = baseline[job.name] { benchLine(key + "_eks", python, "s", ratio: 1, baseline: "eks-4.6.2") }
-            benchLine(key, kinema, "s", ratio: baseline[job.name].map { $0 / kinema }, baseline: "eks-4.6.2")
+            for (i, binary) in binaries.enumerated() {
+                let args = ["smooth"] + job.arguments + ["--save-dir", out.path]
+                var times: [Double] = []
+                for _ in 0..<max(1, repetitions) { times.append(try timed { try runProcess(binary, args) }) }
+                let kinema = times.sorted()[times.count / 2]
+                let name = i == 0 ? key : key + "_via_" + URL(fileURLWithPath: binary).lastPathComponent
+                benchLine(name, kinema, "s", ratio: baseline[job.name].map { $0 / kinema }, baseline: "eks-4.6.2")
+            }
+            let inProcess = try timed { _ = try job.inProcess(out.appendingPathComponent("inprocess")).run() }
             benchLine(key + "_inprocess", inProcess, "s", ratio: baseline[job.name].map { $0 / inProcess }, baseline: "eks-4.6.2")
         }
     }
