@@ -139,9 +139,9 @@ func runSmoothing(_ mode: SmoothingJob.Mode, input: SmoothInputOptions, keypoint
     let report: SmoothingJob.Report
     do {
         report = try job.run()
-    } catch let error as SmoothingError {
+    } catch {
         progress.finish()
-        throw ValidationError(error.description)
+        throw error  // SmoothingError / PoseFormatError print as one line naming the file and the problem
     }
     progress.finish()
     for line in report.summary { print(line) }

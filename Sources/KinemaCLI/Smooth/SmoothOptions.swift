@@ -28,10 +28,17 @@ struct SmoothInputOptions: ParsableArguments {
 
     /// The input files, sorted by path (the package's member order).
     func files() throws -> [URL] {
-        if !inputFiles.isEmpty { return inputFiles.map { URL(fileURLWithPath: $0) }.sorted { $0.path < $1.path } }
+        if !inputFiles.isEmpty {
+            for file in inputFiles where !FileManager.default.isReadableFile(atPath: file) {
+                throw SmoothingError("\(file): no such readable file (given in --input-files)")
+            }
+            return inputFiles.map { URL(fileURLWithPath: $0) }.sorted { $0.path < $1.path }
+        }
         guard let inputDir else { throw ValidationError("give --input-dir or --input-files") }
         let folder = URL(fileURLWithPath: inputDir)
-        let all = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        guard let all = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) else {
+            throw SmoothingError("\(inputDir): not a readable folder; --input-dir must be a folder of prediction CSV files")
+        }
         return all.filter { ["csv", "npy"].contains($0.pathExtension.lowercased()) }.sorted { $0.path < $1.path }
     }
 
