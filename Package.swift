@@ -30,6 +30,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kinema", targets: ["kinema"]),
+        .executable(name: "kinema-smooth", targets: ["kinema-smooth"]),
         .library(name: "Torch", targets: ["Torch", "TorchNN", "TorchOptim"]),
     ],
     dependencies: [
@@ -79,11 +80,19 @@ let package = Package(
         .target(name: "NeuralModels", dependencies: ["NeuralData", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
 
         // MARK: Command line
+        // `kinema smooth` lives in its own small target so that `kinema-smooth` can run it without loading libtorch
+        // (loading libtorch_cpu costs ~0.6 s per process, more than a whole EKS job).
+        .target(
+            name: "SmoothCLI",
+            dependencies: ["Smoothing", "PoseFormats", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(name: "kinema-smooth", dependencies: ["SmoothCLI"], swiftSettings: strictSwift),
         .target(
             name: "KinemaCLI",
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "Plotting", "PoseFormats", "PoseData", "PoseModels", "Smoothing",
-                "NeuralData", "NeuralModels",
+                "NeuralData", "NeuralModels", "SmoothCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SmoothCLI
 
 /// The root `kinema` command: a list of subcommands, nothing else.
 public struct Kinema: AsyncParsableCommand {

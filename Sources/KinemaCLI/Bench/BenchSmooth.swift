@@ -40,7 +40,11 @@ struct BenchSmooth: AsyncParsableCommand {
         for name in selected where !table.contains(where: { $0.name == name }) {
             throw ValidationError("unknown job '\(name)'; jobs: \(table.map(\.name).joined(separator: ", "))")
         }
-        let binaries = kinemaBinary.isEmpty ? [URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path] : kinemaBinary
+        // By default: this kinema, and the torch-free kinema-smooth built next to it.
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let light = me.deletingLastPathComponent().appendingPathComponent("kinema-smooth").path
+        let binaries = kinemaBinary.isEmpty
+            ? [me.path] + (FileManager.default.isExecutableFile(atPath: light) ? [light] : []) : kinemaBinary
         let baseline = noBaseline ? [:] : runBaseline(selected)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-bench-smooth-\(getpid())")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -54,7 +58,9 @@ struct BenchSmooth: AsyncParsableCommand {
             let key = "smooth_" + job.name.replacingOccurrences(of: "/", with: "_")
             if let python = baseline[job.name] { benchLine(key + "_eks", python, "s", ratio: 1, baseline: "eks-4.6.2") }
             for (i, binary) in binaries.enumerated() {
-                let args = ["smooth"] + job.arguments + ["--save-dir", out.path]
+                // kinema-smooth's root command is `smooth` itself.
+                let isLight = URL(fileURLWithPath: binary).lastPathComponent == "kinema-smooth"
+                let args = (isLight ? [] : ["smooth"]) + job.arguments + ["--save-dir", out.path]
                 var times: [Double] = []
                 for _ in 0..<max(1, repetitions) { times.append(try timed { try runProcess(binary, args) }) }
                 let kinema = times.sorted()[times.count / 2]

@@ -3,8 +3,10 @@ import Foundation
 import Smoothing
 
 /// `kinema smooth`: ensemble Kalman smoothing (the EKS package's methods and output files).
-struct Smooth: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Smooth: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         abstract: "Smooth an ensemble of pose predictions into one trajectory with uncertainty (EKS).",
         discussion: """
         Each subcommand reads the prediction CSVs of several models (an ensemble), writes the EKS package's
