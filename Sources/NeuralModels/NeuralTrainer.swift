@@ -66,6 +66,37 @@ public final class NeuralTrainer {
             }
             trainTrials.append(ids)
         }
+        if config.calibrateReadouts { try calibrateReadouts() }
+    }
+
+    /// Sets each readout's bias to Softplus_β⁻¹ of its neurons' mean training response and shrinks its
+    /// weights ×0.1, so the first steps fit patterns rather than the mean rate.
+    private func calibrateReadouts() throws {
+        let beta = model.config.softplusBeta
+        for (m, mouse) in dataset.mice.enumerated() {
+            var sum = [Double](repeating: 0, count: mouse.neuronCount)
+            var frames = 0.0
+            for id in trainTrials[m] {
+                let trial = try loadTrial(mouse, id)
+                for n in 0..<mouse.neuronCount {
+                    for t in 0..<trial.length { sum[n] += Double(max(0, trial.responses[n * trial.length + t])) }
+                }
+                frames += Double(trial.length)
+            }
+            let padded = model.readouts[m].conv.weight.size(0)
+            var bias = [Float](repeating: 0, count: padded)
+            for n in 0..<mouse.neuronCount {
+                let mean = max(sum[n] / max(frames, 1), 1e-3)
+                // Inverse of (1/β)·log(1 + exp(β x)); identity above PyTorch's threshold.
+                bias[n] = Float(beta * mean > 20 ? mean : Foundation.log(Foundation.expm1(beta * mean)) / beta)
+            }
+            let conv = model.readouts[m].conv
+            try withNoGrad {
+                try conv.weight.mulInPlace(0.1)
+                if let b = conv.bias { try b.copyFrom(Tensor(bias, shape: [padded]).to(b.device)) }
+            }
+        }
+        try ema?.loadShadow(Dictionary(uniqueKeysWithValues: model.store.stateDict().map { ($0.key, $0.value) }))
     }
 
     // MARK: Data

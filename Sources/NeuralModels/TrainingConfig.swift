@@ -37,6 +37,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var validationWindowStride = 1
     /// Trials kept in memory by the loader.
     public var cacheTrials = 512
+    /// Start each readout at the training data's mean response (bias = Softplus⁻¹(mean), weights ×0.1)
+    /// instead of the reference's zero bias; skips the long rate-calibration phase of short runs.
+    public var calibrateReadouts = true
 
     public init() {}
 
@@ -46,6 +49,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         case cutmixProbability = "cutmix_probability", seed, folds, validationFold = "validation_fold"
         case trainTiers = "train_tiers", validationTier = "validation_tier", validateEvery = "validate_every"
         case scoreSkip = "score_skip", validationWindowStride = "validation_window_stride", cacheTrials = "cache_trials"
+        case calibrateReadouts = "calibrate_readouts"
     }
 
     public init(from decoder: Decoder) throws {
@@ -70,6 +74,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         scoreSkip = try c.decodeIfPresent(Int.self, forKey: .scoreSkip) ?? d.scoreSkip
         validationWindowStride = try c.decodeIfPresent(Int.self, forKey: .validationWindowStride) ?? d.validationWindowStride
         cacheTrials = try c.decodeIfPresent(Int.self, forKey: .cacheTrials) ?? d.cacheTrials
+        calibrateReadouts = try c.decodeIfPresent(Bool.self, forKey: .calibrateReadouts) ?? d.calibrateReadouts
     }
 
     /// The reference's full recipe: batch 32, peak 2.4e-3, 47,250 steps (3 warm-up epochs of 21), EMA 0.999.
@@ -81,6 +86,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         c.learningRate = 2.4e-3
         c.warmupFraction = 6750.0 / 47250.0
         c.validateEvery = 2250
+        c.calibrateReadouts = false
         return c
     }
 
