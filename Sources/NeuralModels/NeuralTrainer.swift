@@ -196,8 +196,10 @@ public final class NeuralTrainer {
 
     /// Saves weights, optimiser, EMA, RNG and the step position.
     public func saveCheckpoint(to url: URL) throws {
-        try Checkpoint.save(to: url, store: model.store, optimizer: optimizer, ema: ema,
-                            metadata: ["step": String(step), "model": try model.config.yaml()])
+        let metadata = ["step": String(step), "model": try model.config.yaml()]
+        try replacingAtomically(url) { temp in
+            try Checkpoint.save(to: temp, store: model.store, optimizer: optimizer, ema: ema, metadata: metadata)
+        }
     }
 
     /// Restores a checkpoint written by `saveCheckpoint` and continues from its step.

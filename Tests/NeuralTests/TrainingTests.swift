@@ -46,8 +46,8 @@ struct TrainingTests {
         let ratio = trained.mean / (ceiling.reduce(0, +) / Double(ceiling.count))
         print("learning test: untrained \(untrained.perMouse), trained \(trained.perMouse), ceiling \(ceiling), fraction \(ratio)")
         #expect(untrained.perMouse.allSatisfy { abs($0) < 0.08 })
-        #expect(trained.mean > untrained.mean + 0.08)
-        #expect(ratio > 0.15, "reached \(ratio) of the ceiling")
+        #expect(trained.mean > untrained.mean + 0.12)
+        #expect(ratio > 0.25, "reached \(ratio) of the ceiling")
         let early = losses.prefix(20).reduce(0, +) / 20, late = losses.suffix(20).reduce(0, +) / 20
         #expect(late < early)
     }
@@ -65,6 +65,7 @@ struct TrainingTests {
         for _ in 0..<3 { try straight.trainStep() }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try straight.saveCheckpoint(to: checkpoint)
+        try straight.saveCheckpoint(to: checkpoint)  // overwriting must work
         var lossesA: [Double] = []
         for _ in 0..<3 { lossesA.append(try straight.trainStep().loss) }
 
