@@ -117,3 +117,28 @@ struct SensoriumReaderTests {
         }
     }
 }
+
+@Suite("video-hash folds")
+struct VideoHashFoldTests {
+    @Test func repeatsShareAFoldAndClipsSpreadOverFolds() throws {
+        let mouse = try SensoriumMouse(folder: TestData.root.appendingPathComponent("synthetic-mouse-0"))
+        let oracle = try mouse.trialIDs(inTiers: [SensoriumTier.oracle]).map { try mouse.loadTrial($0) }
+        var foldOfClip: [String: Int] = [:]
+        for trial in oracle {
+            let fold = videoFold(trial, folds: 7)
+            let key = videoClipKey(trial.video)
+            if let seen = foldOfClip[key] { #expect(seen == fold) }
+            foldOfClip[key] = fold
+        }
+        #expect(foldOfClip.count == 4)
+        let train = try mouse.trialIDs(inTiers: [SensoriumTier.train]).map { try mouse.loadTrial($0) }
+        let hashes = Set(train.map(videoHash))
+        #expect(hashes.count == train.count)  // distinct clips, distinct hashes
+        #expect(Set(train.map { videoFold($0, folds: 7) }).count >= 5)
+        // Brighter-left vs brighter-right halves flip the first horizontal-frequency bit.
+        let left = (0..<(18 * 32)).map { Float($0 % 32 < 16 ? 200 : 50) }
+        let right = (0..<(18 * 32)).map { Float($0 % 32 < 16 ? 50 : 200) }
+        let hl = perceptualHash(frame: left, height: 18, width: 32), hr = perceptualHash(frame: right, height: 18, width: 32)
+        #expect(hl & (1 << 62) != 0 && hr & (1 << 62) == 0)
+    }
+}
