@@ -95,6 +95,22 @@ struct CheckpointTests {
         #expect(throws: NNError.self) { try SafeTensors.read(url) }
     }
 
+    @Test func atomicWritesReplaceExistingFiles() throws {
+        let url = tempURL("replace.bin")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try AtomicFile.write(Data("first".utf8), to: url)
+        try AtomicFile.write(Data("second".utf8), to: url)
+        #expect(try Data(contentsOf: url) == Data("second".utf8))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
+            .filter { $0.hasPrefix(".\(url.lastPathComponent)") }
+        #expect(leftovers.isEmpty, "no temporary files left behind")
+        let store = ParameterStore()
+        _ = try Linear(store.root / "l", 2, 2)
+        try Checkpoint.save(to: url, store: store)
+        try Checkpoint.save(to: url, store: store)  // overwriting a checkpoint keeps it readable
+        try Checkpoint.load(from: url, store: store)
+    }
+
     @Test func trainingStepLeaksNoTensors() throws {
         let trainer = try Trainer()
         _ = try trainer.step(0)  // optimizer and EMA state now exist

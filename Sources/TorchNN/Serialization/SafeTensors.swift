@@ -1,6 +1,9 @@
 import Foundation
 import OrderedCollections
 import Torch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The safetensors format: 8-byte little-endian header length, a JSON header
 /// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`, then raw bytes.
@@ -73,10 +76,9 @@ public enum AtomicFile {
         let temp = dir.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
             try data.write(to: temp)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
-            } else {
-                try FileManager.default.moveItem(at: temp, to: url)
+            // rename(2) replaces an existing file atomically (FileManager.replaceItemAt does not, on Linux).
+            guard rename(temp.path, url.path) == 0 else {
+                throw NNError.badFile(path: url.path, reason: String(cString: strerror(errno)))
             }
         } catch {
             try? FileManager.default.removeItem(at: temp)
