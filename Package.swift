@@ -55,29 +55,32 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
 
+        // MARK: Files (atomic writes shared by every module)
+        .target(name: "KinemaFiles", swiftSettings: strictSwift),
+
         // MARK: Tensors and neural-network building blocks
         .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
-        .target(name: "TorchNN", dependencies: ["Torch", .product(name: "OrderedCollections", package: "swift-collections")],
+        .target(name: "TorchNN", dependencies: ["Torch", "KinemaFiles", .product(name: "OrderedCollections", package: "swift-collections")],
                 swiftSettings: strictSwift),
         .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"], swiftSettings: strictSwift),
 
         // MARK: Video and images
-        .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: strictSwift),
+        .target(name: "VideoIO", dependencies: ["CFFmpeg", "KinemaFiles"], swiftSettings: strictSwift),
 
         // MARK: Pictures (plots as PNG, no dependencies)
-        .target(name: "Plotting", swiftSettings: strictSwift),
+        .target(name: "Plotting", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
 
         // MARK: Pose estimation
-        .target(name: "PoseFormats", swiftSettings: strictSwift),
-        .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "Yams"], swiftSettings: strictSwift),
-        .target(name: "PoseModels", dependencies: ["PoseData", "TorchNN", "TorchOptim", "VideoIO", "Plotting"], swiftSettings: strictSwift),
+        .target(name: "PoseFormats", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
+        .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "KinemaFiles", "Yams"], swiftSettings: strictSwift),
+        .target(name: "PoseModels", dependencies: ["PoseData", "KinemaFiles", "TorchNN", "TorchOptim", "VideoIO", "Plotting"], swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting"], swiftSettings: strictSwift),
 
         // MARK: Neural encoding
-        .target(name: "NeuralData", dependencies: ["Yams"], swiftSettings: strictSwift),
-        .target(name: "NeuralModels", dependencies: ["NeuralData", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .target(name: "NeuralData", dependencies: ["KinemaFiles", "Yams"], swiftSettings: strictSwift),
+        .target(name: "NeuralModels", dependencies: ["NeuralData", "KinemaFiles", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
 
         // MARK: Command line
         // `kinema smooth` lives in its own small target so that `kinema-smooth` can run it without loading libtorch
@@ -102,12 +105,12 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
-        .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "KinemaFiles"], swiftSettings: strictSwift),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"], swiftSettings: strictSwift),
         .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats"], swiftSettings: strictSwift),
         .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting"], exclude: ["Fixtures"],
                     swiftSettings: strictSwift),
-        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats"], swiftSettings: strictSwift),
+        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "KinemaFiles"], swiftSettings: strictSwift),
         .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels"], swiftSettings: strictSwift),
         .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),
     ],

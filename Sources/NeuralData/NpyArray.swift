@@ -1,5 +1,6 @@
 // A `.npy` array in memory: raw element bytes plus header, with typed views and typed constructors.
 import Foundation
+import KinemaFiles
 
 /// An n-dimensional array as stored in a `.npy` file.
 ///
@@ -69,7 +70,7 @@ public struct NpyArray: Sendable, Equatable {
 
     /// Writes the array atomically (temporary file in the same folder, then rename).
     public func write(to url: URL) throws {
-        try NeuralFiles.writeAtomically(Data(npyBytes()), to: url)
+        try AtomicFile.write(Data(npyBytes()), to: url)
     }
 
     // MARK: - Typed constructors (C order)
@@ -268,24 +269,3 @@ public struct NpyArray: Sendable, Equatable {
     }
 }
 
-// MARK: - Atomic file writes
-
-/// Writes files atomically: a temporary file in the destination folder, then a rename.
-public enum NeuralFiles {
-    /// Writes `data` to `url`, creating the parent folder if needed.
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        do {
-            try data.write(to: temp)
-            // rename(2) replaces the destination atomically.
-            guard rename(temp.path, url.path) == 0 else {
-                throw NpyError(source: url.path, message: "cannot rename temporary file into place (errno \(errno))")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw NpyError(source: url.path, message: "cannot write file: \(error.localizedDescription)")
-        }
-    }
-}

@@ -197,9 +197,7 @@ public final class NeuralTrainer {
     /// Saves weights, optimiser, EMA, RNG and the step position.
     public func saveCheckpoint(to url: URL) throws {
         let metadata = ["step": String(step), "model": try model.config.yaml()]
-        try replacingAtomically(url) { temp in
-            try Checkpoint.save(to: temp, store: model.store, optimizer: optimizer, ema: ema, metadata: metadata)
-        }
+        try Checkpoint.save(to: url, store: model.store, optimizer: optimizer, ema: ema, metadata: metadata)
     }
 
     /// Restores a checkpoint written by `saveCheckpoint` and continues from its step.

@@ -1,5 +1,6 @@
 // Whole-trial prediction: every window end, outputs added into their frames, averaged (reference 4.1).
 import Foundation
+import KinemaFiles
 import NeuralData
 import Torch
 import TorchNN
@@ -71,10 +72,9 @@ public enum SavedModel {
     /// Writes the configuration and the store's current weights into `folder`.
     public static func save(_ model: DwiseNeuro, to folder: URL, metadata: [String: String] = [:]) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try NeuralFiles.writeAtomically(Data(try model.config.yaml().utf8), to: folder.appendingPathComponent("model.yaml"))
-        try replacingAtomically(folder.appendingPathComponent("model.safetensors")) { temp in
-            try SafeTensors.write(model.store.stateDict().map { ($0.key, $0.value) }, metadata: metadata, to: temp)
-        }
+        try AtomicFile.write(Data(try model.config.yaml().utf8), to: folder.appendingPathComponent("model.yaml"))
+        try SafeTensors.write(model.store.stateDict().map { ($0.key, $0.value) }, metadata: metadata,
+                              to: folder.appendingPathComponent("model.safetensors"))
     }
 
     /// Loads a model saved by `save` (or any folder with those two files).
@@ -92,18 +92,5 @@ public enum SavedModel {
         let report = try model.store.load(Dictionary(uniqueKeysWithValues: tensors.map { ($0.key, $0.value) }), strict: true)
         guard report.isExact else { throw ModelError("\(folder.path)/model.safetensors does not fit model.yaml: \(report)") }
         return model
-    }
-}
-
-/// Writes a file through `write(temp)` into a fresh temporary name in the same folder, then renames it
-/// over `url` with rename(2), which replaces an existing file atomically.
-func replacingAtomically(_ url: URL, _ write: (URL) throws -> Void) throws {
-    let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
-    do {
-        try write(temp)
-        guard rename(temp.path, url.path) == 0 else { throw ModelError("\(url.path): cannot move the new file into place (errno \(errno))") }
-    } catch {
-        try? FileManager.default.removeItem(at: temp)
-        throw error
     }
 }

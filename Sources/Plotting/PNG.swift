@@ -1,6 +1,7 @@
 // PNG encoding without dependencies: zlib stream with fixed-Huffman deflate (greedy LZ77 with a
 // hash of 3-byte prefixes), CRC-32 and Adler-32.
 import Foundation
+import KinemaFiles
 
 // MARK: - PNG
 
@@ -170,17 +171,12 @@ extension Canvas {
     /// PNG bytes of the canvas.
     public func pngData() -> [UInt8] { PNG.encode(width: width, height: height, rgba: pixels) }
 
-    /// Writes the canvas as PNG atomically (temporary file in the same folder, then rename).
+    /// Writes the canvas as PNG atomically (KinemaFiles: temporary file, then rename).
     public func writePNG(to url: URL) throws {
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
-            try Data(pngData()).write(to: temp)
-        } catch {
-            throw PlotError("\(url.path): cannot write the picture (\(error.localizedDescription)); check that the folder exists")
-        }
-        if rename(temp.path, url.path) != 0 {
-            try? FileManager.default.removeItem(at: temp)
-            throw PlotError("\(url.path): cannot replace the file (errno \(errno))")
+            try AtomicFile.write(Data(pngData()), to: url)
+        } catch let error as FileWriteError {
+            throw PlotError("\(url.path): cannot write the picture (\(error.reason)); check that the folder is writable")
         }
     }
 }

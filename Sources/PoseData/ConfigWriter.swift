@@ -78,23 +78,3 @@ extension PoseConfig {
     }
 }
 
-// MARK: - Atomic writes
-
-/// Writes data to `path` atomically: a temporary file in the same folder, then a rename.
-public func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let dir = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    try data.write(to: temp)
-    // rename(2) replaces the target in one step, so readers never see a half-written file.
-    guard rename(temp.path, path) == 0 else {
-        try? FileManager.default.removeItem(at: temp)
-        throw PoseDataError(file: path, message: "cannot write the file (errno \(errno))", hint: "check permissions and free space")
-    }
-}
-
-/// Writes text atomically (UTF-8).
-public func writeAtomically(_ text: String, to path: String) throws {
-    try writeAtomically(Data(text.utf8), to: path)
-}

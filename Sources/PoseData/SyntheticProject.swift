@@ -1,3 +1,4 @@
+import KinemaFiles
 // Writes the synthetic animal as a complete Lightning-Pose-style project on disk (`kinema demo`).
 import Foundation
 import PoseFormats
@@ -80,7 +81,7 @@ public struct SyntheticProject: Sendable {
         config.modelName = "demo"
         config.colormap = "rainbow"
         let configPath = (directory as NSString).appendingPathComponent("config.yaml")
-        try writeAtomically(config.yamlText(), to: configPath)
+        try AtomicFile.write(config.yamlText(), to: configPath)
         return SyntheticProject(configPath: configPath, videoPath: videoPath, truthPath: truthPath,
                                 labeledFrames: labeledFrames, videoFrames: videoFrames)
     }

@@ -1,5 +1,6 @@
 // Reading and writing pose tables as pandas-style CSV (3 header rows: scorer, bodyparts, coords).
 import Foundation
+import KinemaFiles
 
 // MARK: - Reading
 
@@ -277,27 +278,6 @@ private final class ChunkBuffers: @unchecked Sendable {
     init(_ n: Int) { buffers = Array(repeating: [], count: n) }
     func set(_ i: Int, _ b: [UInt8]) { lock.lock(); buffers[i] = b; lock.unlock() }
     func get(_ i: Int) -> [UInt8] { lock.lock(); defer { lock.unlock() }; return buffers[i] }
-}
-
-// MARK: - Atomic file writes
-
-/// Writes files so that readers never see a half-written file.
-public enum AtomicFile {
-    /// Writes `data` to a temporary file next to `url`, then renames it over `url`.
-    public static func write(_ data: Data, to url: URL) throws {
-        let dir = url.deletingLastPathComponent()
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try data.write(to: temp)
-        } catch {
-            throw PoseFormatError(file: url.path, row: nil, message: "cannot write (\(error.localizedDescription)); check that the folder exists and is writable")
-        }
-        if rename(temp.path, url.path) != 0 {
-            let code = errno
-            try? FileManager.default.removeItem(at: temp)
-            throw PoseFormatError(file: url.path, row: nil, message: "cannot replace file (errno \(code))")
-        }
-    }
 }
 
 // MARK: - Numbers

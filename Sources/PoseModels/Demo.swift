@@ -1,3 +1,4 @@
+import KinemaFiles
 // `kinema demo`: synthetic project → training with defaults → video prediction → report vs ground truth.
 import Foundation
 import PoseData
@@ -116,7 +117,7 @@ public enum PoseDemo {
 
         """
         let reportPath = absolute + "/report.md"
-        try writeAtomically(report, to: reportPath)
+        try AtomicFile.write(report, to: reportPath)
         return DemoSummary(modelDir: modelDir, predictionsCSV: predictionsCSV, labeledVideo: files.count > 1 ? files[1] : "",
                            reportPath: reportPath, meanError: mean(errors), medianError: median(errors), seconds: seconds)
     }

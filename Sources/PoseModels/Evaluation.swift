@@ -1,3 +1,4 @@
+import KinemaFiles
 // Pixel errors on the labelled frames: per keypoint and split, LP's prediction CSVs, DLC's tables.
 import Foundation
 import PoseData
@@ -60,7 +61,7 @@ public struct LabeledEvaluation: Sendable {
         for (f, row) in errors.enumerated() {
             text += csvField(rowKeys[f]) + "," + row.map { $0.isFinite ? String($0) : "" }.joined(separator: ",") + "," + sets[f] + "\n"
         }
-        try writeAtomically(text, to: directory + "/predictions_pixel_error.csv")
+        try AtomicFile.write(text, to: directory + "/predictions_pixel_error.csv")
     }
 }
 

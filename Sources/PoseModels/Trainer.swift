@@ -1,3 +1,4 @@
+import KinemaFiles
 // Supervised training with Lightning Pose's recipe: Adam, multi-step LR, backbone warm-up,
 // validation every N epochs, best checkpoint, early stopping, exact resume.
 import Foundation
@@ -144,7 +145,7 @@ public final class PoseTrainer {
             records = try readMetrics().filter { $0.epoch < startEpoch }
             options.log("resuming \(options.modelDir) after epoch \(startEpoch) (step \(step))")
         } else {
-            try writeAtomically(config.yamlText(), to: options.modelDir + "/config.yaml")
+            try AtomicFile.write(config.yamlText(), to: options.modelDir + "/config.yaml")
             for file in project.labelFiles {
                 let copy = options.modelDir + "/" + (file as NSString).lastPathComponent
                 if !fm.fileExists(atPath: copy) { try? fm.copyItem(atPath: file, toPath: copy) }
@@ -231,16 +232,9 @@ public final class PoseTrainer {
         return records
     }
 
-    /// Saves a checkpoint under a fresh temporary name, then renames it over `path` (rename(2)
-    /// replaces atomically; Foundation's replaceItemAt fails on Linux when the target exists).
     func saveCheckpoint(_ path: String, withOptimizer: Bool, metadata: [String: String]) throws {
-        let temp = path + ".partial-\(getpid())"
-        try? FileManager.default.removeItem(atPath: temp)
-        try Checkpoint.save(to: URL(fileURLWithPath: temp), store: model.network.store,
+        try Checkpoint.save(to: URL(fileURLWithPath: path), store: model.network.store,
                             optimizer: withOptimizer ? optimizer : nil, metadata: metadata)
-        guard rename(temp, path) == 0 else {
-            throw PoseModelError("cannot write \(path) (errno \(errno)); check free space and permissions")
-        }
     }
 
     /// One optimizer step; during LP's ramp-up the backbone moves by `factor` of the head's update
@@ -321,7 +315,7 @@ public final class PoseTrainer {
         for r in records {
             text += "\(r.epoch),\(r.step),\(f(r.trainLoss)),\(f(r.valLoss)),\(f(r.valPixelError)),\(f(r.learningRate)),\(String(format: "%.1f", r.elapsed))\n"
         }
-        try writeAtomically(text, to: metricsPath)
+        try AtomicFile.write(text, to: metricsPath)
     }
 
     func readMetrics() throws -> [EpochRecord] {

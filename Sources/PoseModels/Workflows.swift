@@ -1,3 +1,4 @@
+import KinemaFiles
 // The end-to-end steps behind `kinema train / evaluate / predict / demo`, kept out of the CLI so
 // that tests and the demo call exactly the same code.
 import Foundation
@@ -11,7 +12,7 @@ import VideoIO
 /// Writes LP's `train_status.json`.
 func writeTrainStatus(_ directory: String, _ status: String, completed: Int, total: Int) {
     let text = "{\"status\": \"\(status)\", \"progress\": {\"completed\": \(completed), \"total\": \(total), \"timestamp\": \(Int(Date().timeIntervalSince1970))}}\n"
-    try? writeAtomically(text, to: directory + "/train_status.json")
+    try? AtomicFile.write(text, to: directory + "/train_status.json")
 }
 
 // MARK: - Threads
@@ -152,7 +153,7 @@ public enum PoseWorkflows {
             }
             text += "\n"
         }
-        try writeAtomically(text, to: path)
+        try AtomicFile.write(text, to: path)
     }
 
     // MARK: - Training

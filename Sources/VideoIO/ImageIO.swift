@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import KinemaFiles
 
 // MARK: - Image files
 
@@ -146,20 +147,11 @@ public enum ImageIO {
 
 // MARK: - Atomic file writes
 
-/// Writes `bytes` to a temporary file next to `path`, then renames it into place.
+/// Writes `bytes` atomically (KinemaFiles), as a VideoError.
 func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
     do {
-        try Data(bytes).write(to: temporary)
-        guard rename(temporary.path, path) == 0 else {
-            throw VideoError.writeFailed(path: path, reason: String(cString: strerror(errno)))
-        }
-    } catch let error as VideoError {
-        try? FileManager.default.removeItem(at: temporary)
-        throw error
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw VideoError.writeFailed(path: path, reason: error.localizedDescription)
+        try AtomicFile.write(bytes, to: path)
+    } catch let error as FileWriteError {
+        throw VideoError.writeFailed(path: path, reason: error.reason)
     }
 }

@@ -1,3 +1,4 @@
+import KinemaFiles
 // Configs, projects, label validation and splits.
 import Foundation
 import PoseData
@@ -44,7 +45,7 @@ import Testing
         config.skeleton = [["nose_top", "tailBase_top"]]
         config.maxMinutes = 3
         let dir = try temporaryDirectory("config3")
-        try writeAtomically(config.yamlText(), to: dir + "/config.yaml")
+        try AtomicFile.write(config.yamlText(), to: dir + "/config.yaml")
         var again = try PoseConfig.load(path: dir + "/config.yaml")
         again.configFile = config.configFile
         #expect(again == config)

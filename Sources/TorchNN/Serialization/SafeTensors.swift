@@ -1,9 +1,7 @@
 import Foundation
 import OrderedCollections
+import KinemaFiles
 import Torch
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The safetensors format: 8-byte little-endian header length, a JSON header
 /// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`, then raw bytes.
@@ -65,24 +63,5 @@ public enum SafeTensors {
             }
         }
         return (tensors, metadata)
-    }
-}
-
-/// Writes files so that readers never see half a file: a temporary file in the same folder, then rename.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: temp)
-            // rename(2) replaces an existing file atomically (FileManager.replaceItemAt does not, on Linux).
-            guard rename(temp.path, url.path) == 0 else {
-                throw NNError.badFile(path: url.path, reason: String(cString: strerror(errno)))
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw NNError.badFile(path: url.path, reason: "could not be written (\(error.localizedDescription)); nothing was changed")
-        }
     }
 }
