@@ -55,8 +55,8 @@ struct BenchPredict: ParsableCommand {
         let forward = Double(frames) / Date().timeIntervalSince(start)
         let endToEnd = result.framesPerSecond
         let name = "predict_\(m.config.backbone)_\(m.config.resizeWidth)"
-        printBench(name + "_forward_only", forward, "frames/s", ratio: 1, baseline: name + "_forward_only")
-        printBench(name + "_end_to_end", endToEnd, "frames/s", ratio: endToEnd / forward, baseline: name + "_forward_only")
+        benchLine(name + "_forward_only", forward, "frames/s", ratio: 1, baseline: name + "_forward_only")
+        benchLine(name + "_end_to_end", endToEnd, "frames/s", ratio: endToEnd / forward, baseline: name + "_forward_only")
         print(String(format: "start-up before the first batch: %.2f s", result.startupSeconds))
         if let litpose, let litposeModel {
             let process = Process()
@@ -66,14 +66,11 @@ struct BenchPredict: ParsableCommand {
             try process.run()
             process.waitUntilExit()
             let lp = Double(frames) / Date().timeIntervalSince(t0)
-            printBench("litpose_predict", lp, "frames/s", ratio: 1, baseline: "litpose_predict")
-            printBench(name + "_end_to_end", endToEnd, "frames/s", ratio: endToEnd / lp, baseline: "litpose_predict")
+            benchLine("litpose_predict", lp, "frames/s", ratio: 1, baseline: "litpose_predict")
+            benchLine(name + "_end_to_end", endToEnd, "frames/s", ratio: endToEnd / lp, baseline: "litpose_predict")
         } else {
             print("litpose predict: not measured (no --litpose/--litpose-model given; Lightning Pose is not installed here)")
         }
     }
 
-    private func printBench(_ name: String, _ value: Double, _ unit: String, ratio: Double, baseline: String) {
-        print("bench \(name) \(String(format: "%.2f", value)) \(unit) ratio=\(String(format: "%.3f", ratio)) vs \(baseline)")
-    }
 }

@@ -56,8 +56,8 @@ struct BenchVideo: AsyncParsableCommand {
             kinema = max(kinema, try prefetchedDecode(path: path))
         }
         let decodeName = "video_decode_\(size)_rgb", bareName = "ffmpeg_c_decode_\(size)_rgb"
-        printBench(bareName, bare, "frames/s", ratio: 1, baseline: bareName)
-        printBench(decodeName, kinema, "frames/s", ratio: kinema / bare, baseline: bareName)
+        benchLine(bareName, bare, "frames/s", ratio: 1, baseline: bareName)
+        benchLine(decodeName, kinema, "frames/s", ratio: kinema / bare, baseline: bareName)
 
         // Random-access clips at seeded random positions, the same for every side.
         guard info.frameCount >= clipLength else {
@@ -73,14 +73,11 @@ struct BenchVideo: AsyncParsableCommand {
             parallelClips = max(parallelClips, try prefetchedClipReads(path: path, starts: starts, workers: 2))
         }
         let clipName = "video_clips\(clipLength)_\(size)_rgb", bareClipName = "ffmpeg_c_clips\(clipLength)_\(size)_rgb"
-        printBench(bareClipName, bareClips, "clips/s", ratio: 1, baseline: bareClipName)
-        printBench(clipName, kinemaClips, "clips/s", ratio: kinemaClips / bareClips, baseline: bareClipName)
-        printBench(clipName + "_2workers", parallelClips, "clips/s", ratio: parallelClips / bareClips, baseline: bareClipName)
+        benchLine(bareClipName, bareClips, "clips/s", ratio: 1, baseline: bareClipName)
+        benchLine(clipName, kinemaClips, "clips/s", ratio: kinemaClips / bareClips, baseline: bareClipName)
+        benchLine(clipName + "_2workers", parallelClips, "clips/s", ratio: parallelClips / bareClips, baseline: bareClipName)
     }
 
-    private func printBench(_ name: String, _ value: Double, _ unit: String, ratio: Double, baseline: String) {
-        print("bench \(name) \(String(format: "%.1f", value)) \(unit) ratio=\(String(format: "%.3f", ratio)) vs \(baseline)")
-    }
 
     // MARK: - Kinema's side
 
