@@ -93,9 +93,13 @@ public final class Tensor {
         guard expected == bytes.count else {
             throw TorchError(.invalidArgument, "\(bytes.count) bytes cannot fill \(dtype) shape \(shape)", op: "Tensor.init(bytes:)")
         }
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            // A shape with a zero dimension: nothing to copy.
+            let empty = try Tensor.zeros(shape, dtype: dtype)
+            self.init(adopting: ct_tensor_alias(empty.raw))
+            return
+        }
         let dims = shape.map { Int64($0) }
-        var scratch: UInt8 = 0
-        let base = bytes.baseAddress ?? UnsafeRawPointer(withUnsafePointer(to: &scratch) { UnsafeRawPointer($0) })
         let raw = ct_tensor_from_data(base, dims, Int32(dims.count), dtype.rawValue)
         guard raw.ptr != nil else { throw TorchError.last(op: "Tensor.init(bytes:)") }
         self.init(adopting: raw)

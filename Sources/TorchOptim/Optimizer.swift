@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Torch
 import TorchNN
 
@@ -137,9 +142,3 @@ public func AdamW(_ store: ParameterStore, learningRate: Double = 1e-3, beta1: D
                   eps: Double = 1e-8, weightDecay: Double = 0.01) -> Adam {
     Adam(store, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: true)
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

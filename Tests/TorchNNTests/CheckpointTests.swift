@@ -82,9 +82,11 @@ struct CheckpointTests {
         let source: [(String, Tensor)] = try DType.allCases.map { dtype in
             ("t_\(dtype)", try Tensor([1, 0, 3, 2, 5, 4] as [Float], shape: [2, 3]).to(dtype))
         }
-        try SafeTensors.write(source, metadata: ["note": "hello"], to: url)
+        let empty = try Tensor.zeros([0, 3])
+        try SafeTensors.write(source + [("empty", empty)], metadata: ["note": "hello"], to: url)
         let (tensors, metadata) = try SafeTensors.read(url)
         #expect(metadata["note"] == "hello")
+        #expect(tensors["empty"]?.shape == [0, 3])
         for (name, t) in source {
             let back = try #require(tensors[name])
             #expect(back.dtype == t.dtype && back.shape == [2, 3])
