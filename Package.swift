@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
         .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "KinemaFiles"], swiftSettings: strictSwift),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"], swiftSettings: strictSwift),
-        .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats"], swiftSettings: strictSwift),
+        .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats"], exclude: ["Fixtures"], swiftSettings: strictSwift),
         .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting"], exclude: ["Fixtures"],
                     swiftSettings: strictSwift),
         .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "KinemaFiles"], swiftSettings: strictSwift),

@@ -22,6 +22,7 @@ need_apt=()
 pkg-config --exists libavformat libavcodec libswscale libavutil 2>/dev/null || need_apt+=(pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
+ldconfig -p 2>/dev/null | grep 'libhdf5\(_serial\)\?\.so\.' >/dev/null || need_apt+=(libhdf5-dev)  # DLC .h5 files (dlopen'ed by PoseFormats)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -10,6 +10,7 @@ extension PoseTable {
     /// Accepts a frame-number index, an image-path index or DLC's 3-column index; empty cells and
     /// `nan` are NaN. Multi-animal files (4 header rows) are rejected with a clear error.
     public static func read(from url: URL) throws -> PoseTable {
+        if url.pathExtension.lowercased() == "h5" { return try readHDF5(from: url) }  // DeepLabCut's pandas HDF5
         let name = url.path
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -267,6 +268,7 @@ extension PoseTable {
 
     /// Writes the table atomically (temporary file in the same folder, then rename).
     public func write(to url: URL) throws {
+        if url.pathExtension.lowercased() == "h5" { return try writeHDF5(to: url) }  // DeepLabCut's pandas HDF5
         try AtomicFile.write(Data(csvBytes()), to: url)
     }
 }
