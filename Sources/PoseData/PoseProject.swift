@@ -76,24 +76,20 @@ public struct PoseProject: Sendable {
             config.trainProb = f
             config.valProb = 0
         }
-        // Labels: labeled-data/<video>/CollectedData_<scorer>.csv (folders ending in _labeled are check_labels output).
+        // Labels: labeled-data/<video>/CollectedData_<scorer>.csv, else the .h5 DeepLabCut writes (PoseTable reads both);
+        // folders ending in _labeled are check_labels output.
         let labeled = (config.dataDir as NSString).appendingPathComponent("labeled-data")
         let folders = ((try? FileManager.default.contentsOfDirectory(atPath: labeled)) ?? []).sorted()
         var files: [String] = []
-        var h5Only: [String] = []
         for folder in folders where !folder.hasSuffix("_labeled") {
             let base = (labeled as NSString).appendingPathComponent(folder)
             let csv = (base as NSString).appendingPathComponent("CollectedData_\(scorer).csv")
             let h5 = (base as NSString).appendingPathComponent("CollectedData_\(scorer).h5")
             if FileManager.default.fileExists(atPath: csv) { files.append(csv) }
-            else if FileManager.default.fileExists(atPath: h5) { h5Only.append(h5) }
-        }
-        if let h5 = h5Only.first {
-            throw PoseDataError(file: h5, message: "labels exist only as HDF5, which Kinema cannot read yet",
-                                hint: "export CSV next to it (in DeepLabCut: deeplabcut.convertcsv2h5 counterpart, or pandas read_hdf(...).to_csv)")
+            else if FileManager.default.fileExists(atPath: h5) { files.append(h5) }
         }
         guard !files.isEmpty else {
-            throw PoseDataError(file: labeled, message: "no CollectedData_\(scorer).csv in any labeled-data folder",
+            throw PoseDataError(file: labeled, message: "no CollectedData_\(scorer).csv or .h5 in any labeled-data folder",
                                 hint: "label frames first (napari-deeplabcut), or check the `scorer` key")
         }
         config.csvFile = files[0]

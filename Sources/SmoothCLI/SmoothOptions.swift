@@ -39,7 +39,7 @@ struct SmoothInputOptions: ParsableArguments {
         guard let all = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) else {
             throw SmoothingError("\(inputDir): not a readable folder; --input-dir must be a folder of prediction CSV files")
         }
-        return all.filter { ["csv", "npy"].contains($0.pathExtension.lowercased()) }.sorted { $0.path < $1.path }
+        return all.filter { ["csv", "h5", "npy"].contains($0.pathExtension.lowercased()) }.sorted { $0.path < $1.path }
     }
 
     func plotRange() throws -> Range<Int>? {

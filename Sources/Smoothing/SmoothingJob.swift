@@ -43,19 +43,32 @@ public struct SmoothingJob: Sendable {
         public var summary: [String]
     }
 
-    /// CSV files of a folder (not recursive), sorted by path; the package's member order.
+    /// Prediction files of a folder (not recursive), sorted by path; the package's member order.
     public static func csvFiles(in folder: URL) throws -> [URL] {
         guard let items = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) else {
             throw SmoothingError("\(folder.path): not a readable folder; --input-dir must be a folder of prediction CSVs")
         }
-        return items.filter { $0.pathExtension.lowercased() == "csv" }.sorted { $0.path < $1.path }
+        return poseFiles(items).sorted { $0.path < $1.path }
+    }
+
+    /// The pose tables among `urls`: CSVs and DeepLabCut .h5 files, without an .h5 whose same-named .csv is also
+    /// there (`analyze_videos(save_as_csv=True)` writes both; counting both would double an ensemble member).
+    public static func poseFiles(_ urls: [URL]) -> [URL] {
+        let csvs = Set(urls.filter { $0.pathExtension.lowercased() == "csv" }.map { $0.deletingPathExtension().path })
+        return urls.filter { url in
+            switch url.pathExtension.lowercased() {
+            case "csv": return true
+            case "h5": return !csvs.contains(url.deletingPathExtension().path)
+            default: return false
+            }
+        }
     }
 
     // MARK: - Running
 
     public func run() throws -> Report {
-        let csvs = inputs.filter { $0.pathExtension.lowercased() == "csv" }
-        guard !csvs.isEmpty else { throw SmoothingError("no prediction CSV files were found among the inputs") }
+        let csvs = Self.poseFiles(inputs)
+        guard !csvs.isEmpty else { throw SmoothingError("no prediction CSV (or DeepLabCut .h5) files were found among the inputs") }
         func read(_ urls: [URL]) throws -> [PoseTable] { try PoseTable.read(from: urls) }
         try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
         var files: [URL] = []
