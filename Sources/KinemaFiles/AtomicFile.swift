@@ -24,6 +24,39 @@ public enum AtomicFile {
         }
     }
 
+    /// Writes the concatenation of `chunks` without joining them first (large outputs are built in parallel
+    /// pieces; joining would copy every byte once more).
+    public static func write(chunks: [[UInt8]], to url: URL) throws {
+        let folder = url.deletingLastPathComponent()
+        let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        func fail(_ reason: String) -> FileWriteError {
+            unlink(temp.path)
+            return FileWriteError(path: url.path, reason: reason)
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FileWriteError(path: url.path, reason: error.localizedDescription)
+        }
+        let fd = open(temp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
+        for chunk in chunks {
+            var done = 0
+            while done < chunk.count {
+                let n = chunk.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    let reason = String(cString: strerror(errno))
+                    close(fd)
+                    throw fail(reason)
+                }
+                done += n
+            }
+        }
+        guard close(fd) == 0 else { throw fail(String(cString: strerror(errno))) }
+        guard rename(temp.path, url.path) == 0 else { throw fail(String(cString: strerror(errno))) }
+    }
+
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try write(Data(bytes), to: URL(fileURLWithPath: path))
     }

@@ -12,13 +12,39 @@ extension PoseTable {
     public static func read(from url: URL) throws -> PoseTable {
         if url.pathExtension.lowercased() == "h5" { return try readHDF5(from: url) }  // DeepLabCut's pandas HDF5
         let name = url.path
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw PoseFormatError(file: name, row: nil, message: "cannot read file (\(error.localizedDescription))")
+        let bytes: [UInt8]
+        do { bytes = try readTerminated(name) } catch {
+            throw PoseFormatError(file: name, row: nil, message: "cannot read file (\(error))")
         }
-        var bytes = [UInt8](data)
-        bytes.append(0)  // strtod needs a terminator after the last cell
         return try bytes.withUnsafeBufferPointer { try parse(bytes: $0, count: $0.count - 1, fileName: name) }
+    }
+
+    /// The file's bytes plus a 0 terminator (strtod needs one after the last cell), read in one copy.
+    private static func readTerminated(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PosixError(errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw PosixError(errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw PosixError(EISDIR) }
+        // One spare byte: it holds the terminator, and lets a read past the expected size detect a grown file.
+        var capacity = Int(info.st_size) + 1
+        var bytes = [UInt8](repeating: 0, count: capacity)
+        var filled = 0
+        while true {
+            if filled == capacity {
+                capacity *= 2
+                bytes += [UInt8](repeating: 0, count: capacity - bytes.count)
+            }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, capacity - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw PosixError(errno) }
+            if n == 0 { break }
+            filled += n
+        }
+        bytes[filled] = 0
+        bytes.removeSubrange((filled + 1)...)
+        return bytes
     }
 
     /// Parses CSV text; `fileName` is used in error messages only.
@@ -217,6 +243,11 @@ extension PoseTable {
 
     /// The CSV as UTF-8 bytes (what `write(to:)` stores).
     public func csvBytes() -> [UInt8] {
+        Array(csvChunks().joined())
+    }
+
+    /// The CSV in consecutive pieces: the header, then rows formatted in parallel chunks.
+    func csvChunks() -> [[UInt8]] {
         var out: [UInt8] = []
         out.reserveCapacity(rowCount * columnsPerRow * 12 + 256)
         let pad = indexStyle == .dlcThreeLevel ? ",," : ""
@@ -237,8 +268,7 @@ extension PoseTable {
             let from = c * rowsPerChunk, to = min(rowCount, from + rowsPerChunk)
             chunks.set(c, from < to ? formatRows(from..<to) : [])
         }
-        for c in 0..<chunkCount { out += chunks.get(c) }
-        return out
+        return [out] + (0..<chunkCount).map { chunks.get($0) }
     }
 
     /// CSV bytes of the data rows in `rows`.
@@ -269,8 +299,15 @@ extension PoseTable {
     /// Writes the table atomically (temporary file in the same folder, then rename).
     public func write(to url: URL) throws {
         if url.pathExtension.lowercased() == "h5" { return try writeHDF5(to: url) }  // DeepLabCut's pandas HDF5
-        try AtomicFile.write(Data(csvBytes()), to: url)
+        try AtomicFile.write(chunks: csvChunks(), to: url)
     }
+}
+
+/// An errno from a POSIX call, shown as its message.
+struct PosixError: Error, CustomStringConvertible {
+    let code: Int32
+    init(_ code: Int32) { self.code = code }
+    var description: String { String(cString: strerror(code)) }
 }
 
 /// Per-chunk results of the parallel formatter.
