@@ -76,7 +76,8 @@ public struct PoseProject: Sendable {
             config.trainProb = f
             config.valProb = 0
         }
-        // Labels: labeled-data/<video>/CollectedData_<scorer>.csv, else the .h5 DeepLabCut writes (PoseTable reads both);
+        // Labels: labeled-data/<video>/CollectedData_<scorer>.h5, the copy DeepLabCut itself trains from (the .csv
+        // beside it is an export), else the .csv alone (PoseTable reads both);
         // folders ending in _labeled are check_labels output.
         let labeled = (config.dataDir as NSString).appendingPathComponent("labeled-data")
         let folders = ((try? FileManager.default.contentsOfDirectory(atPath: labeled)) ?? []).sorted()
@@ -85,8 +86,8 @@ public struct PoseProject: Sendable {
             let base = (labeled as NSString).appendingPathComponent(folder)
             let csv = (base as NSString).appendingPathComponent("CollectedData_\(scorer).csv")
             let h5 = (base as NSString).appendingPathComponent("CollectedData_\(scorer).h5")
-            if FileManager.default.fileExists(atPath: csv) { files.append(csv) }
-            else if FileManager.default.fileExists(atPath: h5) { files.append(h5) }
+            if FileManager.default.fileExists(atPath: h5) { files.append(h5) }
+            else if FileManager.default.fileExists(atPath: csv) { files.append(csv) }
         }
         guard !files.isEmpty else {
             throw PoseDataError(file: labeled, message: "no CollectedData_\(scorer).csv or .h5 in any labeled-data folder",
