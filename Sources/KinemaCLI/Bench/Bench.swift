@@ -13,6 +13,7 @@ struct Bench: AsyncParsableCommand {
             BenchTorch.self,
             BenchVideo.self,
             BenchPredict.self,
+            BenchTrain.self,
             BenchSmooth.self,
             BenchNeural.self,
         ]

@@ -2,75 +2,271 @@ import ArgumentParser
 import Foundation
 import PoseData
 import PoseModels
+import Torch
+import TorchOptim
 
 // MARK: - kinema bench predict
 
-/// `kinema bench predict MODEL VIDEO`: end-to-end video prediction (decode, resize, network, read-out,
-/// CSV) against the network alone on frames already in memory, and against `litpose predict` when a
-/// Lightning Pose installation is found.
+/// `kinema bench predict [MODEL] [VIDEO]`: end-to-end video prediction (decode, resize, network,
+/// read-out, table) against the network alone on frames already in memory; the same for LP's
+/// architecture (ResNet-50 at 256²) against Lightning Pose's own `predict_on_video_file` figure from
+/// `../shared/peers/lp-baseline.sh`; and the start-up time of `kinema predict`.
 struct BenchPredict: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Video prediction frames/s: end to end vs the forward pass alone (and vs litpose predict).",
+        abstract: "Video prediction frames/s: end to end vs the forward pass alone, vs litpose, and start-up.",
         discussion: """
-        ratio=1 for end-to-end means decoding is fully hidden behind the network. The litpose baseline \
-        runs only when `--litpose` names an executable (e.g. /tmp/lp-baseline/lp-venv/bin/litpose) and \
-        `--litpose-model` an LP model directory; otherwise it is reported as not measured.
+        ratio=1 for end-to-end means decoding is fully hidden behind the network. Without MODEL, \
+        Kinema's default from-scratch network (U-Net, 128²) is benchmarked untrained: speed does not \
+        depend on the weights. The Lightning Pose figure is read from the summary that \
+        ../shared/peers/lp-baseline.sh writes (LP 2.4.3 on this machine, ResNet-50 256², same video); \
+        it is a separate run, so its load average is printed next to it.
         """)
 
-    @Argument(help: "Model directory written by `kinema train`.")
-    var model: String
+    @Argument(help: "Model directory written by `kinema train` (default: Kinema's default network, untrained).")
+    var model: String?
 
-    @Argument(help: "Video to predict.")
-    var video: String
+    @Argument(help: "Video (default: the video of LP's run, else ../shared/data/mirror-mouse-example/videos/test_vid.mp4).")
+    var video: String?
 
-    @Option(name: .customLong("batch-size"), help: "Frames per forward pass.")
+    @Option(name: .customLong("batch-size"), help: "Frames per forward pass for MODEL (as `kinema predict`).")
     var batchSize = 16
 
-    @Option(help: "litpose executable for the baseline.")
-    var litpose: String?
+    @Option(name: .customLong("lp-summary"), help: "peer_summary.json of lp-baseline.sh.")
+    var lpSummary = "/tmp/lp-baseline/work/lp/model-e15/peer_summary.json"
 
-    @Option(name: .customLong("litpose-model"), help: "Lightning Pose model directory for the baseline.")
-    var litposeModel: String?
+    @Option(name: .customLong("resnet-frames"), help: "Frames predicted in the ResNet-50 section (0: the whole video).")
+    var resnetFrames = 0
+
+    @Option(help: "Runs of each measurement; the best of each is reported.")
+    var repeats = 2
+
+    @Option(name: .customLong("decoder-threads"), help: "FFmpeg decoder threads (experiments).")
+    var decoderThreads = DecodeSettings().decoderThreads
+
+    @Option(help: "Decode thread priority: normal, background (nice 10) or idle (SCHED_IDLE) (experiments).")
+    var priority = DecodeSettings().priority.rawValue
+
+    @Option(name: .customLong("batches-ahead"), help: "Batches decoded ahead of the network (experiments).")
+    var batchesAhead = DecodeSettings().batchesAhead
+
+    @Flag(name: .customLong("skip-resnet50"), help: "Skip the ResNet-50 (LP architecture) section.")
+    var skipResNet50 = false
+
+    @Flag(name: .customLong("skip-startup"), help: "Skip the start-up measurement.")
+    var skipStartup = false
 
     func run() throws {
-        let trained = try TrainedModel.open(model)
-        let m = trained.model
-        // End to end, through the same code as `kinema predict`.
-        let output = NSTemporaryDirectory() + "kinema-bench-predict-\(getpid())"
-        let result = try m.predictVideo(path: video, scorer: trained.scorer, batchSize: batchSize, showProgress: false)
-        try? FileManager.default.removeItem(atPath: output)
-        // The network and read-out alone, on the same number of frames already in memory.
-        let frames = result.frames
-        let one = [Float](repeating: 0.1, count: 3 * m.config.resizeWidth * m.config.resizeHeight)
-        let batch = Array([[Float]](repeating: one, count: batchSize).joined())
-        _ = try m.predict(images: Array(batch.prefix(one.count)), count: 1)  // warm-up
-        let start = Date()
-        var done = 0
-        while done < frames {
-            let n = min(batchSize, frames - done)
-            _ = try m.predict(images: Array(batch.prefix(n * one.count)), count: n)
-            done += n
+        guard let priority = DecodePriority(rawValue: priority) else {
+            throw ValidationError("--priority must be one of \(DecodePriority.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let forward = Double(frames) / Date().timeIntervalSince(start)
-        let endToEnd = result.framesPerSecond
-        let name = "predict_\(m.config.backbone)_\(m.config.resizeWidth)"
-        benchLine(name + "_forward_only", forward, "frames/s", ratio: 1, baseline: name + "_forward_only")
-        benchLine(name + "_end_to_end", endToEnd, "frames/s", ratio: endToEnd / forward, baseline: name + "_forward_only")
-        print(String(format: "start-up before the first batch: %.2f s", result.startupSeconds))
-        if let litpose, let litposeModel {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: litpose)
-            process.arguments = ["predict", litposeModel, video]
-            let t0 = Date()
-            try process.run()
-            process.waitUntilExit()
-            let lp = Double(frames) / Date().timeIntervalSince(t0)
-            benchLine("litpose_predict", lp, "frames/s", ratio: 1, baseline: "litpose_predict")
-            benchLine(name + "_end_to_end", endToEnd, "frames/s", ratio: endToEnd / lp, baseline: "litpose_predict")
+        var decode = DecodeSettings()
+        decode.decoderThreads = decoderThreads
+        decode.priority = priority
+        decode.batchesAhead = batchesAhead
+        let lp = LPSummary(path: lpSummary)
+        guard let video = video ?? lp?.videoPath ?? defaultVideo() else {
+            throw ValidationError("no video given and none found (LP summary \(lpSummary), ../shared/data/mirror-mouse-example/videos/test_vid.mp4); pass VIDEO")
+        }
+        guard FileManager.default.fileExists(atPath: video) else { throw ValidationError("\(video) does not exist") }
+        printLoad("start")
+        let threads = configureThreads()
+        print("video \(video); libtorch threads \(threads); decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead")
+
+        // 1. The given (or default) model.
+        let main: PoseModel
+        var name: String
+        if let model {
+            main = try TrainedModel.open(model).model
+            name = "predict_\(main.config.backbone)_\(main.config.resizeWidth)"
         } else {
-            print("litpose predict: not measured (no --litpose/--litpose-model given; Lightning Pose is not installed here)")
+            main = try benchModel(backbone: "unet", size: 128)
+            name = "predict_default_unet_128"
+        }
+        try measure(main, name: name, video: video, batchSize: batchSize, frameLimit: nil, decode: decode, lp: nil)
+
+        // 2. Lightning Pose's architecture, batch as LP predicts, against LP's own figure.
+        if !skipResNet50 {
+            let resnet = try benchModel(backbone: "resnet50", size: 256)
+            let lpBatch = lp?.framesPerBatch ?? 64
+            try measure(resnet, name: "predict_resnet50_256", video: video, batchSize: lpBatch,
+                        frameLimit: resnetFrames > 0 ? resnetFrames : nil, decode: decode, lp: lp)
+        }
+
+        // 3. Start-up of `kinema predict` in a fresh process.
+        if !skipStartup { try measureStartup(video: video) }
+        printLoad("end")
+    }
+
+    // MARK: - Throughput
+
+    func measure(_ m: PoseModel, name: String, video: String, batchSize: Int, frameLimit: Int?, decode: DecodeSettings, lp: LPSummary?) throws {
+        print("-- \(name): \(m.config.backbone) \(m.config.resizeWidth)×\(m.config.resizeHeight), batch \(batchSize)")
+        let plane = 3 * m.config.resizeWidth * m.config.resizeHeight
+        let zeros = [Float](repeating: 0.1, count: batchSize * plane)
+        _ = try m.predict(images: zeros, count: batchSize)  // first-call allocations
+        var endToEnd: [Double] = [], forward: [Double] = [], forwardCPU: [Double] = []
+        var decodeCPU = 0.0, frames = 0
+        for _ in 0..<max(1, repeats) {
+            // End to end, through the same code as `kinema predict`.
+            let result = try m.predictVideo(path: video, scorer: "bench", batchSize: batchSize, showProgress: false,
+                                            decode: decode, frameLimit: frameLimit)
+            frames = result.frames
+            endToEnd.append(result.framesPerSecond)
+            decodeCPU = result.decodeCPUSeconds / Double(max(1, frames))
+            // The network and read-out alone, on the same number of frames already in memory.
+            let cpu0 = processCPUSeconds()
+            let seconds = try timed {
+                var done = 0
+                while done < frames {
+                    let n = min(batchSize, frames - done)
+                    _ = try m.predict(images: n == batchSize ? zeros : Array(zeros.prefix(n * plane)), count: n)
+                    done += n
+                }
+            }
+            forward.append(Double(frames) / seconds)
+            forwardCPU.append((processCPUSeconds() - cpu0) / Double(frames))
+        }
+        let decodeOnly = try m.timeDecoding(path: video, batchSize: batchSize, decode: decode, frameLimit: frameLimit)
+        let bestForward = forward.max()!, bestEndToEnd = endToEnd.max()!
+        benchLine(name + "_forward_only", bestForward, "frames/s", ratio: 1, baseline: name + "_forward_only")
+        benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: bestEndToEnd / bestForward, baseline: name + "_forward_only")
+        let decodeFPS = Double(decodeOnly.frames) / decodeOnly.seconds
+        benchLine(name + "_decode_only", decodeFPS, "frames/s", ratio: decodeFPS / bestForward, baseline: name + "_forward_only")
+        // What perfect packing of both kinds of work on the same cores would give.
+        let wd = decodeOnly.cpuSeconds / Double(max(1, decodeOnly.frames)), wf = forwardCPU.min()!
+        print(String(format: "   %d frames; runs end-to-end %@, forward %@ frames/s", frames,
+                     endToEnd.map { String(format: "%.1f", $0) }.joined(separator: " "),
+                     forward.map { String(format: "%.1f", $0) }.joined(separator: " ")))
+        print(String(format: "   CPU per frame: decode+RGB+resize %.2f ms (%.2f ms inside end-to-end), forward %.2f ms; packing bound W_f/(W_f+W_d) = %.3f",
+                     wd * 1000, decodeCPU * 1000, wf * 1000, wf / (wf + wd)))
+        if let lp {
+            let lpFPS = lp.fps
+            benchLine("predict_litpose", lpFPS, "frames/s", ratio: 1, baseline: "litpose-2.4.3")
+            benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: bestEndToEnd / lpFPS, baseline: "litpose-2.4.3")
+            print("   litpose: \(lp.describeVideo)")
+        } else if name.contains("resnet50") {
+            benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: nil, baseline: "litpose-2.4.3")
+            print("   litpose predict: not measured: no \(lpSummary) (run ../shared/peers/lp-baseline.sh, or pass --lp-summary)")
         }
     }
 
+    // MARK: - Start-up
+
+    /// Seconds from launching `kinema predict` to its first processed frames, as seen from outside.
+    func measureStartup(video: String) throws {
+        let temporary = NSTemporaryDirectory() + "kinema-bench-startup-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        var modelDir = model
+        if modelDir == nil {
+            modelDir = temporary + "/model"
+            try writeModelDirectory(benchModel(backbone: "unet", size: 128), to: modelDir!)
+        }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var best = Double.infinity, reported = Double.nan
+        for _ in 0..<max(1, repeats) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["predict", modelDir!, video, "--output", temporary + "/preds"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["KINEMA_REPORT_FIRST_FRAME"] = "1"
+            process.environment = environment
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            let start = Date()
+            try process.run()
+            var buffer = Data(), seen: Double?
+            while seen == nil {
+                let chunk = errors.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer += chunk
+                let text = String(decoding: buffer, as: UTF8.self)
+                if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("kinema-first-frame ") }) {
+                    seen = Date().timeIntervalSince(start)
+                    reported = Double(line.split(separator: " ")[1]) ?? .nan
+                }
+            }
+            // The rest of the video is not needed: stop the child we started.
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            guard let seen else {
+                throw BenchError("kinema predict ended without processing a frame: \(String(decoding: buffer, as: UTF8.self).suffix(500))")
+            }
+            best = min(best, seen)
+        }
+        benchLine("predict_startup_first_frame", best, "s", ratio: 2 / best, baseline: "target_2s")  // > 1: within the target
+        print(String(format: "   (the child's own clock: %.2f s since its process start)", reported))
+    }
+
+    // MARK: - Helpers
+
+    /// An untrained network of Kinema's with mirror-mouse's 17 keypoints.
+    func benchModel(backbone: String, size: Int) throws -> PoseModel {
+        var config = PoseConfig()
+        config.backbone = backbone
+        config.resizeWidth = size
+        config.resizeHeight = size
+        config.heatmapSigma = 2
+        config.keypointNames = (0..<17).map { "keypoint\($0)" }
+        try Runtime.manualSeed(0)
+        return try PoseModel(config: config, keypointNames: config.keypointNames!)
+    }
+
+    /// Writes a model directory `kinema predict` can open.
+    func writeModelDirectory(_ m: PoseModel, to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory + "/checkpoints", withIntermediateDirectories: true)
+        var config = m.config
+        config.dataDir = directory
+        try config.yamlText().write(toFile: directory + "/config.yaml", atomically: true, encoding: .utf8)
+        try Checkpoint.save(to: URL(fileURLWithPath: directory + "/checkpoints/best.safetensors"), store: m.network.store,
+                            metadata: ["epoch": "0"])
+    }
+
+    func defaultVideo() -> String? {
+        let path = FileManager.default.currentDirectoryPath + "/../shared/data/mirror-mouse-example/videos/test_vid.mp4"
+        return FileManager.default.fileExists(atPath: path) ? (path as NSString).standardizingPath : nil
+    }
+}
+
+/// Prints the 1/5/15-minute load averages: every figure of a shared machine needs them next to it.
+func printLoad(_ label: String) {
+    let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    print("load average (\(label)): \(load)")
+}
+
+// MARK: - Lightning Pose's summary
+
+/// The fields of lp-baseline.sh's `peer_summary.json` that the benchmarks compare against.
+struct LPSummary {
+    let path: String
+    let json: [String: Any]
+
+    init?(path: String) {
+        guard let data = FileManager.default.contents(atPath: path),
+              let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        self.path = path
+        self.json = json
+    }
+
+    private var video: [String: Any] { json["video"] as? [String: Any] ?? [:] }
+    var timing: [String: Any]? { json["timing"] as? [String: Any] }
+
+    var fps: Double { (video["fps"] as? Double) ?? 0 }
+    var framesPerBatch: Int? { video["frames_per_batch"] as? Int }
+
+    /// The copy of test_vid.mp4 that LP predicted (the script copies the data next to its model folders).
+    var videoPath: String? {
+        let work = ((path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        let candidate = work + "/mirror-mouse-example/videos/test_vid.mp4"
+        return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+    }
+
+    func timingValue(_ key: String) -> Double? { timing?[key] as? Double }
+
+    var describeVideo: String {
+        func f(_ key: String) -> String { (video[key] as? Double).map { String(format: "%.2f", $0) } ?? "?" }
+        return "\(video["pred_rows"] ?? "?") frames in \(f("predict_s")) s (model load \(f("model_load_s")) s apart), "
+            + "\(video["frames_per_batch"] ?? "?") frames per batch, load average \(f("loadavg1_before"))→\(f("loadavg1_after")); \(path)"
+    }
 }

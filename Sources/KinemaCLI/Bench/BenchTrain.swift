@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import PoseData
+import PoseModels
+
+// MARK: - kinema bench train
+
+/// `kinema bench train [CONFIG]`: training step and epoch time for Lightning Pose's configuration
+/// (ResNet-50 heatmap, 256², batch 16, Adam, from scratch, DLC augmentation) against LP's own figures
+/// from `../shared/peers/lp-baseline.sh`, and for Kinema's default from-scratch model.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training step and epoch seconds vs Lightning Pose on the same data and configuration.",
+        discussion: """
+        Each section trains warm-up steps, then one full epoch of the project's train split (augmentation \
+        on, on the batch loader's thread), timing every step. LP's figures are read from the summary \
+        lp-baseline.sh writes (median over its epochs, same machine, separate run: its load average is \
+        printed next to it). ratio > 1 means Kinema is faster.
+        """)
+
+    @Argument(help: "Project config (default: ../shared/data/mirror-mouse-example/lp-config.yaml).")
+    var config: String?
+
+    @Option(name: .customLong("lp-summary"), help: "peer_summary.json of lp-baseline.sh.")
+    var lpSummary = "/tmp/lp-baseline/work/lp/model-e15/peer_summary.json"
+
+    @Option(name: .customLong("warmup-steps"), help: "Untimed steps before the timed epoch.")
+    var warmupSteps = 1
+
+    @Flag(name: .customLong("skip-resnet50"), help: "Skip LP's configuration (ResNet-50, 256²).")
+    var skipResNet50 = false
+
+    @Flag(name: .customLong("skip-default"), help: "Skip Kinema's default model (U-Net, 128²).")
+    var skipDefault = false
+
+    func run() throws {
+        let path = config ?? FileManager.default.currentDirectoryPath + "/../shared/data/mirror-mouse-example/lp-config.yaml"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("\(path) does not exist; pass the project config (e.g. mirror-mouse-example/lp-config.yaml)")
+        }
+        printLoad("start")
+        let base = try PoseProject.load(configPath: path)
+        let dataset = try LabeledDataset.load(project: base)
+        let lp = LPSummary(path: lpSummary)
+
+        if !skipResNet50 {
+            // LP's run: lp-config.yaml with resnet50 from random init, 256², batch 16, Adam, dlc augmentation.
+            var project = base
+            project.config.backbone = "resnet50"
+            project.config.resizeWidth = 256
+            project.config.resizeHeight = 256
+            project.config.trainBatchSize = 16
+            project.config.optimizer = "Adam"
+            project.config.imgaug = "dlc"
+            let timing = try time(project, dataset: dataset, label: "resnet50_256 (LP's configuration)")
+            report(timing, name: "train_resnet50_256", lp: lp)
+        }
+        if !skipDefault {
+            // Kinema's from-scratch default (the demo's): U-Net at 128², same data and batch size.
+            var project = base
+            project.config.backbone = "unet"
+            project.config.resizeWidth = 128
+            project.config.resizeHeight = 128
+            project.config.heatmapSigma = 2
+            project.config.trainBatchSize = 16
+            let timing = try time(project, dataset: dataset, label: "default unet_128")
+            report(timing, name: "train_default_unet_128", lp: nil)
+        }
+        printLoad("end")
+    }
+
+    func time(_ project: PoseProject, dataset: LabeledDataset, label: String) throws -> TrainingTiming {
+        let directory = NSTemporaryDirectory() + "kinema-bench-train-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var options = TrainOptions(modelDir: directory)
+        options.showProgress = false
+        options.log = { print("   " + $0) }
+        print("-- \(label): \(project.config.backbone) \(project.config.resizeWidth)×\(project.config.resizeHeight), batch \(project.config.trainBatchSize), \(project.config.optimizer), imgaug \(project.config.imgaug)")
+        let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
+        let timing = try trainer.timeTrainingEpoch(warmupSteps: warmupSteps)
+        print(String(format: "   %d steps/epoch (%d train frames); steps %@ s; warm-up %.1f s; epoch CPU %.1f s (all threads)",
+                     timing.stepSeconds.count, timing.batchSizes.reduce(0, +),
+                     timing.stepSeconds.map { String(format: "%.2f", $0) }.joined(separator: " "),
+                     timing.warmupSeconds, timing.epochCPUSeconds))
+        return timing
+    }
+
+    func report(_ timing: TrainingTiming, name: String, lp: LPSummary?) {
+        let step = timing.fullBatchStepMedian ?? .nan
+        let lpStep = lp?.timingValue("full_batch16_step_s_median")
+        let lpEpoch = lp?.timingValue("train_s_per_epoch_median")
+        if lp != nil {
+            if let lpStep { benchLine("train_litpose_step_b16", lpStep, "s", ratio: 1, baseline: "litpose-2.4.3") }
+            if let lpEpoch { benchLine("train_litpose_epoch", lpEpoch, "s", ratio: 1, baseline: "litpose-2.4.3") }
+        }
+        benchLine(name + "_step_b16", step, "s", ratio: lpStep.map { $0 / step }, baseline: lp != nil ? "litpose-2.4.3" : "none")
+        benchLine(name + "_epoch", timing.epochSeconds, "s", ratio: lpEpoch.map { $0 / timing.epochSeconds }, baseline: lp != nil ? "litpose-2.4.3" : "none")
+        if let lp, let t = lp.timing {
+            func f(_ key: String) -> String { (t[key] as? Double).map { String(format: "%.2f", $0) } ?? "?" }
+            print("   litpose: \(t["steps_per_epoch"] ?? "?") steps/epoch, \(t["epochs"] ?? "?") epochs, load average during training \(f("loadavg1_mean_during_training")); \(lp.path)")
+        } else if name.contains("resnet50") {
+            print("   litpose: not measured: no timing in \(lpSummary) (run ../shared/peers/lp-baseline.sh, or pass --lp-summary); ratio=n/a")
+        }
+    }
+}

@@ -1,0 +1,132 @@
+// Video prediction: the fast resize gives the same numbers as the augmenter, and the pipeline the
+// same predictions as predicting decoded frames one batch at a time.
+import Foundation
+import PoseData
+import PoseFormats
+import PoseModels
+import Testing
+import Torch
+import VideoIO
+
+/// Random bytes from a fixed seed.
+private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return UInt8(truncatingIfNeeded: state >> 56)
+    }
+}
+
+@Suite(.serialized) struct VideoPredictionTests {
+    /// (source width, height, channels, output size): shrink ×3 (mirror-mouse 396×406 → 128), ×2, ×1, enlarging, grey, odd sizes.
+    @Test(arguments: [(396, 406, 3, 128), (256, 256, 3, 128), (396, 406, 3, 256), (100, 80, 3, 256),
+                      (97, 61, 1, 32), (7, 5, 3, 16), (640, 480, 3, 64)])
+    func resizerMatchesAugmenterBitForBit(_ c: (Int, Int, Int, Int)) {
+        let (w, h, ch, size) = c
+        let image = HostImage(width: w, height: h, channels: ch, pixels: noise(w * h * ch, seed: UInt64(w * 1000 + h)))
+        let augmenter = Augmenter(settings: .resizeOnly, outputWidth: size, outputHeight: size, flipPermutation: [])
+        let transform = Affine2D(a: Double(size) / Double(w), b: 0, c: 0, d: Double(size) / Double(h), tx: 0, ty: 0)
+        var expected = augmenter.warp(image, transform: transform)
+        augmenter.normalize(&expected)
+        var resizer = PredictionResizer(outputWidth: size, outputHeight: size)
+        let got = resizer.resize(image)
+        #expect(got.count == expected.count)
+        let differing = zip(got, expected).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+        #expect(differing == 0, "\(differing) of \(got.count) values differ for \(w)×\(h)×\(ch) → \(size)")
+        // The cached plan is reused for the next frame of the same size.
+        let again = resizer.resize(image)
+        #expect(again == got)
+    }
+
+    /// A short H.264 video of moving blobs over texture.
+    private func makeVideo(frames: Int) throws -> String {
+        let path = NSTemporaryDirectory() + "kinema-pose-prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).mp4"
+        let w = 96, h = 80
+        let writer = try VideoWriter(path: path, width: w, height: h, framesPerSecond: 30)
+        let texture = noise(w * h * 3, seed: 7)
+        for t in 0..<frames {
+            var pixels = texture.map { $0 / 4 }
+            let cx = 20 + 2 * t % 60, cy = 40 + Int(15 * sin(Double(t) / 5))
+            for y in 0..<h {
+                for x in 0..<w where (x - cx) * (x - cx) + (y - cy) * (y - cy) < 64 {
+                    pixels[(y * w + x) * 3] = 250; pixels[(y * w + x) * 3 + 1] = 200
+                }
+            }
+            try writer.write(Frame(width: w, height: h, channels: 3, pixels: pixels))
+        }
+        try writer.finish()
+        return path
+    }
+
+    @Test func pipelineGivesTheSamePredictionsAsFrameByFrame() throws {
+        let video = try makeVideo(frames: 40)
+        defer { try? FileManager.default.removeItem(atPath: video) }
+        var config = PoseConfig()
+        config.backbone = "unet"
+        config.unetFilters = 8
+        config.resizeWidth = 64
+        config.resizeHeight = 64
+        config.keypointNames = ["a", "b", "c"]
+        try Runtime.manualSeed(3)
+        let model = try PoseModel(config: config, keypointNames: config.keypointNames!)
+
+        // Reference: every frame decoded, resized by the augmenter, predicted in batches of 16.
+        let reader = try VideoReader(path: video)
+        let augmenter = model.resizer()
+        var reference: [[KeypointEstimate]] = []
+        var images: [Float] = [], count = 0
+        func flush() throws {
+            guard count > 0 else { return }
+            reference += try model.predict(images: images, count: count).map { row in
+                row.map { model.toFrame($0, width: reader.info.width, height: reader.info.height) }
+            }
+            images = []; count = 0
+        }
+        while let frame = try reader.nextFrame() {
+            let image = HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels)
+            var planes = augmenter.warp(image, transform: Affine2D(a: 64.0 / Double(frame.width), b: 0, c: 0,
+                                                                     d: 64.0 / Double(frame.height), tx: 0, ty: 0))
+            augmenter.normalize(&planes)
+            images += planes
+            count += 1
+            if count == 16 { try flush() }
+        }
+        try flush()
+        #expect(reference.count == 40)
+
+        for settings in [DecodeSettings(), { var s = DecodeSettings(); s.decoderThreads = 0; s.priority = .normal; s.batchesAhead = 1; return s }()] {
+            let result = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, decode: settings)
+            #expect(result.frames == 40)
+            #expect(result.table.rowCount == 40)
+            #expect(result.decodeCPUSeconds > 0)
+            var worst = 0.0
+            for (i, row) in reference.enumerated() {
+                for (j, e) in row.enumerated() {
+                    worst = max(worst, abs(result.table.value(row: i, keypoint: j, coord: 0) - e.x),
+                                abs(result.table.value(row: i, keypoint: j, coord: 1) - e.y),
+                                abs(result.table.value(row: i, keypoint: j, coord: 2) - e.likelihood))
+                }
+            }
+            #expect(worst == 0, "largest difference \(worst) with \(settings)")
+        }
+        // A frame limit predicts the first frames only, with the same values.
+        let first = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, frameLimit: 20)
+        #expect(first.frames == 20)
+        #expect(first.table.value(row: 19, keypoint: 2, coord: 0) == reference[19][2].x)
+        let decoding = try model.timeDecoding(path: video, batchSize: 16)
+        #expect(decoding.frames == 40)
+    }
+
+    @Test func missingVideoIsAOneLineError() throws {
+        var config = PoseConfig()
+        config.backbone = "unet"
+        config.unetFilters = 8
+        config.resizeWidth = 32
+        config.resizeHeight = 32
+        let model = try PoseModel(config: config, keypointNames: ["a"])
+        let error = #expect(throws: VideoError.self) {
+            try model.predictVideo(path: "/nonexistent/clip.mp4", scorer: "s", showProgress: false)
+        }
+        #expect("\(error!)".contains("/nonexistent/clip.mp4"))
+    }
+}
