@@ -11,6 +11,8 @@ public struct StepResult: Sendable {
     public var loss: Double
     /// Mean over mice in the batch of the per-neuron correlation over (sample, frame) rows.
     public var correlation: Double
+    /// Part of `loss` from teacher targets (0 without distillation).
+    public var distilledLoss: Double = 0
 }
 
 /// Validation scores: oracle-tier single-trial correlation per mouse and their mean.
@@ -26,6 +28,8 @@ public final class NeuralTrainer {
     public let model: DwiseNeuro
     public let optimizer: Adam
     public let ema: ExponentialMovingAverage?
+    /// Frozen teachers of the distillation stage (nil in stage 1).
+    public let teachers: TeacherEnsemble?
     let schedule: CosineWithWarmup
     let builder: WindowBuilder
     /// Training trial ids per mouse (after the fold split; trials too short for a window removed).
@@ -52,6 +56,8 @@ public final class NeuralTrainer {
         schedule = CosineWithWarmup(base: config.learningRate, warmup: warmup, total: config.steps,
                                     minimum: config.learningRate * config.minLearningRateFactor)
         builder = WindowBuilder(config: modelConfig)
+        teachers = config.teachers.isEmpty ? nil
+            : try TeacherEnsemble(folders: config.teachers.map { URL(fileURLWithPath: $0) }, student: modelConfig, device: device)
         for mouse in dataset.mice {
             var ids: [Int] = []
             for id in mouse.trialIDs(inTiers: Set(config.trainTiers)) {
@@ -123,12 +129,28 @@ public final class NeuralTrainer {
 
     // MARK: One step
 
-    /// Runs optimiser step `step` (its sampling is seeded by the step, so resumed runs repeat exactly).
-    @discardableResult
-    public func trainStep() throws -> StepResult {
+    /// The samples of one optimiser step: inputs `(B, 5, frames, canvas, canvas)` (after CutMix), each
+    /// sample's mouse and its `(N_mouse, frames)` target.
+    public struct Batch {
+        public var inputs: [Float]
+        public var mice: [Int]
+        public var targets: [[Float]]
+    }
+
+    /// Loss of one batch and how it splits.
+    public struct BatchLoss {
+        public var loss: Tensor
+        /// Share of the loss from recorded responses and from teacher targets (they add up to the loss).
+        public var labelled: Double, distilled: Double
+        /// Mean over mice in the batch of the per-neuron correlation over (sample, frame) rows (labelled pairs).
+        public var correlation: Double
+    }
+
+    /// Draws the batch of step `step` (seeded by the step, so resumed runs repeat exactly).
+    public func makeBatch(step: Int) throws -> Batch {
         var rng = SeededRandom(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(step + 1))
-        let b = config.batchSize, frames = builder.frames
-        var mice: [Int] = [], inputs = [Float](repeating: 0, count: b * builder.inputCount), targets: [[Float]] = []
+        let b = config.batchSize
+        var batch = Batch(inputs: [Float](repeating: 0, count: b * builder.inputCount), mice: [], targets: [])
         for i in 0..<b {
             let mouse = rng.int(below: dataset.mice.count)
             var (input, target) = try drawSample(mouse: mouse, rng: &rng)
@@ -136,37 +158,70 @@ public final class NeuralTrainer {
                 let other = try drawSample(mouse: mouse, rng: &rng)
                 builder.cutMix(input: &input, offset: 0, target: &target, other: other.input, otherTarget: other.target, rng: &rng)
             }
-            inputs.replaceSubrange((i * builder.inputCount)..<((i + 1) * builder.inputCount), with: input)
-            mice.append(mouse)
-            targets.append(target)
+            batch.inputs.replaceSubrange((i * builder.inputCount)..<((i + 1) * builder.inputCount), with: input)
+            batch.mice.append(mouse)
+            batch.targets.append(target)
         }
-        optimizer.learningRate = schedule.learningRate(at: step)
+        return batch
+    }
+
+    /// Poisson loss of a batch (reference 3.4). Stage 1: each sample's own readout only. With teachers
+    /// (3.8): every readout runs on every sample; the pairs of other mice get the teachers' mean prediction
+    /// on the same (CutMix-ed) input as target and the weight of `distillationWeight`.
+    public func batchLoss(_ batch: Batch, training: Bool = true) throws -> BatchLoss {
+        let b = batch.mice.count, frames = builder.frames
         let device = model.store.device
-        let x = try Tensor(inputs, shape: [b, 5, frames, builder.canvas, builder.canvas]).to(device)
-        try model.store.zeroGrad()
-        let features = try model.features(x, training: true)
-        var total: Tensor?
+        let x = try Tensor(batch.inputs, shape: [b, 5, frames, builder.canvas, builder.canvas]).to(device)
+        let features = try model.features(x, training: training)
+        let distilling = teachers != nil && dataset.mice.count > 1
+        let weight = distillationWeight(ratio: config.distillationRatio, realWeight: Double(b),
+                                        unlabelledPairs: b * (dataset.mice.count - 1))
+        let teacherOutputs = distilling ? try teachers?.predictAll(x) : nil
+        var labelledTerms: [LossTerm] = [], distilledTerms: [LossTerm] = []
         var correlations: [Double] = []
-        for mouse in Set(mice).sorted() {
-            let rows = mice.indices.filter { mice[$0] == mouse }
+        for mouse in 0..<dataset.mice.count {
+            let rows = batch.mice.indices.filter { batch.mice[$0] == mouse }
+            let others = batch.mice.indices.filter { batch.mice[$0] != mouse }
+            guard !rows.isEmpty || (distilling && !others.isEmpty) else { continue }
             let neurons = model.config.readoutNeurons[mouse]
-            let index = try Tensor(rows.map { Int64($0) }, shape: [rows.count]).to(device)
-            let prediction = try model.readout(features.indexSelect(0, index), mouse: mouse, training: true)
-            let targetValues = rows.flatMap { targets[$0] }
-            let y = try Tensor(targetValues, shape: [rows.count, neurons, frames]).to(device)
-            // Poisson NLL, rate parameterisation, summed over neurons and frames.
-            let loss = try (prediction - y * (prediction + 1e-8).log()).sum()
-            total = try total.map { try $0 + loss } ?? loss
-            let predicted = try prediction.detach().to(.cpu).contiguous().toArray(Float.self)
-            correlations.append(batchCorrelation(predicted, targetValues, samples: rows.count, neurons: neurons, frames: frames))
+            func select(_ t: Tensor, _ r: [Int]) throws -> Tensor {
+                r.count == b ? t : try t.indexSelect(0, Tensor(r.map { Int64($0) }, shape: [r.count]).to(device))
+            }
+            // Stage 1 runs the readout on its own rows only (same result, less work).
+            let inputRows = distilling ? Array(0..<b) : rows
+            let prediction = try model.readout(try select(features, inputRows), mouse: mouse, training: training)
+            if !rows.isEmpty {
+                let own = distilling ? try select(prediction, rows) : prediction
+                let targetValues = rows.flatMap { batch.targets[$0] }
+                let y = try Tensor(targetValues, shape: [rows.count, neurons, frames]).to(device)
+                labelledTerms.append(LossTerm(prediction: own, target: y, weights: Array(repeating: 1, count: rows.count)))
+                let predicted = try own.detach().to(.cpu).contiguous().toArray(Float.self)
+                correlations.append(batchCorrelation(predicted, targetValues, samples: rows.count, neurons: neurons, frames: frames))
+            }
+            if !others.isEmpty, weight > 0, let teacherOutputs {
+                let target = try select(teacherOutputs[mouse], others)
+                distilledTerms.append(LossTerm(prediction: try select(prediction, others), target: target,
+                                               weights: Array(repeating: weight, count: others.count)))
+            }
         }
-        guard let summed = total else { throw ModelError("empty batch") }
-        let loss = try summed / Double(b)
-        try loss.backward()
+        let (loss, parts) = try weightedPoissonLoss(labelledTerms + distilledTerms)
+        return BatchLoss(loss: loss, labelled: parts.prefix(labelledTerms.count).reduce(0, +),
+                         distilled: parts.suffix(distilledTerms.count).reduce(0, +),
+                         correlation: correlations.reduce(0, +) / Double(max(correlations.count, 1)))
+    }
+
+    /// Runs optimiser step `step`: batch, loss, AdamW, whole-state EMA.
+    @discardableResult
+    public func trainStep() throws -> StepResult {
+        let batch = try makeBatch(step: step)
+        optimizer.learningRate = schedule.learningRate(at: step)
+        try model.store.zeroGrad()
+        let result = try batchLoss(batch)
+        try result.loss.backward()
         try optimizer.step()
-        try ema?.update()
+        try ema?.updateWholeState()
         step += 1
-        return StepResult(loss: try loss.item(), correlation: correlations.reduce(0, +) / Double(max(correlations.count, 1)))
+        return StepResult(loss: try result.loss.item(), correlation: result.correlation, distilledLoss: result.distilled)
     }
 
     // MARK: Validation

@@ -33,13 +33,21 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var validateEvery = 0
     /// Frames skipped at the start of each trial in the validation metric (competition: 50).
     public var scoreSkip = 50
-    /// Validation windows: every `validationWindowStride`-th window end (plus the last two), 1 = all.
+    /// Validation windows: every `validationWindowStride`-th window end (plus the last two), 1 = all. Must be
+    /// odd: a step-2 window only predicts frames of its end's parity.
     public var validationWindowStride = 1
     /// Trials kept in memory by the loader.
     public var cacheTrials = 512
     /// Start each readout at the training data's mean response (bias = Softplus⁻¹(mean), weights ×0.1)
     /// instead of the reference's zero bias; skips the long rate-calibration phase of short runs.
+    /// Off (`false`) reproduces the reference exactly. Default on: CPU-sized runs of a few hundred steps.
     public var calibrateReadouts = true
+    /// Stage 2 (distillation, reference 3.8): model folders of trained stage-1 models (`kinema neural train`
+    /// output, EMA weights). Their mean prediction is the target of every (sample, mouse) pair without labels,
+    /// i.e. the readouts of the other mice; empty = stage 1. Needs ≥ 2 mice.
+    public var teachers: [String] = []
+    /// Share ρ of the total loss weight carried by the distilled pairs (reference: 0.36).
+    public var distillationRatio = 0.36
 
     public init() {}
 
@@ -49,7 +57,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         case cutmixProbability = "cutmix_probability", seed, folds, validationFold = "validation_fold"
         case trainTiers = "train_tiers", validationTier = "validation_tier", validateEvery = "validate_every"
         case scoreSkip = "score_skip", validationWindowStride = "validation_window_stride", cacheTrials = "cache_trials"
-        case calibrateReadouts = "calibrate_readouts"
+        case calibrateReadouts = "calibrate_readouts", teachers, distillationRatio = "distillation_ratio"
     }
 
     public init(from decoder: Decoder) throws {
@@ -75,6 +83,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         validationWindowStride = try c.decodeIfPresent(Int.self, forKey: .validationWindowStride) ?? d.validationWindowStride
         cacheTrials = try c.decodeIfPresent(Int.self, forKey: .cacheTrials) ?? d.cacheTrials
         calibrateReadouts = try c.decodeIfPresent(Bool.self, forKey: .calibrateReadouts) ?? d.calibrateReadouts
+        teachers = try c.decodeIfPresent([String].self, forKey: .teachers) ?? d.teachers
+        distillationRatio = try c.decodeIfPresent(Double.self, forKey: .distillationRatio) ?? d.distillationRatio
     }
 
     /// The reference's full recipe: batch 32, peak 2.4e-3, 47,250 steps (3 warm-up epochs of 21), EMA 0.999.
@@ -109,5 +119,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if !(0..<1).contains(emaDecay) { throw ModelError("ema_decay must be in [0, 1)") }
         if folds < 2, validationFold != nil { throw ModelError("folds must be ≥ 2 when validation_fold is set") }
         if let f = validationFold, !(0..<folds).contains(f) { throw ModelError("validation_fold \(f) outside 0..<\(folds)") }
+        if validationWindowStride < 1 || (validationWindowStride > 1 && validationWindowStride % 2 == 0) {
+            throw ModelError("validation_window_stride must be 1 or odd (an even stride only predicts frames of one parity)")
+        }
+        if !(0..<1).contains(distillationRatio) { throw ModelError("distillation_ratio must be in [0, 1)") }
     }
 }

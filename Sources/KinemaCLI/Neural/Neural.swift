@@ -9,8 +9,27 @@ struct Neural: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict visual-cortex activity from video and behaviour (Sensorium 2023), score it, decode behaviour.",
         discussion: """
-        Data folders use the Sensorium 2023 layout (one folder per mouse with data/ and meta/). \
-        `kinema neural synth` writes a synthetic data set in that layout with known ground truth.
+        Data folders use the Sensorium 2023 layout (one folder per mouse with data/ and meta/, or a folder of \
+        such mouse folders). The model is DwiseNeuro, the winner of Sensorium 2023.
+
+        Workflow (each step's --help has details):
+          1. kinema neural synth syn
+               synthetic data with known rates (or use real Sensorium data)
+          2. kinema neural evaluate --data syn --rates
+               the best achievable score (synthetic data only)
+          3. kinema neural train --data syn --out model
+               train; validates on the oracle tier, writes model/ for predict
+          4. kinema neural predict --model model --data syn --out pred
+               per-trial .npy predictions; --submission FILE: competition table
+          5. kinema neural evaluate --data syn --predictions pred
+               single-trial correlation and correlation to average per mouse
+               (--submission FILE scores a submission table)
+          optional: kinema neural train --data syn --out student --teacher model
+               stage 2: distillation from trained models
+          kinema neural decode --data syn/synthetic-mouse-0 --signal pupil
+               decode behaviour from activity (cross-validated ridge)
+        The competition score is the single-trial correlation: per neuron over frames 50…299 of all trials of \
+        a tier, averaged over neurons.
         """,
         subcommands: [NeuralSynthCommand.self, NeuralTrainCommand.self, NeuralPredictCommand.self,
                       NeuralEvaluateCommand.self, NeuralDecodeCommand.self]

@@ -10,12 +10,22 @@ struct NeuralEvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Score predictions with the Sensorium single-trial correlation and correlation to average.",
         discussion: """
-        Predictions are DIR/<mouse folder name>/<trial>.npy, each (neurons, frames) float, as written by \
-        `kinema neural predict`. Frames [skip, min(L, cap)) of every labelled trial of the tier are scored; \
+        Examples:
+          kinema neural evaluate --data syn --predictions pred            (per-trial .npy files)
+          kinema neural evaluate --data syn --submission sub.jsonl        (a submission table)
+          kinema neural evaluate --data syn --rates                       (synthetic ceiling)
+
+        --predictions: DIR/<mouse folder name>/<trial>.npy, each (neurons, frames) float, as written by \
+        `kinema neural predict --out`. Frames [skip, min(L, cap)) of every labelled trial of the tier are scored; \
         --drop-last also drops the last one (DwiseNeuro's local evaluation). Per neuron, the correlation is \
         taken over the concatenated frames of all trials, then averaged over neurons. Correlation to average \
         groups repeats of a clip by an exact hash of the video. --rates scores a synthetic set's true rates \
         (the best achievable score).
+        --submission: a table written by `kinema neural predict --submission` (JSON Lines, columns mouse, \
+        trial_indices, prediction, neuron_ids); row column j is frame --skip + j, neurons are matched by unit id, \
+        and every labelled trial of the tier needs a row. Precision-scaled predictions are scored against the \
+        responses scaled by the same precision (what the official server did); --unscaled for files written \
+        with `predict --unscaled`.
         """
     )
 
@@ -24,6 +34,12 @@ struct NeuralEvaluateCommand: ParsableCommand {
 
     @Option(help: "Prediction folder (DIR/<mouse>/<trial>.npy).")
     var predictions: String?
+
+    @Option(help: ArgumentHelp("Submission table (JSON Lines) to score.", valueName: "FILE"))
+    var submission: String?
+
+    @Flag(help: "--submission holds raw (not precision-scaled) predictions.")
+    var unscaled = false
 
     @Flag(help: "Score the synthetic ground-truth rates instead of predictions.")
     var rates = false
@@ -41,17 +57,28 @@ struct NeuralEvaluateCommand: ParsableCommand {
     var dropLast = false
 
     func run() throws {
-        let source: PredictionSource
-        if rates {
-            source = .syntheticRates
-        } else if let predictions {
-            source = .folder(URL(fileURLWithPath: predictions))
-        } else {
-            throw ValidationError("give --predictions DIR (or --rates for a synthetic data set's ceiling)")
-        }
         let dataset = try SensoriumDataset(root: URL(fileURLWithPath: data))
         let frames = ScoredFrames(skip: skip, cap: cap, dropLast: dropLast)
-        let results = try evaluatePredictions(source, dataset: dataset, tier: tier, frames: frames)
+        let results: [MouseEvaluation]
+        if let submission {
+            let format = SubmissionFormat(frames: ScoredFrames(skip: skip), precisionScaled: !unscaled)
+            results = try evaluateSubmission(URL(fileURLWithPath: submission), dataset: dataset, tier: tier, format: format)
+        } else {
+            results = try evaluatePredictions(try source(), dataset: dataset, tier: tier, frames: frames)
+        }
+        try report(results)
+    }
+
+    private func source() throws -> PredictionSource {
+        if rates {
+            return .syntheticRates
+        } else if let predictions {
+            return .folder(URL(fileURLWithPath: predictions))
+        }
+        throw ValidationError("give --predictions DIR, --submission FILE (or --rates for a synthetic data set's ceiling)")
+    }
+
+    private func report(_ results: [MouseEvaluation]) throws {
         guard !results.isEmpty else {
             throw ValidationError("no labelled trials of tier '\(tier)' in \(data)")
         }

@@ -12,14 +12,32 @@ struct NeuralTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a DwiseNeuro model on Sensorium-format data (all mice share core and cortex).",
         discussion: """
+        Examples:
+          kinema neural train --data syn --out model          (tiny, 600 steps: CPU-sized)
+          kinema neural train --data real --out e7 --preset full-e7 --recipe --device cuda:0
+          kinema neural train --data real --out e6 --preset full --recipe --teacher e7 \\
+            --device cuda:0                                  (stage 2, distillation)
+
+        Stage 1 trains on recorded responses only. Stage 2 (distillation, as the winning solution): give one or \
+        more trained models with --teacher (the same fold's stage-1 model; several = their mean). Every readout \
+        then runs on every sample; the readouts of the other mice learn the teachers' predictions on the same \
+        input, weighted so that these pairs carry --distillation-ratio (0.36) of the loss. Needs ≥ 2 mice; the \
+        winner used expansion 6 (preset full) for students of expansion-7 (full-e7) teachers.
+
+        Readout start: by default (calibrate_readouts) each readout's bias starts at the training data's mean \
+        response and its weights ×0.1, so runs of a few hundred CPU steps learn patterns instead of the mean \
+        rate. This departs from the reference (zero bias); --no-calibrate-readouts (or --recipe) gives the \
+        reference initialisation.
+
         Settings come from --config YAML (keys of TrainingConfig: preset, model, steps, batch_size, learning_rate, \
         weight_decay, warmup_fraction, min_learning_rate_factor, ema_decay, cutmix_probability, seed, folds, \
-        validation_fold, train_tiers, validation_tier, validate_every, score_skip, validation_window_stride) \
-        and the options below. Defaults: tiny preset, 600 steps of batch 8 (a CPU-sized run); \
-        --preset full --recipe uses the winner's recipe (47,250 steps of batch 32 with EMA 0.999).
+        validation_fold, train_tiers, validation_tier, validate_every, score_skip, validation_window_stride, \
+        cache_trials, calibrate_readouts, teachers, distillation_ratio); options override it. Defaults: tiny \
+        preset, 600 steps of batch 8, EMA 0.999 of the whole state (BatchNorm statistics included); \
+        --recipe uses the winner's recipe (47,250 steps of batch 32).
         Writes OUT/checkpoint.safetensors (exact resume with --resume) and OUT/model.yaml + OUT/model.safetensors \
-        (EMA weights) for `kinema neural predict`. Progress (loss, batch correlation, samples/s) goes to stderr; \
-        validation reports the single-trial correlation on the validation tier (oracle).
+        (EMA weights; the best validation score) for `kinema neural predict`. Progress (loss, batch correlation, \
+        samples/s) goes to stderr; validation prints the single-trial correlation on the validation tier (oracle).
         """
     )
 
@@ -50,6 +68,15 @@ struct NeuralTrainCommand: ParsableCommand {
     @Option(help: "Device: cpu or cuda:N.")
     var device = "cpu"
 
+    @Option(help: ArgumentHelp("Teacher model folder for distillation (repeat for an ensemble).", valueName: "MODEL_DIR"))
+    var teacher: [String] = []
+
+    @Option(help: "Share of the loss carried by the distilled pairs (reference 0.36).")
+    var distillationRatio: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Start readouts at the data's mean rate (default on; off = reference init).")
+    var calibrateReadouts: Bool?
+
     @Flag(help: "Continue from OUT/checkpoint.safetensors.")
     var resume = false
 
@@ -63,6 +90,9 @@ struct NeuralTrainCommand: ParsableCommand {
         if let steps { settings.steps = steps }
         if let batchSize { settings.batchSize = batchSize }
         if let seed { settings.seed = seed }
+        if !teacher.isEmpty { settings.teachers = teacher }
+        if let distillationRatio { settings.distillationRatio = distillationRatio }
+        if let calibrateReadouts { settings.calibrateReadouts = calibrateReadouts }
         let target = try Device(parsing: device)
         let dataset = try SensoriumDataset(root: URL(fileURLWithPath: data))
         let outURL = URL(fileURLWithPath: out)
@@ -78,6 +108,10 @@ struct NeuralTrainCommand: ParsableCommand {
             printError("resumed at step \(trainer.step)")
         }
         printError("model: \(trainer.model.parameterCount()) parameters, \(dataset.mice.count) mice, training trials \(trainer.trainTrials.map(\.count))")
+        if let teachers = trainer.teachers {
+            if dataset.mice.count < 2 { printError("warning: distillation needs ≥ 2 mice; with one mouse the teachers are not used") }
+            printError("distillation from \(teachers.models.count) teacher(s), ratio \(settings.distillationRatio)")
+        }
         var progress = ProgressLine(total: settings.steps, unit: "steps", enabled: !quiet)
         var smoothLoss: Double?, smoothCorrelation: Double?
         let start = Date()
@@ -105,64 +139,5 @@ struct NeuralTrainCommand: ParsableCommand {
         }
         progress.finish()
         print("saved \(outURL.appendingPathComponent("model.safetensors").path)")
-    }
-}
-
-// MARK: - kinema neural predict
-
-/// `kinema neural predict --model DIR --data ROOT --out PRED`: whole-trial predictions as .npy files.
-struct NeuralPredictCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "predict",
-        abstract: "Predict whole trials with a trained model (sliding windows, overlapping outputs averaged).",
-        discussion: """
-        Writes OUT/<mouse>/<trial>.npy, float32 (neurons, L) with column t = frame t, for every trial of the \
-        chosen tiers; score them with `kinema neural evaluate --data ROOT --predictions OUT`. The data's mice \
-        must be in the order the model was trained on (same neuron counts).
-        """
-    )
-
-    @Option(help: "Model folder written by `kinema neural train`.")
-    var model: String
-
-    @Option(help: "Data folder.")
-    var data: String
-
-    @Option(help: "Output folder.")
-    var out: String
-
-    @Option(help: "Tiers to predict, comma-separated.")
-    var tiers = "oracle,live_test_main,final_test_main,live_test_bonus,final_test_bonus"
-
-    @Option(help: "Windows per forward pass.")
-    var batchSize = 32
-
-    @Option(help: "Use every k-th window end (plus the last two); 1 = all, as the reference.")
-    var windowStride = 1
-
-    @Option(help: "Device: cpu or cuda:N.")
-    var device = "cpu"
-
-    func run() throws {
-        let target = try Device(parsing: device)
-        let network = try SavedModel.load(from: URL(fileURLWithPath: model), device: target)
-        let dataset = try SensoriumDataset(root: URL(fileURLWithPath: data))
-        guard dataset.mice.map(\.neuronCount) == network.config.readoutNeurons else {
-            throw ValidationError("the data's mice have \(dataset.mice.map(\.neuronCount)) neurons but the model's readouts \(network.config.readoutNeurons); pass the same mouse folders as in training")
-        }
-        let predictor = SlidingWindowPredictor(model: network, batchSize: batchSize, windowStride: windowStride)
-        let wanted = parseTiers(tiers)
-        let jobs = dataset.mice.enumerated().flatMap { m, mouse in mouse.trialIDs(inTiers: wanted).map { (m, $0) } }
-        var progress = ProgressLine(total: jobs.count, unit: "trials")
-        for (done, (m, id)) in jobs.enumerated() {
-            let mouse = dataset.mice[m]
-            let trial = try mouse.loadTrial(id)
-            let prediction = try predictor.predict(trial, mouse: m)
-            try NpyArray(float32: prediction, shape: [mouse.neuronCount, trial.length])
-                .write(to: URL(fileURLWithPath: out).appendingPathComponent("\(mouse.name)/\(id).npy"))
-            progress.update(done + 1)
-        }
-        progress.finish()
-        print("wrote \(jobs.count) prediction files under \(out)")
     }
 }
