@@ -24,8 +24,8 @@ struct NeuralEvaluateCommand: ParsableCommand {
         --submission: a table written by `kinema neural predict --submission` (JSON Lines, columns mouse, \
         trial_indices, prediction, neuron_ids); row column j is frame --skip + j, neurons are matched by unit id, \
         and every labelled trial of the tier needs a row. Precision-scaled predictions are scored against the \
-        responses scaled by the same precision (what the official server did); --unscaled for files written \
-        with `predict --unscaled`.
+        responses scaled by the same precision (what the official server did; such scores run higher than \
+        the raw metric and are not comparable with it); --unscaled for files written with `predict --unscaled`.
         """
     )
 

@@ -33,8 +33,9 @@ struct NeuralTrainCommand: ParsableCommand {
         weight_decay, warmup_fraction, min_learning_rate_factor, ema_decay, cutmix_probability, seed, folds, \
         validation_fold, train_tiers, validation_tier, validate_every, score_skip, validation_window_stride, \
         cache_trials, calibrate_readouts, teachers, distillation_ratio); options override it. Defaults: tiny \
-        preset, 600 steps of batch 8, EMA 0.999 of the whole state (BatchNorm statistics included); \
-        --recipe uses the winner's recipe (47,250 steps of batch 32).
+        preset, 600 steps of batch 8, EMA 0.99 of the whole state (BatchNorm statistics included); \
+        --recipe uses the winner's recipe (47,250 steps of batch 32, EMA 0.999: too slow for short runs, \
+        where it keeps most of the initial state).
         Writes OUT/checkpoint.safetensors (exact resume with --resume) and OUT/model.yaml + OUT/model.safetensors \
         (EMA weights; the best validation score) for `kinema neural predict`. Progress (loss, batch correlation, \
         samples/s) goes to stderr; validation prints the single-trial correlation on the validation tier (oracle).
