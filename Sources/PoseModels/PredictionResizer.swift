@@ -23,8 +23,10 @@ public struct PredictionResizer {
         var y0: [Int], fy: [Float], yInside: [Bool]
     }
     private var plan: Plan?
-    private var box: [UInt8] = []
-    private var rowSums: [Int32] = []
+    private var columnSums: [Int32] = []
+    private var padded: [UInt8] = []
+    /// `sum / (f·f)` for every possible sum of a full box.
+    private var quotients: [UInt8] = []
 
     public init(outputWidth: Int, outputHeight: Int) {
         self.outputWidth = outputWidth
@@ -67,14 +69,27 @@ public struct PredictionResizer {
                          into destination: UnsafeMutablePointer<Float>) {
         if plan == nil || plan!.width != width || plan!.height != height || plan!.channels != channels {
             plan = makePlan(width: width, height: height, channels: channels)
+            padded = []  // a new layout: the border must be black again
+            let f = plan!.shrink, n = f * f
+            quotients = f > 1 && n <= 4096 ? (0...(255 * n)).map { UInt8($0 / n) } : []
         }
         let plan = plan!
+        // The (box-filtered) source goes into a frame with a one-pixel black border, which is what
+        // `warp` reads outside the image, so that sampling needs no bounds checks.
+        let sw = plan.shrink > 1 ? plan.boxWidth : plan.width
+        let sh = plan.shrink > 1 ? plan.boxHeight : plan.height
+        let stride = (sw + 2) * channels
+        if padded.count != (sh + 2) * stride { padded = [UInt8](repeating: 0, count: (sh + 2) * stride) }
         if plan.shrink > 1 {
             boxDownsample(pixels, plan: plan)
-            box.withUnsafeBufferPointer { interpolate($0, plan: plan, into: destination) }
         } else {
-            interpolate(pixels, plan: plan, into: destination)
+            padded.withUnsafeMutableBufferPointer { buffer in
+                for y in 0..<sh {
+                    (buffer.baseAddress! + (y + 1) * stride + channels).update(from: pixels.baseAddress! + y * sw * channels, count: sw * channels)
+                }
+            }
         }
+        interpolate(plan: plan, into: destination)
     }
 
     /// The normalised planes of one image (allocating; the pipeline writes into its batch buffer instead).
@@ -88,71 +103,77 @@ public struct PredictionResizer {
     }
 
     /// `Augmenter.boxDownsample`: the integer mean of each `f × f` block (partial blocks at the edges
-    /// average what exists), as bytes.
+    /// average what exists), as bytes, written inside `padded`'s border.
     private mutating func boxDownsample(_ pixels: UnsafeBufferPointer<UInt8>, plan: Plan) {
         let f = plan.shrink, w = plan.width, h = plan.height, ch = plan.channels
         let bw = plan.boxWidth, bh = plan.boxHeight
-        if box.count != bw * bh * ch { box = [UInt8](repeating: 0, count: bw * bh * ch) }
-        if rowSums.count != bw * ch { rowSums = [Int32](repeating: 0, count: bw * ch) }
         let src = pixels.baseAddress!
-        box.withUnsafeMutableBufferPointer { outBuffer in
-            rowSums.withUnsafeMutableBufferPointer { sumBuffer in
+        let rowLength = w * ch
+        if columnSums.count != rowLength { columnSums = [Int32](repeating: 0, count: rowLength) }
+        let stride = (bw + 2) * ch
+        let quotients = self.quotients
+        padded.withUnsafeMutableBufferPointer { outBuffer in
+            columnSums.withUnsafeMutableBufferPointer { sumBuffer in
                 let out = outBuffer.baseAddress!, sums = sumBuffer.baseAddress!
                 for by in 0..<bh {
-                    sums.update(repeating: 0, count: bw * ch)
+                    // Vertical pass: the block's rows summed per column (a plain loop the compiler vectorises),
                     let rows = min(h, by * f + f) - by * f
+                    sums.update(repeating: 0, count: rowLength)
                     for yy in (by * f)..<(by * f + rows) {
-                        let row = src + yy * w * ch
-                        for bx in 0..<bw {
-                            let x1 = min(w, bx * f + f)
-                            for c in 0..<ch {
-                                var sum: Int32 = 0
-                                var p = row + (bx * f) * ch + c
-                                for _ in (bx * f)..<x1 { sum &+= Int32(p.pointee); p += ch }
-                                sums[bx * ch + c] &+= sum
-                            }
-                        }
+                        let row = src + yy * rowLength
+                        for i in 0..<rowLength { sums[i] &+= Int32(row[i]) }
                     }
+                    // then horizontal: f columns per block; the truncating division of `Augmenter.boxDownsample`
+                    // through a table for full blocks (a hardware division per output byte cost more than the sums).
+                    let outRow = out + (by + 1) * stride + ch
                     for bx in 0..<bw {
-                        let n = Int32(rows * (min(w, bx * f + f) - bx * f))
-                        for c in 0..<ch { out[(by * bw + bx) * ch + c] = UInt8(sums[bx * ch + c] / max(n, 1)) }
+                        let x0 = bx * f, x1 = min(w, x0 + f)
+                        let n = Int32(rows * (x1 - x0))
+                        let full = n == Int32(f * f) && !quotients.isEmpty
+                        for c in 0..<ch {
+                            var sum: Int32 = 0
+                            var p = sums + x0 * ch + c
+                            for _ in x0..<x1 { sum &+= p.pointee; p += ch }
+                            outRow[bx * ch + c] = full ? quotients[Int(sum)] : UInt8(sum / max(n, 1))
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Bilinear sampling (black outside the source) and ImageNet normalisation, in `warp`'s order of operations.
-    private func interpolate(_ pixels: UnsafeBufferPointer<UInt8>, plan: Plan, into dst: UnsafeMutablePointer<Float>) {
+    /// Bilinear sampling of `padded` and ImageNet normalisation, in `warp`'s order of operations.
+    private func interpolate(plan: Plan, into dst: UnsafeMutablePointer<Float>) {
         let W = outputWidth, H = outputHeight, ch = plan.channels
         let sw = plan.shrink > 1 ? plan.boxWidth : plan.width
-        let sh = plan.shrink > 1 ? plan.boxHeight : plan.height
-        let src = pixels.baseAddress!
+        let stride = (sw + 2) * ch
         let mean = Augmenter.imagenetMean, std = Augmenter.imagenetStd
-        for c in 0..<3 {
-            let cc = ch == 1 ? 0 : c
-            let m = mean[c], s = std[c]
-            let outside = (0 - m) / s  // `warp` leaves 0 where the sample falls outside
-            @inline(__always) func px(_ xx: Int, _ yy: Int) -> Float {
-                guard xx >= 0, yy >= 0, xx < sw, yy < sh else { return 0 }
-                return Float(src[(yy * sw + xx) * ch + cc])
-            }
+        padded.withUnsafeBufferPointer { paddedBuffer in
             plan.x0.withUnsafeBufferPointer { x0s in
                 plan.fx.withUnsafeBufferPointer { fxs in
-                    for oy in 0..<H {
-                        let row = dst + (c * H + oy) * W
-                        guard plan.yInside[oy] else {
-                            for ox in 0..<W { row[ox] = outside }
-                            continue
-                        }
-                        let y0 = plan.y0[oy], fy = plan.fy[oy]
-                        for ox in 0..<W {
-                            guard plan.xInside[ox] else { row[ox] = outside; continue }
-                            let x0 = x0s[ox], fx = fxs[ox]
-                            let top = px(x0, y0) * (1 - fx) + px(x0 + 1, y0) * fx
-                            let bottom = px(x0, y0 + 1) * (1 - fx) + px(x0 + 1, y0 + 1) * fx
-                            let value = (top * (1 - fy) + bottom * fy) / 255
-                            row[ox] = (value - m) / s
+                    plan.xInside.withUnsafeBufferPointer { xInside in
+                        let src = paddedBuffer.baseAddress!
+                        for c in 0..<3 {
+                            let cc = ch == 1 ? 0 : c
+                            let m = mean[c], s = std[c]
+                            let outside = (0 - m) / s  // `warp` leaves 0 where the sample falls outside
+                            for oy in 0..<H {
+                                let row = dst + (c * H + oy) * W
+                                guard plan.yInside[oy] else {
+                                    for ox in 0..<W { row[ox] = outside }
+                                    continue
+                                }
+                                let fy = plan.fy[oy]
+                                let top = src + (plan.y0[oy] + 1) * stride + cc, below = top + stride
+                                for ox in 0..<W {
+                                    guard xInside[ox] else { row[ox] = outside; continue }
+                                    let i = (x0s[ox] + 1) * ch, fx = fxs[ox]
+                                    let t = Float(top[i]) * (1 - fx) + Float(top[i + ch]) * fx
+                                    let b = Float(below[i]) * (1 - fx) + Float(below[i + ch]) * fx
+                                    let value = (t * (1 - fy) + b * fy) / 255
+                                    row[ox] = (value - m) / s
+                                }
+                            }
                         }
                     }
                 }

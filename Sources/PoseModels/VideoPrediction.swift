@@ -10,8 +10,9 @@ public struct DecodeSettings: Sendable, Equatable {
     public var decoderThreads = 1
     /// Batches decoded and resized ahead of the network.
     public var batchesAhead = 2
-    /// Scheduling of the decode thread: `.background` lets libtorch's threads keep their cores.
-    public var priority: DecodePriority = .background
+    /// Scheduling of the decode thread. `.normal`: on a busy shared machine a niced decoder lost its
+    /// turn to other processes (measured in docs/arch/pose.md); the others are kept for experiments.
+    public var priority: DecodePriority = .normal
 
     public init() {}
 }
@@ -95,7 +96,7 @@ final class FrameBatchPipeline: @unchecked Sendable {
             let cpu = threadCPUSeconds() - cpuStart
             condition.lock(); finished = true; decodeCPUSeconds = cpu; condition.broadcast(); condition.unlock()
         }
-        thread.name = "kinema.predict.decode"
+        thread.name = "kinema.decode"  // Linux thread names hold 15 characters
         thread.start()
     }
 

@@ -109,10 +109,11 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
             }
             #expect(worst == 0, "largest difference \(worst) with \(settings)")
         }
-        // A frame limit predicts the first frames only, with the same values.
-        let first = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, frameLimit: 20)
-        #expect(first.frames == 20)
-        #expect(first.table.value(row: 19, keypoint: 2, coord: 0) == reference[19][2].x)
+        // A frame limit predicts the first frames only, with the same values (32: the same batches as the
+        // reference; libtorch's results depend slightly on the batch size).
+        let first = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, frameLimit: 32)
+        #expect(first.frames == 32 && first.table.rowCount == 32)
+        #expect(first.table.value(row: 31, keypoint: 2, coord: 0) == reference[31][2].x)
         let decoding = try model.timeDecoding(path: video, batchSize: 16)
         #expect(decoding.frames == 40)
     }

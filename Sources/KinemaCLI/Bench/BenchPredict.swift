@@ -4,6 +4,7 @@ import PoseData
 import PoseModels
 import Torch
 import TorchOptim
+import VideoIO
 
 // MARK: - kinema bench predict
 
@@ -140,6 +141,7 @@ struct BenchPredict: ParsableCommand {
                      forward.map { String(format: "%.1f", $0) }.joined(separator: " ")))
         print(String(format: "   CPU per frame: decode+RGB+resize %.2f ms (%.2f ms inside end-to-end), forward %.2f ms; packing bound W_f/(W_f+W_d) = %.3f",
                      wd * 1000, decodeCPU * 1000, wf * 1000, wf / (wf + wd)))
+        try compareResize(m, name: name, video: video)
         if let lp {
             let lpFPS = lp.fps
             benchLine("predict_litpose", lpFPS, "frames/s", ratio: 1, baseline: "litpose-2.4.3")
@@ -149,6 +151,33 @@ struct BenchPredict: ParsableCommand {
             benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: nil, baseline: "litpose-2.4.3")
             print("   litpose predict: not measured: no \(lpSummary) (run ../shared/peers/lp-baseline.sh, or pass --lp-summary)")
         }
+    }
+
+    /// The prediction resize against the general augmenter warp it replaces (same numbers, bit for bit).
+    func compareResize(_ m: PoseModel, name: String, video: String) throws {
+        let reader = try VideoReader(path: video)
+        var images: [HostImage] = []
+        while images.count < 32, let frame = try reader.nextFrame() {
+            images.append(HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels))
+        }
+        let augmenter = m.resizer()
+        var resizer = PredictionResizer(outputWidth: m.config.resizeWidth, outputHeight: m.config.resizeHeight)
+        var sink: Float = 0
+        let fast = timed {
+            for image in images { sink += resizer.resize(image)[0] }
+        } / Double(images.count)
+        let general = timed {
+            for image in images {
+                let t = Affine2D(a: Double(augmenter.outputWidth) / Double(image.width), b: 0, c: 0,
+                                 d: Double(augmenter.outputHeight) / Double(image.height), tx: 0, ty: 0)
+                var planes = augmenter.warp(image, transform: t)
+                augmenter.normalize(&planes)
+                sink += planes[0]
+            }
+        } / Double(images.count)
+        benchLine(name + "_resize_augmenter_warp", general * 1000, "ms/frame", ratio: 1, baseline: "augmenter_warp")
+        benchLine(name + "_resize", fast * 1000, "ms/frame", ratio: general / fast, baseline: "augmenter_warp")
+        if sink.isNaN { print("   (NaN pixels)") }  // keeps the work from being optimised away
     }
 
     // MARK: - Start-up
