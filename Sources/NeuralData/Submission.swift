@@ -2,8 +2,8 @@
 // table, `mouse`, `trial_indices`, `prediction` (one list of frame values per neuron) and `neuron_ids`.
 //
 // The original is a brotli-compressed parquet file written by pandas/pyarrow. Kinema writes the same
-// table as JSON Lines (one JSON object per trial, one per line), which needs no library and which
-// `pandas.read_json(path, lines=True).to_parquet(out, compression="brotli")` turns into the original file.
+// table as Parquet (uncompressed, `ParquetWriter.swift`) when the file name ends in `.parquet`, else as
+// JSON Lines (one JSON object per trial, one per line), which `readSubmission` reads back.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -88,6 +88,8 @@ public final class SubmissionWriter {
     public let url: URL
     private let temp: URL
     private var handle: FileHandle?
+    /// Set when the destination ends in `.parquet`.
+    private var parquet: ParquetSubmissionEncoder?
     public private(set) var rowCount = 0
 
     public init(url: URL) throws {
@@ -103,6 +105,20 @@ public final class SubmissionWriter {
             throw SensoriumError(path: url.path, message: "cannot write (check that the folder is writable)")
         }
         handle = h
+        if url.pathExtension.lowercased() == "parquet" {
+            var encoder = ParquetSubmissionEncoder()
+            try write(encoder.start())
+            parquet = encoder
+        }
+    }
+
+    private func write(_ bytes: [UInt8]) throws {
+        guard let handle, !bytes.isEmpty else { return }
+        do {
+            try handle.write(contentsOf: bytes)
+        } catch {
+            throw SensoriumError(path: url.path, message: "cannot write: \(error.localizedDescription) (check the disk space)")
+        }
     }
 
     deinit {
@@ -112,9 +128,22 @@ public final class SubmissionWriter {
         }
     }
 
-    /// Appends one row as a JSON line.
+    /// Appends one row (a JSON line, or into the current Parquet row group).
     public func append(_ row: SubmissionRow) throws {
-        guard let handle else { throw SensoriumError(path: url.path, message: "submission already finished") }
+        guard handle != nil else { throw SensoriumError(path: url.path, message: "submission already finished") }
+        if var encoder = parquet {
+            for (n, values) in row.prediction.enumerated() {
+                if let i = values.firstIndex(where: { !$0.isFinite }) {
+                    throw SensoriumError(path: url.path, message: "\(row.mouse) trial \(row.trialIndex): prediction \(values[i]) for neuron row \(n), frame column \(i) is not finite")
+                }
+            }
+            parquet = nil  // unique owner, so the buffers are not copied on write
+            let bytes = encoder.append(row)
+            parquet = encoder
+            try write(bytes)
+            rowCount += 1
+            return
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(row.prediction.count * ((row.prediction.first?.count ?? 0) * 10 + 4) + 256)
         bytes += Array("{\"mouse\":".utf8)
@@ -135,17 +164,22 @@ public final class SubmissionWriter {
         bytes += Array("],\"neuron_ids\":[".utf8)
         bytes += Array(row.neuronIDs.map(String.init).joined(separator: ",").utf8)
         bytes += Array("]}\n".utf8)
-        do {
-            try handle.write(contentsOf: bytes)
-        } catch {
-            throw SensoriumError(path: url.path, message: "cannot write: \(error.localizedDescription) (check the disk space)")
-        }
+        try write(bytes)
         rowCount += 1
     }
 
     /// Closes the file and puts it in place (replacing an older one).
     public func finish() throws {
         guard let handle else { return }
+        if var encoder = parquet {
+            parquet = nil
+            do { try write(encoder.finish()) } catch {
+                self.handle = nil
+                try? handle.close()
+                unlink(temp.path)
+                throw error
+            }
+        }
         self.handle = nil
         do { try handle.close() } catch {
             unlink(temp.path)
@@ -174,8 +208,10 @@ private func appendJSONString(_ text: String, to bytes: inout [UInt8]) {
 
 // MARK: - Reading
 
-/// Reads the rows of a submission file (JSON Lines), one line at a time; blank lines are skipped.
+/// Reads the rows of a submission file: Parquet (`.parquet`, see `readParquetSubmission`) or JSON Lines,
+/// one line at a time, blank lines skipped.
 public func readSubmission(_ url: URL, _ body: (SubmissionRow) throws -> Void) throws {
+    if url.pathExtension.lowercased() == "parquet" { return try readParquetSubmission(url, body) }
     guard let handle = FileHandle(forReadingAtPath: url.path) else {
         throw SensoriumError(path: url.path, message: "cannot read the submission file (write one with `kinema neural predict --submission FILE`)")
     }

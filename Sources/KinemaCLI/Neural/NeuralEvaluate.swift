@@ -12,7 +12,7 @@ struct NeuralEvaluateCommand: ParsableCommand {
         discussion: """
         Examples:
           kinema neural evaluate --data syn --predictions pred            (per-trial .npy files)
-          kinema neural evaluate --data syn --submission sub.jsonl        (a submission table)
+          kinema neural evaluate --data syn --submission sub.parquet      (a submission table)
           kinema neural evaluate --data syn --rates                       (synthetic ceiling)
 
         --predictions: DIR/<mouse folder name>/<trial>.npy, each (neurons, frames) float, as written by \
@@ -21,8 +21,9 @@ struct NeuralEvaluateCommand: ParsableCommand {
         taken over the concatenated frames of all trials, then averaged over neurons. Correlation to average \
         groups repeats of a clip by an exact hash of the video. --rates scores a synthetic set's true rates \
         (the best achievable score).
-        --submission: a table written by `kinema neural predict --submission` (JSON Lines, columns mouse, \
-        trial_indices, prediction, neuron_ids); row column j is frame --skip + j, neurons are matched by unit id, \
+        --submission: a table written by `kinema neural predict --submission` (Parquet if the name ends in \
+        .parquet, else JSON Lines; columns mouse, trial_indices, prediction, neuron_ids; other Parquet files \
+        must be uncompressed and without dictionary: pandas to_parquet(compression=None, use_dictionary=False)); row column j is frame --skip + j, neurons are matched by unit id, \
         and every labelled trial of the tier needs a row. Precision-scaled predictions are scored against the \
         responses scaled by the same precision (what the official server did; such scores run higher than \
         the raw metric and are not comparable with it); --unscaled for files written with `predict --unscaled`.
@@ -35,7 +36,7 @@ struct NeuralEvaluateCommand: ParsableCommand {
     @Option(help: "Prediction folder (DIR/<mouse>/<trial>.npy).")
     var predictions: String?
 
-    @Option(help: ArgumentHelp("Submission table (JSON Lines) to score.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Submission table (.parquet or JSON Lines) to score.", valueName: "FILE"))
     var submission: String?
 
     @Flag(help: "--submission holds raw (not precision-scaled) predictions.")

@@ -14,16 +14,16 @@ struct NeuralPredictCommand: ParsableCommand {
         discussion: """
         Examples:
           kinema neural predict --model model --data syn --out pred --tiers oracle
-          kinema neural predict --model model --data real --submission main.jsonl \\
+          kinema neural predict --model model --data real --submission main.parquet \\
             --tiers live_test_main,final_test_main
 
         --out writes OUT/<mouse>/<trial>.npy, float32 (neurons, L) with column t = frame t (raw response scale); \
         score them with `kinema neural evaluate --data ROOT --predictions OUT`.
         --submission writes the competition's submission table (reference 4.4): one row per trial with the \
         columns mouse (session folder name), trial_indices (trial id), prediction (one list of frame values per \
-        neuron) and neuron_ids (unit ids). The original is a brotli parquet file; Kinema writes the same table \
-        as JSON Lines (one object per line, no library needed); pandas.read_json(FILE, lines=True)\
-        .to_parquet(OUT, compression="brotli") makes the parquet file. Frames 50 … min(L,300)−1 are written \
+        neuron) and neuron_ids (unit ids). FILE ending in .parquet gets a Parquet file (uncompressed; the \
+        original was brotli-compressed, which pandas/pyarrow read alike), any other name JSON Lines (one \
+        object per line). Frames 50 … min(L,300)−1 are written \
         (--drop-last: … −2, as DwiseNeuro), multiplied by the organisers' precision 1/std from \
         responses/all/std.npy as for the official server (--unscaled: raw values). Score it with \
         `kinema neural evaluate --data ROOT --submission FILE`. Files are written atomically.
@@ -40,7 +40,7 @@ struct NeuralPredictCommand: ParsableCommand {
     @Option(help: "Output folder for per-trial .npy predictions.")
     var out: String?
 
-    @Option(help: ArgumentHelp("Submission table to write (JSON Lines).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Submission table to write (Parquet if FILE ends in .parquet, else JSON Lines).", valueName: "FILE"))
     var submission: String?
 
     @Option(help: "Tiers to predict, comma-separated.")
