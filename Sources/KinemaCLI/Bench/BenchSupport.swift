@@ -19,22 +19,36 @@ func baselinePython(_ explicit: String?) -> String? {
 }
 
 /// Runs a program and returns its standard output; throws with its standard error when it fails.
+///
+/// posix_spawn + waitpid rather than Foundation's `Process`: whole-process timings of 20–60 ms jobs need the
+/// parent to sleep in the kernel until the child exits (Process's wait polls a run loop), and output goes to
+/// temporary files so a chatty child can never block on a full pipe.
 @discardableResult
 func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw BenchError("\(executable) failed: \(String(decoding: errors, as: UTF8.self).suffix(2000))")
+    let scratch = FileManager.default.temporaryDirectory.path + "/kinema-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let outPath = scratch + ".out", errPath = scratch + ".err"
+    defer { unlink(outPath); unlink(errPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    guard spawned == 0 else { throw BenchError("cannot run \(executable): \(String(cString: strerror(spawned)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+        guard errno == EINTR else { throw BenchError("waiting for \(executable): \(String(cString: strerror(errno)))") }
     }
-    return String(decoding: output, as: UTF8.self)
+    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    // WIFEXITED && WEXITSTATUS == 0 (the C macros are not imported).
+    guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+        let errors = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        throw BenchError("\(executable) failed (wait status \(status)): \(errors.suffix(2000))")
+    }
+    return output
 }
 
 struct BenchError: Error, CustomStringConvertible {
