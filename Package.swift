@@ -98,7 +98,8 @@ let package = Package(
             dependencies: ["Smoothing", "PoseFormats", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
-        .executableTarget(name: "kinema-smooth", dependencies: ["SmoothCLI"], swiftSettings: strictSwift,
+        .systemLibrary(name: "CMalloc"),  // <malloc.h>: kinema-smooth tunes glibc's allocator for its short runs
+        .executableTarget(name: "kinema-smooth", dependencies: ["SmoothCLI", "CMalloc"], swiftSettings: strictSwift,
                           linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
         .target(
             name: "KinemaCLI",
