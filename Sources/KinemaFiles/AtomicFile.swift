@@ -8,62 +8,86 @@ import Glibc
 /// the temporary file is removed. Every module of Kinema writes its outputs through this.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try data.write(to: temp)
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw FileWriteError(path: url.path, reason: error.localizedDescription)
-        }
-        guard rename(temp.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temp)
-            throw FileWriteError(path: url.path, reason: reason)
-        }
+        let file = try Writer(url: url)
+        try data.withUnsafeBytes { try file.write($0) }
+        try file.commit()
     }
 
     /// Writes the concatenation of `chunks` without joining them first (large outputs are built in parallel
     /// pieces; joining would copy every byte once more).
     public static func write(chunks: [[UInt8]], to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        func fail(_ reason: String) -> FileWriteError {
-            unlink(temp.path)
-            return FileWriteError(path: url.path, reason: reason)
-        }
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw FileWriteError(path: url.path, reason: error.localizedDescription)
-        }
-        let fd = open(temp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
-        for chunk in chunks {
-            var done = 0
-            while done < chunk.count {
-                let n = chunk.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    let reason = String(cString: strerror(errno))
-                    close(fd)
-                    throw fail(reason)
-                }
-                done += n
-            }
-        }
-        guard close(fd) == 0 else { throw fail(String(cString: strerror(errno))) }
-        guard rename(temp.path, url.path) == 0 else { throw fail(String(cString: strerror(errno))) }
+        let file = try Writer(url: url)
+        for chunk in chunks { try file.write(chunk) }
+        try file.commit()
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        try write(Data(bytes), to: URL(fileURLWithPath: path))
+        let file = try Writer(url: URL(fileURLWithPath: path))
+        try file.write(bytes)
+        try file.commit()
     }
 
     /// Writes UTF-8 text.
     public static func write(_ text: String, to path: String) throws {
         try write(Data(text.utf8), to: URL(fileURLWithPath: path))
+    }
+
+    /// A file written in pieces (for outputs too large to hold in memory): bytes go to a temporary file beside
+    /// the destination, `commit()` renames it into place; a writer dropped without `commit()` removes it.
+    public final class Writer {
+        public let url: URL
+        private let temp: String
+        private var fd: Int32
+
+        public init(url: URL) throws(FileWriteError) {
+            self.url = url
+            let folder = url.deletingLastPathComponent()
+            temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw FileWriteError(path: url.path, reason: error.localizedDescription)
+            }
+            fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw FileWriteError(path: url.path, reason: String(cString: strerror(errno))) }
+        }
+
+        deinit { abandon() }
+
+        public func write(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { try write($0) }
+        }
+
+        public func write(_ bytes: UnsafeRawBufferPointer) throws(FileWriteError) {
+            guard fd >= 0 else { throw FileWriteError(path: url.path, reason: "the file was already closed") }
+            var done = 0
+            while done < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw failure() }
+                done += n
+            }
+        }
+
+        /// Closes the file and puts it in place (replacing an older one).
+        public func commit() throws(FileWriteError) {
+            guard fd >= 0 else { throw FileWriteError(path: url.path, reason: "the file was already closed") }
+            let closed = close(fd)
+            fd = -1
+            guard closed == 0, rename(temp, url.path) == 0 else { throw failure() }
+        }
+
+        /// Removes the temporary file; nothing changes at the destination.
+        public func abandon() {
+            if fd >= 0 { close(fd); fd = -1 }
+            unlink(temp)
+        }
+
+        private func failure() -> FileWriteError {
+            let reason = String(cString: strerror(errno))
+            abandon()
+            return FileWriteError(path: url.path, reason: reason)
+        }
     }
 }
 

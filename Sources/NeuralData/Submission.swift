@@ -5,6 +5,7 @@
 // table as Parquet (uncompressed, `ParquetWriter.swift`) when the file name ends in `.parquet`, else as
 // JSON Lines (one JSON object per trial, one per line), which `readSubmission` reads back.
 import Foundation
+import KinemaFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,30 +82,19 @@ public func submissionRow(prediction: [Float], length: Int, mouse: SensoriumMous
 
 // MARK: - Writing
 
-/// Writes a submission one row at a time into a temporary file beside the destination and renames it into
-/// place in `finish()` (atomic like `KinemaFiles.AtomicFile`, which needs the whole file in memory; a real
-/// submission holds gigabytes). A writer dropped without `finish()` removes its temporary file.
+/// Writes a submission one row at a time through `AtomicFile.Writer` (a temporary file beside the destination,
+/// renamed into place by `finish()`; a real submission holds gigabytes, so it is never held in memory). A writer
+/// dropped without `finish()` leaves nothing behind.
 public final class SubmissionWriter {
     public let url: URL
-    private let temp: URL
-    private var handle: FileHandle?
+    private var file: AtomicFile.Writer?
     /// Set when the destination ends in `.parquet`.
     private var parquet: ParquetSubmissionEncoder?
     public private(set) var rowCount = 0
 
     public init(url: URL) throws {
         self.url = url
-        let folder = url.deletingLastPathComponent()
-        temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw SensoriumError(path: url.path, message: "cannot create the folder: \(error.localizedDescription)")
-        }
-        guard FileManager.default.createFile(atPath: temp.path, contents: nil), let h = FileHandle(forWritingAtPath: temp.path) else {
-            throw SensoriumError(path: url.path, message: "cannot write (check that the folder is writable)")
-        }
-        handle = h
+        file = try AtomicFile.Writer(url: url)
         if url.pathExtension.lowercased() == "parquet" {
             var encoder = ParquetSubmissionEncoder()
             try write(encoder.start())
@@ -113,24 +103,13 @@ public final class SubmissionWriter {
     }
 
     private func write(_ bytes: [UInt8]) throws {
-        guard let handle, !bytes.isEmpty else { return }
-        do {
-            try handle.write(contentsOf: bytes)
-        } catch {
-            throw SensoriumError(path: url.path, message: "cannot write: \(error.localizedDescription) (check the disk space)")
-        }
-    }
-
-    deinit {
-        if let handle {
-            try? handle.close()
-            unlink(temp.path)
-        }
+        guard let file, !bytes.isEmpty else { return }
+        try file.write(bytes)
     }
 
     /// Appends one row (a JSON line, or into the current Parquet row group).
     public func append(_ row: SubmissionRow) throws {
-        guard handle != nil else { throw SensoriumError(path: url.path, message: "submission already finished") }
+        guard file != nil else { throw SensoriumError(path: url.path, message: "submission already finished") }
         if var encoder = parquet {
             for (n, values) in row.prediction.enumerated() {
                 if let i = values.firstIndex(where: { !$0.isFinite }) {
@@ -170,26 +149,13 @@ public final class SubmissionWriter {
 
     /// Closes the file and puts it in place (replacing an older one).
     public func finish() throws {
-        guard let handle else { return }
+        guard let file else { return }
+        self.file = nil
         if var encoder = parquet {
             parquet = nil
-            do { try write(encoder.finish()) } catch {
-                self.handle = nil
-                try? handle.close()
-                unlink(temp.path)
-                throw error
-            }
+            try file.write(encoder.finish())  // on failure the dropped writer removes its temporary file
         }
-        self.handle = nil
-        do { try handle.close() } catch {
-            unlink(temp.path)
-            throw SensoriumError(path: url.path, message: "cannot write: \(error.localizedDescription)")
-        }
-        guard rename(temp.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temp.path)
-            throw SensoriumError(path: url.path, message: "cannot write: \(reason)")
-        }
+        try file.commit()
     }
 }
 
