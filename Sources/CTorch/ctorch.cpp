@@ -17,6 +17,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -435,6 +436,60 @@ void ct_threads_set(int32_t n) {
 }
 
 int32_t ct_threads_get(void) { return at::get_num_threads(); }
+
+namespace {
+// libtorch's CPU kernels run on GNU OpenMP. at::parallel_for is a header template whose
+// `#pragma omp parallel` would need this file built with -fopenmp and linked to an OpenMP runtime,
+// which could be a second one beside the copy libtorch bundles. Instead the region is opened
+// through the runtime libtorch itself loaded (GOMP_parallel is what compilers emit for the pragma;
+// LLVM's and Intel's runtimes export it too), found from libtorch's own handle.
+using gomp_parallel_fn = void (*)(void (*)(void *), void *, unsigned, unsigned);
+using omp_int_fn = int (*)(void);
+struct OpenMP {
+    gomp_parallel_fn parallel = nullptr;
+    omp_int_fn thread_num = nullptr, num_threads = nullptr;
+    OpenMP() {
+        Dl_info info;
+        if (!dladdr(reinterpret_cast<void *>(&at::get_num_threads), &info) || !info.dli_fname) return;
+        void *torch = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+        if (!torch) return;
+        parallel = reinterpret_cast<gomp_parallel_fn>(dlsym(torch, "GOMP_parallel"));
+        thread_num = reinterpret_cast<omp_int_fn>(dlsym(torch, "omp_get_thread_num"));
+        num_threads = reinterpret_cast<omp_int_fn>(dlsym(torch, "omp_get_num_threads"));
+        if (!thread_num || !num_threads) parallel = nullptr;
+    }
+};
+const OpenMP &openmp() {
+    static const OpenMP instance;
+    return instance;
+}
+struct ParallelJob {
+    int64_t n;
+    void (*body)(void *, int64_t, int64_t);
+    void *context;
+};
+void run_chunk(void *data) {
+    auto *job = static_cast<ParallelJob *>(data);
+    const int64_t threads = openmp().num_threads(), id = openmp().thread_num();
+    const int64_t chunk = (job->n + threads - 1) / threads;
+    const int64_t begin = id * chunk, end = std::min(job->n, begin + chunk);
+    if (begin < end) job->body(job->context, begin, end);
+}
+} // namespace
+
+int32_t ct_parallel_for(int64_t n, void (*body)(void *context, int64_t begin, int64_t end), void *context) {
+    return guarded<int32_t>(CT_ERR_GENERIC, [&] {
+        if (n <= 0) return CT_OK;
+        const int64_t threads = std::min<int64_t>(at::get_num_threads(), n);
+        if (threads <= 1 || at::in_parallel_region() || !openmp().parallel) {
+            body(context, 0, n);  // one thread, a nested call, or no OpenMP runtime: a plain call
+            return CT_OK;
+        }
+        ParallelJob job{n, body, context};
+        openmp().parallel(run_chunk, &job, static_cast<unsigned>(threads), 0);
+        return CT_OK;
+    });
+}
 
 const char *ct_torch_version(void) { return TORCH_VERSION; }
 

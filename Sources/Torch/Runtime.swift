@@ -13,6 +13,20 @@ public enum Runtime {
         set { ct_threads_set(Int32(newValue)) }
     }
 
+    /// Runs `body` on `0..<count` split into one contiguous chunk per intra-op thread, on libtorch's
+    /// own threads (the caller's included), and returns when every chunk is done. Host work between
+    /// network passes runs here on the cores libtorch owns instead of competing with them; with one
+    /// thread it is a plain call. `body` must be safe to run concurrently on disjoint chunks.
+    public static func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) throws(TorchError) {
+        try withoutActuallyEscaping(body) { (escaping: @escaping (Range<Int>) -> Void) throws(TorchError) in
+            let box = Unmanaged.passRetained(ParallelBody(escaping))
+            defer { box.release() }
+            try check(ct_parallel_for(Int64(count), { context, begin, end in
+                Unmanaged<ParallelBody>.fromOpaque(context!).takeUnretainedValue().body(Int(begin)..<Int(end))
+            }, box.toOpaque()), "parallel_for")
+        }
+    }
+
     private static let cudaLoad = Mutex<String?>(nil)
 
     /// Loads libtorch's CUDA backend (once) from the folder that holds libtorch, if it is there.
@@ -75,6 +89,12 @@ public enum Runtime {
         let path = String(cString: ct_libtorch_path())
         return path.isEmpty ? nil : (path as NSString).deletingLastPathComponent
     }
+}
+
+/// A closure passed through `ct_parallel_for`'s context pointer.
+private final class ParallelBody {
+    let body: (Range<Int>) -> Void
+    init(_ body: @escaping (Range<Int>) -> Void) { self.body = body }
 }
 
 /// Runs `body` with autograd recording off on this thread (PyTorch's `torch.no_grad()`).
