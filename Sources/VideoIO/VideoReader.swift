@@ -214,6 +214,17 @@ public final class VideoReader {
         try seekToStart()
     }
 
+    /// Frames that start a group of pictures (decoding can begin there), ascending; frame 0 first.
+    public var keyframes: [Int] {
+        index.keyframeBefore.enumerated().compactMap { $0.offset == $0.element ? $0.offset : nil }
+    }
+
+    /// Another reader of the same file with the same output, sharing this reader's frame index (the
+    /// file is not scanned again), for decoding another part of the video on another thread.
+    public func sibling(decoderThreads: Int = 1) throws -> VideoReader {
+        try VideoReader(path: path, output: output, decoderThreads: decoderThreads, sharedIndex: index)
+    }
+
     /// Throws the error `frame(at:)` would give for index `i`: `.frameOutOfRange`, or `.truncated`
     /// for a frame that the cut end of a damaged file lost.
     public func validate(frameIndex i: Int) throws {
