@@ -1,16 +1,39 @@
-// Video → keypoints: decoding and resizing on one background thread, the network on this one.
+// Video → keypoints: frames decoded and resized (ahead on a background thread, or between network
+// passes on libtorch's own threads), the network and read-out on this thread.
 import Foundation
 import PoseData
 import PoseFormats
+import Torch
 import VideoIO
+
+/// When frames are decoded relative to the network (measured in docs/arch/pose.md).
+public enum DecodeSchedule: String, Sendable, CaseIterable {
+    /// `between` when libtorch's threads fill every core (a CPU-only run), else `ahead`.
+    case automatic = "auto"
+    /// One background thread decodes a few batches ahead of the network (`FrameBatchPipeline`): best
+    /// when a core is free for it (the network on a GPU, or fewer libtorch threads than cores).
+    case ahead
+    /// Each batch is decoded just before its network pass, on libtorch's own threads, one video
+    /// segment per thread (`SegmentedFrameDecoder`): best when the network uses every core, where a
+    /// decode thread could only take a core from libtorch in the middle of a parallel region.
+    case between
+
+    /// The schedule `automatic` stands for with the current libtorch thread count (pose models run on the CPU).
+    public var resolved: DecodeSchedule {
+        guard self == .automatic else { return self }
+        return Runtime.threads >= ProcessInfo.processInfo.activeProcessorCount ? .between : .ahead
+    }
+}
 
 /// How the decoding side of video prediction runs (defaults measured in docs/arch/pose.md).
 public struct DecodeSettings: Sendable, Equatable {
+    /// When frames are decoded relative to the network.
+    public var schedule: DecodeSchedule = .automatic
     /// FFmpeg decoder threads; 1 keeps FFmpeg's own frame threads from competing with libtorch's.
     public var decoderThreads = 1
-    /// Batches decoded and resized ahead of the network.
+    /// Batches decoded and resized ahead of the network (`ahead` schedule).
     public var batchesAhead = 2
-    /// Scheduling of the decode thread. `.normal`: on a busy shared machine a niced decoder lost its
+    /// Scheduling of the decode thread (`ahead` schedule). `.normal`: on a busy shared machine a niced decoder lost its
     /// turn to other processes (measured in docs/arch/pose.md); the others are kept for experiments.
     public var priority: DecodePriority = .normal
 
@@ -27,136 +50,27 @@ public enum DecodePriority: String, Sendable, CaseIterable {
     case idle
 }
 
-/// A batch of preprocessed video frames (and the originals when a labelled video is drawn).
+/// A batch of preprocessed video frames: `3 × H × W` floats per frame, the frame numbers they came
+/// from (consecutive, or from several segments of the video), and the originals when a labelled
+/// video is drawn.
 struct FrameBatch: @unchecked Sendable {
     var images: [Float]
     var originals: [HostImage]
-    var count: Int
+    var frameNumbers: [Int]
+    var count: Int { frameNumbers.count }
 }
 
-/// Decodes, converts to RGB and resizes/normalises frames on one background thread, a few batches
-/// ahead of the consumer, so the network never waits for the decoder when it is the slower stage.
-/// One thread (not a decode thread plus a resize thread) keeps the process at one runnable thread
-/// besides libtorch's, which matters on a 2-core machine.
-final class FrameBatchPipeline: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var queue: [FrameBatch] = []
-    private var finished = false
-    private var failure: (any Error)?
-    private var stopped = false
-    let info: VideoInfo
-    /// CPU seconds the decode thread used, valid once `next()` returned nil.
-    private(set) var decodeCPUSeconds = 0.0
-
-    init(path: String, batchSize: Int, outputWidth: Int, outputHeight: Int, keepOriginals: Bool,
-         settings: DecodeSettings = DecodeSettings(), frameLimit: Int? = nil) throws {
-        // Opened here so that a missing or broken file throws to the caller.
-        let reader = try VideoReader(path: path, output: FrameOutput(pixelFormat: .rgb24), decoderThreads: settings.decoderThreads)
-        info = reader.info
-        let capacity = max(1, settings.batchesAhead)
-        let planeSize = 3 * outputWidth * outputHeight
-        let limit = frameLimit ?? Int.max  // without a limit, read to the end (a cut file then throws `.truncated`)
-        let transfer = ReaderTransfer(reader)
-        let thread = Thread { [self] in
-            applyPriority(settings.priority)
-            let cpuStart = threadCPUSeconds()
-            var resizer = PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)
-            do {
-                let reader = transfer.reader
-                var done = false, decoded = 0
-                while !done && !isStopped {
-                    var originals: [HostImage] = []
-                    var count = 0
-                    let images = try [Float](unsafeUninitializedCapacity: batchSize * planeSize) { buffer, initialized in
-                        defer { initialized = count * planeSize }
-                        while count < batchSize {
-                            guard decoded < limit else { done = true; break }
-                            guard let frame = try reader.nextFrame() else { done = true; break }
-                            frame.pixels.withUnsafeBufferPointer {
-                                resizer.resize($0, width: frame.width, height: frame.height, channels: frame.channels,
-                                               into: buffer.baseAddress! + count * planeSize)
-                            }
-                            if keepOriginals {
-                                originals.append(HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels))
-                            }
-                            count += 1
-                            decoded += 1
-                        }
-                    }
-                    guard count > 0 else { break }
-                    condition.lock()
-                    while queue.count >= capacity && !stopped { condition.wait() }
-                    if !stopped { queue.append(FrameBatch(images: images, originals: originals, count: count)) }
-                    condition.broadcast()
-                    condition.unlock()
-                }
-            } catch {
-                condition.lock(); failure = error; condition.unlock()
-            }
-            let cpu = threadCPUSeconds() - cpuStart
-            condition.lock(); finished = true; decodeCPUSeconds = cpu; condition.broadcast(); condition.unlock()
-        }
-        thread.name = "kinema.decode"  // Linux thread names hold 15 characters
-        thread.start()
-    }
-
-    private var isStopped: Bool {
-        condition.lock(); defer { condition.unlock() }
-        return stopped
-    }
-
-    /// The next batch; nil at the end. Rethrows a decoding error.
-    func next() throws -> FrameBatch? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && !finished { condition.wait() }
-        if !queue.isEmpty {
-            let batch = queue.removeFirst()
-            condition.broadcast()
-            return batch
-        }
-        if let failure { throw failure }
-        return nil
-    }
-
-    /// Waits for the decode thread to end (after `next()` returned nil or `stop()`).
-    func waitUntilFinished() {
-        condition.lock(); defer { condition.unlock() }
-        while !finished { condition.wait() }
-    }
-
-    func stop() {
-        condition.lock(); stopped = true; queue.removeAll(); condition.broadcast(); condition.unlock()
-    }
-}
-
-/// Hands a reader (not Sendable: it must live on one thread) to the decode thread, which is its only user.
-private final class ReaderTransfer: @unchecked Sendable {
-    let reader: VideoReader
-    init(_ reader: VideoReader) { self.reader = reader }
-}
-
-/// CPU time of the calling thread.
-func threadCPUSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
-
-/// Lowers the calling thread's scheduling priority (Linux applies nice and policy per thread).
-private func applyPriority(_ priority: DecodePriority) {
-    #if os(Linux)
-    // On Linux, who = 0 means the calling thread (not the whole process) for both calls.
-    // SCHED_IDLE (5, fixed by the kernel ABI) is missing from Glibc's Swift overlay.
-    let schedIdle: Int32 = 5
-    switch priority {
-    case .normal: break
-    case .background: _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-    case .idle:
-        var param = sched_param(sched_priority: 0)
-        _ = sched_setscheduler(0, schedIdle, &param)
-    }
-    #endif
+/// Where prediction batches come from (see `DecodeSchedule`).
+protocol FrameBatchSource: AnyObject {
+    var info: VideoInfo { get }
+    /// The next batch; nil after the last. Rethrows a decoding error.
+    func next() throws -> FrameBatch?
+    /// Waits for decoding to end, after `next()` returned nil.
+    func finish()
+    /// Stops early (an error in the consumer); idempotent.
+    func stop()
+    /// CPU seconds spent decoding, converting and resizing; valid after `finish()`.
+    var decodeCPUSeconds: Double { get }
 }
 
 /// What `predictVideo` produced.
@@ -179,33 +93,48 @@ public struct VideoPredictionResult: Sendable {
 private let reportFirstFrame = ProcessInfo.processInfo.environment["KINEMA_REPORT_FIRST_FRAME"] == "1"
 
 extension PoseModel {
+    /// The batch source for `decode.schedule` (a labelled video needs frames in order: one segment).
+    func frameSource(path: String, batchSize: Int, keepOriginals: Bool, decode: DecodeSettings,
+                     frameLimit: Int?) throws -> any FrameBatchSource {
+        switch decode.schedule.resolved {
+        case .between:
+            return try SegmentedFrameDecoder(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
+                                             outputHeight: config.resizeHeight, keepOriginals: keepOriginals,
+                                             segments: keepOriginals ? 1 : Runtime.threads, frameLimit: frameLimit)
+        case .ahead, .automatic:
+            return try FrameBatchPipeline(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
+                                          outputHeight: config.resizeHeight, keepOriginals: keepOriginals,
+                                          settings: decode, frameLimit: frameLimit)
+        }
+    }
+
     /// Predicts every frame of a video. With `drawer`, each frame is also drawn into a labelled video.
     /// - Parameters:
-    ///   - decode: decoder threads, read-ahead and priority of the decode thread.
+    ///   - decode: when and how frames are decoded (schedule, decoder threads, read-ahead, priority).
     ///   - frameLimit: predict only the first frames (benchmarks).
     public func predictVideo(path: String, scorer: String, batchSize: Int = 16, showProgress: Bool = true,
                              drawer: LabeledVideoWriter? = nil, decode: DecodeSettings = DecodeSettings(),
                              frameLimit: Int? = nil) throws -> VideoPredictionResult {
         let start = Date()
-        let pipeline = try FrameBatchPipeline(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
-                                              outputHeight: config.resizeHeight, keepOriginals: drawer != nil,
-                                              settings: decode, frameLimit: frameLimit)
-        defer { pipeline.stop() }
-        let total = min(pipeline.info.frameCount, frameLimit ?? Int.max)
-        let width = pipeline.info.width, height = pipeline.info.height
+        let source = try frameSource(path: path, batchSize: batchSize, keepOriginals: drawer != nil,
+                                     decode: decode, frameLimit: frameLimit)
+        defer { source.stop() }
+        let total = min(source.info.frameCount, frameLimit ?? Int.max)
+        let width = source.info.width, height = source.info.height
         let progress = ProgressLine(label: (path as NSString).lastPathComponent, total: total, unit: "frames", enabled: showProgress)
-        var xs: [Double] = [], ys: [Double] = [], ls: [Double] = []
-        xs.reserveCapacity(total * keypointCount)
-        ys.reserveCapacity(total * keypointCount)
-        ls.reserveCapacity(total * keypointCount)
+        // Batches may hold frames of several segments: results go to their frame's row.
+        let k = keypointCount
+        var xs = [Double](repeating: .nan, count: total * k), ys = xs, ls = xs
         var startup = 0.0, firstBatch = 0.0
-        var done = 0
-        while let batch = try pipeline.next() {
+        var done = 0, rows = 0
+        while let batch = try source.next() {
             if done == 0 { startup = Date().timeIntervalSince(start) }
             let estimates = try predict(images: batch.images, count: batch.count)
             for (b, row) in estimates.enumerated() {
                 let frameRow = row.map { toFrame($0, width: width, height: height) }
-                for e in frameRow { xs.append(e.x); ys.append(e.y); ls.append(e.likelihood) }
+                let f = batch.frameNumbers[b]
+                for (j, e) in frameRow.enumerated() { xs[f * k + j] = e.x; ys[f * k + j] = e.y; ls[f * k + j] = e.likelihood }
+                rows = max(rows, f + 1)
                 if let drawer { try drawer.write(frame: batch.originals[b], keypoints: frameRow) }
             }
             if done == 0 {
@@ -215,12 +144,16 @@ extension PoseModel {
             done += batch.count
             progress.update(done: done)
         }
-        pipeline.waitUntilFinished()
+        source.finish()
         progress.finish()
         try drawer?.finish()
-        let table = try PoseTable.predictions(scorer: scorer, keypoints: keypointNames, x: xs, y: ys, likelihood: ls)
+        guard done == rows else {
+            throw PoseModelError("\(path): predicted \(done) frames but the last was frame \(rows - 1); frames were skipped (a decoding bug, please report it)")
+        }
+        let table = try PoseTable.predictions(scorer: scorer, keypoints: keypointNames, x: Array(xs.prefix(rows * k)),
+                                              y: Array(ys.prefix(rows * k)), likelihood: Array(ls.prefix(rows * k)))
         return VideoPredictionResult(table: table, frames: done, seconds: Date().timeIntervalSince(start), startupSeconds: startup,
-                                     firstBatchSeconds: firstBatch, decodeCPUSeconds: pipeline.decodeCPUSeconds)
+                                     firstBatchSeconds: firstBatch, decodeCPUSeconds: source.decodeCPUSeconds)
     }
 }
 
@@ -228,7 +161,7 @@ extension PoseModel {
 public struct DecodeTiming: Sendable {
     public var frames: Int
     public var seconds: Double
-    /// CPU seconds of the decode thread.
+    /// CPU seconds spent decoding, converting and resizing (all threads that did it).
     public var cpuSeconds: Double
 }
 
@@ -237,13 +170,12 @@ extension PoseModel {
     public func timeDecoding(path: String, batchSize: Int = 16, decode: DecodeSettings = DecodeSettings(),
                              frameLimit: Int? = nil) throws -> DecodeTiming {
         let start = Date()
-        let pipeline = try FrameBatchPipeline(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
-                                              outputHeight: config.resizeHeight, keepOriginals: false,
-                                              settings: decode, frameLimit: frameLimit)
+        let source = try frameSource(path: path, batchSize: batchSize, keepOriginals: false, decode: decode, frameLimit: frameLimit)
+        defer { source.stop() }
         var frames = 0
-        while let batch = try pipeline.next() { frames += batch.count }
-        pipeline.waitUntilFinished()
-        return DecodeTiming(frames: frames, seconds: Date().timeIntervalSince(start), cpuSeconds: pipeline.decodeCPUSeconds)
+        while let batch = try source.next() { frames += batch.count }
+        source.finish()
+        return DecodeTiming(frames: frames, seconds: Date().timeIntervalSince(start), cpuSeconds: source.decodeCPUSeconds)
     }
 }
 

@@ -39,10 +39,11 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
     }
 
     /// A short H.264 video of moving blobs over texture.
-    private func makeVideo(frames: Int) throws -> String {
+    private func makeVideo(frames: Int, keyframeInterval: Int = 250) throws -> String {
         let path = NSTemporaryDirectory() + "kinema-pose-prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).mp4"
         let w = 96, h = 80
-        let writer = try VideoWriter(path: path, width: w, height: h, framesPerSecond: 30)
+        let writer = try VideoWriter(path: path, width: w, height: h, framesPerSecond: 30,
+                                     options: VideoWriterOptions(keyframeInterval: keyframeInterval))
         let texture = noise(w * h * 3, seed: 7)
         for t in 0..<frames {
             var pixels = texture.map { $0 / 4 }
@@ -58,8 +59,10 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         return path
     }
 
+    /// Both decode schedules, and segmented decoding (keyframes every 12 frames: the `between`
+    /// schedule cuts the video into one segment per libtorch thread), give the reference predictions.
     @Test func pipelineGivesTheSamePredictionsAsFrameByFrame() throws {
-        let video = try makeVideo(frames: 40)
+        let video = try makeVideo(frames: 40, keyframeInterval: 12)
         defer { try? FileManager.default.removeItem(atPath: video) }
         var config = PoseConfig()
         config.backbone = "unet"
@@ -94,7 +97,14 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         try flush()
         #expect(reference.count == 40)
 
-        for settings in [DecodeSettings(), { var s = DecodeSettings(); s.decoderThreads = 0; s.priority = .normal; s.batchesAhead = 1; return s }()] {
+        let threads = Runtime.threads
+        defer { Runtime.threads = threads }
+        Runtime.threads = 2
+        func settings(_ schedule: DecodeSchedule) -> DecodeSettings { var s = DecodeSettings(); s.schedule = schedule; return s }
+        var aheadVariant = settings(.ahead)
+        aheadVariant.decoderThreads = 0
+        aheadVariant.batchesAhead = 1
+        for settings in [settings(.ahead), aheadVariant, settings(.between)] {
             let result = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, decode: settings)
             #expect(result.frames == 40)
             #expect(result.table.rowCount == 40)
@@ -111,11 +121,24 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         }
         // A frame limit predicts the first frames only, with the same values (32: the same batches as the
         // reference; libtorch's results depend slightly on the batch size).
-        let first = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, frameLimit: 32)
-        #expect(first.frames == 32 && first.table.rowCount == 32)
-        #expect(first.table.value(row: 31, keypoint: 2, coord: 0) == reference[31][2].x)
-        let decoding = try model.timeDecoding(path: video, batchSize: 16)
-        #expect(decoding.frames == 40)
+        for schedule in [DecodeSchedule.ahead, .between] {
+            let first = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false,
+                                               decode: settings(schedule), frameLimit: 32)
+            #expect(first.frames == 32 && first.table.rowCount == 32)
+            #expect(first.table.value(row: 31, keypoint: 2, coord: 0) == reference[31][2].x)
+            let decoding = try model.timeDecoding(path: video, batchSize: 16, decode: settings(schedule))
+            #expect(decoding.frames == 40 && decoding.cpuSeconds > 0)
+        }
+    }
+
+    /// Segments start at keyframes nearest to equal cuts, never shorter than the minimum.
+    @Test func segmentsStartAtKeyframesNearEqualCuts() {
+        #expect(VideoSegments.starts(keyframes: [0, 193, 433, 683, 933], total: 994, wanted: 2, minimumLength: 16) == [0, 433])
+        #expect(VideoSegments.starts(keyframes: [0, 193, 433, 683, 933], total: 994, wanted: 4, minimumLength: 16) == [0, 193, 433, 683])
+        #expect(VideoSegments.starts(keyframes: [0], total: 994, wanted: 2, minimumLength: 16) == [0])
+        #expect(VideoSegments.starts(keyframes: [0, 10], total: 20, wanted: 2, minimumLength: 16) == [0])
+        #expect(VideoSegments.starts(keyframes: [0, 12, 24, 36], total: 40, wanted: 2, minimumLength: 16) == [0, 24])
+        #expect(VideoSegments.starts(keyframes: [0, 433], total: 994, wanted: 1, minimumLength: 16) == [0])
     }
 
     @Test func missingVideoIsAOneLineError() throws {
