@@ -18,12 +18,17 @@ public struct PredictionResizer {
         var width: Int, height: Int, channels: Int
         var shrink: Int
         var boxWidth: Int, boxHeight: Int
-        /// Left/top source index (may be −1), its weight's complement, and whether the column is drawn at all.
-        var x0: [Int], fx: [Float], xInside: [Bool]
+        /// Per output column: the offset of its left tap in a padded row (0 for columns outside the
+        /// image, which are filled afterwards), its weight and the complement `1 − fx` as `warp` computes it.
+        var xIndex: [Int], fx: [Float], wx: [Float]
+        var outsideColumns: [Int]
+        /// Per output row: the top source row (may be −1), its weight, and whether the row is inside.
         var y0: [Int], fy: [Float], yInside: [Bool]
     }
     private var plan: Plan?
     private var columnSums: [Int32] = []
+    /// Two horizontally interpolated source rows (`interpolate`).
+    private var rows: [Float] = []
     private var padded: [UInt8] = []
     /// `sum / (f·f)` for every possible sum of a full box.
     private var quotients: [UInt8] = []
@@ -44,14 +49,17 @@ public struct PredictionResizer {
         let sh = shrink > 1 ? (h + shrink - 1) / shrink : h
         let s = 1.0 / Double(shrink)
         var plan = Plan(width: w, height: h, channels: channels, shrink: shrink, boxWidth: sw, boxHeight: sh,
-                        x0: [], fx: [], xInside: [], y0: [], fy: [], yInside: [])
+                        xIndex: [], fx: [], wx: [], outsideColumns: [], y0: [], fy: [], yInside: [])
         // b = c = 0, so x depends on the column only and y on the row only (the cross terms are ±0).
         for ox in 0..<outputWidth {
             let x = inv.apply(Double(ox) + 0.5, 0.5).0 * s - 0.5
             let x0 = Int(x.rounded(.down))
-            plan.x0.append(x0)
-            plan.fx.append(Float(x - Double(x0)))
-            plan.xInside.append(x0 >= -1 && x0 < sw)
+            let inside = x0 >= -1 && x0 < sw
+            let fx = Float(x - Double(x0))
+            plan.xIndex.append(inside ? (x0 + 1) * channels : 0)
+            plan.fx.append(fx)
+            plan.wx.append(1 - fx)
+            if !inside { plan.outsideColumns.append(ox) }
         }
         for oy in 0..<outputHeight {
             let y = inv.apply(0.5, Double(oy) + 0.5).1 * s - 0.5
@@ -104,37 +112,63 @@ public struct PredictionResizer {
 
     /// `Augmenter.boxDownsample`: the integer mean of each `f × f` block (partial blocks at the edges
     /// average what exists), as bytes, written inside `padded`'s border.
+    ///
+    /// Per block row: the block's rows summed per column, then the sums of `f` neighbouring pixels at
+    /// every position (both plain loops the compiler vectorises), from which each block takes its
+    /// value; the truncating division goes through a table for full blocks (a hardware division per
+    /// output byte cost more than all the sums).
     private mutating func boxDownsample(_ pixels: UnsafeBufferPointer<UInt8>, plan: Plan) {
         let f = plan.shrink, w = plan.width, h = plan.height, ch = plan.channels
         let bw = plan.boxWidth, bh = plan.boxHeight
-        let src = pixels.baseAddress!
         let rowLength = w * ch
-        if columnSums.count != rowLength { columnSums = [Int32](repeating: 0, count: rowLength) }
+        let span = rowLength - (f - 1) * ch  // positions with f whole pixels to their right
+        let fullBlocks = w / f
+        if columnSums.count != 2 * rowLength { columnSums = [Int32](repeating: 0, count: 2 * rowLength) }
         let stride = (bw + 2) * ch
         let quotients = self.quotients
         padded.withUnsafeMutableBufferPointer { outBuffer in
             columnSums.withUnsafeMutableBufferPointer { sumBuffer in
-                let out = outBuffer.baseAddress!, sums = sumBuffer.baseAddress!
-                for by in 0..<bh {
-                    // Vertical pass: the block's rows summed per column (a plain loop the compiler vectorises),
-                    let rows = min(h, by * f + f) - by * f
-                    sums.update(repeating: 0, count: rowLength)
-                    for yy in (by * f)..<(by * f + rows) {
-                        let row = src + yy * rowLength
-                        for i in 0..<rowLength { sums[i] &+= Int32(row[i]) }
-                    }
-                    // then horizontal: f columns per block; the truncating division of `Augmenter.boxDownsample`
-                    // through a table for full blocks (a hardware division per output byte cost more than the sums).
-                    let outRow = out + (by + 1) * stride + ch
-                    for bx in 0..<bw {
-                        let x0 = bx * f, x1 = min(w, x0 + f)
-                        let n = Int32(rows * (x1 - x0))
-                        let full = n == Int32(f * f) && !quotients.isEmpty
-                        for c in 0..<ch {
-                            var sum: Int32 = 0
-                            var p = sums + x0 * ch + c
-                            for _ in x0..<x1 { sum &+= p.pointee; p += ch }
-                            outRow[bx * ch + c] = full ? quotients[Int(sum)] : UInt8(sum / max(n, 1))
+                quotients.withUnsafeBufferPointer { table in
+                    let src = pixels.baseAddress!, out = outBuffer.baseAddress!
+                    let sums = sumBuffer.baseAddress!, taps = sums + rowLength
+                    for by in 0..<bh {
+                        let rows = min(h, by * f + f) - by * f
+                        let first = src + by * f * rowLength
+                        for i in 0..<rowLength { sums[i] = Int32(first[i]) }
+                        for r in 1..<max(rows, 1) {
+                            let row = first + r * rowLength
+                            for i in 0..<rowLength { sums[i] &+= Int32(row[i]) }
+                        }
+                        let outRow = out + (by + 1) * stride + ch
+                        if span > 0 && fullBlocks > 0 {
+                            for j in 0..<span { taps[j] = sums[j] }
+                            for k in 1..<f {
+                                let shifted = sums + k * ch
+                                for j in 0..<span { taps[j] &+= shifted[j] }
+                            }
+                            let n = Int32(rows * f)
+                            if n == Int32(f * f) && table.count > 0 {
+                                let q = table.baseAddress!
+                                for bx in 0..<fullBlocks {
+                                    let t = taps + bx * f * ch, o = outRow + bx * ch
+                                    for c in 0..<ch { o[c] = q[Int(t[c])] }
+                                }
+                            } else {
+                                for bx in 0..<fullBlocks {
+                                    let t = taps + bx * f * ch, o = outRow + bx * ch
+                                    for c in 0..<ch { o[c] = UInt8(t[c] / n) }
+                                }
+                            }
+                        }
+                        // The last, narrower block of a width that f does not divide.
+                        for bx in fullBlocks..<bw {
+                            let x0 = bx * f, x1 = min(w, x0 + f)
+                            let n = Int32(rows * (x1 - x0))
+                            for c in 0..<ch {
+                                var sum: Int32 = 0
+                                for x in x0..<x1 { sum &+= sums[x * ch + c] }
+                                outRow[bx * ch + c] = UInt8(sum / max(n, 1))
+                            }
                         }
                     }
                 }
@@ -143,35 +177,58 @@ public struct PredictionResizer {
     }
 
     /// Bilinear sampling of `padded` and ImageNet normalisation, in `warp`'s order of operations.
-    private func interpolate(plan: Plan, into dst: UnsafeMutablePointer<Float>) {
+    ///
+    /// Separable: each source row is interpolated horizontally once (`t` and `b` of `warp`'s formula
+    /// are the same numbers for every output row that reads that source row), then output rows blend
+    /// two such rows in a loop the compiler vectorises. Outside columns are filled afterwards.
+    private mutating func interpolate(plan: Plan, into dst: UnsafeMutablePointer<Float>) {
         let W = outputWidth, H = outputHeight, ch = plan.channels
         let sw = plan.shrink > 1 ? plan.boxWidth : plan.width
         let stride = (sw + 2) * ch
+        let planes = ch == 1 ? 1 : 3  // a grey source gives the same interpolated row to all 3 channels
         let mean = Augmenter.imagenetMean, std = Augmenter.imagenetStd
+        let outside = (0..<3).map { (0 - mean[$0]) / std[$0] }  // `warp` leaves 0 where the sample falls outside
+        if rows.count != 2 * planes * W { rows = [Float](repeating: 0, count: 2 * planes * W) }
         padded.withUnsafeBufferPointer { paddedBuffer in
-            plan.x0.withUnsafeBufferPointer { x0s in
-                plan.fx.withUnsafeBufferPointer { fxs in
-                    plan.xInside.withUnsafeBufferPointer { xInside in
-                        let src = paddedBuffer.baseAddress!
-                        for c in 0..<3 {
-                            let cc = ch == 1 ? 0 : c
-                            let m = mean[c], s = std[c]
-                            let outside = (0 - m) / s  // `warp` leaves 0 where the sample falls outside
+            rows.withUnsafeMutableBufferPointer { rowBuffer in
+                plan.xIndex.withUnsafeBufferPointer { xIndex in
+                    plan.fx.withUnsafeBufferPointer { fxs in
+                        plan.wx.withUnsafeBufferPointer { wxs in
+                            let src = paddedBuffer.baseAddress!
+                            // Two slots of `planes × W` interpolated floats and the padded row each holds.
+                            var slot = [rowBuffer.baseAddress!, rowBuffer.baseAddress! + planes * W]
+                            var held = [-1, -1]
+                            func horizontal(_ paddedRow: Int, into out: UnsafeMutablePointer<Float>) {
+                                let row = src + paddedRow * stride
+                                for c in 0..<planes {
+                                    let o = out + c * W, p = row + c
+                                    for ox in 0..<W {
+                                        let i = xIndex[ox]
+                                        o[ox] = Float(p[i]) * wxs[ox] + Float(p[i + ch]) * fxs[ox]
+                                    }
+                                }
+                            }
                             for oy in 0..<H {
-                                let row = dst + (c * H + oy) * W
                                 guard plan.yInside[oy] else {
-                                    for ox in 0..<W { row[ox] = outside }
+                                    for c in 0..<3 { (dst + (c * H + oy) * W).update(repeating: outside[c], count: W) }
                                     continue
                                 }
-                                let fy = plan.fy[oy]
-                                let top = src + (plan.y0[oy] + 1) * stride + cc, below = top + stride
-                                for ox in 0..<W {
-                                    guard xInside[ox] else { row[ox] = outside; continue }
-                                    let i = (x0s[ox] + 1) * ch, fx = fxs[ox]
-                                    let t = Float(top[i]) * (1 - fx) + Float(top[i + ch]) * fx
-                                    let b = Float(below[i]) * (1 - fx) + Float(below[i + ch]) * fx
-                                    let value = (t * (1 - fy) + b * fy) / 255
-                                    row[ox] = (value - m) / s
+                                let top = plan.y0[oy] + 1  // padded row of `warp`'s y0
+                                if held[0] != top {
+                                    if held[1] == top {
+                                        slot.swapAt(0, 1); held.swapAt(0, 1)
+                                    } else {
+                                        horizontal(top, into: slot[0]); held[0] = top
+                                    }
+                                }
+                                if held[1] != top + 1 { horizontal(top + 1, into: slot[1]); held[1] = top + 1 }
+                                let fy = plan.fy[oy], wy = 1 - fy
+                                for c in 0..<3 {
+                                    let t = slot[0] + (planes == 1 ? 0 : c) * W, b = slot[1] + (planes == 1 ? 0 : c) * W
+                                    let row = dst + (c * H + oy) * W
+                                    let m = mean[c], s = std[c]
+                                    for ox in 0..<W { row[ox] = ((t[ox] * wy + b[ox] * fy) / 255 - m) / s }
+                                    for ox in plan.outsideColumns { row[ox] = outside[c] }
                                 }
                             }
                         }
