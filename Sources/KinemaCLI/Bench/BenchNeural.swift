@@ -91,7 +91,6 @@ struct BenchNeural: ParsableCommand {
         return (train, infer)
     }
 
-    private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     /// Peak resident (host) memory of this process in MiB (`VmHWM` of /proc/self/status).
     private func peakMemoryMiB(_ dev: Device) -> Double {

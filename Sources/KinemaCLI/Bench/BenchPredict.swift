@@ -39,8 +39,11 @@ struct BenchPredict: ParsableCommand {
     @Option(name: .customLong("resnet-frames"), help: "Frames predicted in the ResNet-50 section (0: the whole video).")
     var resnetFrames = 0
 
-    @Option(help: "Runs of each measurement; the best of each is reported.")
-    var repeats = 2
+    @Option(help: "Pairs of runs (end to end, then forward only) per model; medians are reported, and the ratio is the median of the pairs' ratios, so that a shared machine's slow phases cancel out.")
+    var repeats = 3
+
+    @Option(help: "When frames are decoded: auto, ahead (a decode thread ahead of the network) or between (between network passes, on libtorch's threads).")
+    var schedule = DecodeSettings().schedule.rawValue
 
     @Option(name: .customLong("decoder-threads"), help: "FFmpeg decoder threads (experiments).")
     var decoderThreads = DecodeSettings().decoderThreads
@@ -61,7 +64,11 @@ struct BenchPredict: ParsableCommand {
         guard let priority = DecodePriority(rawValue: priority) else {
             throw ValidationError("--priority must be one of \(DecodePriority.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard let schedule = DecodeSchedule(rawValue: schedule) else {
+            throw ValidationError("--schedule must be one of \(DecodeSchedule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         var decode = DecodeSettings()
+        decode.schedule = schedule
         decode.decoderThreads = decoderThreads
         decode.priority = priority
         decode.batchesAhead = batchesAhead
@@ -72,7 +79,9 @@ struct BenchPredict: ParsableCommand {
         guard FileManager.default.fileExists(atPath: video) else { throw ValidationError("\(video) does not exist") }
         printLoad("start")
         let threads = configureThreads()
-        print("video \(video); libtorch threads \(threads); decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead")
+        let resolved = decode.schedule.resolved
+        let details = resolved == .ahead ? "; decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead" : ""
+        print("video \(video); libtorch threads \(threads); decode schedule \(resolved.rawValue)\(details)")
 
         // 1. The given (or default) model.
         let main: PoseModel
@@ -129,16 +138,18 @@ struct BenchPredict: ParsableCommand {
             forwardCPU.append((processCPUSeconds() - cpu0) / Double(frames))
         }
         let decodeOnly = try m.timeDecoding(path: video, batchSize: batchSize, decode: decode, frameLimit: frameLimit)
-        let bestForward = forward.max()!, bestEndToEnd = endToEnd.max()!
+        let bestForward = median(forward), bestEndToEnd = median(endToEnd)
+        let pairRatio = median(zip(endToEnd, forward).map { $0 / $1 })
         benchLine(name + "_forward_only", bestForward, "frames/s", ratio: 1, baseline: name + "_forward_only")
-        benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: bestEndToEnd / bestForward, baseline: name + "_forward_only")
+        benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: pairRatio, baseline: name + "_forward_only")
         let decodeFPS = Double(decodeOnly.frames) / decodeOnly.seconds
         benchLine(name + "_decode_only", decodeFPS, "frames/s", ratio: decodeFPS / bestForward, baseline: name + "_forward_only")
         // What perfect packing of both kinds of work on the same cores would give.
         let wd = decodeOnly.cpuSeconds / Double(max(1, decodeOnly.frames)), wf = forwardCPU.min()!
-        print(String(format: "   %d frames; runs end-to-end %@, forward %@ frames/s", frames,
+        print(String(format: "   %d frames; runs end-to-end %@, forward %@ frames/s; pair ratios %@", frames,
                      endToEnd.map { String(format: "%.1f", $0) }.joined(separator: " "),
-                     forward.map { String(format: "%.1f", $0) }.joined(separator: " ")))
+                     forward.map { String(format: "%.1f", $0) }.joined(separator: " "),
+                     zip(endToEnd, forward).map { String(format: "%.3f", $0 / $1) }.joined(separator: " ")))
         print(String(format: "   CPU per frame: decode+RGB+resize %.2f ms (%.2f ms inside end-to-end), forward %.2f ms; packing bound W_f/(W_f+W_d) = %.3f",
                      wd * 1000, decodeCPU * 1000, wf * 1000, wf / (wf + wd)))
         try compareResize(m, name: name, video: video)

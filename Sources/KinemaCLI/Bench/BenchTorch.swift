@@ -74,7 +74,6 @@ struct BenchTorch: AsyncParsableCommand {
         return (train, infer)
     }
 
-    private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     /// The same work in PyTorch's Python API; prints "train_seconds infer_seconds" (medians).
     static let pythonBaseline = #"""
