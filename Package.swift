@@ -111,7 +111,7 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        .executableTarget(name: "kinema", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),
+        .executableTarget(name: "kinema", dependencies: ["KinemaCLI", "CMalloc"], swiftSettings: strictSwift),
 
         // MARK: Tests
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
