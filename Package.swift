@@ -111,7 +111,9 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        .executableTarget(name: "kinema", dependencies: ["KinemaCLI", "CMalloc"], swiftSettings: strictSwift),
+        // Runs before any library loads (preinit): the OpenMP wait policy libgomp reads when it is loaded.
+        .target(name: "CProcessStart"),
+        .executableTarget(name: "kinema", dependencies: ["KinemaCLI", "CMalloc", "CProcessStart"], swiftSettings: strictSwift),
 
         // MARK: Tests
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),

@@ -12,7 +12,7 @@ struct Info: AsyncParsableCommand {
 
     func run() async throws {
         print("libtorch  \(Runtime.torchVersion) at \(Runtime.libtorchDirectory ?? "unknown location")")
-        print("threads   \(Runtime.threads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        print("threads   \(Runtime.threads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores); idle threads wait: \(IdleThreads.description)")
         if let why = Runtime.loadCUDA() {
             print("devices   cpu (CUDA unavailable: \(why))")
         } else {

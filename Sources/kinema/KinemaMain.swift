@@ -7,6 +7,7 @@ import CMalloc
 @main
 enum KinemaMain {
     static func main() async {
+        IdleThreads.adoptPolicyChosenAtStart()
         #if canImport(Glibc)
         // libtorch allocates every activation and gradient with malloc, many of them tens of MB (a U-Net
         // batch at 128² has 33 MB maps). glibc serves blocks that big with mmap and unmaps them on free,
