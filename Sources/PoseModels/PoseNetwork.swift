@@ -72,7 +72,8 @@ final class ConvBNReLU: Layer {
     }
 
     func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        try norm(conv(x), training: training).relu()
+        // In place: batch norm's backward needs its input, not its output (as torchvision's inplace ReLU).
+        try norm(conv(x), training: training).reluInPlace()
     }
 }
 
@@ -122,8 +123,17 @@ public final class UNetPoseNetwork: PoseNetwork {
         try withNoGrad { try head.bias?.zeroInPlace() }
     }
 
+    /// Runs in channels-last layout (NHWC in memory): oneDNN's convolutions skip their NCHW reorders and
+    /// ATen's max-pool, batch-norm and upsampling kernels vectorise over channels (the NCHW max-pool is
+    /// scalar). Same values as NCHW up to float summation order; the heatmaps come back as plain NCHW.
     public func forward(_ images: Tensor, training: Bool) throws -> Tensor {
-        var skips: [Tensor] = [try stem(images, training: training)]
+        try forward(images, training: training, layout: .channelsLast)
+    }
+
+    /// The forward pass in a chosen activation layout (`.contiguous` is the plain NCHW formulation).
+    public func forward(_ images: Tensor, training: Bool, layout: MemoryFormat) throws -> Tensor {
+        let input = images.rank == 4 ? try images.contiguous(layout) : images
+        var skips: [Tensor] = [try stem(input, training: training)]
         var y = skips[0]
         for block in encoder {
             y = try y.maxPool(kernel: [2], stride: [2])
@@ -138,7 +148,7 @@ public final class UNetPoseNetwork: PoseNetwork {
             for layer in block { y = try layer(y, training: training) }
             level -= 1
         }
-        return try head(y)
+        return try head(y).contiguous(.contiguous)
     }
 }
 
