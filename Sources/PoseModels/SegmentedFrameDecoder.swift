@@ -1,5 +1,5 @@
 // The "between" decode schedule: each batch is decoded just before its network pass, on libtorch's
-// own threads, one video segment per thread.
+// own threads, each thread working through its own run of whole groups of pictures.
 import Foundation
 import PoseData
 import Torch
@@ -7,143 +7,192 @@ import VideoIO
 
 /// Decodes prediction batches on libtorch's intra-op threads between network passes.
 ///
-/// The video is cut at keyframes into one segment per thread, and every batch takes frames from all
-/// segments, each decoded, converted and resized by its own thread in one `Runtime.parallelFor`. On a
-/// CPU whose cores all run the network this beats a decode thread running alongside it: that thread
-/// can only take a core from one of libtorch's threads in the middle of a parallel region while the
-/// other waits, and libtorch's threads spin while the decoder works (docs/arch/pose.md). Here both
-/// kinds of work use every core in turn and no thread waits for another.
+/// The video is cut at keyframes into chunks of whole groups of pictures (`VideoSegments.chunks`).
+/// Each libtorch thread has a reader and decodes chunks one after the other; every batch takes an
+/// equal share of frames from every thread, all decoded, converted and resized in one
+/// `Runtime.parallelFor`. A thread that finishes its chunk takes the next one from a shared list
+/// (starting a chunk is a seek to its keyframe, which costs one frame), so threads finish together
+/// also on short videos with few keyframes.
 ///
-/// Segments get frames in proportion to what they have left, so they end together. With one segment
-/// (one libtorch thread, or a labelled video, which needs frames in order) batches are consecutive.
+/// On a CPU whose cores all run the network this beats a decode thread running alongside it: such a
+/// thread can only take a core from one of libtorch's threads in the middle of a parallel region while
+/// the others wait for it (docs/arch/pose.md). Here decoding and the network use every core in turn.
+/// With one worker (one libtorch thread, or a labelled video, which needs frames in order) batches
+/// are consecutive frames.
 final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
-    /// One part of the video and what decodes it. Only the thread that runs its chunk touches it.
-    private final class Segment {
+    /// One thread's reader and the chunks it was given. Only planning (between batches) and the
+    /// thread that decodes for it (during one) touch it.
+    private final class Worker {
         let reader: VideoReader
-        let end: Int
-        var position: Int
-        var started = false
+        var chunks: [Range<Int>] = []
+        /// Next frame to decode, inside `chunks[0]`.
+        var position = 0
+        /// Whether the reader sits just before `position` (else decoding starts with a seek).
+        var positioned = false
         var resizer: PredictionResizer
         var failure: (any Error)?
         var cpuSeconds = 0.0
-        init(reader: VideoReader, start: Int, end: Int, resizer: PredictionResizer) {
+        init(reader: VideoReader, resizer: PredictionResizer) {
             self.reader = reader
-            self.position = start
-            self.end = end
             self.resizer = resizer
         }
-        var remaining: Int { end - position }
+        var remaining: Int { chunks.isEmpty ? 0 : chunks.dropFirst().reduce(chunks[0].upperBound - position) { $0 + $1.count } }
+
+        func take(_ chunk: Range<Int>) {
+            if chunks.isEmpty { position = chunk.lowerBound; positioned = false }
+            chunks.append(chunk)
+        }
+
+        /// The next `count` frame numbers this worker will decode, in order.
+        func upcoming(_ count: Int) -> [Int] {
+            var frames: [Int] = [], position = self.position
+            for chunk in chunks where frames.count < count {
+                let from = max(position, chunk.lowerBound)
+                frames += from..<min(chunk.upperBound, from + count - frames.count)
+                position = chunk.upperBound
+            }
+            return frames
+        }
     }
 
     let info: VideoInfo
-    private let segments: [Segment]
+    private let workers: [Worker]
+    /// Chunks nobody has started, in video order.
+    private var pool: ArraySlice<Range<Int>>
     private let batchSize: Int
     private let planeSize: Int
     private let keepOriginals: Bool
     /// True when the whole video is read, so a cut file must report `.truncated` at its end.
     private let readsToEnd: Bool
+    private let total: Int
     private var checkedEnd = false
 
-    var decodeCPUSeconds: Double { segments.reduce(0) { $0 + $1.cpuSeconds } }
+    var decodeCPUSeconds: Double { workers.reduce(0) { $0 + $1.cpuSeconds } }
 
-    /// - Parameter segments: the wanted number of segments (libtorch's thread count); fewer when the
-    ///   video has too few keyframes to cut it evenly.
+    /// - Parameter workers: decoding threads (libtorch's thread count; 1 keeps frames in order).
     init(path: String, batchSize: Int, outputWidth: Int, outputHeight: Int, keepOriginals: Bool,
-         segments wanted: Int, frameLimit: Int? = nil) throws {
+         workers wanted: Int, frameLimit: Int? = nil) throws {
         // Opened here so that a missing or broken file throws to the caller.
         let first = try VideoReader(path: path, output: FrameOutput(pixelFormat: .rgb24), decoderThreads: 1)
         info = first.info
         self.batchSize = max(1, batchSize)
         planeSize = 3 * outputWidth * outputHeight
         self.keepOriginals = keepOriginals
-        let total = min(first.frameCount, frameLimit ?? Int.max)
+        total = min(first.frameCount, frameLimit ?? Int.max)
         readsToEnd = frameLimit == nil || frameLimit! >= first.frameCount
-        let starts = VideoSegments.starts(keyframes: first.keyframes, total: total, wanted: wanted, minimumLength: self.batchSize)
-        var segments: [Segment] = []
-        for (i, start) in starts.enumerated() {
-            let end = i + 1 < starts.count ? starts[i + 1] : total
+        let chunks = VideoSegments.chunks(keyframes: first.keyframes, total: total, workers: max(1, wanted),
+                                          minimumLength: 2 * self.batchSize)
+        let count = max(1, min(wanted, chunks.count))
+        var workers: [Worker] = []
+        for i in 0..<count {
             let reader = i == 0 ? first : try first.sibling(decoderThreads: 1)
-            segments.append(Segment(reader: reader, start: start, end: end,
-                                    resizer: PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)))
+            workers.append(Worker(reader: reader, resizer: PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)))
         }
-        self.segments = segments
+        self.workers = workers
+        pool = chunks[...]
+    }
+
+    /// Gives chunks to workers and returns each worker's share of the next batch: equal shares, a
+    /// worker short of frames taking more chunks, and what none can take moved to those with spare.
+    private func plan() -> [Int] {
+        for worker in workers where worker.chunks.isEmpty {
+            guard let chunk = pool.popFirst() else { break }
+            worker.take(chunk)
+        }
+        let left = workers.reduce(0) { $0 + $1.remaining } + pool.reduce(0) { $0 + $1.count }
+        let count = min(batchSize, left)
+        var quota = workers.indices.map { count / workers.count + ($0 < count % workers.count ? 1 : 0) }
+        var deficit = 0
+        for (i, worker) in workers.enumerated() {
+            while worker.remaining < quota[i], let chunk = pool.popFirst() { worker.take(chunk) }
+            if worker.remaining < quota[i] {
+                deficit += quota[i] - worker.remaining
+                quota[i] = worker.remaining
+            }
+        }
+        for (i, worker) in workers.enumerated() where deficit > 0 {
+            let extra = min(deficit, worker.remaining - quota[i])
+            quota[i] += extra
+            deficit -= extra
+        }
+        return quota
     }
 
     func next() throws -> FrameBatch? {
-        let remaining = segments.map(\.remaining)
-        let left = remaining.reduce(0, +)
-        guard left > 0 else {
+        let quota = plan()
+        let count = quota.reduce(0, +)
+        guard count > 0 else {
             try checkEnd()
             return nil
         }
-        // Frames per segment in proportion to what each has left (largest remainders get the rest).
-        let count = min(batchSize, left)
-        var quota = remaining.map { $0 * count / left }
-        var spare = count - quota.reduce(0, +)
-        for i in remaining.indices.sorted(by: { remaining[$0] * count % left > remaining[$1] * count % left }) where spare > 0 {
-            if quota[i] < remaining[i] { quota[i] += 1; spare -= 1 }
-        }
         var offsets = [0]
         for q in quota { offsets.append(offsets.last! + q) }
-        var frameNumbers: [Int] = []
-        for (segment, q) in zip(segments, quota) { frameNumbers += segment.position..<(segment.position + q) }
+        let frameNumbers = zip(workers, quota).flatMap { $0.upcoming($1) }
 
-        var originals = [[HostImage]](repeating: [], count: segments.count)
+        var originals = [[HostImage]](repeating: [], count: workers.count)
         let images = try originals.withUnsafeMutableBufferPointer { slots in
-            // Each chunk writes only its own segments' slots and part of the batch.
-            let perSegment = UncheckedPointer(slots.baseAddress!)
+            // Each chunk of the loop writes only its own workers' slots and part of the batch.
+            let perWorker = UncheckedPointer(slots.baseAddress!)
             return try [Float](unsafeUninitializedCapacity: count * planeSize) { buffer, initialized in
                 let base = UncheckedPointer(buffer.baseAddress!)
-                try Runtime.parallelFor(segments.count) { range in
+                try Runtime.parallelFor(workers.count) { range in
                     for i in range where quota[i] > 0 {
-                        self.decode(segment: self.segments[i], count: quota[i], into: base.pointer + offsets[i] * self.planeSize,
-                                    originals: &perSegment.pointer[i])
+                        self.decode(worker: self.workers[i], count: quota[i], into: base.pointer + offsets[i] * self.planeSize,
+                                    originals: &perWorker.pointer[i])
                     }
                 }
                 initialized = count * planeSize
             }
         }
-        for segment in segments { if let failure = segment.failure { throw failure } }
+        for worker in workers { if let failure = worker.failure { throw failure } }
         return FrameBatch(images: images, originals: keepOriginals ? originals.flatMap { $0 } : [], frameNumbers: frameNumbers)
     }
 
-    /// Decodes the next `count` frames of `segment` into `destination` (runs on a libtorch thread).
-    private func decode(segment: Segment, count: Int, into destination: UnsafeMutablePointer<Float>,
+    /// Decodes the worker's next `count` frames into `destination` (runs on a libtorch thread).
+    private func decode(worker: Worker, count: Int, into destination: UnsafeMutablePointer<Float>,
                         originals: inout [HostImage]) {
-        guard segment.failure == nil else { return }
+        guard worker.failure == nil else { return }
         let cpuStart = threadCPUSeconds()
-        defer { segment.cpuSeconds += threadCPUSeconds() - cpuStart }
+        defer { worker.cpuSeconds += threadCPUSeconds() - cpuStart }
         do {
             for n in 0..<count {
+                if worker.position == worker.chunks[0].upperBound {
+                    worker.chunks.removeFirst()
+                    worker.positioned = worker.chunks[0].lowerBound == worker.position
+                    worker.position = worker.chunks[0].lowerBound
+                }
                 let frame: Frame
-                if segment.started {
-                    guard let next = try segment.reader.nextFrame() else {
-                        throw PoseModelError("\(info.path): frame \(segment.position) could not be decoded although the file's index lists it")
+                if worker.positioned {
+                    guard let next = try worker.reader.nextFrame() else {
+                        throw PoseModelError("\(info.path): frame \(worker.position) could not be decoded although the file's index lists it")
                     }
                     frame = next
                 } else {
-                    frame = try segment.reader.frame(at: segment.position)  // seeks to the segment's keyframe
-                    segment.started = true
+                    frame = try worker.reader.frame(at: worker.position)  // seeks to the chunk's keyframe
+                    worker.positioned = true
                 }
                 frame.pixels.withUnsafeBufferPointer {
-                    segment.resizer.resize($0, width: frame.width, height: frame.height, channels: frame.channels,
-                                           into: destination + n * planeSize)
+                    worker.resizer.resize($0, width: frame.width, height: frame.height, channels: frame.channels,
+                                          into: destination + n * planeSize)
                 }
                 if keepOriginals {
                     originals.append(HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels))
                 }
-                segment.position += 1
+                worker.position += 1
             }
+            if worker.position == worker.chunks[0].upperBound && worker.chunks.count == 1 { worker.chunks.removeAll() }
         } catch {
-            segment.failure = error
+            worker.failure = error
         }
     }
 
     /// After the last frame of a whole video: a cut file reports `.truncated`, as reading on would.
     private func checkEnd() throws {
-        guard readsToEnd, !checkedEnd, let last = segments.last, last.started || last.end == 0 else { return }
+        guard readsToEnd, !checkedEnd else { return }
         checkedEnd = true
-        _ = try last.reader.nextFrame()
+        // The worker that decoded the last frame reads on; with no frames at all, a fresh read does.
+        let last = workers.first { $0.position == total && $0.positioned } ?? workers[0]
+        if total == 0 || last.position == total { _ = try last.reader.nextFrame() }
     }
 
     func finish() {}
@@ -152,18 +201,22 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
 
 /// How a video is cut for decoding on several threads.
 public enum VideoSegments {
-    /// Where segments start: frame 0, then the keyframes nearest to equal cuts of `total` frames,
-    /// skipping cuts that would leave a segment shorter than `minimumLength`.
-    public static func starts(keyframes: [Int], total: Int, wanted: Int, minimumLength: Int) -> [Int] {
-        var starts = [0]
-        guard wanted > 1, total > 0 else { return starts }
-        let candidates = keyframes.filter { $0 > 0 && $0 < total }
-        for cut in 1..<wanted {
-            let target = total * cut / wanted
-            guard let nearest = candidates.min(by: { abs($0 - target) < abs($1 - target) }) else { break }
-            if nearest - starts.last! >= minimumLength && total - nearest >= minimumLength { starts.append(nearest) }
+    /// Chunks of whole groups of pictures (each starts at a keyframe, where decoding can begin),
+    /// covering `0..<total` in order. Groups are merged until a chunk holds at least `minimumLength`
+    /// frames and about 1/16 of a worker's share, so that seeks stay rare on long videos while the
+    /// last chunks are small enough for the workers to finish together.
+    public static func chunks(keyframes: [Int], total: Int, workers: Int, minimumLength: Int) -> [Range<Int>] {
+        guard total > 0 else { return [] }
+        let target = max(minimumLength, total / (16 * max(1, workers)))
+        let starts = [0] + keyframes.filter { $0 > 0 && $0 < total }
+        var chunks: [Range<Int>] = []
+        var start = 0
+        for (i, keyframe) in starts.enumerated() where i > 0 && keyframe - start >= target && total - keyframe >= minimumLength {
+            chunks.append(start..<keyframe)
+            start = keyframe
         }
-        return starts
+        chunks.append(start..<total)
+        return chunks
     }
 }
 

@@ -13,9 +13,9 @@ public enum DecodeSchedule: String, Sendable, CaseIterable {
     /// One background thread decodes a few batches ahead of the network (`FrameBatchPipeline`): best
     /// when a core is free for it (the network on a GPU, or fewer libtorch threads than cores).
     case ahead
-    /// Each batch is decoded just before its network pass, on libtorch's own threads, one video
-    /// segment per thread (`SegmentedFrameDecoder`): best when the network uses every core, where a
-    /// decode thread could only take a core from libtorch in the middle of a parallel region.
+    /// Each batch is decoded just before its network pass, on libtorch's own threads, each working
+    /// through its own part of the video (`SegmentedFrameDecoder`): best when the network uses every
+    /// core, where a decode thread could only take a core from libtorch in the middle of a parallel region.
     case between
 
     /// The schedule `automatic` stands for with the current libtorch thread count (pose models run on the CPU).
@@ -100,7 +100,7 @@ extension PoseModel {
         case .between:
             return try SegmentedFrameDecoder(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
                                              outputHeight: config.resizeHeight, keepOriginals: keepOriginals,
-                                             segments: keepOriginals ? 1 : Runtime.threads, frameLimit: frameLimit)
+                                             workers: keepOriginals ? 1 : Runtime.threads, frameLimit: frameLimit)
         case .ahead, .automatic:
             return try FrameBatchPipeline(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
                                           outputHeight: config.resizeHeight, keepOriginals: keepOriginals,

@@ -59,10 +59,10 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         return path
     }
 
-    /// Both decode schedules, and segmented decoding (keyframes every 12 frames: the `between`
-    /// schedule cuts the video into one segment per libtorch thread), give the reference predictions.
+    /// Both decode schedules give the reference predictions, including the `between` schedule's
+    /// decoding on two threads (keyframes every 12 frames: two chunks of whole groups of pictures).
     @Test func pipelineGivesTheSamePredictionsAsFrameByFrame() throws {
-        let video = try makeVideo(frames: 40, keyframeInterval: 12)
+        let video = try makeVideo(frames: 80, keyframeInterval: 12)
         defer { try? FileManager.default.removeItem(atPath: video) }
         var config = PoseConfig()
         config.backbone = "unet"
@@ -95,7 +95,7 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
             if count == 16 { try flush() }
         }
         try flush()
-        #expect(reference.count == 40)
+        #expect(reference.count == 80)
 
         let threads = Runtime.threads
         defer { Runtime.threads = threads }
@@ -106,8 +106,8 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         aheadVariant.batchesAhead = 1
         for settings in [settings(.ahead), aheadVariant, settings(.between)] {
             let result = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, decode: settings)
-            #expect(result.frames == 40)
-            #expect(result.table.rowCount == 40)
+            #expect(result.frames == 80)
+            #expect(result.table.rowCount == 80)
             #expect(result.decodeCPUSeconds > 0)
             var worst = 0.0
             for (i, row) in reference.enumerated() {
@@ -127,18 +127,57 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
             #expect(first.frames == 32 && first.table.rowCount == 32)
             #expect(first.table.value(row: 31, keypoint: 2, coord: 0) == reference[31][2].x)
             let decoding = try model.timeDecoding(path: video, batchSize: 16, decode: settings(schedule))
-            #expect(decoding.frames == 40 && decoding.cpuSeconds > 0)
+            #expect(decoding.frames == 80 && decoding.cpuSeconds > 0)
         }
     }
 
-    /// Segments start at keyframes nearest to equal cuts, never shorter than the minimum.
-    @Test func segmentsStartAtKeyframesNearEqualCuts() {
-        #expect(VideoSegments.starts(keyframes: [0, 193, 433, 683, 933], total: 994, wanted: 2, minimumLength: 16) == [0, 433])
-        #expect(VideoSegments.starts(keyframes: [0, 193, 433, 683, 933], total: 994, wanted: 4, minimumLength: 16) == [0, 193, 433, 683])
-        #expect(VideoSegments.starts(keyframes: [0], total: 994, wanted: 2, minimumLength: 16) == [0])
-        #expect(VideoSegments.starts(keyframes: [0, 10], total: 20, wanted: 2, minimumLength: 16) == [0])
-        #expect(VideoSegments.starts(keyframes: [0, 12, 24, 36], total: 40, wanted: 2, minimumLength: 16) == [0, 24])
-        #expect(VideoSegments.starts(keyframes: [0, 433], total: 994, wanted: 1, minimumLength: 16) == [0])
+    /// Chunks are whole groups of pictures, merged until long enough, covering the video in order.
+    @Test func chunksAreWholeGroupsOfPictures() {
+        #expect(VideoSegments.chunks(keyframes: [0, 193, 433, 683, 933], total: 994, workers: 2, minimumLength: 32)
+                == [0..<193, 193..<433, 433..<683, 683..<933, 933..<994])
+        #expect(VideoSegments.chunks(keyframes: [0], total: 994, workers: 2, minimumLength: 32) == [0..<994])
+        #expect(VideoSegments.chunks(keyframes: [0, 10], total: 20, workers: 2, minimumLength: 32) == [0..<20])
+        #expect(VideoSegments.chunks(keyframes: Array(stride(from: 0, to: 80, by: 12)), total: 80, workers: 2, minimumLength: 32)
+                == [0..<36, 36..<80])
+        #expect(VideoSegments.chunks(keyframes: [0, 433], total: 994, workers: 2, minimumLength: 32) == [0..<433, 433..<994])
+        #expect(VideoSegments.chunks(keyframes: [], total: 0, workers: 2, minimumLength: 32).isEmpty)
+        // An hour at 30 frames/s with a keyframe every 250 frames: ~1/32 of the video per chunk.
+        let hour = VideoSegments.chunks(keyframes: Array(stride(from: 0, to: 108_000, by: 250)), total: 108_000, workers: 2, minimumLength: 32)
+        #expect(hour.first?.lowerBound == 0 && hour.last?.upperBound == 108_000)
+        #expect(zip(hour, hour.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && $1.lowerBound % 250 == 0 })
+        #expect(hour.dropLast().allSatisfy { (3375..<3625).contains($0.count) }, "\(hour.map(\.count))")
+    }
+
+    /// A cut file: both schedules predict nothing silently wrong and end with the reader's truncation error.
+    @Test func truncatedVideoEndsWithTheTruncationError() throws {
+        let video = try makeVideo(frames: 80, keyframeInterval: 12)
+        defer { try? FileManager.default.removeItem(atPath: video) }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: video))
+        let cut = video.replacingOccurrences(of: ".mp4", with: "-cut.mp4")
+        defer { try? FileManager.default.removeItem(atPath: cut) }
+        try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
+        let reader = try VideoReader(path: cut)
+        try #require(reader.info.damage != nil, "the cut file is not seen as damaged")
+        var config = PoseConfig()
+        config.backbone = "unet"
+        config.unetFilters = 8
+        config.resizeWidth = 32
+        config.resizeHeight = 32
+        let model = try PoseModel(config: config, keypointNames: ["a"])
+        let threads = Runtime.threads
+        defer { Runtime.threads = threads }
+        Runtime.threads = 2
+        for schedule in [DecodeSchedule.ahead, .between] {
+            var settings = DecodeSettings()
+            settings.schedule = schedule
+            do {
+                _ = try model.predictVideo(path: cut, scorer: "s", batchSize: 4, showProgress: false, decode: settings)
+                Issue.record("\(schedule): a cut file predicted without an error")
+            } catch let error as VideoError {
+                guard case .truncated(let path, let frame, _, _) = error else { Issue.record("\(schedule): \(error)"); continue }
+                #expect(path == cut && frame == reader.frameCount, "\(schedule)")
+            }
+        }
     }
 
     @Test func missingVideoIsAOneLineError() throws {
