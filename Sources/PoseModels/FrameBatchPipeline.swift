@@ -115,7 +115,7 @@ func threadCPUSeconds() -> Double {
 }
 
 /// Lowers the calling thread's scheduling priority (Linux applies nice and policy per thread).
-private func applyPriority(_ priority: DecodePriority) {
+func applyPriority(_ priority: DecodePriority) {
     #if os(Linux)
     // On Linux, who = 0 means the calling thread (not the whole process) for both calls.
     // SCHED_IDLE (5, fixed by the kernel ABI) is missing from Glibc's Swift overlay.

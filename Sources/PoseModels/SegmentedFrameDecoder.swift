@@ -55,10 +55,27 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
         }
     }
 
+    /// What the planner (between batches) and the gap filler (any time) share, under `condition`.
+    private final class Shared: @unchecked Sendable {
+        let condition = NSCondition()
+        /// Chunks nobody has started, in video order.
+        var pool: ArraySlice<Range<Int>>
+        /// Frames the gap filler finished, with their normalised planes.
+        var ready: [(frame: Int, planes: [Float])] = []
+        /// The gap filler's chunk: it decodes `next` (in progress) up to `limit` (lowered when the
+        /// planner takes the rest over).
+        var next = 0, limit = 0
+        var stopped = false
+        var failure: (any Error)?
+        var fillerCPUSeconds = 0.0
+        init(pool: [Range<Int>]) { self.pool = pool[...] }
+    }
+
     let info: VideoInfo
     private let workers: [Worker]
-    /// Chunks nobody has started, in video order.
-    private var pool: ArraySlice<Range<Int>>
+    private let shared: Shared
+    /// The reader the others were opened from, for the end-of-file check.
+    private let firstReader: VideoReader
     private let batchSize: Int
     private let planeSize: Int
     private let keepOriginals: Bool
@@ -67,11 +84,15 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     private let total: Int
     private var checkedEnd = false
 
-    var decodeCPUSeconds: Double { workers.reduce(0) { $0 + $1.cpuSeconds } }
+    var decodeCPUSeconds: Double {
+        workers.reduce(0) { $0 + $1.cpuSeconds } + shared.condition.withLock { shared.fillerCPUSeconds }
+    }
 
-    /// - Parameter workers: decoding threads (libtorch's thread count; 1 keeps frames in order).
+    /// - Parameters:
+    ///   - workers: decoding threads (libtorch's thread count; 1 keeps frames in order).
+    ///   - fillGaps: also decode on a `SCHED_IDLE` thread while the network runs (not with originals).
     init(path: String, batchSize: Int, outputWidth: Int, outputHeight: Int, keepOriginals: Bool,
-         workers wanted: Int, frameLimit: Int? = nil) throws {
+         workers wanted: Int, fillGaps: Bool = false, frameLimit: Int? = nil) throws {
         // Opened here so that a missing or broken file throws to the caller.
         let first = try VideoReader(path: path, output: FrameOutput(pixelFormat: .rgb24), decoderThreads: 1)
         info = first.info
@@ -89,22 +110,99 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
             workers.append(Worker(reader: reader, resizer: PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)))
         }
         self.workers = workers
-        pool = chunks[...]
+        firstReader = first
+        shared = Shared(pool: chunks)
+        if fillGaps && !keepOriginals && chunks.count > count {
+            try startGapFiller(reader: first.sibling(decoderThreads: 1), outputWidth: outputWidth, outputHeight: outputHeight)
+        }
     }
 
-    /// Gives chunks to workers and returns each worker's share of the next batch: equal shares, a
-    /// worker short of frames taking more chunks, and what none can take moved to those with spare.
-    private func plan() -> [Int] {
+    deinit { stop() }
+
+    /// The gap filler: a `SCHED_IDLE` thread that decodes whole chunks while the network runs, using
+    /// the cores libtorch leaves idle (its serial stretches; ~15 % of two cores for the default U-Net)
+    /// and nothing else: any other thread preempts it at once. The planner takes its finished frames
+    /// first and, when the rest of the video is short, takes over its unfinished chunk instead of
+    /// waiting for it, so a machine too busy to leave idle time never waits for the filler.
+    private func startGapFiller(reader: VideoReader, outputWidth: Int, outputHeight: Int) {
+        let shared = self.shared, capacity = 2 * batchSize, plane = planeSize, path = info.path
+        let transfer = UncheckedBox(reader)
+        let thread = Thread {
+            applyPriority(.idle)
+            let cpuStart = threadCPUSeconds()
+            let reader = transfer.value
+            var resizer = PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)
+            var positioned = -1  // the frame the reader last gave
+            shared.condition.lock()
+            while true {
+                while !shared.stopped && shared.ready.count >= capacity { shared.condition.wait() }
+                if shared.stopped { break }
+                if shared.next >= shared.limit {
+                    guard let chunk = shared.pool.popFirst() else { break }
+                    shared.next = chunk.lowerBound
+                    shared.limit = chunk.upperBound
+                }
+                let frameNumber = shared.next
+                shared.condition.unlock()
+                var planes: [Float] = []
+                var failure: (any Error)?
+                do {
+                    let frame = positioned == frameNumber - 1 ? try reader.nextFrame() : try reader.frame(at: frameNumber)
+                    guard let frame else { throw PoseModelError("\(path): frame \(frameNumber) could not be decoded although the file's index lists it") }
+                    positioned = frameNumber
+                    planes = [Float](unsafeUninitializedCapacity: plane) { buffer, initialized in
+                        frame.pixels.withUnsafeBufferPointer {
+                            resizer.resize($0, width: frame.width, height: frame.height, channels: frame.channels, into: buffer.baseAddress!)
+                        }
+                        initialized = plane
+                    }
+                } catch {
+                    failure = error
+                }
+                shared.condition.lock()
+                shared.fillerCPUSeconds = threadCPUSeconds() - cpuStart
+                if frameNumber < shared.limit {  // not taken over meanwhile
+                    if let failure { shared.failure = failure; shared.limit = frameNumber; break }
+                    shared.ready.append((frameNumber, planes))
+                    shared.next = frameNumber + 1
+                }
+                shared.condition.broadcast()
+            }
+            shared.condition.broadcast()
+            shared.condition.unlock()
+        }
+        thread.name = "kinema.gapfill"
+        thread.start()
+    }
+
+    /// Takes the gap filler's finished frames, gives chunks to workers and returns the filler's frames
+    /// and each worker's share of the rest of the batch: equal shares, a worker short of frames taking
+    /// more chunks, and what none can take moved to those with spare.
+    private func plan() throws -> (filled: [(frame: Int, planes: [Float])], quota: [Int]) {
+        shared.condition.lock()
+        defer { shared.condition.unlock() }
+        if let failure = shared.failure { throw failure }
+        let filled = Array(shared.ready.prefix(batchSize))
+        shared.ready.removeFirst(filled.count)
+        shared.condition.broadcast()
         for worker in workers where worker.chunks.isEmpty {
-            guard let chunk = pool.popFirst() else { break }
+            guard let chunk = shared.pool.popFirst() else { break }
             worker.take(chunk)
         }
-        let left = workers.reduce(0) { $0 + $1.remaining } + pool.reduce(0) { $0 + $1.count }
-        let count = min(batchSize, left)
+        var left = workers.reduce(0) { $0 + $1.remaining } + shared.pool.reduce(0) { $0 + $1.count }
+        // Near the end, the filler's unfinished chunk goes to a worker (from the frame in progress,
+        // whose result the filler then drops) rather than being waited for.
+        if left < batchSize - filled.count && shared.next < shared.limit {
+            let rest = shared.next..<shared.limit
+            shared.limit = shared.next
+            workers.min { $0.remaining < $1.remaining }!.take(rest)
+            left += rest.count
+        }
+        let count = min(batchSize - filled.count, left)
         var quota = workers.indices.map { count / workers.count + ($0 < count % workers.count ? 1 : 0) }
         var deficit = 0
         for (i, worker) in workers.enumerated() {
-            while worker.remaining < quota[i], let chunk = pool.popFirst() { worker.take(chunk) }
+            while worker.remaining < quota[i], let chunk = shared.pool.popFirst() { worker.take(chunk) }
             if worker.remaining < quota[i] {
                 deficit += quota[i] - worker.remaining
                 quota[i] = worker.remaining
@@ -115,19 +213,19 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
             quota[i] += extra
             deficit -= extra
         }
-        return quota
+        return (filled, quota)
     }
 
     func next() throws -> FrameBatch? {
-        let quota = plan()
-        let count = quota.reduce(0, +)
+        let (filled, quota) = try plan()
+        let count = filled.count + quota.reduce(0, +)
         guard count > 0 else {
             try checkEnd()
             return nil
         }
-        var offsets = [0]
+        var offsets = [filled.count]
         for q in quota { offsets.append(offsets.last! + q) }
-        let frameNumbers = zip(workers, quota).flatMap { $0.upcoming($1) }
+        let frameNumbers = filled.map(\.frame) + zip(workers, quota).flatMap { $0.upcoming($1) }
 
         var originals = [[HostImage]](repeating: [], count: workers.count)
         let images = try originals.withUnsafeMutableBufferPointer { slots in
@@ -135,6 +233,9 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
             let perWorker = UncheckedPointer(slots.baseAddress!)
             return try [Float](unsafeUninitializedCapacity: count * planeSize) { buffer, initialized in
                 let base = UncheckedPointer(buffer.baseAddress!)
+                for (i, frame) in filled.enumerated() {
+                    frame.planes.withUnsafeBufferPointer { (base.pointer + i * planeSize).update(from: $0.baseAddress!, count: planeSize) }
+                }
                 try Runtime.parallelFor(workers.count) { range in
                     for i in range where quota[i] > 0 {
                         self.decode(worker: self.workers[i], count: quota[i], into: base.pointer + offsets[i] * self.planeSize,
@@ -190,13 +291,24 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     private func checkEnd() throws {
         guard readsToEnd, !checkedEnd else { return }
         checkedEnd = true
-        // The worker that decoded the last frame reads on; with no frames at all, a fresh read does.
-        let last = workers.first { $0.position == total && $0.positioned } ?? workers[0]
-        if total == 0 || last.position == total { _ = try last.reader.nextFrame() }
+        // The worker that decoded the last frame reads on; else (no frames, or the gap filler had the
+        // last chunk) the first reader goes there.
+        if let last = workers.first(where: { $0.position == total && $0.positioned }) {
+            _ = try last.reader.nextFrame()
+            return
+        }
+        if total > 0 { _ = try firstReader.frame(at: total - 1) }
+        _ = try firstReader.nextFrame()
     }
 
     func finish() {}
-    func stop() {}
+
+    func stop() {
+        shared.condition.withLock {
+            shared.stopped = true
+            shared.condition.broadcast()
+        }
+    }
 }
 
 /// How a video is cut for decoding on several threads.
@@ -218,6 +330,12 @@ public enum VideoSegments {
         chunks.append(start..<total)
         return chunks
     }
+}
+
+/// Hands a non-Sendable value to the one thread that will use it.
+private final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// A pointer handed to the chunks of one `parallelFor`, each of which writes a disjoint part.

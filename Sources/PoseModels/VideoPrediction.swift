@@ -29,6 +29,8 @@ public enum DecodeSchedule: String, Sendable, CaseIterable {
 public struct DecodeSettings: Sendable, Equatable {
     /// When frames are decoded relative to the network.
     public var schedule: DecodeSchedule = .automatic
+    /// `between` schedule: also decode on an idle-priority thread while the network runs.
+    public var fillGaps = true
     /// FFmpeg decoder threads; 1 keeps FFmpeg's own frame threads from competing with libtorch's.
     public var decoderThreads = 1
     /// Batches decoded and resized ahead of the network (`ahead` schedule).
@@ -100,7 +102,8 @@ extension PoseModel {
         case .between:
             return try SegmentedFrameDecoder(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
                                              outputHeight: config.resizeHeight, keepOriginals: keepOriginals,
-                                             workers: keepOriginals ? 1 : Runtime.threads, frameLimit: frameLimit)
+                                             workers: keepOriginals ? 1 : Runtime.threads, fillGaps: decode.fillGaps,
+                                             frameLimit: frameLimit)
         case .ahead, .automatic:
             return try FrameBatchPipeline(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
                                           outputHeight: config.resizeHeight, keepOriginals: keepOriginals,

@@ -45,6 +45,9 @@ struct BenchPredict: ParsableCommand {
     @Option(help: "When frames are decoded: auto, ahead (a decode thread ahead of the network) or between (between network passes, on libtorch's threads).")
     var schedule = DecodeSettings().schedule.rawValue
 
+    @Flag(name: .customLong("no-gap-filler"), help: "between schedule: no idle-priority decoding while the network runs (experiments).")
+    var noGapFiller = false
+
     @Option(name: .customLong("decoder-threads"), help: "FFmpeg decoder threads (experiments).")
     var decoderThreads = DecodeSettings().decoderThreads
 
@@ -69,6 +72,7 @@ struct BenchPredict: ParsableCommand {
         }
         var decode = DecodeSettings()
         decode.schedule = schedule
+        decode.fillGaps = !noGapFiller
         decode.decoderThreads = decoderThreads
         decode.priority = priority
         decode.batchesAhead = batchesAhead
@@ -80,7 +84,8 @@ struct BenchPredict: ParsableCommand {
         printLoad("start")
         let threads = configureThreads()
         let resolved = decode.schedule.resolved
-        let details = resolved == .ahead ? "; decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead" : ""
+        let details = resolved == .ahead ? "; decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead"
+            : decode.fillGaps ? " with an idle-priority gap filler" : " without gap filler"
         print("video \(video); libtorch threads \(threads); decode schedule \(resolved.rawValue)\(details)")
 
         // 1. The given (or default) model.
@@ -144,14 +149,16 @@ struct BenchPredict: ParsableCommand {
         benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: pairRatio, baseline: name + "_forward_only")
         let decodeFPS = Double(decodeOnly.frames) / decodeOnly.seconds
         benchLine(name + "_decode_only", decodeFPS, "frames/s", ratio: decodeFPS / bestForward, baseline: name + "_forward_only")
-        // What perfect packing of both kinds of work on the same cores would give.
-        let wd = decodeOnly.cpuSeconds / Double(max(1, decodeOnly.frames)), wf = forwardCPU.min()!
+        // Decoding can only be hidden in core time the network leaves idle; beyond that, both kinds of
+        // work share the cores, and W_f/(W_f+W_d) is the best ratio.
+        let wd = decodeOnly.cpuSeconds / Double(max(1, decodeOnly.frames)), wf = median(forwardCPU)
+        let idle = max(0, Double(Runtime.threads) / bestForward - wf)
         print(String(format: "   %d frames; runs end-to-end %@, forward %@ frames/s; pair ratios %@", frames,
                      endToEnd.map { String(format: "%.1f", $0) }.joined(separator: " "),
                      forward.map { String(format: "%.1f", $0) }.joined(separator: " "),
                      zip(endToEnd, forward).map { String(format: "%.3f", $0 / $1) }.joined(separator: " ")))
-        print(String(format: "   CPU per frame: decode+RGB+resize %.2f ms (%.2f ms inside end-to-end), forward %.2f ms; packing bound W_f/(W_f+W_d) = %.3f",
-                     wd * 1000, decodeCPU * 1000, wf * 1000, wf / (wf + wd)))
+        print(String(format: "   CPU per frame: decode+RGB+resize W_d %.2f ms (%.2f ms inside end-to-end), forward W_f %.2f ms, leaving %.2f ms of %d threads' core time idle; without using idle time the best ratio is W_f/(W_f+W_d) = %.3f",
+                     wd * 1000, decodeCPU * 1000, wf * 1000, idle * 1000, Runtime.threads, wf / (wf + wd)))
         try compareResize(m, name: name, video: video)
         if let lp {
             let lpFPS = lp.fps
