@@ -26,13 +26,13 @@ final class FrameBatchPipeline: FrameBatchSource, @unchecked Sendable {
         let capacity = max(1, settings.batchesAhead)
         let planeSize = 3 * outputWidth * outputHeight
         let limit = frameLimit ?? Int.max  // without a limit, read to the end (a cut file then throws `.truncated`)
-        let transfer = ReaderTransfer(reader)
+        let transfer = ThreadTransfer(reader)
         let thread = Thread { [self] in
             applyPriority(settings.priority)
             let cpuStart = threadCPUSeconds()
             var resizer = PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)
             do {
-                let reader = transfer.reader
+                let reader = transfer.value
                 var done = false, decoded = 0
                 while !done && !isStopped {
                     var originals: [HostImage] = []
@@ -101,12 +101,6 @@ final class FrameBatchPipeline: FrameBatchSource, @unchecked Sendable {
     }
 }
 
-/// Hands a reader (not Sendable: it must live on one thread) to the decode thread, which is its only user.
-private final class ReaderTransfer: @unchecked Sendable {
-    let reader: VideoReader
-    init(_ reader: VideoReader) { self.reader = reader }
-}
-
 /// CPU time of the calling thread.
 func threadCPUSeconds() -> Double {
     var t = timespec()
@@ -128,4 +122,11 @@ func applyPriority(_ priority: DecodePriority) {
         _ = sched_setscheduler(0, schedIdle, &param)
     }
     #endif
+}
+
+/// Hands a value that is not Sendable (a reader: it must live on one thread) to the one thread that
+/// will use it from then on.
+final class ThreadTransfer<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

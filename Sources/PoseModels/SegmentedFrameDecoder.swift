@@ -126,7 +126,7 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     /// waiting for it, so a machine too busy to leave idle time never waits for the filler.
     private func startGapFiller(reader: VideoReader, outputWidth: Int, outputHeight: Int) {
         let shared = self.shared, capacity = 2 * batchSize, plane = planeSize, path = info.path
-        let transfer = UncheckedBox(reader)
+        let transfer = ThreadTransfer(reader)
         let thread = Thread {
             applyPriority(.idle)
             let cpuStart = threadCPUSeconds()
@@ -330,12 +330,6 @@ public enum VideoSegments {
         chunks.append(start..<total)
         return chunks
     }
-}
-
-/// Hands a non-Sendable value to the one thread that will use it.
-private final class UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// A pointer handed to the chunks of one `parallelFor`, each of which writes a disjoint part.

@@ -39,6 +39,16 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         #expect(again == got)
     }
 
+    /// An untrained 8-filter U-Net at 32² with one keypoint (for error paths).
+    private func smallModel() throws -> PoseModel {
+        var config = PoseConfig()
+        config.backbone = "unet"
+        config.unetFilters = 8
+        config.resizeWidth = 32
+        config.resizeHeight = 32
+        return try PoseModel(config: config, keypointNames: ["a"])
+    }
+
     /// A short H.264 video of moving blobs over texture.
     private func makeVideo(frames: Int, keyframeInterval: Int = 250) throws -> String {
         let path = NSTemporaryDirectory() + "kinema-pose-prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).mp4"
@@ -181,12 +191,7 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
         let reader = try VideoReader(path: cut)
         try #require(reader.info.damage != nil, "the cut file is not seen as damaged")
-        var config = PoseConfig()
-        config.backbone = "unet"
-        config.unetFilters = 8
-        config.resizeWidth = 32
-        config.resizeHeight = 32
-        let model = try PoseModel(config: config, keypointNames: ["a"])
+        let model = try smallModel()
         let threads = Runtime.threads
         defer { Runtime.threads = threads }
         Runtime.threads = 2
@@ -204,12 +209,7 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
     }
 
     @Test func missingVideoIsAOneLineError() throws {
-        var config = PoseConfig()
-        config.backbone = "unet"
-        config.unetFilters = 8
-        config.resizeWidth = 32
-        config.resizeHeight = 32
-        let model = try PoseModel(config: config, keypointNames: ["a"])
+        let model = try smallModel()
         let error = #expect(throws: VideoError.self) {
             try model.predictVideo(path: "/nonexistent/clip.mp4", scorer: "s", showProgress: false)
         }
