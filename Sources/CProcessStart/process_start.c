@@ -9,7 +9,7 @@
 // environment afterwards). So when neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, this preinit
 // function re-executes the binary once with OMP_WAIT_POLICY=PASSIVE added. It runs after the
 // dynamic loader mapped and relocated the libraries (~15 ms) but before any of their constructors
-// (libtorch's operator registration, ~0.4 s), so the second start costs ~15 ms. A user's own setting
+// (libtorch's operator registration, ~0.4 s); measured, the second start adds ~0.1 s. A user's own setting
 // always wins; if the re-execution fails, kinema simply runs with libgomp's default. Commands that run
 // no network (`smooth`, `video`, `--help`) start without it.
 #include "process_start.h"

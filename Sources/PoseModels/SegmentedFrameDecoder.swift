@@ -23,23 +23,17 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     /// One thread's reader and the chunks it was given. Only planning (between batches) and the
     /// thread that decodes for it (during one) touch it.
     private final class Worker {
-        let reader: VideoReader
+        let frames: ResizingReader
         var chunks: [Range<Int>] = []
         /// Next frame to decode, inside `chunks[0]`.
         var position = 0
-        /// Whether the reader sits just before `position` (else decoding starts with a seek).
-        var positioned = false
-        var resizer: PredictionResizer
         var failure: (any Error)?
         var cpuSeconds = 0.0
-        init(reader: VideoReader, resizer: PredictionResizer) {
-            self.reader = reader
-            self.resizer = resizer
-        }
+        init(_ frames: ResizingReader) { self.frames = frames }
         var remaining: Int { chunks.isEmpty ? 0 : chunks.dropFirst().reduce(chunks[0].upperBound - position) { $0 + $1.count } }
 
         func take(_ chunk: Range<Int>) {
-            if chunks.isEmpty { position = chunk.lowerBound; positioned = false }
+            if chunks.isEmpty { position = chunk.lowerBound }
             chunks.append(chunk)
         }
 
@@ -107,7 +101,7 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
         var workers: [Worker] = []
         for i in 0..<count {
             let reader = i == 0 ? first : try first.sibling(decoderThreads: 1)
-            workers.append(Worker(reader: reader, resizer: PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)))
+            workers.append(Worker(ResizingReader(reader, outputWidth: outputWidth, outputHeight: outputHeight)))
         }
         self.workers = workers
         firstReader = first
@@ -125,14 +119,12 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     /// first and, when the rest of the video is short, takes over its unfinished chunk instead of
     /// waiting for it, so a machine too busy to leave idle time never waits for the filler.
     private func startGapFiller(reader: VideoReader, outputWidth: Int, outputHeight: Int) {
-        let shared = self.shared, capacity = 2 * batchSize, plane = planeSize, path = info.path
+        let shared = self.shared, capacity = 2 * batchSize, plane = planeSize
         let transfer = ThreadTransfer(reader)
         let thread = Thread {
             applyPriority(.idle)
             let cpuStart = threadCPUSeconds()
-            let reader = transfer.value
-            var resizer = PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)
-            var positioned = -1  // the frame the reader last gave
+            let frames = ResizingReader(transfer.value, outputWidth: outputWidth, outputHeight: outputHeight)
             shared.condition.lock()
             while true {
                 while !shared.stopped && shared.ready.count >= capacity { shared.condition.wait() }
@@ -147,13 +139,8 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
                 var planes: [Float] = []
                 var failure: (any Error)?
                 do {
-                    let frame = positioned == frameNumber - 1 ? try reader.nextFrame() : try reader.frame(at: frameNumber)
-                    guard let frame else { throw PoseModelError("\(path): frame \(frameNumber) could not be decoded although the file's index lists it") }
-                    positioned = frameNumber
-                    planes = [Float](unsafeUninitializedCapacity: plane) { buffer, initialized in
-                        frame.pixels.withUnsafeBufferPointer {
-                            resizer.resize($0, width: frame.width, height: frame.height, channels: frame.channels, into: buffer.baseAddress!)
-                        }
+                    planes = try [Float](unsafeUninitializedCapacity: plane) { buffer, initialized in
+                        try frames.decode(frameNumber, into: buffer.baseAddress!)
                         initialized = plane
                     }
                 } catch {
@@ -259,23 +246,9 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
             for n in 0..<count {
                 if worker.position == worker.chunks[0].upperBound {
                     worker.chunks.removeFirst()
-                    worker.positioned = worker.chunks[0].lowerBound == worker.position
                     worker.position = worker.chunks[0].lowerBound
                 }
-                let frame: Frame
-                if worker.positioned {
-                    guard let next = try worker.reader.nextFrame() else {
-                        throw PoseModelError("\(info.path): frame \(worker.position) could not be decoded although the file's index lists it")
-                    }
-                    frame = next
-                } else {
-                    frame = try worker.reader.frame(at: worker.position)  // seeks to the chunk's keyframe
-                    worker.positioned = true
-                }
-                frame.pixels.withUnsafeBufferPointer {
-                    worker.resizer.resize($0, width: frame.width, height: frame.height, channels: frame.channels,
-                                          into: destination + n * planeSize)
-                }
+                let frame = try worker.frames.decode(worker.position, into: destination + n * planeSize)
                 if keepOriginals {
                     originals.append(HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels))
                 }
@@ -293,8 +266,8 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
         checkedEnd = true
         // The worker that decoded the last frame reads on; else (no frames, or the gap filler had the
         // last chunk) the first reader goes there.
-        if let last = workers.first(where: { $0.position == total && $0.positioned }) {
-            _ = try last.reader.nextFrame()
+        if let last = workers.first(where: { $0.frames.last == total - 1 }) {
+            _ = try last.frames.reader.nextFrame()
             return
         }
         if total > 0 { _ = try firstReader.frame(at: total - 1) }
@@ -329,6 +302,39 @@ public enum VideoSegments {
         }
         chunks.append(start..<total)
         return chunks
+    }
+}
+
+/// A reader that decodes any frame into the model's normalised planes, reading on when the frame
+/// follows the last one given and seeking (to the keyframe before it) otherwise.
+private final class ResizingReader {
+    let reader: VideoReader
+    private var resizer: PredictionResizer
+    /// The frame the reader gave last (−1: none yet).
+    private(set) var last = -1
+
+    init(_ reader: VideoReader, outputWidth: Int, outputHeight: Int) {
+        self.reader = reader
+        resizer = PredictionResizer(outputWidth: outputWidth, outputHeight: outputHeight)
+    }
+
+    /// Decodes frame `n` and writes its `3 × H × W` planes to `destination`; returns the frame.
+    @discardableResult
+    func decode(_ n: Int, into destination: UnsafeMutablePointer<Float>) throws -> Frame {
+        let frame: Frame
+        if n == last + 1 {
+            guard let next = try reader.nextFrame() else {
+                throw PoseModelError("\(reader.path): frame \(n) could not be decoded although the file's index lists it")
+            }
+            frame = next
+        } else {
+            frame = try reader.frame(at: n)
+        }
+        last = n
+        frame.pixels.withUnsafeBufferPointer {
+            resizer.resize($0, width: frame.width, height: frame.height, channels: frame.channels, into: destination)
+        }
+        return frame
     }
 }
 

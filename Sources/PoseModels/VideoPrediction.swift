@@ -151,7 +151,7 @@ extension PoseModel {
         progress.finish()
         try drawer?.finish()
         guard done == rows else {
-            throw PoseModelError("\(path): predicted \(done) frames but the last was frame \(rows - 1); frames were skipped (a decoding bug, please report it)")
+            throw PoseModelError("\(path): predicted \(done) frames but the last was frame \(rows - 1); frames were skipped or repeated (a decoding bug, please report it)")
         }
         let table = try PoseTable.predictions(scorer: scorer, keypoints: keypointNames, x: Array(xs.prefix(rows * k)),
                                               y: Array(ys.prefix(rows * k)), likelihood: Array(ls.prefix(rows * k)))

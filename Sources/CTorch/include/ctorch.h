@@ -144,8 +144,9 @@ int32_t ct_rng_set_state(ct_tensor state);
 void ct_threads_set(int32_t n);
 int32_t ct_threads_get(void);
 /* Runs body(context, begin, end) over [0, n) split into one contiguous chunk per libtorch intra-op
-   thread (at::parallel_for, grain 1), so host work can use the threads libtorch already owns instead
-   of competing with them. body must not throw; CT_OK or an error (message set). */
+   thread (an OpenMP region of libtorch's own runtime; a plain call with one thread or when nested),
+   so host work can use the threads libtorch already owns instead of competing with them. body must
+   not throw; CT_OK or an error (message set). */
 int32_t ct_parallel_for(int64_t n, void (*body)(void *context, int64_t begin, int64_t end), void *context);
 const char *ct_torch_version(void);
 /* Full path of the loaded libtorch_cpu library ("" if unknown). */

@@ -143,16 +143,16 @@ struct BenchPredict: ParsableCommand {
             forwardCPU.append((processCPUSeconds() - cpu0) / Double(frames))
         }
         let decodeOnly = try m.timeDecoding(path: video, batchSize: batchSize, decode: decode, frameLimit: frameLimit)
-        let bestForward = median(forward), bestEndToEnd = median(endToEnd)
+        let medianForward = median(forward), medianEndToEnd = median(endToEnd)
         let pairRatio = median(zip(endToEnd, forward).map { $0 / $1 })
-        benchLine(name + "_forward_only", bestForward, "frames/s", ratio: 1, baseline: name + "_forward_only")
-        benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: pairRatio, baseline: name + "_forward_only")
+        benchLine(name + "_forward_only", medianForward, "frames/s", ratio: 1, baseline: name + "_forward_only")
+        benchLine(name + "_end_to_end", medianEndToEnd, "frames/s", ratio: pairRatio, baseline: name + "_forward_only")
         let decodeFPS = Double(decodeOnly.frames) / decodeOnly.seconds
-        benchLine(name + "_decode_only", decodeFPS, "frames/s", ratio: decodeFPS / bestForward, baseline: name + "_forward_only")
+        benchLine(name + "_decode_only", decodeFPS, "frames/s", ratio: decodeFPS / medianForward, baseline: name + "_forward_only")
         // Decoding can only be hidden in core time the network leaves idle; beyond that, both kinds of
         // work share the cores, and W_f/(W_f+W_d) is the best ratio.
         let wd = decodeOnly.cpuSeconds / Double(max(1, decodeOnly.frames)), wf = median(forwardCPU)
-        let idle = max(0, Double(Runtime.threads) / bestForward - wf)
+        let idle = max(0, Double(Runtime.threads) / medianForward - wf)
         print(String(format: "   %d frames; runs end-to-end %@, forward %@ frames/s; pair ratios %@", frames,
                      endToEnd.map { String(format: "%.1f", $0) }.joined(separator: " "),
                      forward.map { String(format: "%.1f", $0) }.joined(separator: " "),
@@ -163,10 +163,10 @@ struct BenchPredict: ParsableCommand {
         if let lp {
             let lpFPS = lp.fps
             benchLine("predict_litpose", lpFPS, "frames/s", ratio: 1, baseline: "litpose-2.4.3")
-            benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: bestEndToEnd / lpFPS, baseline: "litpose-2.4.3")
+            benchLine(name + "_end_to_end", medianEndToEnd, "frames/s", ratio: medianEndToEnd / lpFPS, baseline: "litpose-2.4.3")
             print("   litpose: \(lp.describeVideo)")
         } else if name.contains("resnet50") {
-            benchLine(name + "_end_to_end", bestEndToEnd, "frames/s", ratio: nil, baseline: "litpose-2.4.3")
+            benchLine(name + "_end_to_end", medianEndToEnd, "frames/s", ratio: nil, baseline: "litpose-2.4.3")
             print("   litpose predict: not measured: no \(lpSummary) (run ../shared/peers/lp-baseline.sh, or pass --lp-summary)")
         }
     }
