@@ -63,8 +63,9 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
 
-        // MARK: Files (atomic writes shared by every module)
+        // MARK: Files (atomic writes shared by every module) and the console (progress, log lines, Ctrl-C)
         .target(name: "KinemaFiles", swiftSettings: strictSwift),
+        .target(name: "KinemaConsole", swiftSettings: strictSwift),
 
         // MARK: Tensors and neural-network building blocks
         .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
@@ -81,7 +82,7 @@ let package = Package(
         // MARK: Pose estimation
         .target(name: "PoseFormats", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
         .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "KinemaFiles", "Yams"], swiftSettings: strictSwift),
-        .target(name: "PoseModels", dependencies: ["PoseData", "KinemaFiles", "TorchNN", "TorchOptim", "VideoIO", "Plotting"], swiftSettings: strictSwift),
+        .target(name: "PoseModels", dependencies: ["PoseData", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim", "VideoIO", "Plotting"], swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting"], swiftSettings: strictSwift),
@@ -95,7 +96,7 @@ let package = Package(
         // (loading libtorch_cpu costs ~0.6 s per process, more than a whole EKS job).
         .target(
             name: "SmoothCLI",
-            dependencies: ["Smoothing", "PoseFormats", "Plotting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Smoothing", "PoseFormats", "Plotting", "KinemaConsole", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
         .systemLibrary(name: "CMalloc"),  // <malloc.h>: kinema-smooth tunes glibc's allocator for its short runs
@@ -105,7 +106,7 @@ let package = Package(
             name: "KinemaCLI",
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "Plotting", "PoseFormats", "PoseData", "PoseModels", "Smoothing",
-                "NeuralData", "NeuralModels", "SmoothCLI",
+                "NeuralData", "NeuralModels", "SmoothCLI", "KinemaConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,13 +117,15 @@ let package = Package(
         .executableTarget(name: "kinema", dependencies: ["KinemaCLI", "CMalloc", "CProcessStart"], swiftSettings: strictSwift),
 
         // MARK: Tests
+        // Where the suites find their data (fixtures in the repository, `shared/data` beside it).
+        .target(name: "KinemaTestSupport", path: "Tests/Support", swiftSettings: strictSwift),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
         .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "KinemaFiles"], swiftSettings: strictSwift),
-        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"], swiftSettings: strictSwift),
-        .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats"], exclude: ["Fixtures"], swiftSettings: strictSwift),
-        .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting"], exclude: ["Fixtures"],
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "KinemaTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats", "KinemaTestSupport"], exclude: ["Fixtures"], swiftSettings: strictSwift),
+        .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting", "KinemaTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strictSwift),
-        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "KinemaFiles"], swiftSettings: strictSwift),
+        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "KinemaFiles", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels"], swiftSettings: strictSwift),
         .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),
     ],

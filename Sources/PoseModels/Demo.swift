@@ -1,3 +1,4 @@
+import KinemaConsole
 import KinemaFiles
 // `kinema demo`: synthetic project → training with defaults → video prediction → report vs ground truth.
 import Foundation

@@ -1,3 +1,4 @@
+import KinemaConsole
 import KinemaFiles
 // Supervised training with Lightning Pose's recipe: Adam, multi-step LR, backbone warm-up,
 // validation every N epochs, best checkpoint, early stopping, exact resume.
@@ -37,17 +38,6 @@ public struct EpochRecord: Sendable, Equatable {
     public var valPixelError: Double?
     public var learningRate: Double
     public var elapsed: Double
-}
-
-/// Set by SIGINT: training stops at the next step; the last epoch checkpoint stays valid.
-nonisolated(unsafe) var interruptRequested = false
-
-/// Makes Ctrl-C stop training cleanly instead of killing the process mid-write.
-public func installInterruptHandler() {
-    signal(SIGINT) { _ in
-        if interruptRequested { _exit(130) }
-        interruptRequested = true
-    }
 }
 
 /// Training was interrupted; the model directory can be resumed.
@@ -159,7 +149,7 @@ public final class PoseTrainer {
         let started = Date()
         let epochs = config.maxEpochs
         let progress = ProgressLine(label: "train", total: epochs * trainLoader.batchesPerEpoch, unit: "it", enabled: options.showProgress)
-        interruptRequested = false
+        Interruption.reset()
         var epochsThisRun = 0
         var epoch = startEpoch
         while epoch < epochs {
@@ -170,7 +160,7 @@ public final class PoseTrainer {
             trainLoader.start(epoch: epoch)
             var lossSum = 0.0, batches = 0, errorSum = 0.0, errorCount = 0
             while let batch = trainLoader.next() {
-                if interruptRequested {
+                if Interruption.isRequested {
                     trainLoader.cancel()
                     progress.finish(extra: "interrupted")
                     throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
@@ -185,7 +175,7 @@ public final class PoseTrainer {
                 step += 1
                 let (e, n) = try trainingError(output: output, batch: batch)
                 errorSum += e; errorCount += n
-                progress.update(done: epoch * trainLoader.batchesPerEpoch + batches,
+                progress.update(epoch * trainLoader.batchesPerEpoch + batches,
                                 extra: String(format: "epoch %d loss %.5f err %.1f px", epoch + 1, lossSum / Double(batches), errorSum / Double(Swift.max(1, errorCount))))
             }
             var record = EpochRecord(epoch: epoch, step: step, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
@@ -216,7 +206,7 @@ public final class PoseTrainer {
                                            "bad_checks": String(badChecks), "elapsed": String(record.elapsed),
                                            "pretrained": pretrainedLoaded ? "1" : "0"])
             if let v = record.valPixelError {
-                progress.update(done: epoch * trainLoader.batchesPerEpoch, extra: String(format: "epoch %d loss %.5f val err %.2f px", epoch, record.trainLoss, v), force: true)
+                progress.update(epoch * trainLoader.batchesPerEpoch, extra: String(format: "epoch %d loss %.5f val err %.2f px", epoch, record.trainLoss, v), force: true)
             }
             if stopEarly { options.log("\nearly stopping after epoch \(epoch): validation loss did not improve for \(badChecks) checks"); break }
             if outOfTime { options.log("\ntime budget of \(formatDuration(budget ?? 0)) spent after epoch \(epoch)"); break }

@@ -1,5 +1,6 @@
 // Video → keypoints: frames decoded and resized (ahead on a background thread, or between network
 // passes on libtorch's own threads), the network and read-out on this thread.
+import KinemaConsole
 import Foundation
 import PoseData
 import PoseFormats
@@ -145,7 +146,7 @@ extension PoseModel {
                 if reportFirstFrame { reportProcessAge() }
             }
             done += batch.count
-            progress.update(done: done)
+            progress.update(done)
         }
         source.finish()
         progress.finish()

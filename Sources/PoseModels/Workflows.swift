@@ -1,3 +1,4 @@
+import KinemaConsole
 import KinemaFiles
 // The end-to-end steps behind `kinema train / evaluate / predict / demo`, kept out of the CLI so
 // that tests and the demo call exactly the same code.

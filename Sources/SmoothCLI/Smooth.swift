@@ -1,3 +1,4 @@
+import KinemaConsole
 import ArgumentParser
 import Foundation
 import Smoothing
@@ -131,8 +132,8 @@ func printErr(_ text: String) { FileHandle.standardError.write(Data((text + "\n"
 /// Runs a job with a progress line on stderr and prints the summary and written files.
 func runSmoothing(_ mode: SmoothingJob.Mode, input: SmoothInputOptions, keypoints: [String]?, options: SmoothingOptions) throws {
     var options = options
-    let progress = SmoothProgress()
-    options.progress = { done, total in progress.update(done, total) }
+    let progress = ProgressLine(label: "choosing s:", total: 0, unit: "keypoints", quietSeconds: 1)
+    options.progress = { done, total in progress.update(done, of: total) }
     var job = SmoothingJob(mode: mode, inputs: try input.files(), outputFolder: URL(fileURLWithPath: input.saveDir),
                            outputFileName: input.saveFilename, keypoints: keypoints, options: options)
     job.plot = input.plot
@@ -149,26 +150,4 @@ func runSmoothing(_ mode: SmoothingJob.Mode, input: SmoothInputOptions, keypoint
     for line in report.summary { print(line) }
     for file in report.files + report.plots { print("wrote \(file.path)") }
     if input.verbose { print(String(format: "done in %.3f s", Date().timeIntervalSince(start))) }
-}
-
-/// "k/K keypoints, rate, ETA" on stderr while the smoothing parameters are searched (only after 1 s).
-final class SmoothProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private let start = Date()
-    private var printed = false
-
-    func update(_ done: Int, _ total: Int) {
-        lock.lock(); defer { lock.unlock() }
-        let elapsed = Date().timeIntervalSince(start)
-        guard elapsed > 1 else { return }
-        let rate = Double(done) / elapsed
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        FileHandle.standardError.write(Data(String(format: "\rchoosing s: %d/%d keypoints  %.2f keypoints/s  ETA %.0f s   ", done, total, rate, eta).utf8))
-        printed = true
-    }
-
-    func finish() {
-        lock.lock(); defer { lock.unlock() }
-        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
 }

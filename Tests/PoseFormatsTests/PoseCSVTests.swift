@@ -1,13 +1,11 @@
+import KinemaTestSupport
 import Foundation
 import PoseFormats
 import Testing
 
 // MARK: - Helpers
 
-/// `shared/data` next to the repository (CI clones the repo beside `shared/`).
-let sharedData: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/data")
+let sharedData = TestFiles.shared
 
 func temporaryFile(_ name: String) -> URL {
     let dir = FileManager.default.temporaryDirectory

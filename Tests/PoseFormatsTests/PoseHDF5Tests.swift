@@ -1,11 +1,11 @@
 // DeepLabCut .h5 files: fixtures written by pandas + PyTables (scripts/dev/make-dlc-h5-fixtures.py), checked
 // against the CSV pandas wrote from the same DataFrame.
+import KinemaTestSupport
 import Foundation
 import PoseFormats
 import Testing
 
-private let h5Fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().resolvingSymlinksInPath()
-    .appendingPathComponent("Fixtures")
+private let h5Fixtures = TestFiles.fixtures("PoseFormatsTests")
 
 private func fixture(_ name: String) -> URL { h5Fixtures.appendingPathComponent(name) }
 

@@ -1,4 +1,5 @@
 // A DeepLabCut project whose labels exist only as CollectedData_<scorer>.h5 (what DLC itself reads).
+import KinemaTestSupport
 import Foundation
 import PoseData
 import PoseFormats
@@ -6,8 +7,7 @@ import Testing
 
 @Test func deepLabCutProjectWithOnlyHDF5LabelsLoads() throws {
     // The pandas-written fixture (scripts/dev/make-dlc-h5-fixtures.py): scorer Ana, 5 images in trial1/trial2.
-    let fixtures = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PoseFormatsTests/Fixtures")
+    let fixtures = TestFiles.fixtures("PoseFormatsTests")
     let reference = try PoseTable.read(from: fixtures.appendingPathComponent("dlc-labels-3level.csv"))
     let dir = try temporaryDirectory("dlc-h5")
     for key in reference.rowKeys {

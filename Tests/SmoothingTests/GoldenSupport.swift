@@ -1,3 +1,4 @@
+import KinemaTestSupport
 import Foundation
 import PoseFormats
 import Smoothing
@@ -5,10 +6,7 @@ import Testing
 
 // MARK: - Locating shared data
 
-/// `shared/data/eks` next to the repository (CI clones the repo beside `shared/`).
-let eksData: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/data/eks")
+let eksData = TestFiles.shared.appendingPathComponent("eks")
 
 /// CSV files of a folder, sorted by full path (the package's member order).
 func csvFiles(_ folder: String, containing: String? = nil) throws -> [URL] {

@@ -1,3 +1,4 @@
+import KinemaTestSupport
 import Foundation
 import PoseFormats
 import Smoothing
@@ -6,8 +7,7 @@ import Testing
 // MARK: - Calibrated, pupil and paw against the package on small synthetic ensembles
 // (Fixtures/: inputs and EKS 4.6.2 outputs computed with JAX float64; see Fixtures/README.md).
 
-let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().resolvingSymlinksInPath()
-    .appendingPathComponent("Fixtures")
+let fixtures = TestFiles.fixtures("SmoothingTests")
 
 func fixtureFiles(_ folder: String, containing: String? = nil, ext: String = "csv") throws -> [URL] {
     try FileManager.default.contentsOfDirectory(at: fixtures.appendingPathComponent(folder), includingPropertiesForKeys: nil)

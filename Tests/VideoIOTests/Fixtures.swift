@@ -1,3 +1,4 @@
+import KinemaTestSupport
 import Foundation
 import Testing
 import VideoIO
@@ -106,8 +107,7 @@ enum Fixtures {
 
     /// The real mouse video in `../shared/data`, when that folder sits next to the repository.
     static var mirrorMouseVideo: String? {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let videos = repository.deletingLastPathComponent().appendingPathComponent("shared/data/mirror-mouse-example/videos")
+        guard let videos = TestFiles.sharedFolder("mirror-mouse-example/videos") else { return nil }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: videos.path)) ?? []
         return names.filter { $0.hasSuffix(".mp4") }.sorted().first.map { videos.appendingPathComponent($0).path }
     }

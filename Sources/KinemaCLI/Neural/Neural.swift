@@ -1,3 +1,4 @@
+import KinemaConsole
 import ArgumentParser
 import Foundation
 import NeuralData
@@ -98,7 +99,7 @@ struct NeuralSynthCommand: ParsableCommand {
         if let sharedPositions { settings.sharedPositions = sharedPositions }
         if fullSize { settings.height = 36; settings.width = 64 }
         let generator = try SyntheticGenerator(config: settings)
-        var progress = ProgressLine(total: settings.trialsPerMouse * settings.neuronCounts.count, unit: "trials")
+        let progress = ProgressLine(total: settings.trialsPerMouse * settings.neuronCounts.count, unit: "trials", quietSeconds: 1)
         let folders = try generator.write(to: URL(fileURLWithPath: out)) { done, _ in progress.update(done) }
         progress.finish()
         for folder in folders { print("wrote \(folder.path)") }

@@ -1,3 +1,4 @@
+import KinemaConsole
 import ArgumentParser
 import Foundation
 import NeuralData
@@ -81,7 +82,7 @@ struct NeuralPredictCommand: ParsableCommand {
         guard !jobs.isEmpty else { throw ValidationError("no trials of tiers \(tiers) in \(data)") }
         let format = SubmissionFormat(frames: ScoredFrames(dropLast: dropLast), precisionScaled: !unscaled)
         let writer = try submission.map { try SubmissionWriter(url: URL(fileURLWithPath: $0)) }
-        var progress = ProgressLine(total: jobs.count, unit: "trials")
+        let progress = ProgressLine(total: jobs.count, unit: "trials", quietSeconds: 1)
         for (done, (m, id)) in jobs.enumerated() {
             let mouse = dataset.mice[m]
             let trial = try mouse.loadTrial(id)

@@ -1,3 +1,4 @@
+import KinemaConsole
 import ArgumentParser
 import Foundation
 import NeuralData
@@ -113,7 +114,7 @@ struct NeuralTrainCommand: ParsableCommand {
             if dataset.mice.count < 2 { printError("warning: distillation needs ≥ 2 mice; with one mouse the teachers are not used") }
             printError("distillation from \(teachers.models.count) teacher(s), ratio \(settings.distillationRatio)")
         }
-        var progress = ProgressLine(total: settings.steps, unit: "steps", enabled: !quiet)
+        let progress = ProgressLine(total: settings.steps, unit: "steps", enabled: !quiet, quietSeconds: 1)
         var smoothLoss: Double?, smoothCorrelation: Double?
         let start = Date()
         let firstStep = trainer.step

@@ -1,4 +1,5 @@
 // `kinema demo`: the README's first command — a synthetic project from labels to labelled video.
+import KinemaConsole
 import ArgumentParser
 import Foundation
 import PoseModels
@@ -25,7 +26,7 @@ struct PoseDemoCommand: ParsableCommand {
     var videoFrames = 300
 
     func run() throws {
-        installInterruptHandler()
+        Interruption.install()
         var options = DemoOptions()
         options.directory = directory
         options.maxMinutes = maxMinutes

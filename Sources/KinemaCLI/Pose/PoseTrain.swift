@@ -1,4 +1,5 @@
 // `kinema train`: train a pose model on a Lightning Pose / Kinema config or a DeepLabCut project.
+import KinemaConsole
 import ArgumentParser
 import Foundation
 import PoseData
@@ -44,7 +45,7 @@ struct PoseTrain: ParsableCommand {
     var noVideos = false
 
     func run() throws {
-        installInterruptHandler()
+        Interruption.install()
         do {
             let project: PoseProject
             let directory: String

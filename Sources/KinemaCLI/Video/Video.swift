@@ -1,3 +1,4 @@
+import KinemaConsole
 import ArgumentParser
 import Foundation
 import VideoIO
@@ -90,7 +91,7 @@ struct VideoFramesCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let imageFormat: ImageFormat = format.lowercased() == "png" ? .png : .jpeg
-        let progress = VideoProgressLine(total: indices.count, unit: "frames")
+        let progress = ProgressLine(total: indices.count, unit: "frames", quietSeconds: 1)
         // Sorted order decodes forward through each GOP instead of seeking back and forth.
         // (The progress line ends before any error is printed.)
         defer { progress.finish() }
