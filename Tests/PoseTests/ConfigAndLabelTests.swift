@@ -163,3 +163,58 @@ import Testing
         #expect(data.count == 1 && data.frames[0].keypoints[0] == 10.5 && data.frames[0].keypoints[3].isNaN)
     }
 }
+
+/// What the pre-refactor reader (commit 99723c9) made of LP's mirror-mouse config, field by field; the strict
+/// decoder must produce the same values.
+@Suite struct ConfigValuesTests {
+    @Test func mirrorMouseConfigDecodesToTheOldValues() throws {
+        let path = mirrorMouseConfig()
+        let dir = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
+        let c = try PoseConfig.load(path: path)
+        #expect(c.configFile == path)
+        #expect(c.resizeHeight == 256 && c.resizeWidth == 256)
+        #expect(c.dataDir == dir)
+        #expect(c.videoDir == dir + "/videos")
+        #expect(c.csvFile == "CollectedData.csv")
+        #expect(c.keypointNames == ["paw1LH_top", "paw2LF_top", "paw3RF_top", "paw4RH_top", "tailBase_top", "tailMid_top",
+                                    "nose_top", "obs_top", "paw1LH_bot", "paw2LF_bot", "paw3RF_bot", "paw4RH_bot",
+                                    "tailBase_bot", "tailMid_bot", "nose_bot", "obsHigh_bot", "obsLow_bot"])
+        #expect(c.mirroredColumnMatches == [[0, 1, 2, 3, 4, 5, 6], [8, 9, 10, 11, 12, 13, 14]])
+        #expect(c.downsampleFactor == 2 && c.skeleton.isEmpty && c.flipPairs.isEmpty)
+        #expect(c.imgaug == "dlc" && c.imgaugHflip == false)
+        #expect(c.trainBatchSize == 16 && c.valBatchSize == 16 && c.testBatchSize == 16)
+        #expect(c.trainProb == 0.8 && c.valProb == 0.1 && c.trainFrames == 1.0)
+        #expect(c.numWorkers == nil)
+        #expect(c.unfreezingEpoch == 20 && c.minEpochs == 300 && c.maxEpochs == 300 && c.checkValEveryNEpoch == 10)
+        #expect(c.earlyStopping == false && c.earlyStopPatience == 3)
+        #expect(c.rngSeedDataPt == 42 && c.rngSeedModelPt == 44)
+        #expect(c.optimizer == "Adam" && c.learningRate == 1e-3 && c.milestones == [150, 200, 250] && c.gamma == 0.5)
+        #expect(c.uniformHeatmapsForNanKeypoints == true && c.maxMinutes == nil)
+        #expect(c.backbone == "resnet50_animal_ap10k" && c.modelType == "heatmap" && c.heatmapLossType == "mse")
+        #expect(c.modelName == "my_base_toy_model" && c.lossesToUse == ["pca_singleview"])
+        #expect(c.heatmapSigma == 1.25 && c.unetFilters == 16)
+        #expect(c.predictVidsAfterTraining == true && c.saveVidsAfterTraining == true)
+        #expect(c.testVideosDirectory == dir + "/videos")
+        #expect(c.colormap == "cool" && c.confidenceThreshForVid == 0.9)
+    }
+
+    /// Defaults of a config that names nothing (LP's defaults, as the old reader filled them).
+    @Test func emptyConfigTakesTheOldDefaults() throws {
+        let dir = try temporaryDirectory("config-defaults")
+        try "data:\n  csv_file: labels.csv\n".write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
+        var c = try PoseConfig.load(path: dir + "/config.yaml")
+        var expected = PoseConfig()
+        expected.configFile = dir + "/config.yaml"
+        expected.dataDir = (dir as NSString).standardizingPath
+        expected.csvFile = "labels.csv"
+        #expect(c == expected)
+        c.configFile = ""
+        c.dataDir = "."
+        c.csvFile = "CollectedData.csv"
+        #expect(c == PoseConfig())
+        #expect(c.resizeHeight == 256 && c.trainBatchSize == 16 && c.valBatchSize == 32 && c.trainProb == 0.95)
+        #expect(c.valProb == 0.05 && c.minEpochs == 300 && c.checkValEveryNEpoch == 5 && c.learningRate == 1e-3)
+        #expect(c.backbone == "resnet50_animal_ap10k" && c.modelName == "test" && c.colormap == "cool")
+        #expect(c.predictVidsAfterTraining == true && c.saveVidsAfterTraining == false && c.rngSeedModelPt == 0)
+    }
+}
