@@ -79,17 +79,20 @@ let package = Package(
         // MARK: Pictures (plots as PNG, no dependencies)
         .target(name: "Plotting", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
 
+        // MARK: Config files (strict YAML decoding shared by pose and neural configs)
+        .target(name: "ConfigDecoding", dependencies: ["Yams"], swiftSettings: strictSwift),
+
         // MARK: Pose estimation
         .target(name: "PoseFormats", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
-        .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "KinemaFiles", "Yams"], swiftSettings: strictSwift),
+        .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "KinemaFiles", "ConfigDecoding"], swiftSettings: strictSwift),
         .target(name: "PoseModels", dependencies: ["PoseData", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim", "VideoIO", "Plotting"], swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting"], swiftSettings: strictSwift),
 
         // MARK: Neural encoding
-        .target(name: "NeuralData", dependencies: ["KinemaFiles", "Yams"], swiftSettings: strictSwift),
-        .target(name: "NeuralModels", dependencies: ["NeuralData", "KinemaFiles", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .target(name: "NeuralData", dependencies: ["KinemaFiles", "ConfigDecoding", "Yams"], swiftSettings: strictSwift),
+        .target(name: "NeuralModels", dependencies: ["NeuralData", "ConfigDecoding", "KinemaFiles", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
 
         // MARK: Command line
         // `kinema smooth` lives in its own small target so that `kinema-smooth` can run it without loading libtorch
@@ -119,6 +122,7 @@ let package = Package(
         // MARK: Tests
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).
         .target(name: "KinemaTestSupport", path: "Tests/Support", swiftSettings: strictSwift),
+        .testTarget(name: "ConfigDecodingTests", dependencies: ["ConfigDecoding"], swiftSettings: strictSwift),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
         .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "KinemaFiles"], swiftSettings: strictSwift),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "KinemaTestSupport"], swiftSettings: strictSwift),

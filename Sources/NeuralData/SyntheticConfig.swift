@@ -1,11 +1,11 @@
 // Settings of the synthetic linear–nonlinear–Poisson data set (reference section 7.1).
 import Foundation
-import Yams
+import ConfigDecoding
 
 /// Parameters of `kinema neural synth`. Defaults are the reference's calibration set
 /// (18×32 frames, 120 valid of 130 padded frames, 2 mice with 40 and 48 neurons, 60 train trials,
 /// oracle = 4 clips × 3 repeats, low-rank receptive fields with K = 4 shared positions).
-public struct SyntheticConfig: Codable, Sendable, Equatable {
+public struct SyntheticConfig: ConfigSection, Sendable, Equatable {
     /// Random seed; the same seed writes the same files.
     public var seed: UInt64 = 1
     /// Frame height and width in pixels (36×64 reproduces the real geometry).
@@ -29,58 +29,31 @@ public struct SyntheticConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case seed, height, width, frames, paddedFrames = "padded_frames", neuronCounts = "neuron_counts"
-        case trainTrials = "train_trials", oracleClips = "oracle_clips", oracleRepeats = "oracle_repeats"
-        case liveTestClips = "live_test_clips", liveTestRepeats = "live_test_repeats"
-        case sharedPositions = "shared_positions", speedCoupling = "speed_coupling", longTrialFrames = "long_trial_frames"
-    }
-
-    /// Decodes from YAML; keys not given keep their defaults.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SyntheticConfig()
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        height = try c.decodeIfPresent(Int.self, forKey: .height) ?? d.height
-        width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
-        frames = try c.decodeIfPresent(Int.self, forKey: .frames) ?? d.frames
-        paddedFrames = try c.decodeIfPresent(Int.self, forKey: .paddedFrames) ?? d.paddedFrames
-        neuronCounts = try c.decodeIfPresent([Int].self, forKey: .neuronCounts) ?? d.neuronCounts
-        trainTrials = try c.decodeIfPresent(Int.self, forKey: .trainTrials) ?? d.trainTrials
-        oracleClips = try c.decodeIfPresent(Int.self, forKey: .oracleClips) ?? d.oracleClips
-        oracleRepeats = try c.decodeIfPresent(Int.self, forKey: .oracleRepeats) ?? d.oracleRepeats
-        liveTestClips = try c.decodeIfPresent(Int.self, forKey: .liveTestClips) ?? d.liveTestClips
-        liveTestRepeats = try c.decodeIfPresent(Int.self, forKey: .liveTestRepeats) ?? d.liveTestRepeats
-        sharedPositions = try c.decodeIfPresent(Int.self, forKey: .sharedPositions) ?? d.sharedPositions
-        speedCoupling = try c.decodeIfPresent(Double.self, forKey: .speedCoupling) ?? d.speedCoupling
-        longTrialFrames = try c.decodeIfPresent(Int.self, forKey: .longTrialFrames) ?? d.longTrialFrames
-    }
-
-    /// Reads a YAML file (`seed: 3`, `neuron_counts: [40, 48]`, …).
+    /// Reads a YAML file (`seed: 3`, `neuron_counts: [40, 48]`, …): keys are the properties in snake_case, absent keys
+    /// keep the defaults above; unknown keys, wrong types and out-of-range values are errors with file and line.
     public static func load(yaml url: URL) throws -> SyntheticConfig {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw SensoriumError(path: url.path, message: "cannot read config file")
-        }
-        do {
-            return try YAMLDecoder().decode(SyntheticConfig.self, from: text)
-        } catch {
-            throw SensoriumError(path: url.path, message: "invalid synthetic-data config: \(error)")
-        }
+        try ConfigDecoder.load(SyntheticConfig.self, path: url.path)
     }
 
-    /// Checks the values; the error names the offending key.
+    /// The range of each key (run when a file is read, and by `validate()`).
+    public func check(_ c: ConfigChecks) throws {
+        try c.require(CodingKeys.height, height, "must be at least 4 pixels") { $0 >= 4 }
+        try c.require(CodingKeys.width, width, "must be at least 4 pixels") { $0 >= 4 }
+        try c.require(CodingKeys.frames, frames, "must be positive") { $0 >= 1 }
+        try c.require(CodingKeys.paddedFrames, paddedFrames, "must be at least frames (\(frames))") { $0 >= frames }
+        try c.require(CodingKeys.neuronCounts, neuronCounts, "needs at least one mouse with ≥ 1 neuron") { !$0.isEmpty && $0.allSatisfy { $0 >= 1 } }
+        try c.require(CodingKeys.trainTrials, trainTrials, "needs at least one train trial") { $0 >= 1 }
+        try c.require(CodingKeys.oracleClips, oracleClips, "must be ≥ 0") { $0 >= 0 }
+        try c.require(CodingKeys.oracleRepeats, oracleRepeats, "must be ≥ 1") { $0 >= 1 }
+        try c.require(CodingKeys.liveTestClips, liveTestClips, "must be ≥ 0") { $0 >= 0 }
+        try c.require(CodingKeys.liveTestRepeats, liveTestRepeats, "must be ≥ 1") { $0 >= 1 }
+        try c.require(CodingKeys.sharedPositions, sharedPositions, "must be ≥ 0") { $0 >= 0 }
+        try c.require(CodingKeys.longTrialFrames, longTrialFrames, "must be ≥ 0") { $0 >= 0 }
+    }
+
+    /// Checks the values (after command-line overrides); the error names the offending key.
     public func validate() throws {
-        func bad(_ key: String, _ why: String) -> SensoriumError {
-            SensoriumError(path: "synthetic config", message: "\(key): \(why)")
-        }
-        if height < 4 || width < 4 { throw bad("height/width", "frames must be at least 4×4 pixels") }
-        if frames < 1 { throw bad("frames", "must be positive") }
-        if paddedFrames < frames { throw bad("padded_frames", "must be at least frames (\(frames))") }
-        if neuronCounts.isEmpty || neuronCounts.contains(where: { $0 < 1 }) { throw bad("neuron_counts", "need at least one mouse with ≥ 1 neuron") }
-        if trainTrials < 1 { throw bad("train_trials", "need at least one train trial") }
-        if oracleClips < 0 || oracleRepeats < 1 || liveTestClips < 0 || liveTestRepeats < 1 { throw bad("oracle/live_test", "clips must be ≥ 0 and repeats ≥ 1") }
-        if sharedPositions < 0 { throw bad("shared_positions", "must be ≥ 0") }
-        if longTrialFrames < 0 { throw bad("long_trial_frames", "must be ≥ 0") }
+        try checkStandalone { SensoriumError(path: "synthetic config", message: $0) }
     }
 
     /// Trials written per mouse.

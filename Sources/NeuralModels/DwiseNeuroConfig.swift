@@ -1,12 +1,13 @@
 // DwiseNeuro hyper-parameters: every width, depth, stride, kernel and β, with the winner's presets.
 import Foundation
+import ConfigDecoding
 import NeuralData
 import Yams
 
 /// Configuration of a DwiseNeuro model (reference section 2). Core block `i` maps
 /// `coreFeatures[i] → coreFeatures[i+1]` (the last maps to itself) with spatial stride
 /// `spatialStrides[i]`; the cortex widens `coreFeatures.last → cortexFeatures…`; one readout per mouse.
-public struct DwiseNeuroConfig: Codable, Sendable, Equatable {
+public struct DwiseNeuroConfig: ConfigSection, Sendable, Equatable {
     /// Input channels: video, pupil, speed, pupil x, pupil y.
     public var inChannels = 5
     public var coreFeatures = [64, 64, 64, 64, 128, 128, 128, 256, 256]
@@ -32,33 +33,13 @@ public struct DwiseNeuroConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    // Spelled out (the same names ConfigDecoder derives) because `model.yaml` is also read with Yams' decoder.
     enum CodingKeys: String, CodingKey {
         case inChannels = "in_channels", coreFeatures = "core_features", spatialStrides = "spatial_strides"
         case spatialKernel = "spatial_kernel", temporalKernel = "temporal_kernel", expansionRatio = "expansion_ratio"
         case seReduceRatio = "se_reduce_ratio", cortexFeatures = "cortex_features", groups
         case softplusBeta = "softplus_beta", dropRate = "drop_rate", dropPathRate = "drop_path_rate"
         case readoutNeurons = "readout_neurons", frames, frameStep = "frame_step", canvas
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = DwiseNeuroConfig()
-        inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
-        coreFeatures = try c.decodeIfPresent([Int].self, forKey: .coreFeatures) ?? d.coreFeatures
-        spatialStrides = try c.decodeIfPresent([Int].self, forKey: .spatialStrides) ?? d.spatialStrides
-        spatialKernel = try c.decodeIfPresent(Int.self, forKey: .spatialKernel) ?? d.spatialKernel
-        temporalKernel = try c.decodeIfPresent(Int.self, forKey: .temporalKernel) ?? d.temporalKernel
-        expansionRatio = try c.decodeIfPresent(Int.self, forKey: .expansionRatio) ?? d.expansionRatio
-        seReduceRatio = try c.decodeIfPresent(Int.self, forKey: .seReduceRatio) ?? d.seReduceRatio
-        cortexFeatures = try c.decodeIfPresent([Int].self, forKey: .cortexFeatures) ?? d.cortexFeatures
-        groups = try c.decodeIfPresent(Int.self, forKey: .groups) ?? d.groups
-        softplusBeta = try c.decodeIfPresent(Double.self, forKey: .softplusBeta) ?? d.softplusBeta
-        dropRate = try c.decodeIfPresent(Double.self, forKey: .dropRate) ?? d.dropRate
-        dropPathRate = try c.decodeIfPresent(Double.self, forKey: .dropPathRate) ?? d.dropPathRate
-        readoutNeurons = try c.decodeIfPresent([Int].self, forKey: .readoutNeurons) ?? d.readoutNeurons
-        frames = try c.decodeIfPresent(Int.self, forKey: .frames) ?? d.frames
-        frameStep = try c.decodeIfPresent(Int.self, forKey: .frameStep) ?? d.frameStep
-        canvas = try c.decodeIfPresent(Int.self, forKey: .canvas) ?? d.canvas
     }
 
     // MARK: Presets
@@ -103,19 +84,35 @@ public struct DwiseNeuroConfig: Codable, Sendable, Equatable {
     /// Frames spanned by one window (31 for 16 frames at step 2).
     public var windowSpan: Int { (frames - 1) * frameStep + 1 }
 
-    /// Checks the values; the error names the key.
+    /// The range of each key (run when a file is read, and by `validate()`). Readouts may still be empty here: a
+    /// training config's model gets them from the data.
+    public func check(_ c: ConfigChecks) throws {
+        try c.require(CodingKeys.spatialStrides, spatialStrides.count,
+                      "needs one stride per core_features entry (\(coreFeatures.count)), at least one") { $0 == coreFeatures.count && $0 > 0 }
+        try c.require(CodingKeys.cortexFeatures, cortexFeatures, "must not be empty") { !$0.isEmpty }
+        try c.require(CodingKeys.groups, groups, "must divide every width (\(([coreFeatures.last ?? 0] + cortexFeatures).map(String.init).joined(separator: ", ")))") { g in
+            g >= 1 && ([coreFeatures.last ?? 0] + cortexFeatures).allSatisfy { $0 % g == 0 }
+        }
+        try c.require(CodingKeys.readoutNeurons, readoutNeurons, "needs ≥ 1 neuron per mouse") { $0.allSatisfy { $0 >= 1 } }
+        try c.require(CodingKeys.frames, frames, "must be ≥ 1") { $0 >= 1 }
+        try c.require(CodingKeys.frameStep, frameStep, "must be ≥ 1") { $0 >= 1 }
+        try c.require(CodingKeys.canvas, canvas, "must be ≥ 4") { $0 >= 4 }
+        try c.require(CodingKeys.spatialKernel, spatialKernel, "must be odd") { $0 % 2 == 1 }
+        try c.require(CodingKeys.temporalKernel, temporalKernel, "must be odd") { $0 % 2 == 1 }
+        try c.require(CodingKeys.expansionRatio, expansionRatio, "must be ≥ 1") { $0 >= 1 }
+        try c.require(CodingKeys.seReduceRatio, seReduceRatio, "must be ≥ 1") { $0 >= 1 }
+    }
+
+    /// Checks the values of a model about to be built; the error names the key.
     public func validate() throws {
-        if coreFeatures.isEmpty || coreFeatures.count != spatialStrides.count {
-            throw ModelError("core_features (\(coreFeatures.count)) and spatial_strides (\(spatialStrides.count)) need the same non-zero length")
-        }
-        if cortexFeatures.isEmpty { throw ModelError("cortex_features must not be empty") }
-        for w in [coreFeatures.last ?? 0] + cortexFeatures where w % groups != 0 {
-            throw ModelError("width \(w) is not divisible by groups = \(groups)")
-        }
-        if readoutNeurons.isEmpty || readoutNeurons.contains(where: { $0 < 1 }) { throw ModelError("readout_neurons needs ≥ 1 neuron per mouse") }
-        if frames < 1 || frameStep < 1 || canvas < 4 { throw ModelError("frames, frame_step must be ≥ 1 and canvas ≥ 4") }
-        if spatialKernel % 2 == 0 || temporalKernel % 2 == 0 { throw ModelError("kernels must be odd") }
-        if expansionRatio < 1 || seReduceRatio < 1 { throw ModelError("expansion_ratio and se_reduce_ratio must be ≥ 1") }
+        try checkStandalone { ModelError($0) }
+        if readoutNeurons.isEmpty { throw ModelError("readout_neurons needs ≥ 1 neuron per mouse") }
+    }
+
+    /// Reads a `model.yaml` (or any YAML of these keys) strictly: unknown keys, wrong types and out-of-range values
+    /// are errors with file and line.
+    public static func load(yaml url: URL) throws -> DwiseNeuroConfig {
+        try ConfigDecoder.load(DwiseNeuroConfig.self, path: url.path)
     }
 
     /// YAML text of this configuration.

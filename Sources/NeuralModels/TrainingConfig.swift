@@ -1,9 +1,9 @@
 // Training settings of `kinema neural train` (YAML), defaults from the reference recipe (section 3).
 import Foundation
-import Yams
+import ConfigDecoding
 
-/// Settings of one training run. Keys in YAML are snake_case; missing keys keep their defaults.
-public struct TrainingConfig: Codable, Sendable, Equatable {
+/// Settings of one training run. Keys in YAML are the properties in snake_case; missing keys keep their defaults.
+public struct TrainingConfig: ConfigSection, Sendable, Equatable {
     /// Model preset (`tiny`, `full`, `full-e7`) used when `model` is not given.
     public var preset = "tiny"
     /// Full model configuration (overrides the preset; readout neurons are filled from the data).
@@ -53,42 +53,6 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case preset, model, steps, batchSize = "batch_size", learningRate = "learning_rate", weightDecay = "weight_decay"
-        case warmupFraction = "warmup_fraction", minLearningRateFactor = "min_learning_rate_factor", emaDecay = "ema_decay"
-        case cutmixProbability = "cutmix_probability", seed, folds, validationFold = "validation_fold"
-        case trainTiers = "train_tiers", validationTier = "validation_tier", validateEvery = "validate_every"
-        case scoreSkip = "score_skip", validationWindowStride = "validation_window_stride", cacheTrials = "cache_trials"
-        case calibrateReadouts = "calibrate_readouts", teachers, distillationRatio = "distillation_ratio"
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingConfig()
-        preset = try c.decodeIfPresent(String.self, forKey: .preset) ?? d.preset
-        model = try c.decodeIfPresent(DwiseNeuroConfig.self, forKey: .model)
-        steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? d.steps
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? d.learningRate
-        weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? d.weightDecay
-        warmupFraction = try c.decodeIfPresent(Double.self, forKey: .warmupFraction) ?? d.warmupFraction
-        minLearningRateFactor = try c.decodeIfPresent(Double.self, forKey: .minLearningRateFactor) ?? d.minLearningRateFactor
-        emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? d.emaDecay
-        cutmixProbability = try c.decodeIfPresent(Double.self, forKey: .cutmixProbability) ?? d.cutmixProbability
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        folds = try c.decodeIfPresent(Int.self, forKey: .folds) ?? d.folds
-        validationFold = try c.decodeIfPresent(Int.self, forKey: .validationFold)
-        trainTiers = try c.decodeIfPresent([String].self, forKey: .trainTiers) ?? d.trainTiers
-        validationTier = try c.decodeIfPresent(String.self, forKey: .validationTier) ?? d.validationTier
-        validateEvery = try c.decodeIfPresent(Int.self, forKey: .validateEvery) ?? d.validateEvery
-        scoreSkip = try c.decodeIfPresent(Int.self, forKey: .scoreSkip) ?? d.scoreSkip
-        validationWindowStride = try c.decodeIfPresent(Int.self, forKey: .validationWindowStride) ?? d.validationWindowStride
-        cacheTrials = try c.decodeIfPresent(Int.self, forKey: .cacheTrials) ?? d.cacheTrials
-        calibrateReadouts = try c.decodeIfPresent(Bool.self, forKey: .calibrateReadouts) ?? d.calibrateReadouts
-        teachers = try c.decodeIfPresent([String].self, forKey: .teachers) ?? d.teachers
-        distillationRatio = try c.decodeIfPresent(Double.self, forKey: .distillationRatio) ?? d.distillationRatio
-    }
-
     /// The reference's full recipe: batch 32, peak 2.4e-3, 47,250 steps (3 warm-up epochs of 21), EMA 0.999.
     public static var fullRecipe: TrainingConfig {
         var c = TrainingConfig()
@@ -103,28 +67,30 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         return c
     }
 
-    /// Reads a YAML file.
+    /// Reads a YAML file: keys are the properties in snake_case (`batch_size`), absent keys keep the defaults above;
+    /// unknown keys, wrong types and out-of-range values are errors with file and line.
     public static func load(yaml url: URL) throws -> TrainingConfig {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw ModelError("\(url.path): cannot read training config") }
-        do {
-            return try YAMLDecoder().decode(TrainingConfig.self, from: text)
-        } catch {
-            throw ModelError("\(url.path): invalid training config: \(error)")
-        }
+        try ConfigDecoder.load(TrainingConfig.self, path: url.path)
     }
 
-    /// Checks the values; the error names the key.
-    public func validate() throws {
-        if steps < 1 { throw ModelError("steps must be ≥ 1") }
-        if batchSize < 1 { throw ModelError("batch_size must be ≥ 1") }
-        if learningRate <= 0 { throw ModelError("learning_rate must be > 0") }
-        if !(0...1).contains(warmupFraction) { throw ModelError("warmup_fraction must be in [0, 1]") }
-        if !(0..<1).contains(emaDecay) { throw ModelError("ema_decay must be in [0, 1)") }
-        if folds < 2, validationFold != nil { throw ModelError("folds must be ≥ 2 when validation_fold is set") }
-        if let f = validationFold, !(0..<folds).contains(f) { throw ModelError("validation_fold \(f) outside 0..<\(folds)") }
-        if validationWindowStride < 1 || (validationWindowStride > 1 && validationWindowStride % 2 == 0) {
-            throw ModelError("validation_window_stride must be 1 or odd (an even stride only predicts frames of one parity)")
+    /// The range of each key (run when a file is read, and by `validate()`).
+    public func check(_ c: ConfigChecks) throws {
+        try c.require(CodingKeys.steps, steps, "must be ≥ 1") { $0 >= 1 }
+        try c.require(CodingKeys.batchSize, batchSize, "must be ≥ 1") { $0 >= 1 }
+        try c.require(CodingKeys.learningRate, learningRate, "must be > 0") { $0 > 0 }
+        try c.require(CodingKeys.warmupFraction, warmupFraction, "must be in [0, 1]") { (0...1).contains($0) }
+        try c.require(CodingKeys.emaDecay, emaDecay, "must be in [0, 1)") { (0..<1).contains($0) }
+        if let fold = validationFold {
+            try c.require(CodingKeys.folds, folds, "must be ≥ 2 when validation_fold is set") { $0 >= 2 }
+            try c.require(CodingKeys.validationFold, fold, "must be in 0..<\(folds) (folds)") { (0..<folds).contains($0) }
         }
-        if !(0..<1).contains(distillationRatio) { throw ModelError("distillation_ratio must be in [0, 1)") }
+        try c.require(CodingKeys.validationWindowStride, validationWindowStride,
+                      "must be 1 or odd (an even stride only predicts frames of one parity)") { $0 == 1 || ($0 > 1 && $0 % 2 == 1) }
+        try c.require(CodingKeys.distillationRatio, distillationRatio, "must be in [0, 1)") { (0..<1).contains($0) }
+    }
+
+    /// Checks the values (after command-line overrides); the error names the key.
+    public func validate() throws {
+        try checkStandalone { ModelError($0) }
     }
 }

@@ -1,86 +1,247 @@
-// Kinema / Lightning Pose training configs: strict reading, LP defaults, and writing back.
+// Kinema / Lightning Pose training configs: every key declared once (name, type, default, range), read strictly.
+import ConfigDecoding
 import Foundation
 
 // MARK: - Config
 
-/// A pose-estimation config. Keys follow Lightning Pose's `config.yaml` (§2 of the LP reference);
-/// absent keys take LP's defaults. Kinema adds `data.skeleton`, `data.flip_pairs`,
+/// A pose-estimation config. Keys follow Lightning Pose's `config.yaml` (§2 of the LP reference); absent keys take
+/// LP's defaults. Each section is a `ConfigSection`: a property `trainBatchSize` is the key `train_batch_size`, its
+/// initial value is the default, and `check` states its range. Kinema adds `data.skeleton`, `data.flip_pairs`,
 /// `model.heatmap_sigma`, `model.unet_filters` and `training.max_minutes`.
-public struct PoseConfig: Sendable, Equatable {
-    /// The file this config was read from ("" when built in code).
+///
+/// The flat names used across Kinema (`config.trainProb`, `config.resizeHeight`) read and write the sections.
+@dynamicMemberLookup
+public struct PoseConfig: ConfigSection, Sendable, Equatable {
+    /// The file this config was read from ("" when built in code); not a key.
     public var configFile = ""
+    public var data = DataSection()
+    public var training = TrainingSection()
+    public var model = ModelSection()
+    public var eval = EvalSection()
+    // LP sections Kinema does not use: kept as written, written back unchanged.
+    public var losses: ConfigValue?
+    public var dali: ConfigValue?
+    public var callbacks: ConfigValue?
+    public var detector: ConfigValue?
+    public var hydra: ConfigValue?
 
-    // MARK: data
-    public var resizeHeight = 256
-    public var resizeWidth = 256
-    /// Project root; label CSV and image paths are relative to it.
-    public var dataDir = "."
-    public var videoDir: String?
-    public var csvFile = "CollectedData.csv"
-    public var keypointNames: [String]?
-    public var mirroredColumnMatches: [[Int]] = []
-    /// Heatmap resolution is input / 2^d.
-    public var downsampleFactor = 2
-    /// Pairs of keypoint names joined by a line in labelled videos.
-    public var skeleton: [[String]] = []
-    /// Left/right keypoint pairs swapped by horizontal flips; derived from `_left`/`_right` names when empty.
-    public var flipPairs: [[String]] = []
-
-    // MARK: training
-    /// Augmentation preset: `dlc`, `dlc-lr`, `dlc-top-down`, `dlc-mv`, `default` or `none`.
-    public var imgaug = "dlc"
-    public var imgaugHflip = false
-    public var trainBatchSize = 16
-    public var valBatchSize = 32
-    public var testBatchSize = 32
-    public var trainProb = 0.95
-    public var valProb = 0.05
-    public var trainFrames = 1.0
-    public var numWorkers: Int?
-    public var unfreezingEpoch = 20
-    public var minEpochs = 300
-    public var maxEpochs = 300
-    public var checkValEveryNEpoch = 5
-    public var earlyStopping = false
-    public var earlyStopPatience = 3
-    public var rngSeedDataPt = 0
-    public var rngSeedModelPt = 0
-    public var optimizer = "Adam"
-    public var learningRate = 1e-3
-    public var milestones = [150, 200, 250]
-    public var gamma = 0.5
-    public var uniformHeatmapsForNanKeypoints = true
-    /// Wall-clock training budget in minutes (Kinema); training stops cleanly when it is spent.
-    public var maxMinutes: Double?
-
-    // MARK: model
-    /// `resnet18/34/50/101` (torchvision layout), LP's `resnet50_*` names, or Kinema's `unet`.
-    public var backbone = "resnet50_animal_ap10k"
-    /// `heatmap` or `regression`.
-    public var modelType = "heatmap"
-    public var heatmapLossType = "mse"
-    public var modelName = "test"
-    public var lossesToUse: [String] = []
-    /// Gaussian σ of target heatmaps, in heatmap pixels (LP: 1.25).
-    public var heatmapSigma = 1.25
-    /// Base channel count of the U-Net backbone.
-    public var unetFilters = 16
-
-    // MARK: eval
-    public var predictVidsAfterTraining = true
-    public var testVideosDirectory: String?
-    public var saveVidsAfterTraining = false
-    public var colormap = "cool"
-    public var confidenceThreshForVid = 0.9
+    enum CodingKeys: String, CodingKey { case data, training, model, eval, losses, dali, callbacks, detector, hydra }
 
     public init() {}
 
     /// Absolute path of the label CSV.
-    public var csvPath: String { resolve(csvFile) }
+    public var csvPath: String { resolve(data.csvFile) }
 
     /// Resolves a path relative to `dataDir` (absolute paths are kept).
     public func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (dataDir as NSString).appendingPathComponent(path)
+        path.hasPrefix("/") ? path : (data.dataDir as NSString).appendingPathComponent(path)
+    }
+}
+
+// MARK: - Sections
+
+extension PoseConfig {
+    /// `data:` where the labels and videos are, and what the keypoints are.
+    public struct DataSection: ConfigSection, Sendable, Equatable {
+        /// Network input size; multiples of 32.
+        public var imageResizeDims = ImageDims()
+        public var imageOrigDims: ImageDims?
+        /// Project root; label CSV and image paths are relative to it.
+        public var dataDir = "."
+        public var videoDir: String?
+        public var csvFile = "CollectedData.csv"
+        public var numKeypoints: Int?
+        public var keypointNames: [String]?
+        public var mirroredColumnMatches: [[Int]] = []
+        public var columnsForSingleviewPca: [Int]?
+        /// Heatmap resolution is input / 2^d.
+        public var downsampleFactor = 2
+        public var viewNames: [String]?
+        public var bboxFile: String?
+        public var cameraParamsFile: String?
+        /// Pairs of keypoint names joined by a line in labelled videos (Kinema).
+        public var skeleton: [[String]] = []
+        /// Left/right keypoint pairs swapped by horizontal flips; derived from `_left`/`_right` names when empty (Kinema).
+        public var flipPairs: [[String]] = []
+
+        public init() {}
+
+        public func check(_ c: ConfigChecks) throws {
+            let dims = c.section(CodingKeys.imageResizeDims)
+            for (key, value) in [("height", imageResizeDims.height), ("width", imageResizeDims.width)] {
+                try dims.require(ConfigKey(key), value, "must be a positive multiple of 32") { $0 >= 32 && $0 % 32 == 0 }
+            }
+            try c.require(CodingKeys.downsampleFactor, downsampleFactor, "must be 1, 2 or 3") { (1...3).contains($0) }
+        }
+    }
+
+    public struct ImageDims: ConfigSection, Sendable, Equatable {
+        public var height = 256
+        public var width = 256
+        public init() {}
+    }
+
+    /// `training:` split, batches, epochs, optimiser.
+    public struct TrainingSection: ConfigSection, Sendable, Equatable {
+        /// Augmentation preset: `dlc`, `dlc-lr`, `dlc-top-down`, `dlc-mv`, `default` or `none`.
+        public var imgaug = "dlc"
+        public var imgaugHflip = false
+        public var imgaug_3d: Bool?
+        public var trainBatchSize = 16
+        public var valBatchSize = 32
+        public var testBatchSize = 32
+        public var trainProb = 0.95
+        public var valProb = 0.05
+        public var trainFrames = 1.0
+        public var numGpus: Int?
+        public var numWorkers: Int?
+        public var unfreezingEpoch = 20
+        public var unfreezingStep: Int?
+        public var minEpochs = 300
+        public var maxEpochs = 300
+        public var minSteps: Int?
+        public var maxSteps: Int?
+        public var logEveryNSteps: Int?
+        public var checkValEveryNEpoch = 5
+        public var ckptEveryNEpochs: Int?
+        public var earlyStopping = false
+        public var earlyStopPatience = 3
+        public var rngSeedDataPt = 0
+        public var rngSeedModelPt = 0
+        /// `Adam` or `AdamW`.
+        public var optimizer = "Adam"
+        public var optimizerParams = OptimizerParams()
+        public var lrScheduler = "multisteplr"
+        public var lrSchedulerParams = SchedulerParams()
+        public var uniformHeatmapsForNanKeypoints = true
+        public var accumulateGradBatches: Int?
+        public var limitTrainBatches: ConfigValue?
+        public var valCheckInterval: ConfigValue?
+        public var profiler: ConfigValue?
+        public var patchMask: ConfigValue?
+        /// Wall-clock training budget in minutes (Kinema); training stops cleanly when it is spent.
+        public var maxMinutes: Double?
+
+        public init() {}
+
+        static let presets = ["dlc", "dlc-lr", "dlc-top-down", "dlc-mv", "default", "none"]
+
+        public func check(_ c: ConfigChecks) throws {
+            try c.require(CodingKeys.imgaug, imgaug, "must be a preset: dlc, dlc-lr, dlc-top-down, dlc-mv, default or none") {
+                Self.presets.contains($0)
+            }
+            try c.require(CodingKeys.trainBatchSize, trainBatchSize, "must be at least 1") { $0 >= 1 }
+            try c.require(CodingKeys.trainProb, trainProb, "must be in (0, 1]") { $0 > 0 && $0 <= 1 }
+            try c.require(CodingKeys.valProb, valProb, "must be at least 0 and at most 1 − train_prob (\(trainProb))") {
+                $0 >= 0 && trainProb + $0 <= 1 + 1e-9
+            }
+            try c.require(CodingKeys.maxEpochs, maxEpochs, "must be at least 1") { $0 >= 1 }
+            try c.require(CodingKeys.checkValEveryNEpoch, checkValEveryNEpoch, "must be at least 1") { $0 >= 1 }
+            try c.require(CodingKeys.optimizer, optimizer, "must be Adam or AdamW") { ["adam", "adamw"].contains($0.lowercased()) }
+        }
+    }
+
+    public struct OptimizerParams: ConfigSection, Sendable, Equatable {
+        public var learningRate = 1e-3
+        public init() {}
+    }
+
+    public struct SchedulerParams: ConfigSection, Sendable, Equatable {
+        public var multisteplr = MultiStepLR()
+        public init() {}
+    }
+
+    public struct MultiStepLR: ConfigSection, Sendable, Equatable {
+        public var milestones = [150, 200, 250]
+        public var gamma = 0.5
+        public var milestoneSteps: [Int]?
+        public init() {}
+    }
+
+    /// `model:` backbone, head and targets.
+    public struct ModelSection: ConfigSection, Sendable, Equatable {
+        public var lossesToUse: [String] = []
+        /// `resnet18/34/50/101` (torchvision layout), LP's `resnet50_*` names, or Kinema's `unet`.
+        public var backbone = "resnet50_animal_ap10k"
+        /// `heatmap` or `regression`.
+        public var modelType = "heatmap"
+        public var heatmapLossType = "mse"
+        public var modelName = "test"
+        public var checkpoint: String?
+        public var backbonePretrained: Bool?
+        public var backboneCheckpoint: String?
+        public var head: String?
+        /// Gaussian σ of target heatmaps, in heatmap pixels (LP: 1.25; Kinema).
+        public var heatmapSigma = 1.25
+        /// Base channel count of the U-Net backbone (Kinema).
+        public var unetFilters = 16
+
+        public init() {}
+
+        public func check(_ c: ConfigChecks) throws {
+            try c.require(CodingKeys.modelType, modelType, "must be heatmap or regression") { ["heatmap", "regression"].contains($0) }
+        }
+    }
+
+    /// `eval:` what happens after training.
+    public struct EvalSection: ConfigSection, Sendable, Equatable {
+        public var predictVidsAfterTraining = true
+        public var testVideosDirectory: String?
+        public var saveVidsAfterTraining = false
+        public var colormap = "cool"
+        public var confidenceThreshForVid = 0.9
+        public var hydraPaths: [String]?
+        public init() {}
+    }
+}
+
+// MARK: - Flat names
+
+extension PoseConfig {
+    public subscript<T>(dynamicMember key: WritableKeyPath<DataSection, T>) -> T {
+        get { data[keyPath: key] }
+        set { data[keyPath: key] = newValue }
+    }
+
+    public subscript<T>(dynamicMember key: WritableKeyPath<TrainingSection, T>) -> T {
+        get { training[keyPath: key] }
+        set { training[keyPath: key] = newValue }
+    }
+
+    public subscript<T>(dynamicMember key: WritableKeyPath<ModelSection, T>) -> T {
+        get { model[keyPath: key] }
+        set { model[keyPath: key] = newValue }
+    }
+
+    public subscript<T>(dynamicMember key: WritableKeyPath<EvalSection, T>) -> T {
+        get { eval[keyPath: key] }
+        set { eval[keyPath: key] = newValue }
+    }
+
+    // Keys nested deeper than their section.
+    public var resizeHeight: Int {
+        get { data.imageResizeDims.height }
+        set { data.imageResizeDims.height = newValue }
+    }
+
+    public var resizeWidth: Int {
+        get { data.imageResizeDims.width }
+        set { data.imageResizeDims.width = newValue }
+    }
+
+    public var learningRate: Double {
+        get { training.optimizerParams.learningRate }
+        set { training.optimizerParams.learningRate = newValue }
+    }
+
+    public var milestones: [Int] {
+        get { training.lrSchedulerParams.multisteplr.milestones }
+        set { training.lrSchedulerParams.multisteplr.milestones = newValue }
+    }
+
+    public var gamma: Double {
+        get { training.lrSchedulerParams.multisteplr.gamma }
+        set { training.lrSchedulerParams.multisteplr.gamma = newValue }
     }
 }
 
@@ -94,16 +255,23 @@ extension PoseConfig {
     /// does not exist but the config's own folder holds the label CSV (an LP config copied next to
     /// its data), that folder is used.
     public static func load(path: String) throws -> PoseConfig {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw PoseDataError(file: path, message: "cannot read the config file", hint: "check the path")
-        }
-        let root = try YAMLValue.parse(text, file: path)
+        try load(root: try PoseDataError.readYAML(path: path), path: path)
+    }
+
+    /// Reads a config already parsed (PoseProject parses once to tell LP from DLC configs).
+    static func load(root: ConfigNode, path: String) throws -> PoseConfig {
         guard root.entries != nil else {
             throw PoseDataError(file: path, message: "the config is not a YAML mapping",
                                 hint: "a config has sections `data:`, `training:`, `model:`")
         }
-        try validateKeys(root, schema: .kinema, prefix: "", file: path)
-        var config = try PoseConfig(tree: root, file: path)
+        if let entry = root["training"]?.entry("imgaug"), entry.value.entries != nil {
+            throw PoseDataError(file: path, row: entry.line,
+                                message: "custom augmentation dictionaries are not supported yet",
+                                hint: "use one of the presets: dlc, dlc-lr, dlc-top-down, dlc-mv, default, none")
+        }
+        var config = try PoseDataError.converting {
+            try ConfigDecoder(file: path, interpolates: true).decode(PoseConfig.self, from: root)
+        }
         config.configFile = path
         let configDir = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
         if config.dataDir.isEmpty || config.dataDir == "." {
@@ -124,136 +292,20 @@ extension PoseConfig {
         }
         return config
     }
-
-    /// Checks every key against the schema; the first unknown one is an error with a suggestion.
-    static func validateKeys(_ node: YAMLValue, schema: ConfigSchema, prefix: String, file: String) throws {
-        guard case .section(let children) = schema, let entries = node.entries else { return }
-        for (key, value) in entries {
-            let path = prefix.isEmpty ? key : prefix + "." + key
-            guard let child = children[key] else {
-                var hint = "remove it"
-                if let close = closestKey(to: key, among: Array(children.keys)) {
-                    hint = "did you mean `\(prefix.isEmpty ? close : prefix + "." + close)`?"
-                }
-                throw PoseDataError(file: file, row: value.line, message: "unknown config key `\(path)`", hint: hint)
-            }
-            try validateKeys(value, schema: child, prefix: path, file: file)
-        }
-    }
-
-    /// Builds a config from a validated tree, filling LP defaults.
-    init(tree root: YAMLValue, file: String) throws {
-        self.init()
-        let r = InterpolatingReader(reader: YAMLReader(root: root, file: file))
-        if let v = try r.int("data.image_resize_dims.height") { resizeHeight = v }
-        if let v = try r.int("data.image_resize_dims.width") { resizeWidth = v }
-        if let v = try r.string("data.data_dir") { dataDir = v }
-        videoDir = try r.string("data.video_dir")
-        if let v = try r.string("data.csv_file") { csvFile = v }
-        keypointNames = try r.reader.strings("data.keypoint_names")
-        if let matches = try r.reader.stringLists("data.mirrored_column_matches") {
-            mirroredColumnMatches = matches.map { $0.compactMap { Int($0) } }
-        }
-        if let v = try r.int("data.downsample_factor") { downsampleFactor = v }
-        if let v = try r.reader.stringLists("data.skeleton") { skeleton = v }
-        if let v = try r.reader.stringLists("data.flip_pairs") { flipPairs = v }
-
-        if let node = root.at("training.imgaug"), node.entries != nil {
-            throw PoseDataError(file: file, row: node.line,
-                                message: "custom augmentation dictionaries are not supported yet",
-                                hint: "use one of the presets: dlc, dlc-lr, dlc-top-down, dlc-mv, default, none")
-        }
-        if let v = try r.string("training.imgaug") { imgaug = v }
-        if let v = try r.bool("training.imgaug_hflip") { imgaugHflip = v }
-        if let v = try r.int("training.train_batch_size") { trainBatchSize = v }
-        if let v = try r.int("training.val_batch_size") { valBatchSize = v }
-        if let v = try r.int("training.test_batch_size") { testBatchSize = v }
-        if let v = try r.double("training.train_prob") { trainProb = v }
-        if let v = try r.double("training.val_prob") { valProb = v }
-        if let v = try r.double("training.train_frames") { trainFrames = v }
-        numWorkers = try r.int("training.num_workers")
-        if let v = try r.int("training.unfreezing_epoch") { unfreezingEpoch = v }
-        if let v = try r.int("training.min_epochs") { minEpochs = v }
-        if let v = try r.int("training.max_epochs") { maxEpochs = v }
-        if let v = try r.int("training.check_val_every_n_epoch") { checkValEveryNEpoch = v }
-        if let v = try r.bool("training.early_stopping") { earlyStopping = v }
-        if let v = try r.int("training.early_stop_patience") { earlyStopPatience = v }
-        if let v = try r.int("training.rng_seed_data_pt") { rngSeedDataPt = v }
-        if let v = try r.int("training.rng_seed_model_pt") { rngSeedModelPt = v }
-        if let v = try r.string("training.optimizer") { optimizer = v }
-        if let v = try r.double("training.optimizer_params.learning_rate") { learningRate = v }
-        if let v = try r.reader.ints("training.lr_scheduler_params.multisteplr.milestones") { milestones = v }
-        if let v = try r.double("training.lr_scheduler_params.multisteplr.gamma") { gamma = v }
-        if let v = try r.bool("training.uniform_heatmaps_for_nan_keypoints") { uniformHeatmapsForNanKeypoints = v }
-        maxMinutes = try r.double("training.max_minutes")
-
-        if let v = try r.string("model.backbone") { backbone = v }
-        if let v = try r.string("model.model_type") { modelType = v }
-        if let v = try r.string("model.heatmap_loss_type") { heatmapLossType = v }
-        if let v = try r.string("model.model_name") { modelName = v }
-        if let v = try r.reader.strings("model.losses_to_use") { lossesToUse = v }
-        if let v = try r.double("model.heatmap_sigma") { heatmapSigma = v }
-        if let v = try r.int("model.unet_filters") { unetFilters = v }
-
-        if let v = try r.bool("eval.predict_vids_after_training") { predictVidsAfterTraining = v }
-        testVideosDirectory = try r.string("eval.test_videos_directory")
-        if let v = try r.bool("eval.save_vids_after_training") { saveVidsAfterTraining = v }
-        if let v = try r.string("eval.colormap") { colormap = v }
-        if let v = try r.double("eval.confidence_thresh_for_vid") { confidenceThreshForVid = v }
-        try validateValues(root: root, file: file)
-    }
-
-    /// Range checks that LP also makes, each naming its key.
-    func validateValues(root: YAMLValue, file: String) throws {
-        func check(_ ok: Bool, _ key: String, _ message: String) throws {
-            if !ok {
-                throw PoseDataError(file: file, row: root.at(key)?.line, message: "`\(key)` \(message)",
-                                    hint: "fix `\(key)` in the config")
-            }
-        }
-        try check(resizeHeight >= 32 && resizeHeight % 32 == 0, "data.image_resize_dims.height", "must be a multiple of 32 (got \(resizeHeight))")
-        try check(resizeWidth >= 32 && resizeWidth % 32 == 0, "data.image_resize_dims.width", "must be a multiple of 32 (got \(resizeWidth))")
-        try check((1...3).contains(downsampleFactor), "data.downsample_factor", "must be 1, 2 or 3")
-        try check(trainProb > 0 && valProb >= 0 && trainProb + valProb <= 1.0 + 1e-9, "training.train_prob", "and val_prob must be fractions summing to at most 1")
-        try check(trainBatchSize >= 1, "training.train_batch_size", "must be at least 1")
-        try check(maxEpochs >= 1, "training.max_epochs", "must be at least 1")
-        try check(checkValEveryNEpoch >= 1, "training.check_val_every_n_epoch", "must be at least 1")
-        try check(["adam", "adamw"].contains(optimizer.lowercased()), "training.optimizer", "must be Adam or AdamW")
-        try check(["heatmap", "regression"].contains(modelType), "model.model_type", "must be heatmap or regression (got \(modelType))")
-        try check(["dlc", "dlc-lr", "dlc-top-down", "dlc-mv", "default", "none"].contains(imgaug), "training.imgaug", "must be a preset: dlc, dlc-lr, dlc-top-down, dlc-mv, default or none")
-    }
 }
 
-// MARK: - Interpolation
+// MARK: - Writing
 
-/// Resolves OmegaConf-style `${section.key}` and `${ENV:default}` references while reading.
-struct InterpolatingReader {
-    let reader: YAMLReader
-
-    func string(_ path: String) throws -> String? {
-        guard let raw = try reader.string(path) else { return nil }
-        return try resolve(raw, depth: 0)
-    }
-
-    private func resolve(_ text: String, depth: Int) throws -> String {
-        guard depth < 10, let open = text.range(of: "${"),
-              let close = text.range(of: "}", range: open.upperBound..<text.endIndex) else { return text }
-        let inner = String(text[open.upperBound..<close.lowerBound])
-        var replacement = ""
-        if inner.contains(":") || !inner.contains(".") {
-            // `${VAR:default}` or `${oc.env:VAR}`: environment with a default.
-            var parts = inner.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            if parts.first == "oc.env" { parts.removeFirst() }
-            let name = parts.first ?? ""
-            replacement = ProcessInfo.processInfo.environment[name] ?? (parts.count > 1 ? parts[1] : "")
-        } else {
-            replacement = try string(inner) ?? ""
+extension PoseConfig {
+    /// The config as Kinema/LP YAML (what `kinema train` keeps in the model folder); `PoseConfig.load` reads it
+    /// back to an equal value.
+    public func yamlText() -> String {
+        var written = self
+        if let names = data.keypointNames { written.data.numKeypoints = names.count }  // LP needs it beside the names
+        do {
+            return "# Written by Kinema. Keys as in Lightning Pose's config.\n" + (try ConfigEncoder.yaml(written))
+        } catch {
+            preconditionFailure("a pose config could not be written as YAML: \(error)")  // only text, numbers, lists
         }
-        let result = text.replacingCharacters(in: open.lowerBound..<close.upperBound, with: replacement)
-        return try resolve(result, depth: depth + 1)
     }
-
-    func int(_ path: String) throws -> Int? { try reader.int(path) }
-    func double(_ path: String) throws -> Double? { try reader.double(path) }
-    func bool(_ path: String) throws -> Bool? { try reader.bool(path) }
 }

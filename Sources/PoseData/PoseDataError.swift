@@ -1,4 +1,5 @@
 // One error type for every problem with a pose project: config, labels, images, videos.
+import ConfigDecoding
 
 /// A problem with the user's project, reported before any training starts.
 ///
@@ -39,5 +40,27 @@ public struct PoseDataErrors: Error, CustomStringConvertible, Sendable {
         var lines = ["\(errors.count) problem(s) with the labelled data:"] + shown
         if errors.count > 20 { lines.append("  … and \(errors.count - 20) more") }
         return lines.joined(separator: "\n")
+    }
+}
+
+// MARK: - Config errors
+
+extension PoseDataError {
+    /// A config problem (unknown key, wrong type, value out of range) as a pose-project error; same one line.
+    public init(_ error: ConfigError) {
+        self.init(file: error.file, row: error.line, message: error.message)
+    }
+
+    /// Runs a config read, reporting its `ConfigError` as a `PoseDataError`.
+    static func converting<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as ConfigError { throw PoseDataError(error) }
+    }
+
+    /// Reads and parses a YAML file (one parse serves both kinds of project).
+    static func readYAML(path: String) throws -> ConfigNode {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw PoseDataError(file: path, message: "cannot read the config file", hint: "check the path")
+        }
+        return try converting { try ConfigNode.parse(text, file: path) }
     }
 }

@@ -1,4 +1,5 @@
 // A pose project as the lab already has it: a Kinema/LP config, or a DeepLabCut project folder.
+import ConfigDecoding
 import Foundation
 
 // MARK: - Project
@@ -22,57 +23,64 @@ public struct PoseProject: Sendable {
     /// Reads either kind of project from its config file: a DeepLabCut `config.yaml` is recognised
     /// by its `Task` and `bodyparts` keys, anything else is read as a Kinema / LP config.
     public static func load(configPath: String) throws -> PoseProject {
-        guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
-            throw PoseDataError(file: configPath, message: "cannot read the config file", hint: "check the path")
-        }
-        let root = try YAMLValue.parse(text, file: configPath)
+        let root = try PoseDataError.readYAML(path: configPath)
         if root["Task"] != nil, root["bodyparts"] != nil {
             return try loadDeepLabCut(root: root, path: configPath)
         }
-        let config = try PoseConfig.load(path: configPath)
+        let config = try PoseConfig.load(root: root, path: configPath)
         return PoseProject(config: config, kind: .lightningPose, labelFiles: [config.csvPath],
                            pcutoff: config.confidenceThreshForVid)
     }
 
     // MARK: - DeepLabCut
 
-    /// Known DLC 3.0 `config.yaml` keys; DLC itself rejects others, so we do too.
-    static let dlcKeys: Set<String> = [
-        "config_version", "Task", "scorer", "date", "multianimalproject", "identity", "with_identity",
-        "project_path", "pose_config_path", "engine", "video_sets", "bodyparts", "individuals",
-        "uniquebodyparts", "unique_bodyparts", "multianimalbodyparts", "start", "stop", "numframes2pick",
-        "skeleton", "skeleton_color", "pcutoff", "dotsize", "alphavalue", "colormap", "TrainingFraction",
-        "iteration", "default_net_type", "default_augmenter", "default_track_method", "snapshotindex",
-        "detector_snapshotindex", "batch_size", "detector_batch_size", "cropping", "x1", "x2", "y1", "y2",
-        "corner2move2", "move2corner", "SuperAnimalConversionTables", "resnet", "croppedtraining",
-    ]
+    /// A DLC 3.0 `config.yaml`: the keys Kinema uses, typed, and the others DLC knows (DLC rejects unknown keys, so
+    /// we do too).
+    struct DeepLabCutConfig: ConfigSection {
+        var Task = "", scorer = "", date = ""
+        var multianimalproject = false
+        var bodyparts: [String] = []
+        var skeleton: [[String]] = []
+        var TrainingFraction: [Double]?
+        var pcutoff = 0.6
+        var config_version, identity, with_identity, project_path, pose_config_path, engine, video_sets, individuals,
+            uniquebodyparts, unique_bodyparts, multianimalbodyparts, start, stop, numframes2pick, skeleton_color, dotsize,
+            alphavalue, colormap, iteration, default_net_type, default_augmenter, default_track_method, snapshotindex,
+            detector_snapshotindex, batch_size, detector_batch_size, cropping, x1, x2, y1, y2, corner2move2, move2corner,
+            SuperAnimalConversionTables, resnet, croppedtraining: ConfigValue?
 
-    static func loadDeepLabCut(root: YAMLValue, path: String) throws -> PoseProject {
-        for (key, value) in root.entries ?? [] where !dlcKeys.contains(key) {
-            let hint = closestKey(to: key, among: Array(dlcKeys)).map { "did you mean `\($0)`?" } ?? "remove it (DeepLabCut rejects unknown keys too)"
-            throw PoseDataError(file: path, row: value.line, message: "unknown DeepLabCut config key `\(key)`", hint: hint)
+        enum CodingKeys: String, VerbatimCodingKey {
+            case Task, scorer, date, multianimalproject, bodyparts, skeleton, TrainingFraction, pcutoff
+            case config_version, identity, with_identity, project_path, pose_config_path, engine, video_sets, individuals,
+                 uniquebodyparts, unique_bodyparts, multianimalbodyparts, start, stop, numframes2pick, skeleton_color, dotsize,
+                 alphavalue, colormap, iteration, default_net_type, default_augmenter, default_track_method, snapshotindex,
+                 detector_snapshotindex, batch_size, detector_batch_size, cropping, x1, x2, y1, y2, corner2move2, move2corner,
+                 SuperAnimalConversionTables, resnet, croppedtraining
         }
-        let r = YAMLReader(root: root, file: path)
-        if try r.bool("multianimalproject") == true {
-            throw PoseDataError(file: path, row: root["multianimalproject"]?.line,
+    }
+
+    static func loadDeepLabCut(root: ConfigNode, path: String) throws -> PoseProject {
+        let dlc = try PoseDataError.converting { try ConfigDecoder(file: path).decode(DeepLabCutConfig.self, from: root) }
+        if dlc.multianimalproject {
+            throw PoseDataError(file: path, row: root.entry("multianimalproject")?.line,
                                 message: "multi-animal DeepLabCut projects are not supported",
                                 hint: "train a single-animal project")
         }
-        guard let bodyparts = try r.strings("bodyparts"), !bodyparts.isEmpty else {
-            throw PoseDataError(file: path, row: root["bodyparts"]?.line, message: "`bodyparts` is empty",
+        guard !dlc.bodyparts.isEmpty else {
+            throw PoseDataError(file: path, row: root.entry("bodyparts")?.line, message: "`bodyparts` is empty",
                                 hint: "list the keypoint names under `bodyparts:`")
         }
-        let scorer = try r.string("scorer") ?? ""
+        let scorer = dlc.scorer
         let projectDir = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
         var config = PoseConfig()
         config.configFile = path
         config.dataDir = projectDir.isEmpty ? "." : projectDir
-        config.keypointNames = bodyparts
-        config.skeleton = try r.stringLists("skeleton") ?? []
+        config.keypointNames = dlc.bodyparts
+        config.skeleton = dlc.skeleton
         config.videoDir = (config.dataDir as NSString).appendingPathComponent("videos")
         config.testVideosDirectory = config.videoDir
         config.modelName = "dlc"
-        if let fractions = try r.strings("TrainingFraction"), let first = fractions.first, let f = Double(first) {
+        if let f = dlc.TrainingFraction?.first {
             config.trainProb = f
             config.valProb = 0
         }
@@ -94,7 +102,7 @@ public struct PoseProject: Sendable {
                                 hint: "label frames first (napari-deeplabcut), or check the `scorer` key")
         }
         config.csvFile = files[0]
-        return PoseProject(config: config, kind: .deepLabCut, labelFiles: files, dlcTask: try r.string("Task") ?? "",
-                           dlcDate: try r.string("date") ?? "", dlcScorer: scorer, pcutoff: try r.double("pcutoff") ?? 0.6)
+        return PoseProject(config: config, kind: .deepLabCut, labelFiles: files, dlcTask: dlc.Task, dlcDate: dlc.date,
+                           dlcScorer: scorer, pcutoff: dlc.pcutoff)
     }
 }
