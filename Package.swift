@@ -85,7 +85,10 @@ let package = Package(
         // MARK: Pose estimation
         .target(name: "PoseFormats", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
         .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "KinemaFiles", "ConfigDecoding"], swiftSettings: strictSwift),
-        .target(name: "PoseModels", dependencies: ["PoseData", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim", "VideoIO", "Plotting"], swiftSettings: strictSwift),
+        .target(name: "PoseModels", dependencies: ["PoseData", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        // Video → poses: decode schedules, video/image-folder prediction, labelled videos, the demo.
+        .target(name: "PosePrediction", dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles"],
+                swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting"], swiftSettings: strictSwift),
@@ -102,13 +105,16 @@ let package = Package(
             dependencies: ["Smoothing", "PoseFormats", "Plotting", "KinemaConsole", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
-        .systemLibrary(name: "CMalloc"),  // <malloc.h>: kinema-smooth tunes glibc's allocator for its short runs
-        .executableTarget(name: "kinema-smooth", dependencies: ["SmoothCLI", "CMalloc"], swiftSettings: strictSwift,
+        .systemLibrary(name: "CMalloc"),  // <malloc.h>: both executables tune glibc's allocator (ProcessPolicy)
+        // Threads, allocator and OpenMP wait policy, decided in one place and applied in the executables' `main`
+        // (no libtorch, so kinema-smooth can use it).
+        .target(name: "ProcessPolicy", dependencies: ["CMalloc"], swiftSettings: strictSwift),
+        .executableTarget(name: "kinema-smooth", dependencies: ["SmoothCLI", "ProcessPolicy"], swiftSettings: strictSwift,
                           linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
         .target(
             name: "KinemaCLI",
             dependencies: [
-                "Torch", "TorchNN", "TorchOptim", "VideoIO", "Plotting", "PoseFormats", "PoseData", "PoseModels", "Smoothing",
+                "Torch", "TorchNN", "TorchOptim", "VideoIO", "Plotting", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy", "Smoothing",
                 "NeuralData", "NeuralModels", "SmoothCLI", "KinemaConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -117,7 +123,7 @@ let package = Package(
         ),
         // Runs before any library loads (preinit): the OpenMP wait policy libgomp reads when it is loaded.
         .target(name: "CProcessStart"),
-        .executableTarget(name: "kinema", dependencies: ["KinemaCLI", "CMalloc", "CProcessStart"], swiftSettings: strictSwift),
+        .executableTarget(name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch", "CProcessStart"], swiftSettings: strictSwift),
 
         // MARK: Tests
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).
@@ -129,7 +135,10 @@ let package = Package(
         .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats", "KinemaTestSupport"], exclude: ["Fixtures"], swiftSettings: strictSwift),
         .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting", "KinemaTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strictSwift),
-        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "KinemaFiles", "KinemaTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "ProcessPolicy", "KinemaFiles", "KinemaTestSupport"],
+                    swiftSettings: strictSwift),
+        .testTarget(name: "PosePredictionTests", dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch"],
+                    swiftSettings: strictSwift),
         .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels"], swiftSettings: strictSwift),
         .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),
     ],

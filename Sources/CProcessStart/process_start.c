@@ -1,4 +1,5 @@
-// Chooses libgomp's wait policy for `kinema`, which must happen before libgomp is initialised.
+// Chooses libgomp's wait policy for `kinema`, which must happen before libgomp is initialised. The rest
+// of the process policy (threads, allocator, reading this choice back) is Sources/ProcessPolicy, in `main`.
 //
 // libgomp's default lets every idle libtorch thread spin for ~300 000 iterations before sleeping. When
 // anything else wants the cores (another job, a build), the spinning threads take them: 2-thread

@@ -1,5 +1,7 @@
+// `kinema info`: which libtorch, threads, wait policy, devices and FFmpeg this process runs with.
 import ArgumentParser
 import Foundation
+import ProcessPolicy
 import Torch
 import VideoIO
 
@@ -12,7 +14,7 @@ struct Info: AsyncParsableCommand {
 
     func run() async throws {
         print("libtorch  \(Runtime.torchVersion) at \(Runtime.libtorchDirectory ?? "unknown location")")
-        print("threads   \(Runtime.threads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores); idle threads wait: \(IdleThreads.description)")
+        print("threads   \(Runtime.threads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores); idle threads wait: \(ProcessPolicy.waitPolicyDescription)")
         if let why = Runtime.loadCUDA() {
             print("devices   cpu (CUDA unavailable: \(why))")
         } else {

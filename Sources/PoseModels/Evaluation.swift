@@ -49,19 +49,19 @@ public struct LabeledEvaluation: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// `predictions.csv` (LP layout with the `set` column) and `predictions_pixel_error.csv`.
-    public func write(to directory: String, rowKeys: [String], scorer: String) throws {
+    /// The model folder's `predictions.csv` (LP layout with the `set` column) and `predictions_pixel_error.csv`.
+    public func write(to directory: ModelDirectory, rowKeys: [String], scorer: String) throws {
         var values: [Double] = []
         for row in predictions { for e in row { values += [e.x, e.y, e.likelihood] } }
         let table = try PoseTable(scorer: scorer, keypoints: keypointNames, coords: ["x", "y", "likelihood"], rowKeys: rowKeys,
                                   indexStyle: .imagePath, values: values,
                                   extraColumns: [.init(header: ["set", "", ""], cells: sets)])
-        try table.write(to: URL(fileURLWithPath: directory + "/predictions.csv"))
+        try table.write(to: URL(fileURLWithPath: directory.predictions))
         var text = "," + keypointNames.joined(separator: ",") + ",set\n"
         for (f, row) in errors.enumerated() {
             text += csvField(rowKeys[f]) + "," + row.map { $0.isFinite ? String($0) : "" }.joined(separator: ",") + "," + sets[f] + "\n"
         }
-        try AtomicFile.write(text, to: directory + "/predictions_pixel_error.csv")
+        try AtomicFile.write(text, to: directory.predictionErrors)
     }
 }
 

@@ -1,1 +1,1 @@
-// Pose models over libtorch: backbones, heads, read-out, training, evaluation, prediction.
+// Pose models over libtorch: networks, read-out, training, evaluation, opening a trained model folder.

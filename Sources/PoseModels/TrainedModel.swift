@@ -1,4 +1,4 @@
-// Opening a trained model directory (LP layout) for evaluation and prediction.
+// A model folder written by `kinema train`, opened in one call: config, network and best weights.
 import Foundation
 import PoseData
 import TorchNN
@@ -6,32 +6,41 @@ import TorchOptim
 
 /// A model directory written by `kinema train`, loaded with its best weights.
 public struct TrainedModel {
-    public let directory: String
+    /// The folder and its file names.
+    public let folder: ModelDirectory
     public let project: PoseProject
     public let model: PoseModel
     /// The epoch the loaded weights come from.
     public let epoch: Int
 
-    /// Opens `directory`: reads its `config.yaml` (the config training used), rebuilds the network and
-    /// loads `checkpoints/best.safetensors` (falling back to `last`).
-    public static func open(_ directory: String) throws -> TrainedModel {
-        let configPath = directory + "/config.yaml"
-        guard FileManager.default.fileExists(atPath: configPath) else {
-            throw PoseModelError("\(directory) is not a Kinema model directory (no config.yaml); pass the folder `kinema train` wrote")
+    /// The folder's path, as given.
+    public var directory: String { folder.path }
+
+    /// Opens a model folder: reads its `config.yaml` (the config training used), rebuilds the network
+    /// and loads `checkpoints/best.safetensors` (falling back to `last`).
+    ///
+    /// Mode: the network is ready for inference. Pose networks take an explicit `training:` flag on every
+    /// forward pass (`PoseModel.predict` and evaluation pass `false`: batch norm uses its running
+    /// statistics), so there is no mode to switch; to train on, use `PoseTrainer` with `resume`.
+    /// Threads are not touched: libtorch uses whatever the process set (`ProcessPolicy`).
+    public init(directory path: String) throws {
+        let folder = ModelDirectory(path)
+        guard FileManager.default.fileExists(atPath: folder.config) else {
+            throw PoseModelError("\(path) is not a Kinema model directory (no config.yaml); pass the folder `kinema train` wrote")
         }
-        let project = try PoseProject.load(configPath: configPath)
-        configureThreads()
+        let project = try PoseProject.load(configPath: folder.config)
         guard let names = project.config.keypointNames, !names.isEmpty else {
-            throw PoseModelError("\(configPath): data.keypoint_names is missing; it is needed to name the prediction columns")
+            throw PoseModelError("\(folder.config): data.keypoint_names is missing; it is needed to name the prediction columns")
         }
         let model = try PoseModel(config: project.config, keypointNames: names)
-        var checkpoint = directory + "/checkpoints/best.safetensors"
-        if !FileManager.default.fileExists(atPath: checkpoint) { checkpoint = directory + "/checkpoints/last.safetensors" }
-        guard FileManager.default.fileExists(atPath: checkpoint) else {
-            throw PoseModelError("\(directory) has no checkpoint yet (checkpoints/best.safetensors); train it first")
+        guard let checkpoint = folder.checkpointForPrediction() else {
+            throw PoseModelError("\(path) has no checkpoint yet (checkpoints/best.safetensors); train it first")
         }
         let meta = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint), store: model.network.store, restoreRNG: false)
-        return TrainedModel(directory: directory, project: project, model: model, epoch: Int(meta["epoch"] ?? "") ?? 0)
+        self.folder = folder
+        self.project = project
+        self.model = model
+        epoch = Int(meta["epoch"] ?? "") ?? 0
     }
 
     /// The scorer written into prediction CSVs: LP's `heatmap_tracker`, or DLC's network name.

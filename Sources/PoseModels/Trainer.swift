@@ -65,16 +65,17 @@ public final class PoseTrainer {
     var pretrainedLoaded = false
 
     public var config: PoseConfig { model.config }
-    var checkpointDir: String { options.modelDir + "/checkpoints" }
-    public var lastCheckpoint: String { checkpointDir + "/last.safetensors" }
-    public var bestCheckpoint: String { checkpointDir + "/best.safetensors" }
+    /// The folder being written (`options.modelDir`).
+    public var directory: ModelDirectory { ModelDirectory(options.modelDir) }
+    public var lastCheckpoint: String { directory.lastCheckpoint }
+    public var bestCheckpoint: String { directory.bestCheckpoint }
 
     public init(project: PoseProject, dataset: LabeledDataset, options: TrainOptions) throws {
         self.project = project
         self.dataset = dataset
         self.options = options
         let config = project.config
-        let threads = configureThreads()
+        let threads = Runtime.threads
         options.log("libtorch threads: \(threads)\(threads == 1 && ProcessInfo.processInfo.activeProcessorCount > 1 ? " (the machine is busy; set KINEMA_THREADS to override)" : "")")
         try Runtime.manualSeed(UInt64(truncatingIfNeeded: config.rngSeedModelPt))
         model = try PoseModel(config: config, keypointNames: dataset.keypointNames)
@@ -118,26 +119,26 @@ public final class PoseTrainer {
     @discardableResult
     public func train() throws -> [EpochRecord] {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: checkpointDir, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: directory.checkpoints, withIntermediateDirectories: true)
         var records: [EpochRecord] = []
-        var startEpoch = 0, step = 0, bestLoss = Double.infinity, badChecks = 0, previousElapsed = 0.0
+        var resumedEpoch = 0, stepCount = 0, bestLoss = Double.infinity, badChecks = 0, previousElapsed = 0.0
         if options.resume {
             guard fm.fileExists(atPath: lastCheckpoint) else {
                 throw PoseModelError("nothing to resume in \(options.modelDir): no checkpoints/last.safetensors; start without --resume")
             }
             let meta = try Checkpoint.load(from: URL(fileURLWithPath: lastCheckpoint), store: model.network.store, optimizer: optimizer)
-            startEpoch = Int(meta["epoch"] ?? "") ?? 0
-            step = Int(meta["step"] ?? "") ?? 0
+            resumedEpoch = Int(meta["epoch"] ?? "") ?? 0
+            stepCount = Int(meta["step"] ?? "") ?? 0
             bestLoss = Double(meta["best_val_loss"] ?? "") ?? .infinity
             badChecks = Int(meta["bad_checks"] ?? "") ?? 0
             previousElapsed = Double(meta["elapsed"] ?? "") ?? 0
             pretrainedLoaded = meta["pretrained"] == "1"
-            records = try readMetrics().filter { $0.epoch < startEpoch }
-            options.log("resuming \(options.modelDir) after epoch \(startEpoch) (step \(step))")
+            records = try readMetrics().filter { $0.epoch < resumedEpoch }
+            options.log("resuming \(options.modelDir) after epoch \(resumedEpoch) (step \(stepCount))")
         } else {
-            try AtomicFile.write(config.yamlText(), to: options.modelDir + "/config.yaml")
+            try AtomicFile.write(config.yamlText(), to: directory.config)
             for file in project.labelFiles {
-                let copy = options.modelDir + "/" + (file as NSString).lastPathComponent
+                let copy = directory.file((file as NSString).lastPathComponent)
                 if !fm.fileExists(atPath: copy) { try? fm.copyItem(atPath: file, toPath: copy) }
             }
             if !pretrainedLoaded {
@@ -151,34 +152,26 @@ public final class PoseTrainer {
         let progress = ProgressLine(label: "train", total: epochs * trainLoader.batchesPerEpoch, unit: "it", enabled: options.showProgress)
         Interruption.reset()
         var epochsThisRun = 0
-        var epoch = startEpoch
+        var epoch = resumedEpoch
         while epoch < epochs {
             let lr = schedule.learningRate(at: epoch)
-            let factor = backboneFactor(epoch: epoch)
-            try setFrozen(factor == 0)
-            optimizer.learningRate = lr
-            trainLoader.start(epoch: epoch)
+            let factor = try startEpoch(epoch)
             var lossSum = 0.0, batches = 0, errorSum = 0.0, errorCount = 0
-            while let batch = trainLoader.next() {
+            while let batch = nextBatch() {
                 if Interruption.isRequested {
-                    trainLoader.cancel()
+                    cancelEpoch()
                     progress.finish(extra: "interrupted")
                     throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
                 }
-                let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
-                let loss = try model.loss(output: output, batch: batch)
-                try model.network.store.zeroGrad()
-                try loss.backward()
-                try stepOptimizer(backboneFactor: factor)
-                lossSum += try loss.item()
+                let result = try step(batch, backboneFactor: factor)
+                lossSum += result.loss
                 batches += 1
-                step += 1
-                let (e, n) = try trainingError(output: output, batch: batch)
-                errorSum += e; errorCount += n
+                stepCount += 1
+                errorSum += result.errorSum; errorCount += result.errorCount
                 progress.update(epoch * trainLoader.batchesPerEpoch + batches,
                                 extra: String(format: "epoch %d loss %.5f err %.1f px", epoch + 1, lossSum / Double(batches), errorSum / Double(Swift.max(1, errorCount))))
             }
-            var record = EpochRecord(epoch: epoch, step: step, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
+            var record = EpochRecord(epoch: epoch, step: stepCount, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
                                      valPixelError: nil, learningRate: lr, elapsed: previousElapsed + Date().timeIntervalSince(started))
             epoch += 1
             epochsThisRun += 1
@@ -202,7 +195,7 @@ public final class PoseTrainer {
             records.append(record)
             try writeMetrics(records)
             try saveCheckpoint(lastCheckpoint, withOptimizer: true,
-                               metadata: ["epoch": String(epoch), "step": String(step), "best_val_loss": String(bestLoss),
+                               metadata: ["epoch": String(epoch), "step": String(stepCount), "best_val_loss": String(bestLoss),
                                            "bad_checks": String(badChecks), "elapsed": String(record.elapsed),
                                            "pretrained": pretrainedLoaded ? "1" : "0"])
             if let v = record.valPixelError {
@@ -220,6 +213,45 @@ public final class PoseTrainer {
             try saveCheckpoint(bestCheckpoint, withOptimizer: false, metadata: ["epoch": String(epoch)])
         }
         return records
+    }
+
+    // MARK: - One epoch, step by step (what `train()` runs; also usable to time or drive training)
+
+    /// What one optimisation step gave.
+    public struct StepResult: Sendable {
+        /// The batch's loss.
+        public var loss: Double
+        /// Sum and count of the batch's training pixel errors (the progress line's `err`).
+        public var errorSum: Double, errorCount: Int
+    }
+
+    /// Prepares epoch `epoch` (backbone freezing, learning rates) and starts its augmented batches.
+    /// Returns the backbone's learning-rate factor to pass to `step`.
+    @discardableResult
+    public func startEpoch(_ epoch: Int) throws -> Double {
+        let factor = backboneFactor(epoch: epoch)
+        try setFrozen(factor == 0)
+        optimizer.learningRate = schedule.learningRate(at: epoch)
+        trainLoader.start(epoch: epoch)
+        return factor
+    }
+
+    /// The next batch of the epoch `startEpoch` started; nil at its end.
+    public func nextBatch() -> PoseBatch? { trainLoader.next() }
+
+    /// Stops the epoch's batch loader early.
+    public func cancelEpoch() { trainLoader.cancel() }
+
+    /// One optimisation step: forward, loss, backward, optimizer step, then the loss and the training error.
+    public func step(_ batch: PoseBatch, backboneFactor factor: Double) throws -> StepResult {
+        let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
+        let loss = try model.loss(output: output, batch: batch)
+        try model.network.store.zeroGrad()
+        try loss.backward()
+        try stepOptimizer(backboneFactor: factor)
+        let value = try loss.item()
+        let (e, n) = try trainingError(output: output, batch: batch)
+        return StepResult(loss: value, errorSum: e, errorCount: n)
     }
 
     func saveCheckpoint(_ path: String, withOptimizer: Bool, metadata: [String: String]) throws {
@@ -297,7 +329,7 @@ public final class PoseTrainer {
 
     // MARK: - metrics.csv
 
-    var metricsPath: String { options.modelDir + "/metrics.csv" }
+    var metricsPath: String { directory.metrics }
 
     func writeMetrics(_ records: [EpochRecord]) throws {
         func f(_ v: Double?) -> String { v.map { String($0) } ?? "" }  // shortest round-trip text: resume re-reads it

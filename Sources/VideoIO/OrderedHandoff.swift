@@ -1,15 +1,27 @@
+// The one way Kinema's decode threads hand results to a consumer (prefetchers, prediction's `ahead`
+// schedule) and hand a reader to the thread that will own it.
 import Foundation
 
 // MARK: - Ordered, bounded hand-off between worker threads and one consumer
 
-/// Numbered jobs `0..<jobCount` are claimed by worker threads and their results taken by one
-/// consumer in job order. At most `capacity` jobs run or wait ahead of the consumer, so decoding
-/// never runs away from the model, and workers block (on their own threads) when they are ahead.
-/// An error ends the sequence: it is handed to the consumer in its place and the workers stop.
-final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
+/// Numbered jobs `0, 1, 2, …` are claimed by worker threads and their results taken by one consumer
+/// in job order.
+///
+/// Contract:
+/// - **Bounded**: a worker can claim job `j` only once the consumer has taken job `j − capacity`, so at
+///   most `capacity` jobs run or wait ahead of the consumer; workers block (on their own threads) when
+///   they are ahead, and decoding never runs away from the model.
+/// - **Ordered**: `take()` returns job 0's result, then job 1's, … whatever order they were delivered in.
+/// - **End**: after the last job (`jobCount`, or the count a worker gave `end(at:)` when the number of
+///   jobs is only found out by doing them) `take()` returns nil, as it does after `stop()`.
+/// - **Errors**: a delivered error ends the sequence: the consumer gets it in place of that job's
+///   result, and the workers' next `claim()` returns nil.
+/// - One consumer; any number of workers. Every claimed job must be delivered (or `end(at:)` called at
+///   or before it), or the consumer waits for it forever.
+public final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
     // All state below is guarded by `condition`.
     private let condition = NSCondition()
-    private let jobCount: Int
+    private var jobCount: Int
     private let capacity: Int
     private var nextClaim = 0
     private var nextTake = 0
@@ -17,8 +29,11 @@ final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
     private var stopped = false
     private var waiting: CheckedContinuation<Item?, any Error>? = nil
 
-    init(jobCount: Int, capacity: Int) {
-        self.jobCount = jobCount
+    /// - Parameters:
+    ///   - jobCount: the number of jobs; nil when a worker will find it out (`end(at:)`).
+    ///   - capacity: jobs claimed but not yet taken, at most (at least 1).
+    public init(jobCount: Int?, capacity: Int) {
+        self.jobCount = jobCount ?? Int.max
         self.capacity = max(1, capacity)
     }
 
@@ -26,7 +41,7 @@ final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
 
     /// The next job to run, waiting while the workers are `capacity` jobs ahead; `nil` when all
     /// jobs are claimed or the hand-off was stopped.
-    func claim() -> Int? {
+    public func claim() -> Int? {
         condition.lock()
         defer { condition.unlock() }
         while !stopped && nextClaim < jobCount && nextClaim >= nextTake + capacity { condition.wait() }
@@ -36,10 +51,24 @@ final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
     }
 
     /// Stores the result of `job` for the consumer.
-    func deliver(_ job: Int, _ result: Result<Item, any Error>) {
+    public func deliver(_ job: Int, _ result: Result<Item, any Error>) {
         condition.lock()
         guard !stopped else { condition.unlock(); return }
         results[job] = result
+        unlockWakingConsumer()
+    }
+
+    /// There are no jobs from `count` on (a worker found the end): the consumer gets nil after taking
+    /// jobs `0..<count`, and later claims return nil. A larger count than already known changes nothing.
+    public func end(at count: Int) {
+        condition.lock()
+        jobCount = min(jobCount, count)
+        unlockWakingConsumer()
+    }
+
+    /// After a worker changed the state (must hold the lock): wakes blocked threads, unlocks, and resumes
+    /// a suspended `take()` if its result (or the end) is now there.
+    private func unlockWakingConsumer() {
         var resume: (CheckedContinuation<Item?, any Error>, Result<Item?, any Error>)? = nil
         if let continuation = waiting, let ready = popReadyLocked() {
             waiting = nil
@@ -53,7 +82,7 @@ final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
     // MARK: Consumer side
 
     /// The next result in job order, waiting for it; `nil` after the last job or after `stop()`.
-    func take() throws -> Item? {
+    public func take() throws -> Item? {
         condition.lock()
         while true {
             if let ready = popReadyLocked() {
@@ -65,7 +94,7 @@ final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
     }
 
     /// The next result in job order, suspending (not blocking) until it is ready.
-    func take() async throws -> Item? {
+    public func take() async throws -> Item? {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             if let ready = popReadyLocked() {
@@ -79,7 +108,7 @@ final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
     }
 
     /// Ends the sequence: workers stop after their current job, the consumer gets `nil`.
-    func stop() {
+    public func stop() {
         condition.lock()
         stopped = true
         results.removeAll()
@@ -110,13 +139,13 @@ final class OrderedHandoff<Item: Sendable>: @unchecked Sendable {
 
 // MARK: - Moving a reader onto its worker thread
 
-/// Carries a non-Sendable value to exactly one other thread: the sender gives it up on `init`,
-/// the receiver takes it once.
-final class Transfer<Value>: @unchecked Sendable {
+/// Carries a non-Sendable value (a `VideoReader`: it must live on one thread) to exactly one other
+/// thread: the sender gives it up on `init`, the receiver takes it once; later `take()`s give nil.
+public final class ThreadTransfer<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value?
-    init(_ value: Value) { self.value = value }
-    func take() -> Value? {
+    public init(_ value: Value) { self.value = value }
+    public func take() -> Value? {
         lock.lock()
         defer { lock.unlock() }
         defer { value = nil }
@@ -124,8 +153,8 @@ final class Transfer<Value>: @unchecked Sendable {
     }
 }
 
-/// Starts a worker thread with a stack big enough for FFmpeg's decoders.
-func startWorker(name: String, _ body: @escaping @Sendable () -> Void) {
+/// Starts a worker thread with a stack big enough for FFmpeg's decoders (Linux thread names: 15 characters).
+public func startWorker(name: String, _ body: @escaping @Sendable () -> Void) {
     let thread = Thread(block: body)
     thread.name = name
     thread.stackSize = 8 << 20

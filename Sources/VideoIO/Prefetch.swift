@@ -1,3 +1,5 @@
+// Background decoding into Sendable host frames: every frame in order (`FramePrefetcher`) or clips
+// at any position on several threads (`ClipPrefetcher`), both through `OrderedHandoff`.
 import Foundation
 
 // MARK: - Which frames to prefetch
@@ -53,7 +55,7 @@ public final class FramePrefetcher: AsyncSequence, @unchecked Sendable {
         let endsWithDamage = frames == .all && reader.info.damage != nil
         let handoff = OrderedHandoff<Frame>(jobCount: indices.count + (endsWithDamage ? 1 : 0), capacity: capacity)
         self.handoff = handoff
-        let transfer = Transfer(reader)
+        let transfer = ThreadTransfer(reader)
         startWorker(name: "kinema.decode") {
             guard let reader = transfer.take() else { return }
             while let job = handoff.claim() {
@@ -118,7 +120,7 @@ public final class ClipPrefetcher: AsyncSequence, @unchecked Sendable {
         let handoff = OrderedHandoff<[Frame]>(jobCount: clips.count, capacity: Swift.max(capacity, workers))
         self.handoff = handoff
         for worker in 0..<Swift.max(1, workers) {
-            let transfer = Transfer(worker == 0 ? first : nil)
+            let transfer = ThreadTransfer(worker == 0 ? first : nil)
             startWorker(name: "kinema.clips.\(worker)") {
                 var opened: Result<VideoReader, any Error>
                 if let reader = transfer.take() ?? nil {

@@ -2,11 +2,14 @@
 import Foundation
 import PoseData
 import PoseModels
+import ProcessPolicy
 import Testing
 import Torch
 
 /// The mirror-mouse project at a tiny size, so the tests stay within seconds per epoch on 2 cores.
+/// Also applies the process policy's thread count, as `kinema`'s `main` does.
 func tinyMirrorMouse(epochs: Int) throws -> PoseProject {
+    Runtime.threads = ProcessPolicy.threadCount()
     var project = try PoseProject.load(configPath: mirrorMouseConfig())
     project.config.backbone = "unet"
     project.config.unetFilters = 8
@@ -37,14 +40,27 @@ func tinyMirrorMouse(epochs: Int) throws -> PoseProject {
         let after = try #require(records.last?.valPixelError)
         #expect(after < 0.6 * before, "validation error \(before) px -> \(after) px")
         #expect(records.first!.trainLoss > records.last!.trainLoss)
-        // The model directory has LP's pieces.
+        // The model directory has LP's pieces, where `ModelDirectory` says they are.
+        let folder = ModelDirectory(dir)
+        #expect(trainer.directory == folder)
         for file in ["config.yaml", "metrics.csv", "checkpoints/best.safetensors", "checkpoints/last.safetensors", "CollectedData.csv"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/" + file), "\(file)")
         }
-        let trained = try TrainedModel.open(dir)
+        for path in [folder.config, folder.metrics, folder.bestCheckpoint, folder.lastCheckpoint] {
+            #expect(FileManager.default.fileExists(atPath: path), "\(path)")
+        }
+        // metrics.csv: a header and one row per epoch.
+        let metrics = try String(contentsOfFile: folder.metrics, encoding: .utf8).split(separator: "\n")
+        #expect(metrics.count == 1 + records.count)
+        // Round trip: the folder opens in one call with the config training wrote and its best weights.
+        let trained = try TrainedModel(directory: dir)
+        #expect(trained.folder == folder && trained.directory == dir)
+        #expect(trained.model.config.resizeWidth == 64 && trained.model.keypointNames == dataset.keypointNames)
+        #expect(trained.epoch == 12)
         let evaluation = try PoseWorkflows.evaluate(trained, dataset: dataset)
         #expect(abs(evaluation.meanError(set: "validation") - after) < 1e-6 * Swift.max(1, after))
-        #expect(FileManager.default.fileExists(atPath: dir + "/predictions.csv"))
+        #expect(FileManager.default.fileExists(atPath: folder.predictions))
+        #expect(FileManager.default.fileExists(atPath: folder.predictionErrors))
     }
 
     @Test func resumeContinuesExactly() throws {
@@ -52,6 +68,7 @@ func tinyMirrorMouse(epochs: Int) throws -> PoseProject {
         setenv("KINEMA_THREADS", "1", 1)
         defer { unsetenv("KINEMA_THREADS") }
         let project = try tinyMirrorMouse(epochs: 3)
+        #expect(Runtime.threads == 1)
         let dataset = try LabeledDataset.load(project: project)
         func trainer(_ dir: String, resume: Bool, stopAfter: Int?) throws -> PoseTrainer {
             var options = TrainOptions(modelDir: dir)

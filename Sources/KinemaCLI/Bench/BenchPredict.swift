@@ -1,7 +1,10 @@
+// `kinema bench predict`: video prediction speed, end to end against the network alone, against
+// Lightning Pose, and start-up (docs/arch/pose.md, *Prediction*).
 import ArgumentParser
 import Foundation
 import PoseData
 import PoseModels
+import PosePrediction
 import Torch
 import TorchOptim
 import VideoIO
@@ -82,7 +85,7 @@ struct BenchPredict: ParsableCommand {
         }
         guard FileManager.default.fileExists(atPath: video) else { throw ValidationError("\(video) does not exist") }
         printLoad("start")
-        let threads = configureThreads()
+        let threads = Runtime.threads  // chosen at start-up (ProcessPolicy)
         let resolved = decode.schedule.resolved
         let details = resolved == .ahead ? "; decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead"
             : decode.fillGaps ? " with an idle-priority gap filler" : " without gap filler"
@@ -92,7 +95,7 @@ struct BenchPredict: ParsableCommand {
         let main: PoseModel
         var name: String
         if let model {
-            main = try TrainedModel.open(model).model
+            main = try TrainedModel(directory: model).model
             name = "predict_\(main.config.backbone)_\(main.config.resizeWidth)"
         } else {
             main = try benchModel(backbone: "unet", size: 128)
@@ -262,11 +265,12 @@ struct BenchPredict: ParsableCommand {
 
     /// Writes a model directory `kinema predict` can open.
     func writeModelDirectory(_ m: PoseModel, to directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory + "/checkpoints", withIntermediateDirectories: true)
+        let folder = ModelDirectory(directory)
+        try FileManager.default.createDirectory(atPath: folder.checkpoints, withIntermediateDirectories: true)
         var config = m.config
         config.dataDir = directory
-        try config.yamlText().write(toFile: directory + "/config.yaml", atomically: true, encoding: .utf8)
-        try Checkpoint.save(to: URL(fileURLWithPath: directory + "/checkpoints/best.safetensors"), store: m.network.store,
+        try config.yamlText().write(toFile: folder.config, atomically: true, encoding: .utf8)
+        try Checkpoint.save(to: URL(fileURLWithPath: folder.bestCheckpoint), store: m.network.store,
                             metadata: ["epoch": "0"])
     }
 

@@ -1,3 +1,5 @@
+// `kinema bench train`: training step and epoch times, LP's configuration and Kinema's default, against
+// Lightning Pose's own figures.
 import ArgumentParser
 import Foundation
 import PoseData

@@ -3,6 +3,7 @@ import KinemaConsole
 import ArgumentParser
 import Foundation
 import PoseModels
+import PosePrediction
 
 struct PoseDemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -17,7 +17,7 @@ struct PoseEvaluate: ParsableCommand {
     var pcutoff: Double?
 
     func run() throws {
-        let trained = try TrainedModel.open(model)
+        let trained = try TrainedModel(directory: model)
         let evaluation = try PoseWorkflows.evaluate(trained)
         print(evaluation.report(pcutoff: pcutoff ?? trained.project.pcutoff))
     }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import PoseData
 import PoseModels
+import PosePrediction
 
 struct PosePredict: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,9 +29,10 @@ struct PosePredict: ParsableCommand {
     var batchSize = 16
 
     func run() throws {
-        let trained = try TrainedModel.open(model)
+        let trained = try TrainedModel(directory: model)
         let files = try PoseWorkflows.predict(trained, inputs: inputs, outputDirectory: output, labeledVideo: labeledVideo,
-                                              threshold: threshold, batchSize: max(1, batchSize))
+                                              threshold: threshold, batchSize: max(1, batchSize),
+                                              onFirstBatch: FirstFrameReport.hookIfRequested)
         for file in files { print(file) }
     }
 }

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import PoseData
 import PoseModels
+import PosePrediction
 
 struct PoseTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +51,7 @@ struct PoseTrain: ParsableCommand {
             let project: PoseProject
             let directory: String
             if let resume {
-                project = try PoseProject.load(configPath: resume + "/config.yaml")
+                project = try PoseProject.load(configPath: ModelDirectory(resume).config)
                 directory = resume
             } else {
                 guard let config else { throw ValidationError("give a project config, or --resume MODEL_DIR") }

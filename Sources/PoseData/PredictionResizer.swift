@@ -1,6 +1,5 @@
 // The prediction-time resize: the same numbers as `Augmenter.warp` + `normalize` for a pure scale,
 // several times faster, so that decoding stays hidden behind the network.
-import PoseData
 
 /// Resizes 8-bit HWC frames to the model's normalised `3 × H × W` floats.
 ///

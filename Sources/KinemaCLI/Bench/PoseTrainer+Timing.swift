@@ -1,27 +1,28 @@
-// Timing of training steps for `kinema bench train`: the same step as `PoseTrainer.train()`, without
-// checkpoints, validation or files.
+// Timing of training steps for `kinema bench train`: the same step as `PoseTrainer.train()`
+// (`PoseTrainer.step`), without checkpoints, validation or files.
 import Foundation
 import PoseData
+import PoseModels
 import Torch
 
 /// Wall-clock timing of one training epoch after warm-up.
-public struct TrainingTiming: Sendable {
+struct TrainingTiming: Sendable {
     /// Seconds of each step of the timed epoch: forward, loss, backward, optimizer step and the
     /// progress line's read-out (waiting for the batch loader excluded, as in LP's per-step timing).
-    public var stepSeconds: [Double]
+    var stepSeconds: [Double]
     /// Samples in each step of the timed epoch.
-    public var batchSizes: [Int]
+    var batchSizes: [Int]
     /// Seconds of the whole timed epoch, waiting for augmented batches included (LP's `train_s_per_epoch`).
-    public var epochSeconds: Double
+    var epochSeconds: Double
     /// CPU seconds of the whole process during the timed epoch (all threads: libtorch and augmentation).
-    public var epochCPUSeconds: Double
+    var epochCPUSeconds: Double
     /// Seconds the warm-up steps took.
-    public var warmupSeconds: Double
+    var warmupSeconds: Double
     /// libtorch intra-op threads used.
-    public var threads: Int
+    var threads: Int
 
     /// Median step time over full batches (LP's `full_batch16_step_s_median`).
-    public var fullBatchStepMedian: Double? {
+    var fullBatchStepMedian: Double? {
         let full = zip(stepSeconds, batchSizes).filter { $0.1 == batchSizes.max() }.map(\.0).sorted()
         return full.isEmpty ? nil : full[full.count / 2]
     }
@@ -30,34 +31,23 @@ public struct TrainingTiming: Sendable {
 extension PoseTrainer {
     /// Runs `warmupSteps` steps of epoch 0, then one full epoch (epoch 1), timing each step.
     /// The model's weights change (it trains); nothing is written.
-    public func timeTrainingEpoch(warmupSteps: Int = 1) throws -> TrainingTiming {
-        func step(_ batch: PoseBatch) throws {
-            let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
-            let loss = try model.loss(output: output, batch: batch)
-            try model.network.store.zeroGrad()
-            try loss.backward()
-            try stepOptimizer(backboneFactor: backboneFactor(epoch: 0))
-            _ = try loss.item()
-            _ = try trainingError(output: output, batch: batch)
-        }
-        try setFrozen(backboneFactor(epoch: 0) == 0)
-        optimizer.learningRate = schedule.learningRate(at: 0)
+    func timeTrainingEpoch(warmupSteps: Int = 1) throws -> TrainingTiming {
+        let factor = try startEpoch(0)
         let warmupStart = Date()
-        trainLoader.start(epoch: 0)
         for _ in 0..<warmupSteps {
-            guard let batch = trainLoader.next() else { break }
-            try step(batch)
+            guard let batch = nextBatch() else { break }
+            _ = try step(batch, backboneFactor: factor)
         }
-        trainLoader.cancel()
+        cancelEpoch()
         let warmup = Date().timeIntervalSince(warmupStart)
 
         var steps: [Double] = [], sizes: [Int] = []
         let cpuStart = processCPUSeconds()
         let epochStart = Date()
-        trainLoader.start(epoch: 1)
-        while let batch = trainLoader.next() {
+        let epochFactor = try startEpoch(1)
+        while let batch = nextBatch() {
             let t0 = Date()
-            try step(batch)
+            _ = try step(batch, backboneFactor: epochFactor)
             steps.append(Date().timeIntervalSince(t0))
             sizes.append(batch.count)
         }
@@ -69,7 +59,7 @@ extension PoseTrainer {
 }
 
 /// CPU time of the whole process (user + system, all threads).
-public func processCPUSeconds() -> Double {
+func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6

@@ -1,9 +1,10 @@
-import KinemaConsole
-import KinemaFiles
 // `kinema demo`: synthetic project → training with defaults → video prediction → report vs ground truth.
 import Foundation
+import KinemaConsole
+import KinemaFiles
 import PoseData
 import PoseFormats
+import PoseModels
 
 /// Settings of the demo run.
 public struct DemoOptions: Sendable {
@@ -57,7 +58,7 @@ public enum PoseDemo {
         train.log = log
         let result = try PoseWorkflows.train(project: project, options: train, predictVideos: false)
         log("3/4 predicting the video with a labelled copy")
-        let trained = try TrainedModel.open(modelDir)
+        let trained = try TrainedModel(directory: modelDir)
         let files = try PoseWorkflows.predict(trained, inputs: [synthetic.videoPath], labeledVideo: true,
                                               showProgress: options.showProgress, log: log)
         let predictionsCSV = files[0]

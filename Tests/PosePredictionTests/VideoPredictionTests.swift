@@ -1,9 +1,10 @@
-// Video prediction: the fast resize gives the same numbers as the augmenter, and the pipeline the
-// same predictions as predicting decoded frames one batch at a time.
+// Video prediction: both decode schedules give the same predictions as predicting decoded frames
+// one batch at a time, and end with the reader's errors.
 import Foundation
 import PoseData
 import PoseFormats
 import PoseModels
+import PosePrediction
 import Testing
 import Torch
 import VideoIO
@@ -18,27 +19,6 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
 }
 
 @Suite(.serialized) struct VideoPredictionTests {
-    /// (source width, height, channels, output size): shrink ×3 (mirror-mouse 396×406 → 128), ×2, ×1, enlarging, grey, odd
-    /// sizes, and ×21 (box sums too big for 16-bit lanes).
-    @Test(arguments: [(396, 406, 3, 128), (256, 256, 3, 128), (396, 406, 3, 256), (100, 80, 3, 256),
-                      (97, 61, 1, 32), (7, 5, 3, 16), (640, 480, 3, 64), (700, 500, 3, 32), (700, 500, 1, 32)])
-    func resizerMatchesAugmenterBitForBit(_ c: (Int, Int, Int, Int)) {
-        let (w, h, ch, size) = c
-        let image = HostImage(width: w, height: h, channels: ch, pixels: noise(w * h * ch, seed: UInt64(w * 1000 + h)))
-        let augmenter = Augmenter(settings: .resizeOnly, outputWidth: size, outputHeight: size, flipPermutation: [])
-        let transform = Affine2D(a: Double(size) / Double(w), b: 0, c: 0, d: Double(size) / Double(h), tx: 0, ty: 0)
-        var expected = augmenter.warp(image, transform: transform)
-        augmenter.normalize(&expected)
-        var resizer = PredictionResizer(outputWidth: size, outputHeight: size)
-        let got = resizer.resize(image)
-        #expect(got.count == expected.count)
-        let differing = zip(got, expected).filter { $0.0.bitPattern != $0.1.bitPattern }.count
-        #expect(differing == 0, "\(differing) of \(got.count) values differ for \(w)×\(h)×\(ch) → \(size)")
-        // The cached plan is reused for the next frame of the same size.
-        let again = resizer.resize(image)
-        #expect(again == got)
-    }
-
     /// An untrained 8-filter U-Net at 32² with one keypoint (for error paths).
     private func smallModel() throws -> PoseModel {
         var config = PoseConfig()
@@ -159,8 +139,16 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
                                                decode: settings(schedule), frameLimit: 32)
             #expect(first.frames == 32 && first.table.rowCount == 32)
             #expect(first.table.value(row: 31, keypoint: 2, coord: 0) == reference[31][2].x)
-            let decoding = try model.timeDecoding(path: video, batchSize: 16, decode: settings(schedule))
-            #expect(decoding.frames == 80 && decoding.cpuSeconds > 0)
+            // The batches alone (no network) cover every frame once.
+            let source = try model.frameBatches(path: video, batchSize: 16, keepOriginals: false, decode: settings(schedule),
+                                                frameLimit: nil)
+            var frames: [Int] = []
+            while let batch = try source.next() {
+                #expect(batch.images.count == batch.count * 3 * 64 * 64)
+                frames += batch.frameNumbers
+            }
+            source.finish()
+            #expect(frames.sorted() == Array(0..<80) && source.decodeCPUSeconds > 0)
         }
     }
 

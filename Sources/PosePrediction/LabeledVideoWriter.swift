@@ -2,6 +2,7 @@
 // points below the likelihood threshold hidden (DLC §11.1 / LP `confidence_thresh_for_vid`).
 import Foundation
 import PoseData
+import PoseModels
 import VideoIO
 
 /// Colours sampled evenly from a matplotlib-like colormap (`rainbow`, `cool`, `jet`, `viridis`).

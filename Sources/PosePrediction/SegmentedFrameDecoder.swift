@@ -2,6 +2,7 @@
 // own threads, each thread working through its own run of whole groups of pictures.
 import Foundation
 import PoseData
+import PoseModels
 import Torch
 import VideoIO
 
@@ -121,10 +122,11 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     private func startGapFiller(reader: VideoReader, outputWidth: Int, outputHeight: Int) {
         let shared = self.shared, capacity = 2 * batchSize, plane = planeSize
         let transfer = ThreadTransfer(reader)
-        let thread = Thread {
+        startWorker(name: "kinema.gapfill") {
             applyPriority(.idle)
             let cpuStart = threadCPUSeconds()
-            let frames = ResizingReader(transfer.value, outputWidth: outputWidth, outputHeight: outputHeight)
+            guard let reader = transfer.take() else { return }
+            let frames = ResizingReader(reader, outputWidth: outputWidth, outputHeight: outputHeight)
             shared.condition.lock()
             while true {
                 while !shared.stopped && shared.ready.count >= capacity { shared.condition.wait() }
@@ -158,8 +160,6 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
             shared.condition.broadcast()
             shared.condition.unlock()
         }
-        thread.name = "kinema.gapfill"
-        thread.start()
     }
 
     /// Takes the gap filler's finished frames, gives chunks to workers and returns the filler's frames

@@ -1,0 +1,73 @@
+// Video → keypoints: batches from a decode schedule (`FrameBatchSource`), the network and read-out on
+// this thread, each frame's keypoints in its row.
+import Foundation
+import KinemaConsole
+import PoseData
+import PoseFormats
+import PoseModels
+import VideoIO
+
+/// What `predictVideo` produced.
+public struct VideoPredictionResult: Sendable {
+    public var table: PoseTable
+    public var frames: Int
+    public var seconds: Double
+    public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
+    /// Seconds from the call to the first batch being ready for the network.
+    public var startupSeconds: Double
+    /// Seconds from the call to the first batch's keypoints.
+    public var firstBatchSeconds: Double
+    /// CPU seconds spent by the decode thread (decoding, RGB conversion, resizing).
+    public var decodeCPUSeconds: Double
+}
+
+extension PoseModel {
+    /// Predicts every frame of a video. With `drawer`, each frame is also drawn into a labelled video.
+    /// - Parameters:
+    ///   - decode: when and how frames are decoded (schedule, decoder threads, read-ahead, priority).
+    ///   - frameLimit: predict only the first frames.
+    ///   - onFirstBatch: called once, right after the first batch's keypoints are known.
+    public func predictVideo(path: String, scorer: String, batchSize: Int = 16, showProgress: Bool = true,
+                             drawer: LabeledVideoWriter? = nil, decode: DecodeSettings = DecodeSettings(),
+                             frameLimit: Int? = nil, onFirstBatch: (() -> Void)? = nil) throws -> VideoPredictionResult {
+        let start = Date()
+        let source = try frameBatches(path: path, batchSize: batchSize, keepOriginals: drawer != nil,
+                                      decode: decode, frameLimit: frameLimit)
+        defer { source.stop() }
+        let total = min(source.info.frameCount, frameLimit ?? Int.max)
+        let width = source.info.width, height = source.info.height
+        let progress = ProgressLine(label: (path as NSString).lastPathComponent, total: total, unit: "frames", enabled: showProgress)
+        // Batches may hold frames of several segments: results go to their frame's row.
+        let k = keypointCount
+        var xs = [Double](repeating: .nan, count: total * k), ys = xs, ls = xs
+        var startup = 0.0, firstBatch = 0.0
+        var done = 0, rows = 0
+        while let batch = try source.next() {
+            if done == 0 { startup = Date().timeIntervalSince(start) }
+            let estimates = try predict(images: batch.images, count: batch.count)
+            for (b, row) in estimates.enumerated() {
+                let frameRow = row.map { toFrame($0, width: width, height: height) }
+                let f = batch.frameNumbers[b]
+                for (j, e) in frameRow.enumerated() { xs[f * k + j] = e.x; ys[f * k + j] = e.y; ls[f * k + j] = e.likelihood }
+                rows = max(rows, f + 1)
+                if let drawer { try drawer.write(frame: batch.originals[b], keypoints: frameRow) }
+            }
+            if done == 0 {
+                firstBatch = Date().timeIntervalSince(start)
+                onFirstBatch?()
+            }
+            done += batch.count
+            progress.update(done)
+        }
+        source.finish()
+        progress.finish()
+        try drawer?.finish()
+        guard done == rows else {
+            throw PoseModelError("\(path): predicted \(done) frames but the last was frame \(rows - 1); frames were skipped or repeated (a decoding bug, please report it)")
+        }
+        let table = try PoseTable.predictions(scorer: scorer, keypoints: keypointNames, x: Array(xs.prefix(rows * k)),
+                                              y: Array(ys.prefix(rows * k)), likelihood: Array(ls.prefix(rows * k)))
+        return VideoPredictionResult(table: table, frames: done, seconds: Date().timeIntervalSince(start), startupSeconds: startup,
+                                     firstBatchSeconds: firstBatch, decodeCPUSeconds: source.decodeCPUSeconds)
+    }
+}
