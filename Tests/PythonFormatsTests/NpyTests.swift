@@ -1,6 +1,6 @@
 // .npy reader/writer: numpy-made fixtures decode to hand-written values and re-encode byte for byte.
 import Foundation
-import NeuralData
+import PythonFormats
 import Testing
 
 private func fixture(_ base64: String) throws -> [UInt8] {
@@ -64,8 +64,8 @@ struct NpyTests {
 
         let big = try roundTrip(NpyFixtures.U_big)
         #expect(try big.stringValues() == ["ab", "é中"])
-        #expect(throws: NpyError.self) { try NpyArray(strings: ["toolong"], shape: [1], width: 3) }
-        #expect(throws: NpyError.self) { try tiers.float32Values() }
+        #expect(throws: PythonFormatError.self) { try NpyArray(strings: ["toolong"], shape: [1], width: 3) }
+        #expect(throws: PythonFormatError.self) { try tiers.float32Values() }
     }
 
     @Test func fortranOrderIsReturnedInCOrder() throws {
@@ -113,17 +113,17 @@ struct NpyTests {
         #expect(try back.shape == [3, 4, 5] && back.float32Values() == values)
         #expect(try NpyHeader.read(contentsOf: url).shape == [3, 4, 5])
         // Missing file, bad magic, truncated data and unsupported dtypes each give a named error.
-        #expect(throws: NpyError.self) { try NpyArray(contentsOf: folder.appendingPathComponent("missing.npy")) }
-        #expect(throws: NpyError.self) { try NpyArray(npyBytes: [UInt8]("hello world, not numpy".utf8)) }
+        #expect(throws: PythonFormatError.self) { try NpyArray(contentsOf: folder.appendingPathComponent("missing.npy")) }
+        #expect(throws: PythonFormatError.self) { try NpyArray(npyBytes: [UInt8]("hello world, not numpy".utf8)) }
         var truncated = try fixture(NpyFixtures.f4_2x3)
         truncated.removeLast(3)
-        #expect(throws: NpyError.self) { try NpyArray(npyBytes: truncated) }
-        #expect(throws: NpyError.self) { try NpyDType(descr: "|O") }
-        #expect(throws: NpyError.self) { try NpyDType(descr: "<c16") }
-        #expect(throws: NpyError.self) { try NpyArray(float32: [1, 2], shape: [3]) }
+        #expect(throws: PythonFormatError.self) { try NpyArray(npyBytes: truncated) }
+        #expect(throws: PythonFormatError.self) { try NpyDType(descr: "|O") }
+        #expect(throws: PythonFormatError.self) { try NpyDType(descr: "<c16") }
+        #expect(throws: PythonFormatError.self) { try NpyArray(float32: [1, 2], shape: [3]) }
         do {
             _ = try NpyArray(contentsOf: folder.appendingPathComponent("missing.npy"))
-        } catch let error as NpyError {
+        } catch let error as PythonFormatError {
             #expect(error.description.contains("missing.npy") && error.description.contains("not found"))
         }
     }
