@@ -3,7 +3,8 @@
 
 extension PickleValue {
     /// Reads one pickle stream (up to its STOP opcode). Opcodes outside plain data, symbolic calls and
-    /// persistent ids (sets, extension registry, out-of-band buffers) are an error naming the opcode.
+    /// persistent ids (sets, extension registry, NEWOBJ_EX, out-of-band buffers) are an error naming the opcode.
+    /// (A bytearray reads as bytes.)
     public init(unpickling bytes: some Collection<UInt8>) throws(PythonFormatError) {
         var machine = PickleMachine(bytes: Array(bytes))
         self = try machine.run()
@@ -162,7 +163,7 @@ private struct PickleMachine {
             case .shortBinString, .binString, .shortBinUnicode, .binUnicode, .binUnicode8:
                 let width = op == .shortBinString || op == .shortBinUnicode ? 1 : op == .binUnicode8 ? 8 : 4
                 push(.string(String(decoding: try take(try unsigned(width)), as: UTF8.self)))
-            case .shortBinBytes, .binBytes, .binBytes8:
+            case .shortBinBytes, .binBytes, .binBytes8, .byteArray8:
                 let width = op == .shortBinBytes ? 1 : op == .binBytes ? 4 : 8
                 push(.bytes(Array(try take(try unsigned(width)))))
 
@@ -241,7 +242,7 @@ private struct PickleMachine {
             case .persID: push(.persistent(.string(try text())))
             case .binPersID: stack.append(.persistent(try pop()))
 
-            case .ext1, .ext2, .ext4, .emptySet, .addItems, .frozenSet, .newObjEx, .byteArray8, .nextBuffer, .readOnlyBuffer:
+            case .ext1, .ext2, .ext4, .emptySet, .addItems, .frozenSet, .newObjEx, .nextBuffer, .readOnlyBuffer:
                 throw fail("unsupported opcode \(op) (0x\(String(code, radix: 16, uppercase: true))) at byte \(at)")
             }
         }
