@@ -66,10 +66,12 @@ let package = Package(
         // MARK: Files (atomic writes shared by every module) and the console (progress, log lines, Ctrl-C)
         .target(name: "KinemaFiles", swiftSettings: strictSwift),
         .target(name: "KinemaConsole", swiftSettings: strictSwift),
+        // Files Python's ecosystem writes: NumPy .npy arrays and pickle streams (no libtorch, no FFmpeg).
+        .target(name: "PythonFormats", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
 
         // MARK: Tensors and neural-network building blocks
         .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
-        .target(name: "TorchNN", dependencies: ["Torch", "KinemaFiles", .product(name: "OrderedCollections", package: "swift-collections")],
+        .target(name: "TorchNN", dependencies: ["Torch", "KinemaFiles", "PythonFormats", .product(name: "OrderedCollections", package: "swift-collections")],
                 swiftSettings: strictSwift),
         .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"], swiftSettings: strictSwift),
 
@@ -83,7 +85,7 @@ let package = Package(
         .target(name: "ConfigDecoding", dependencies: ["Yams"], swiftSettings: strictSwift),
 
         // MARK: Pose estimation
-        .target(name: "PoseFormats", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
+        .target(name: "PoseFormats", dependencies: ["KinemaFiles", "PythonFormats"], swiftSettings: strictSwift),
         .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "KinemaFiles", "ConfigDecoding"], swiftSettings: strictSwift),
         .target(name: "PoseModels", dependencies: ["PoseData", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
         // Video → poses: decode schedules, video/image-folder prediction, labelled videos, the demo.
@@ -91,10 +93,10 @@ let package = Package(
                 swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
-        .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting"], swiftSettings: strictSwift),
+        .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting", "PythonFormats"], swiftSettings: strictSwift),
 
         // MARK: Neural encoding
-        .target(name: "NeuralData", dependencies: ["KinemaFiles", "ConfigDecoding", "Yams"], swiftSettings: strictSwift),
+        .target(name: "NeuralData", dependencies: ["KinemaFiles", "PythonFormats", "ConfigDecoding", "Yams"], swiftSettings: strictSwift),
         .target(name: "NeuralModels", dependencies: ["NeuralData", "ConfigDecoding", "KinemaFiles", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
 
         // MARK: Command line
@@ -129,6 +131,7 @@ let package = Package(
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).
         .target(name: "KinemaTestSupport", path: "Tests/Support", swiftSettings: strictSwift),
         .testTarget(name: "ConfigDecodingTests", dependencies: ["ConfigDecoding"], swiftSettings: strictSwift),
+        .testTarget(name: "PythonFormatsTests", dependencies: ["PythonFormats"], swiftSettings: strictSwift),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
         .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "KinemaFiles"], swiftSettings: strictSwift),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "KinemaTestSupport"], swiftSettings: strictSwift),

@@ -7,6 +7,7 @@
 // Writing produces the fixed format, which every DeepLabCut reader accepts (`pd.read_hdf` without a key).
 import Foundation
 import KinemaFiles
+import PythonFormats
 
 extension PoseTable {
     /// The key DeepLabCut reads and writes.
@@ -44,7 +45,7 @@ extension PoseTable {
                 }
             } catch let failure as HDF5Failure {
                 throw fail(failure.message)
-            } catch let failure as PickleError {
+            } catch let failure as PythonFormatError {
                 throw fail("unreadable column labels: \(failure.message)")
             }
         }
@@ -225,7 +226,7 @@ extension PoseTable {
     private static func levelName(_ node: HDF5Dataset) throws -> String? {
         guard let (bytes, ascii) = try node.stringAttribute("name") else { return nil }
         guard ascii else { return String(decoding: bytes, as: UTF8.self) }
-        if case .string(let s) = try unpickleText(bytes) { return s }
+        if case .string(let s) = try PickleValue(unpickling: bytes) { return s }
         return nil
     }
 
@@ -237,7 +238,7 @@ extension PoseTable {
         }
         func pickled(_ node: HDF5Object, _ name: String) throws -> PickleValue {
             guard let (bytes, _) = try node.stringAttribute(name) else { throw fail("table-format frame without the \(name) attribute") }
-            return try unpickleText(bytes)
+            return try PickleValue(unpickling: bytes)
         }
         if let levels = try group.intAttribute("levels"), levels != 1 {
             throw fail("table-format frame with a \(levels)-level row index is not supported (DeepLabCut writes an integer frame index)")

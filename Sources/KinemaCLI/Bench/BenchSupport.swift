@@ -18,6 +18,28 @@ func baselinePython(_ explicit: String?) -> String? {
     return nil
 }
 
+/// The path of a baseline script in `scripts/bench/`, nil (with a printed note) when it cannot be found.
+///
+/// The bench is run from a checkout (its PyTorch baselines already need the checkout's `.venv-bench`), so the
+/// scripts are looked up in the source tree this binary was compiled from (`#filePath` of this file, fixed at
+/// build time: it works whether the binary runs from `.build/release` or elsewhere, from any folder), then
+/// under the current folder, for a binary built elsewhere and run from a checkout.
+func benchScript(_ name: String) -> String? {
+    let repository = URL(fileURLWithPath: #filePath)  // <repo>/Sources/KinemaCLI/Bench/BenchSupport.swift
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let candidates = [repository.path, FileManager.default.currentDirectoryPath].map { $0 + "/scripts/bench/" + name }
+    if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+    print("note: baseline script scripts/bench/\(name) not found (looked in \(candidates.joined(separator: ", "))); run from the repository to measure the baseline")
+    return nil
+}
+
+/// The full path of `program` on $PATH (or `program` itself when it names a file), nil when absent.
+func executableOnPath(_ program: String) -> String? {
+    if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+    let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+    return folders.map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
 /// Runs a program and returns its standard output; throws with its standard error when it fails.
 ///
 /// posix_spawn + waitpid rather than Foundation's `Process`: whole-process timings of 20–60 ms jobs need the

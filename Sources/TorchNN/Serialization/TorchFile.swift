@@ -1,10 +1,11 @@
 import Foundation
 import OrderedCollections
+import PythonFormats
 import Torch
 
 /// Reads PyTorch files written by `torch.save` (.pt/.pth/.ckpt, zip format): a `state_dict`, or a checkpoint
-/// holding one under `state_dict`/`model`/`model_state_dict`. No Python runs: the pickle is interpreted
-/// for tensors and dictionaries only.
+/// holding one under `state_dict`/`model`/`model_state_dict`. No Python runs: PythonFormats' pickle machine
+/// describes the objects and `TensorRecord` reads the tensors off that description.
 public enum TorchFile {
     /// The tensors of the state dict in `url`, by their dotted names, on the CPU.
     public static func loadStateDict(_ url: URL) throws -> OrderedDictionary<String, Tensor> {
@@ -17,15 +18,18 @@ public enum TorchFile {
             throw NNError.badFile(path: url.path, reason: "is a zip archive but not a torch.save file (no data.pkl)")
         }
         let prefix = String(pickleName.dropLast("data.pkl".count))
-        var reader = PickleReader(try archive.contents(pickleName), path: url.path)
-        let root = try reader.run()
-        guard let dict = stateDict(in: root) else {
+        let root: PickleValue
+        do { root = try PickleValue(unpickling: try archive.contents(pickleName)) } catch let error as PythonFormatError {
+            throw NNError.badFile(path: url.path, reason: "cannot read its pickle: \(error.message)")
+        }
+        guard let dict = try stateDict(in: root, path: url.path) else {
             throw NNError.badFile(path: url.path, reason: "holds no state dict of tensors (looked at the top level and under state_dict, model, model_state_dict)")
         }
         var result: OrderedDictionary<String, Tensor> = [:]
         var storages: [String: Tensor] = [:]
-        for (k, v) in Swift.zip(dict.keys, dict.values) {
-            guard case .string(let name) = k, case .tensor(let type, let key, let offset, let size, let stride) = v else { continue }
+        for (k, v) in dict {
+            guard case .string(let name) = k, let tensor = try TensorRecord(v, path: url.path) else { continue }
+            let (type, key) = (tensor.storageType, tensor.key)
             let storage: Tensor
             if let cached = storages[key] {
                 storage = cached
@@ -39,19 +43,18 @@ public enum TorchFile {
                 }
                 storages[key] = storage
             }
-            let view = try Torch.call1("aten::as_strided", [.tensor(storage), .ints(size), .ints(stride), .int(offset)])
+            let view = try Torch.call1("aten::as_strided", [.tensor(storage), .ints(tensor.size), .ints(tensor.stride), .int(tensor.offset)])
             result[name] = try view.clone()
         }
         return result
     }
 
-    private static func stateDict(in value: PickleValue) -> PickleDict? {
-        guard case .dict(let d) = value else { return nil }
-        let hasTensors = d.values.contains { if case .tensor = $0 { true } else { false } }
-        if hasTensors { return d }
+    /// The entries of the first dict (or OrderedDict) holding tensors: `value` itself, or one under a usual key.
+    private static func stateDict(in value: PickleValue, path: String) throws -> [PickleEntry]? {
+        guard let entries = value.entries else { return nil }
+        if try entries.contains(where: { try TensorRecord($0.value, path: path) != nil }) { return entries }
         for key in ["state_dict", "model", "model_state_dict"] {
-            if let i = d.keys.firstIndex(where: { if case .string(key) = $0 { true } else { false } }),
-               let inner = stateDict(in: d.values[i]) {
+            if let i = entries.firstIndex(where: { $0.key == .string(key) }), let inner = try stateDict(in: entries[i].value, path: path) {
                 return inner
             }
         }

@@ -1,6 +1,6 @@
 // .npy reader/writer: numpy-made fixtures decode to hand-written values and re-encode byte for byte.
 import Foundation
-import NeuralData
+import PythonFormats
 import Testing
 
 private func fixture(_ base64: String) throws -> [UInt8] {
@@ -64,8 +64,8 @@ struct NpyTests {
 
         let big = try roundTrip(NpyFixtures.U_big)
         #expect(try big.stringValues() == ["ab", "é中"])
-        #expect(throws: NpyError.self) { try NpyArray(strings: ["toolong"], shape: [1], width: 3) }
-        #expect(throws: NpyError.self) { try tiers.float32Values() }
+        #expect(throws: PythonFormatError.self) { try NpyArray(strings: ["toolong"], shape: [1], width: 3) }
+        #expect(throws: PythonFormatError.self) { try tiers.float32Values() }
     }
 
     @Test func fortranOrderIsReturnedInCOrder() throws {
@@ -113,18 +113,43 @@ struct NpyTests {
         #expect(try back.shape == [3, 4, 5] && back.float32Values() == values)
         #expect(try NpyHeader.read(contentsOf: url).shape == [3, 4, 5])
         // Missing file, bad magic, truncated data and unsupported dtypes each give a named error.
-        #expect(throws: NpyError.self) { try NpyArray(contentsOf: folder.appendingPathComponent("missing.npy")) }
-        #expect(throws: NpyError.self) { try NpyArray(npyBytes: [UInt8]("hello world, not numpy".utf8)) }
+        #expect(throws: PythonFormatError.self) { try NpyArray(contentsOf: folder.appendingPathComponent("missing.npy")) }
+        #expect(throws: PythonFormatError.self) { try NpyArray(npyBytes: [UInt8]("hello world, not numpy".utf8)) }
         var truncated = try fixture(NpyFixtures.f4_2x3)
         truncated.removeLast(3)
-        #expect(throws: NpyError.self) { try NpyArray(npyBytes: truncated) }
-        #expect(throws: NpyError.self) { try NpyDType(descr: "|O") }
-        #expect(throws: NpyError.self) { try NpyDType(descr: "<c16") }
-        #expect(throws: NpyError.self) { try NpyArray(float32: [1, 2], shape: [3]) }
+        #expect(throws: PythonFormatError.self) { try NpyArray(npyBytes: truncated) }
+        #expect(throws: PythonFormatError.self) { try NpyDType(descr: "|O") }
+        #expect(throws: PythonFormatError.self) { try NpyDType(descr: "<c16") }
+        #expect(throws: PythonFormatError.self) { try NpyArray(float32: [1, 2], shape: [3]) }
         do {
             _ = try NpyArray(contentsOf: folder.appendingPathComponent("missing.npy"))
-        } catch let error as NpyError {
+        } catch {
             #expect(error.description.contains("missing.npy") && error.description.contains("not found"))
         }
+    }
+
+    @Test func everyDTypeRoundTrips() throws {
+        // Raw element bytes of every supported dtype survive write → read, header included, in both byte orders.
+        let types: [NpyDType] = [.bool, .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .float16, .float32,
+                                 .float64, .unicode(3)]
+        for base in types {
+            for bigEndian in [false, true] where !bigEndian || base.itemBytes > 1 {
+                var dtype = base
+                dtype.bigEndian = bigEndian
+                let bytes = (0..<(6 * dtype.itemBytes)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) & (dtype.kind == .unicode ? 0x3F : 0xFF) }
+                let array = try NpyArray(dtype: dtype, shape: [2, 3], bytes: dtype.kind == .bool ? [1, 0, 1, 1, 0, 0] : bytes)
+                let back = try NpyArray(npyBytes: array.npyBytes())
+                #expect(back == array, "\(dtype.descr)")
+                #expect(try NpyDType(descr: dtype.descr) == dtype)
+                #expect(try NpyHeader.parse(array.npyBytes(), source: "t").dataOffset % 64 == 0)
+            }
+        }
+        // Typed constructors read back through the typed views.
+        #expect(try NpyArray(npyBytes: NpyArray(int32: [-5, 7], shape: [2]).npyBytes()).int64Values() == [-5, 7])
+        #expect(try NpyArray(npyBytes: NpyArray(float64: [0.1, -2], shape: [1, 2]).npyBytes()).float64Values() == [0.1, -2])
+        #expect(try NpyArray(npyBytes: NpyArray(bool: [true, false], shape: [2]).npyBytes()).boolValues() == [true, false])
+        #expect(try NpyArray(npyBytes: NpyArray(strings: ["a", "bcd"], shape: [2]).npyBytes()).stringValues() == ["a", "bcd"])
+        let big = try NpyArray(dtype: NpyDType(descr: ">i2"), shape: [2], bytes: [0xFF, 0xFE, 0x01, 0x00])
+        #expect(try big.int64Values() == [-2, 256])
     }
 }

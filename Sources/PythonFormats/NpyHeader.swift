@@ -30,25 +30,25 @@ public struct NpyHeader: Sendable, Equatable {
     // MARK: Reading
 
     /// Parses the header at the start of `bytes`; `source` names the file in errors.
-    public static func parse(_ bytes: some RandomAccessCollection<UInt8>, source: String) throws -> NpyHeader {
+    public static func parse(_ bytes: some RandomAccessCollection<UInt8>, source: String) throws(PythonFormatError) -> NpyHeader {
         let b = Array(bytes.prefix(12))
         guard b.count >= 10, Array(b[0..<6]) == magic else {
-            throw NpyError(source: source, message: "not a .npy file (missing \\x93NUMPY magic)")
+            throw PythonFormatError.npy(source: source, message: "not a .npy file (missing \\x93NUMPY magic)")
         }
         let major = Int(b[6])
         let lengthBytes: Int
         switch major {
         case 1: lengthBytes = 2
         case 2, 3: lengthBytes = 4
-        default: throw NpyError(source: source, message: "unsupported .npy format version \(major).\(b[7]) (1.0-3.0 are supported)")
+        default: throw PythonFormatError.npy(source: source, message: "unsupported .npy format version \(major).\(b[7]) (1.0-3.0 are supported)")
         }
-        guard b.count >= 8 + lengthBytes else { throw NpyError(source: source, message: "truncated .npy header") }
+        guard b.count >= 8 + lengthBytes else { throw PythonFormatError.npy(source: source, message: "truncated .npy header") }
         var headerLength = 0
         for i in 0..<lengthBytes { headerLength |= Int(b[8 + i]) << (8 * i) }
         let start = 8 + lengthBytes
         let all = Array(bytes.prefix(start + headerLength))
         guard all.count == start + headerLength else {
-            throw NpyError(source: source, message: "truncated .npy header (expected \(headerLength) header bytes)")
+            throw PythonFormatError.npy(source: source, message: "truncated .npy header (expected \(headerLength) header bytes)")
         }
         let headerBytes = all[start...]
         // Versions 1 and 2 are latin-1, version 3 is UTF-8.
@@ -58,33 +58,32 @@ public struct NpyHeader: Sendable, Equatable {
         var parser = DictLiteralParser(text: text, source: source)
         let dict = try parser.parseDict()
         guard case .string(let descr)? = dict["descr"] else {
-            throw NpyError(source: source, message: "header has no string 'descr' (structured dtypes are not supported)")
+            throw PythonFormatError.npy(source: source, message: "header has no string 'descr' (structured dtypes are not supported)")
         }
         guard case .bool(let fortran)? = dict["fortran_order"] else {
-            throw NpyError(source: source, message: "header has no boolean 'fortran_order'")
+            throw PythonFormatError.npy(source: source, message: "header has no boolean 'fortran_order'")
         }
         guard case .tuple(let shape)? = dict["shape"] else {
-            throw NpyError(source: source, message: "header has no tuple 'shape'")
+            throw PythonFormatError.npy(source: source, message: "header has no tuple 'shape'")
         }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw NpyError(source: source, message: "negative dimension in shape \(shape)") }
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw PythonFormatError.npy(source: source, message: "negative dimension in shape \(shape)") }
         let dtype = try NpyDType(descr: descr, source: source)
         return NpyHeader(dtype: dtype, fortranOrder: fortran, shape: shape, dataOffset: start + headerLength, majorVersion: major)
     }
 
     /// Reads only the header of a file (a few hundred bytes), e.g. to check a shape without loading data.
-    public static func read(contentsOf url: URL) throws -> NpyHeader {
+    public static func read(contentsOf url: URL) throws(PythonFormatError) -> NpyHeader {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw NpyError(source: url.path, message: "cannot open file (does it exist?)")
+            throw PythonFormatError.npy(source: url.path, message: "cannot open file (does it exist?)")
         }
         defer { try? handle.close() }
         let prefix = (try? handle.read(upToCount: 12)) ?? nil
-        guard let prefix, prefix.count >= 10 else { throw NpyError(source: url.path, message: "not a .npy file (too short)") }
+        guard let prefix, prefix.count >= 10 else { throw PythonFormatError.npy(source: url.path, message: "not a .npy file (too short)") }
         let head = [UInt8](prefix)
         let lengthBytes = head[6] == 1 ? 2 : 4
         var headerLength = 0
         for i in 0..<lengthBytes where 8 + i < head.count { headerLength |= Int(head[8 + i]) << (8 * i) }
-        try handle.seek(toOffset: 0)
-        let all = (try? handle.read(upToCount: 8 + lengthBytes + headerLength)) ?? nil
+        let all = (try? handle.seek(toOffset: 0)).flatMap { _ in (try? handle.read(upToCount: 8 + lengthBytes + headerLength)) ?? nil }
         return try parse([UInt8](all ?? Data()), source: url.path)
     }
 
@@ -139,21 +138,21 @@ private struct DictLiteralParser {
         self.source = source
     }
 
-    func fail(_ what: String) -> NpyError {
-        NpyError(source: source, message: "malformed .npy header: \(what) at character \(pos) of \"\(String(chars).trimmingCharacters(in: .whitespacesAndNewlines))\"")
+    func fail(_ what: String) -> PythonFormatError {
+        PythonFormatError.npy(source: source, message: "malformed .npy header: \(what) at character \(pos) of \"\(String(chars).trimmingCharacters(in: .whitespacesAndNewlines))\"")
     }
 
     mutating func skipSpace() {
         while pos < chars.count, chars[pos].isWhitespace { pos += 1 }
     }
 
-    mutating func expect(_ c: Character) throws {
+    mutating func expect(_ c: Character) throws(PythonFormatError) {
         skipSpace()
         guard pos < chars.count, chars[pos] == c else { throw fail("expected '\(c)'") }
         pos += 1
     }
 
-    mutating func parseDict() throws -> [String: LiteralValue] {
+    mutating func parseDict() throws(PythonFormatError) -> [String: LiteralValue] {
         try expect("{")
         var result: [String: LiteralValue] = [:]
         while true {
@@ -168,7 +167,7 @@ private struct DictLiteralParser {
         }
     }
 
-    mutating func parseValue() throws -> LiteralValue {
+    mutating func parseValue() throws(PythonFormatError) -> LiteralValue {
         skipSpace()
         guard pos < chars.count else { throw fail("missing value") }
         let c = chars[pos]

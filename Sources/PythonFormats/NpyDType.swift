@@ -1,20 +1,5 @@
 // NumPy `.npy` element types: the `descr` string of the header, parsed and written back.
 
-// MARK: - Errors
-
-/// A problem with a `.npy` file or an array: names the file and what is wrong.
-public struct NpyError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// The file (or `<memory>`) the problem concerns.
-    public var source: String
-    /// What is wrong and, where possible, what to do.
-    public var message: String
-    public init(source: String, message: String) {
-        self.source = source
-        self.message = message
-    }
-    public var description: String { "\(source): \(message)" }
-}
-
 // MARK: - Element type
 
 /// The element type of a `.npy` array, as written in the header's `descr` (e.g. `<f4`, `|b1`, `<U12`).
@@ -64,10 +49,10 @@ public struct NpyDType: Sendable, Equatable, Hashable, CustomStringConvertible {
     // MARK: descr text
 
     /// Parses a `descr` such as `<f4`, `>i8`, `|u1`, `|b1`, `<U7`, `=f8` (native = little-endian here).
-    public init(descr: String, source: String = "<memory>") throws {
+    public init(descr: String, source: String = "<memory>") throws(PythonFormatError) {
         let chars = Array(descr)
         guard chars.count >= 2 else {
-            throw NpyError(source: source, message: "unsupported dtype '\(descr)' (expected e.g. '<f4')")
+            throw PythonFormatError.npy(source: source, message: "unsupported dtype '\(descr)' (expected e.g. '<f4')")
         }
         var index = 0
         var big = false
@@ -79,8 +64,8 @@ public struct NpyDType: Sendable, Equatable, Hashable, CustomStringConvertible {
         let code = chars[index]
         let digits = String(chars[(index + 1)...])
         let width = digits.isEmpty ? nil : Int(digits)
-        func bad() -> NpyError {
-            NpyError(source: source, message: "unsupported dtype '\(descr)' (supported: bool, int/uint 1-8 bytes, float 2/4/8 bytes, fixed-width unicode '<U<n>'; object and structured arrays are not)")
+        func bad() -> PythonFormatError {
+            PythonFormatError.npy(source: source, message: "unsupported dtype '\(descr)' (supported: bool, int/uint 1-8 bytes, float 2/4/8 bytes, fixed-width unicode '<U<n>'; object and structured arrays are not)")
         }
         switch code {
         case "?":

@@ -1,4 +1,4 @@
-// A `.npy` array in memory: raw element bytes plus header, with typed views and typed constructors.
+// A NumPy `.npy` array in memory: raw element bytes plus header, with typed views and typed constructors.
 import Foundation
 import KinemaFiles
 
@@ -22,10 +22,10 @@ public struct NpyArray: Sendable, Equatable {
     public var count: Int { shape.reduce(1, *) }
 
     /// Wraps raw element bytes; throws when their length does not match shape × element size.
-    public init(dtype: NpyDType, shape: [Int], fortranOrder: Bool = false, bytes: [UInt8]) throws {
+    public init(dtype: NpyDType, shape: [Int], fortranOrder: Bool = false, bytes: [UInt8]) throws(PythonFormatError) {
         let expected = shape.reduce(1, *) * dtype.itemBytes
         guard bytes.count == expected, shape.allSatisfy({ $0 >= 0 }) else {
-            throw NpyError(source: "<memory>", message: "\(bytes.count) bytes do not fit shape \(shape) of \(dtype.descr) (\(expected) bytes expected)")
+            throw PythonFormatError.npy(source: "<memory>", message: "\(bytes.count) bytes do not fit shape \(shape) of \(dtype.descr) (\(expected) bytes expected)")
         }
         self.dtype = dtype
         self.shape = shape
@@ -36,12 +36,12 @@ public struct NpyArray: Sendable, Equatable {
     // MARK: - Reading and writing files
 
     /// Decodes a whole `.npy` file held in memory; `source` names it in errors.
-    public init(npyBytes: some RandomAccessCollection<UInt8>, source: String = "<memory>") throws {
+    public init(npyBytes: some RandomAccessCollection<UInt8>, source: String = "<memory>") throws(PythonFormatError) {
         let header = try NpyHeader.parse(npyBytes, source: source)
         let needed = header.count * header.dtype.itemBytes
         let available = npyBytes.count - header.dataOffset
         guard available >= needed else {
-            throw NpyError(source: source, message: "file is truncated: shape \(header.shape) of \(header.dtype.descr) needs \(needed) data bytes, found \(max(available, 0))")
+            throw PythonFormatError.npy(source: source, message: "file is truncated: shape \(header.shape) of \(header.dtype.descr) needs \(needed) data bytes, found \(max(available, 0))")
         }
         let start = npyBytes.index(npyBytes.startIndex, offsetBy: header.dataOffset)
         let end = npyBytes.index(start, offsetBy: needed)
@@ -52,13 +52,13 @@ public struct NpyArray: Sendable, Equatable {
     }
 
     /// Reads a `.npy` file.
-    public init(contentsOf url: URL) throws {
+    public init(contentsOf url: URL) throws(PythonFormatError) {
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
-            throw NpyError(source: url.path, message: exists ? "cannot read file: \(error.localizedDescription)" : "file not found")
+            throw PythonFormatError.npy(source: url.path, message: exists ? "cannot read file: \(error.localizedDescription)" : "file not found")
         }
         try self.init(npyBytes: [UInt8](data), source: url.path)
     }
@@ -76,37 +76,37 @@ public struct NpyArray: Sendable, Equatable {
     // MARK: - Typed constructors (C order)
 
     /// A float32 array; `values.count` must equal the product of `shape`.
-    public init(float32 values: [Float], shape: [Int]) throws {
+    public init(float32 values: [Float], shape: [Int]) throws(PythonFormatError) {
         try self.init(dtype: .float32, shape: shape, bytes: Self.littleEndianBytes(values.map(\.bitPattern)))
     }
 
     /// A float64 array.
-    public init(float64 values: [Double], shape: [Int]) throws {
+    public init(float64 values: [Double], shape: [Int]) throws(PythonFormatError) {
         try self.init(dtype: .float64, shape: shape, bytes: Self.littleEndianBytes(values.map(\.bitPattern)))
     }
 
     /// An int64 array.
-    public init(int64 values: [Int64], shape: [Int]) throws {
+    public init(int64 values: [Int64], shape: [Int]) throws(PythonFormatError) {
         try self.init(dtype: .int64, shape: shape, bytes: Self.littleEndianBytes(values.map { UInt64(bitPattern: $0) }))
     }
 
     /// An int32 array.
-    public init(int32 values: [Int32], shape: [Int]) throws {
+    public init(int32 values: [Int32], shape: [Int]) throws(PythonFormatError) {
         try self.init(dtype: .int32, shape: shape, bytes: Self.littleEndianBytes(values.map { UInt32(bitPattern: $0) }))
     }
 
     /// A uint8 array.
-    public init(uint8 values: [UInt8], shape: [Int]) throws {
+    public init(uint8 values: [UInt8], shape: [Int]) throws(PythonFormatError) {
         try self.init(dtype: .uint8, shape: shape, bytes: values)
     }
 
     /// A boolean array.
-    public init(bool values: [Bool], shape: [Int]) throws {
+    public init(bool values: [Bool], shape: [Int]) throws(PythonFormatError) {
         try self.init(dtype: .bool, shape: shape, bytes: values.map { $0 ? 1 : 0 })
     }
 
     /// A fixed-width unicode array (`<U<width>`); `width` defaults to the longest string (numpy's rule).
-    public init(strings values: [String], shape: [Int], width: Int? = nil) throws {
+    public init(strings values: [String], shape: [Int], width: Int? = nil) throws(PythonFormatError) {
         let scalars = values.map { Array($0.unicodeScalars) }
         let w = width ?? scalars.map(\.count).max() ?? 0
         guard let longest = scalars.map(\.count).max(), longest > w else {
@@ -119,7 +119,7 @@ public struct NpyArray: Sendable, Equatable {
             try self.init(dtype: .unicode(w), shape: shape, bytes: Self.littleEndianBytes(codes))
             return
         }
-        throw NpyError(source: "<memory>", message: "a string of \(longest) characters does not fit '<U\(w)'")
+        throw PythonFormatError.npy(source: "<memory>", message: "a string of \(longest) characters does not fit '<U\(w)'")
     }
 
     private static func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
@@ -135,32 +135,32 @@ public struct NpyArray: Sendable, Equatable {
     // MARK: - Typed views (always C order)
 
     /// All elements as Float (numbers and booleans; floats narrowed, integers converted).
-    public func float32Values() throws -> [Float] {
+    public func float32Values() throws(PythonFormatError) -> [Float] {
         try numeric(Float.self, name: "float32")
     }
 
     /// All elements as Double.
-    public func float64Values() throws -> [Double] {
+    public func float64Values() throws(PythonFormatError) -> [Double] {
         try numeric(Double.self, name: "float64")
     }
 
     /// All elements as Int64 (integer and boolean arrays only).
-    public func int64Values() throws -> [Int64] {
+    public func int64Values() throws(PythonFormatError) -> [Int64] {
         guard dtype.kind != .float, dtype.kind != .unicode else {
-            throw NpyError(source: "<memory>", message: "expected an integer array, found \(dtype.descr)")
+            throw PythonFormatError.npy(source: "<memory>", message: "expected an integer array, found \(dtype.descr)")
         }
-        return cOrder(try (0..<count).map { Int64(truncatingIfNeeded: try integerBits(at: $0, signed: dtype.kind == .signed)) })
+        return cOrder((0..<count).map { Int64(truncatingIfNeeded: integerBits(at: $0, signed: dtype.kind == .signed)) })
     }
 
     /// All elements as Bool (non-zero = true).
-    public func boolValues() throws -> [Bool] {
+    public func boolValues() throws(PythonFormatError) -> [Bool] {
         try float64Values().map { $0 != 0 }
     }
 
     /// All elements of a unicode array as Swift strings (trailing NULs removed, as numpy does).
-    public func stringValues() throws -> [String] {
+    public func stringValues() throws(PythonFormatError) -> [String] {
         guard dtype.kind == .unicode else {
-            throw NpyError(source: "<memory>", message: "expected a unicode string array ('<U…'), found \(dtype.descr)")
+            throw PythonFormatError.npy(source: "<memory>", message: "expected a unicode string array ('<U…'), found \(dtype.descr)")
         }
         let width = dtype.size
         var strings: [String] = []
@@ -172,7 +172,7 @@ public struct NpyArray: Sendable, Equatable {
             while let last = codes.last, last == 0 { codes.removeLast() }
             for code in codes {
                 guard let scalar = Unicode.Scalar(code) else {
-                    throw NpyError(source: "<memory>", message: "invalid unicode code point \(code) in string \(element)")
+                    throw PythonFormatError.npy(source: "<memory>", message: "invalid unicode code point \(code) in string \(element)")
                 }
                 scalars.append(scalar)
             }
@@ -195,7 +195,7 @@ public struct NpyArray: Sendable, Equatable {
         return v
     }
 
-    private func integerBits(at element: Int, signed: Bool) throws -> Int64 {
+    private func integerBits(at element: Int, signed: Bool) -> Int64 {
         let size = dtype.size
         let raw = load(byteOffset: element * size, size: size)
         if signed && size < 8 {
@@ -205,11 +205,11 @@ public struct NpyArray: Sendable, Equatable {
         return Int64(bitPattern: raw)
     }
 
-    private func numeric<T: BinaryFloatingPoint>(_: T.Type, name: String) throws -> [T] {
+    private func numeric<T: BinaryFloatingPoint>(_: T.Type, name: String) throws(PythonFormatError) -> [T] {
         var out = [T](repeating: 0, count: count)
         switch dtype.kind {
         case .unicode:
-            throw NpyError(source: "<memory>", message: "expected a numeric array, found strings (\(dtype.descr))")
+            throw PythonFormatError.npy(source: "<memory>", message: "expected a numeric array, found strings (\(dtype.descr))")
         case .float:
             switch dtype.size {
             case 4 where !dtype.bigEndian && T.self == Float.self:
@@ -225,9 +225,9 @@ public struct NpyArray: Sendable, Equatable {
                 for i in 0..<count { out[i] = T(Self.halfToFloat(UInt16(load(byteOffset: i * 2, size: 2)))) }
             }
         case .signed, .bool:
-            for i in 0..<count { out[i] = T(try integerBits(at: i, signed: dtype.kind == .signed)) }
+            for i in 0..<count { out[i] = T(integerBits(at: i, signed: dtype.kind == .signed)) }
         case .unsigned:
-            for i in 0..<count { out[i] = T(UInt64(bitPattern: try integerBits(at: i, signed: false))) }
+            for i in 0..<count { out[i] = T(UInt64(bitPattern: integerBits(at: i, signed: false))) }
         }
         return cOrder(out)
     }
