@@ -89,7 +89,7 @@ let package = Package(
 
         // MARK: Neural encoding
         .target(name: "NeuralData", dependencies: ["KinemaFiles", "Yams"], swiftSettings: strictSwift),
-        .target(name: "NeuralModels", dependencies: ["NeuralData", "KinemaFiles", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .target(name: "NeuralModels", dependencies: ["NeuralData", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
 
         // MARK: Command line
         // `kinema smooth` lives in its own small target so that `kinema-smooth` can run it without loading libtorch
@@ -127,7 +127,7 @@ let package = Package(
                     swiftSettings: strictSwift),
         .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "KinemaFiles", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels"], swiftSettings: strictSwift),
-        .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),
+        .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI", "PoseData", "KinemaTestSupport"], swiftSettings: strictSwift),
     ],
     cxxLanguageStandard: cxxStandard
 )
