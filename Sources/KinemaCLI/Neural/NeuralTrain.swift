@@ -103,13 +103,11 @@ struct NeuralTrainCommand: ParsableCommand {
         let settings = try trainingConfig()
         let target = try device.target()
         let dataset = try data.dataset()
-        let outURL = URL(fileURLWithPath: out)
-        let checkpoint = outURL.appendingPathComponent("checkpoint.safetensors")
-        let training = try NeuralTraining(config: settings, dataset: dataset, folder: outURL, device: target)
+        let training = try NeuralTraining(config: settings, dataset: dataset, folder: URL(fileURLWithPath: out), device: target)
         let trainer = training.trainer
         if resume {
-            guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-                throw ValidationError("--resume: no checkpoint at \(checkpoint.path)")
+            guard FileManager.default.fileExists(atPath: training.checkpointURL.path) else {
+                throw ValidationError("--resume: no checkpoint at \(training.checkpointURL.path)")
             }
             try training.resume()
             logLine("resumed at step \(trainer.step)")
