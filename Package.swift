@@ -97,7 +97,7 @@ let package = Package(
 
         // MARK: Neural encoding
         .target(name: "NeuralData", dependencies: ["KinemaFiles", "PythonFormats", "ConfigDecoding", "Yams"], swiftSettings: strictSwift),
-        .target(name: "NeuralModels", dependencies: ["NeuralData", "ConfigDecoding", "KinemaFiles", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .target(name: "NeuralModels", dependencies: ["NeuralData", "ConfigDecoding", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
 
         // MARK: Command line
         // `kinema smooth` lives in its own small target so that `kinema-smooth` can run it without loading libtorch
@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "PosePredictionTests", dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch"],
                     swiftSettings: strictSwift),
         .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels"], swiftSettings: strictSwift),
-        .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI"], swiftSettings: strictSwift),
+        .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI", "PoseData", "KinemaTestSupport"], swiftSettings: strictSwift),
     ],
     cxxLanguageStandard: cxxStandard
 )

@@ -6,7 +6,12 @@ import TorchNN
 
 /// DwiseNeuro over libtorch. Parameter names equal the original `state_dict` keys
 /// (`core.stem.0.weight`, `core.blocks.1.conv_pw.0.weight`, `cortex.layers.0.conv.weight`,
-/// `readouts.3.layer.1.bias`, …), so published weights load with `store.load(_:)`.
+/// `readouts.3.layer.1.bias`, …), so published weights load with `store.load(_:)` or
+/// `DwiseNeuro(config:weights:)`.
+///
+/// Train and eval mode are not a state of the model: every forward takes `training:`. `true` is PyTorch's
+/// `model.train()` (BatchNorm uses and updates batch statistics, dropout and DropPath are active); `false`
+/// is `model.eval()` (running statistics, no dropout). Gradients are separate: wrap inference in `withNoGrad`.
 public final class DwiseNeuro {
     public let config: DwiseNeuroConfig
     public let store: ParameterStore
@@ -55,7 +60,7 @@ public final class DwiseNeuro {
     // MARK: Forward
 
     /// Core output after every block, `(B, C_i, T, H_i, W_i)` (for shape checks and inspection).
-    public func coreOutputs(_ x: Tensor, training: Bool = false) throws -> [Tensor] {
+    public func coreOutputs(_ x: Tensor, training: Bool) throws -> [Tensor] {
         var y = try stemBN(try stem(x), training: training)
         var outputs: [Tensor] = []
         for (encoding, block) in zip(encodings, blocks) {
@@ -84,7 +89,7 @@ public final class DwiseNeuro {
     }
 
     /// Full forward for one mouse: `(B, 5, T, canvas, canvas)` → `(B, N, T)`.
-    public func callAsFunction(_ x: Tensor, mouse: Int, training: Bool = false) throws -> Tensor {
+    public func callAsFunction(_ x: Tensor, mouse: Int, training: Bool) throws -> Tensor {
         try readout(try features(x, training: training), mouse: mouse, training: training)
     }
 

@@ -1,10 +1,8 @@
 // Whole-trial prediction: every window end, outputs added into their frames, averaged (reference 4.1).
 import Foundation
-import KinemaFiles
 import NeuralData
 import Torch
 import TorchNN
-import Yams
 
 /// Predicts `(N, L)` responses for whole trials with a trained model (eval mode).
 public struct SlidingWindowPredictor {
@@ -62,35 +60,5 @@ public struct SlidingWindowPredictor {
         }
         for n in 0..<neurons { for t in 0..<l { sum[n * l + t] /= max(count[t], 1) } }
         return sum
-    }
-}
-
-// MARK: - Saved models
-
-/// A trained model on disk: `model.yaml` (configuration) + `model.safetensors` (EMA weights).
-public enum SavedModel {
-    /// Writes the configuration and the store's current weights into `folder`.
-    public static func save(_ model: DwiseNeuro, to folder: URL, metadata: [String: String] = [:]) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try AtomicFile.write(Data(try model.config.yaml().utf8), to: folder.appendingPathComponent("model.yaml"))
-        try SafeTensors.write(model.store.stateDict().map { ($0.key, $0.value) }, metadata: metadata,
-                              to: folder.appendingPathComponent("model.safetensors"))
-    }
-
-    /// Loads a model saved by `save` (or any folder with those two files).
-    public static func load(from folder: URL, device: Device = .cpu) throws -> DwiseNeuro {
-        let yamlURL = folder.appendingPathComponent("model.yaml")
-        guard let text = try? String(contentsOf: yamlURL, encoding: .utf8) else {
-            throw ModelError("\(yamlURL.path): missing model configuration (train a model with `kinema neural train` first)")
-        }
-        let config: DwiseNeuroConfig
-        do { config = try YAMLDecoder().decode(DwiseNeuroConfig.self, from: text) } catch {
-            throw ModelError("\(yamlURL.path): invalid model configuration: \(error)")
-        }
-        let model = try DwiseNeuro(config: config, device: device)
-        let (tensors, _) = try SafeTensors.read(folder.appendingPathComponent("model.safetensors"))
-        let report = try model.store.load(Dictionary(uniqueKeysWithValues: tensors.map { ($0.key, $0.value) }), strict: true)
-        guard report.isExact else { throw ModelError("\(folder.path)/model.safetensors does not fit model.yaml: \(report)") }
-        return model
     }
 }

@@ -51,7 +51,7 @@ struct DwiseNeuroTests {
         config.cortexFeatures = [1024, 2048, 4096]
         let model = try DwiseNeuro(config: config)
         let x = try Tensor.rand([1, 5, 16, 64, 64])
-        let outputs = try withNoGrad { try model.coreOutputs(x) }
+        let outputs = try withNoGrad { try model.coreOutputs(x, training: false) }
         let expected: [[Int]] = [[1, 64, 16, 32, 32], [1, 64, 16, 32, 32], [1, 64, 16, 32, 32], [1, 128, 16, 32, 32],
                                  [1, 128, 16, 16, 16], [1, 128, 16, 16, 16], [1, 256, 16, 16, 16], [1, 256, 16, 8, 8], [1, 256, 16, 8, 8]]
         #expect(outputs.map(\.shape) == expected)
@@ -68,7 +68,7 @@ struct DwiseNeuroTests {
         try withNoGrad {
             for (name, t) in model.store.parameters where name.hasPrefix("readouts.") { try t.zeroInPlace() }
         }
-        let y = try withNoGrad { try model(Tensor.rand([2, 5, 16, 32, 32]), mouse: 0) }
+        let y = try withNoGrad { try model(Tensor.rand([2, 5, 16, 32, 32]), mouse: 0, training: false) }
         let values = try y.toArray(Float.self)
         #expect(values.allSatisfy { abs($0 - Float(log(2.0))) < 1e-5 })
         // inv_freq buffer: 10000^(−2j/P) with P = 2·ceil(C/6).
@@ -76,7 +76,7 @@ struct DwiseNeuroTests {
         #expect(inv.count == 3)  // C = 16 → P = 6
         #expect(abs(inv[1] - Float(pow(10000.0, -2.0 / 6))) < 1e-7)
         #expect(throws: ModelError.self) { try DwiseNeuro(config: DwiseNeuroConfig()) }  // no readouts
-        #expect(throws: ModelError.self) { try model(Tensor.rand([1, 3, 16, 32, 32]), mouse: 0) }
+        #expect(throws: ModelError.self) { try model(Tensor.rand([1, 3, 16, 32, 32]), mouse: 0, training: false) }
     }
 
     @Test func windowInputsAndEnds() throws {

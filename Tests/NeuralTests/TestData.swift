@@ -42,7 +42,7 @@ enum TestData {
         c.seed = 3
         c.sharedPositions = 4
         if !FileManager.default.fileExists(atPath: url.appendingPathComponent("synthetic-mouse-1/meta/ground_truth/clip_ids.npy").path) {
-            try? SyntheticGenerator(config: c).write(to: url)
+            _ = try? SyntheticGenerator(config: c).write(to: url)
         }
         return url
     }()
@@ -53,8 +53,8 @@ enum TestData {
     }
 }
 
-/// The learning run of the reference's calibration (tiny model, 150 steps of batch 8 on `learningRoot`),
-/// done once per test process: its scores are checked by `TrainingTests`, its saved model is the teacher
+/// The learning run of the reference's calibration (tiny model, 150 steps of batch 8 on `learningRoot`) through
+/// `NeuralTraining`, done once per test process: its scores are checked by `TrainingTests`, its saved model is the teacher
 /// of `DistillationTests`.
 struct LearningRun: Sendable {
     var untrained: ValidationResult, trained: ValidationResult
@@ -81,14 +81,15 @@ struct LearningRun: Sendable {
             Runtime.threads = 2
             let dataset = try SensoriumDataset(root: TestData.learningRoot)
             let ceiling = try evaluatePredictions(.syntheticRates, dataset: dataset, tier: SensoriumTier.oracle).map(\.score.singleTrialMean)
-            let steps = 150
-            let trainer = try NeuralTrainer(config: config(steps: steps), dataset: dataset)
-            let untrained = try trainer.validate()
-            var losses: [Double] = []
-            for _ in 0..<steps { losses.append(try trainer.trainStep().loss) }
-            let trained = try trainer.validate()
+            // The whole loop of `kinema neural train` (NeuralTraining): it validates and saves the model at the end.
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-neural-learned-\(getpid())")
-            try trainer.saveModel(to: folder)
+            let training = try NeuralTraining(config: config(steps: 150), dataset: dataset, folder: folder)
+            let untrained = try training.trainer.validate()
+            var losses: [Double] = []
+            let last = try training.run { event in
+                if case .step(let progress) = event { losses.append(progress.result.loss) }
+            }
+            guard let trained = last?.score else { return .failure(LearningRunError(message: "no validation at the last step")) }
             return .success(LearningRun(untrained: untrained, trained: trained, ceiling: ceiling, losses: losses, modelFolder: folder))
         } catch {
             return .failure(LearningRunError(message: "\(error)"))

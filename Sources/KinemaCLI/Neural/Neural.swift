@@ -37,16 +37,6 @@ struct Neural: ParsableCommand {
     )
 }
 
-/// Parses a comma-separated tier list.
-func parseTiers(_ text: String) -> Set<String> {
-    Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-}
-
-/// Writes a line to stderr.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}
-
 // MARK: - kinema neural synth
 
 /// `kinema neural synth OUT`: the reference's linear–nonlinear–Poisson data set.

@@ -30,8 +30,7 @@ struct NeuralEvaluateCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Data folder: one mouse folder or a folder of mouse folders.")
-    var data: String
+    @OptionGroup var data: SensoriumDataOption
 
     @Option(help: "Prediction folder (DIR/<mouse>/<trial>.npy).")
     var predictions: String?
@@ -58,7 +57,7 @@ struct NeuralEvaluateCommand: ParsableCommand {
     var dropLast = false
 
     func run() throws {
-        let dataset = try SensoriumDataset(root: URL(fileURLWithPath: data))
+        let dataset = try data.dataset()
         let frames = ScoredFrames(skip: skip, cap: cap, dropLast: dropLast)
         let results: [MouseEvaluation]
         if let submission {
@@ -81,7 +80,7 @@ struct NeuralEvaluateCommand: ParsableCommand {
 
     private func report(_ results: [MouseEvaluation]) throws {
         guard !results.isEmpty else {
-            throw ValidationError("no labelled trials of tier '\(tier)' in \(data)")
+            throw ValidationError("no labelled trials of tier '\(tier)' in \(data.data)")
         }
         print("mouse\ttrials\tneurons\tsingle_trial_corr\tcorr_to_average")
         var pooled: [Double] = []

@@ -35,8 +35,7 @@ struct NeuralPredictCommand: ParsableCommand {
     @Option(help: "Model folder written by `kinema neural train`.")
     var model: String
 
-    @Option(help: "Data folder.")
-    var data: String
+    @OptionGroup var data: SensoriumDataOption
 
     @Option(help: "Output folder for per-trial .npy predictions.")
     var out: String?
@@ -59,8 +58,7 @@ struct NeuralPredictCommand: ParsableCommand {
     @Flag(help: "Submission: raw predictions, without the precision (1/std) scaling.")
     var unscaled = false
 
-    @Option(help: "Device: cpu or cuda:N.")
-    var device = "cpu"
+    @OptionGroup var device: DeviceOption
 
     func validate() throws {
         if windowStride < 1 || (windowStride > 1 && windowStride % 2 == 0) {
@@ -70,16 +68,17 @@ struct NeuralPredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let target = try Device(parsing: device)
-        let network = try SavedModel.load(from: URL(fileURLWithPath: model), device: target)
-        let dataset = try SensoriumDataset(root: URL(fileURLWithPath: data))
+        let target = try device.target()
+        let folder = URL(fileURLWithPath: model)
+        let network = try DwiseNeuro(config: try SavedModel.config(in: folder), weights: folder, device: target)
+        let dataset = try data.dataset()
         guard dataset.mice.map(\.neuronCount) == network.config.readoutNeurons else {
             throw ValidationError("the data's mice have \(dataset.mice.map(\.neuronCount)) neurons but the model's readouts \(network.config.readoutNeurons); pass the same mouse folders as in training")
         }
         let predictor = SlidingWindowPredictor(model: network, batchSize: batchSize, windowStride: windowStride)
         let wanted = parseTiers(tiers)
         let jobs = dataset.mice.enumerated().flatMap { m, mouse in mouse.trialIDs(inTiers: wanted).map { (m, $0) } }
-        guard !jobs.isEmpty else { throw ValidationError("no trials of tiers \(tiers) in \(data)") }
+        guard !jobs.isEmpty else { throw ValidationError("no trials of tiers \(tiers) in \(data.data)") }
         let format = SubmissionFormat(frames: ScoredFrames(dropLast: dropLast), precisionScaled: !unscaled)
         let writer = try submission.map { try SubmissionWriter(url: URL(fileURLWithPath: $0)) }
         let progress = ProgressLine(total: jobs.count, unit: "trials", quietSeconds: 1)

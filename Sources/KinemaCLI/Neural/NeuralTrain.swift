@@ -38,13 +38,13 @@ struct NeuralTrainCommand: ParsableCommand {
         --recipe uses the winner's recipe (47,250 steps of batch 32, EMA 0.999: too slow for short runs, \
         where it keeps most of the initial state).
         Writes OUT/checkpoint.safetensors (exact resume with --resume) and OUT/model.yaml + OUT/model.safetensors \
-        (EMA weights; the best validation score) for `kinema neural predict`. Progress (loss, batch correlation, \
+        (EMA weights; the best validation score) for `kinema neural predict`. Ctrl-C stops after the current \
+        step and writes the checkpoint; run the same command with --resume to continue exactly. Progress (loss, batch correlation, \
         samples/s) goes to stderr; validation prints the single-trial correlation on the validation tier (oracle).
         """
     )
 
-    @Option(help: "Data folder: one mouse folder or a folder of mouse folders.")
-    var data: String
+    @OptionGroup var data: SensoriumDataOption
 
     @Option(help: "Output folder for the model and checkpoints.")
     var out: String
@@ -67,8 +67,7 @@ struct NeuralTrainCommand: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64?
 
-    @Option(help: "Device: cpu or cuda:N.")
-    var device = "cpu"
+    @OptionGroup var device: DeviceOption
 
     @Option(help: ArgumentHelp("Teacher model folder for distillation (repeat for an ensemble).", valueName: "MODEL_DIR"))
     var teacher: [String] = []
@@ -85,7 +84,8 @@ struct NeuralTrainCommand: ParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
-    func run() throws {
+    /// The YAML (or the default/recipe settings) with the options laid over it.
+    func trainingConfig() throws -> TrainingConfig {
         var settings = recipe ? TrainingConfig.fullRecipe : TrainingConfig()
         if let config { settings = try TrainingConfig.load(yaml: URL(fileURLWithPath: config)) }
         if let preset { settings.preset = preset }
@@ -95,51 +95,47 @@ struct NeuralTrainCommand: ParsableCommand {
         if !teacher.isEmpty { settings.teachers = teacher }
         if let distillationRatio { settings.distillationRatio = distillationRatio }
         if let calibrateReadouts { settings.calibrateReadouts = calibrateReadouts }
-        let target = try Device(parsing: device)
-        let dataset = try SensoriumDataset(root: URL(fileURLWithPath: data))
-        let outURL = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-        let checkpoint = outURL.appendingPathComponent("checkpoint.safetensors")
+        return settings
+    }
 
-        let trainer = try NeuralTrainer(config: settings, dataset: dataset, device: target)
+    func run() throws {
+        Interruption.install()
+        let settings = try trainingConfig()
+        let target = try device.target()
+        let dataset = try data.dataset()
+        let training = try NeuralTraining(config: settings, dataset: dataset, folder: URL(fileURLWithPath: out), device: target)
+        let trainer = training.trainer
         if resume {
-            guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-                throw ValidationError("--resume: no checkpoint at \(checkpoint.path)")
+            guard FileManager.default.fileExists(atPath: training.checkpointURL.path) else {
+                throw ValidationError("--resume: no checkpoint at \(training.checkpointURL.path)")
             }
-            try trainer.resume(from: checkpoint)
-            printError("resumed at step \(trainer.step)")
+            try training.resume()
+            logLine("resumed at step \(trainer.step)")
         }
-        printError("model: \(trainer.model.parameterCount()) parameters, \(dataset.mice.count) mice, training trials \(trainer.trainTrials.map(\.count))")
+        logLine("model: \(trainer.model.parameterCount()) parameters, \(dataset.mice.count) mice, training trials \(trainer.trainTrials.map(\.count))")
         if let teachers = trainer.teachers {
-            if dataset.mice.count < 2 { printError("warning: distillation needs ≥ 2 mice; with one mouse the teachers are not used") }
-            printError("distillation from \(teachers.models.count) teacher(s), ratio \(settings.distillationRatio)")
+            if dataset.mice.count < 2 { logLine("warning: distillation needs ≥ 2 mice; with one mouse the teachers are not used") }
+            logLine("distillation from \(teachers.models.count) teacher(s), ratio \(settings.distillationRatio)")
         }
         let progress = ProgressLine(total: settings.steps, unit: "steps", enabled: !quiet, quietSeconds: 1)
-        var smoothLoss: Double?, smoothCorrelation: Double?
-        let start = Date()
-        let firstStep = trainer.step
-        var best = -Double.infinity
-        while trainer.step < settings.steps {
-            let result = try trainer.trainStep()
-            smoothLoss = smoothLoss.map { 0.95 * $0 + 0.05 * result.loss } ?? result.loss
-            smoothCorrelation = smoothCorrelation.map { 0.95 * $0 + 0.05 * result.correlation } ?? result.correlation
-            let samplesPerSecond = Double((trainer.step - firstStep) * settings.batchSize) / max(Date().timeIntervalSince(start), 1e-9)
-            progress.update(trainer.step, extra: String(format: "loss %.3f  corr %.3f  %.1f samples/s  lr %.2e",
-                                                       smoothLoss ?? 0, smoothCorrelation ?? 0, samplesPerSecond, trainer.optimizer.learningRate))
-            let last = trainer.step == settings.steps
-            if last || (settings.validateEvery > 0 && trainer.step % settings.validateEvery == 0) {
-                progress.finish()
-                try trainer.saveCheckpoint(to: checkpoint)
-                let score = try trainer.validate()
-                let perMouse = score.perMouse.map { String(format: "%.4f", $0) }.joined(separator: " ")
-                print(String(format: "step %d  %@ single-trial corr %.4f  (per mouse: %@)", trainer.step, settings.validationTier, score.mean, perMouse))
-                if score.mean > best || last {
-                    best = max(best, score.mean)
-                    try trainer.saveModel(to: outURL, metadata: ["step": String(trainer.step), "validation": String(score.mean)])
+        do {
+            try training.run { event in
+                switch event {
+                case .step(let p):
+                    progress.update(p.step, extra: String(format: "loss %.3f  corr %.3f  %.1f samples/s  lr %.2e",
+                                                          p.smoothedLoss, p.smoothedCorrelation, p.samplesPerSecond, p.learningRate))
+                case .validated(let v):
+                    progress.finish()
+                    let perMouse = v.score.perMouse.map { String(format: "%.4f", $0) }.joined(separator: " ")
+                    print(String(format: "step %d  %@ single-trial corr %.4f  (per mouse: %@)", v.step, v.tier, v.score.mean, perMouse))
                 }
             }
+        } catch let error as NeuralTrainingInterrupted {
+            progress.finish(extra: "interrupted")
+            logLine(error.description)
+            throw ExitCode(130)
         }
         progress.finish()
-        print("saved \(outURL.appendingPathComponent("model.safetensors").path)")
+        print("saved \(training.modelURL.path)")
     }
 }

@@ -1,0 +1,32 @@
+// Options that several `kinema neural` commands share, with the loading they imply, in one place.
+import ArgumentParser
+import Foundation
+import NeuralData
+import Torch
+
+/// `--data`: a Sensorium 2023 data folder.
+struct SensoriumDataOption: ParsableArguments {
+    @Option(help: "Data folder: one mouse folder or a folder of mouse folders.")
+    var data: String
+
+    /// Opens (and validates) every mouse folder.
+    func dataset() throws -> SensoriumDataset { try SensoriumDataset(root: URL(fileURLWithPath: data)) }
+}
+
+/// `--device cpu|cuda|cuda:N`, rejected while parsing when it names no device.
+struct DeviceOption: ParsableArguments {
+    @Option(help: "Device: cpu or cuda:N.")
+    var device = "cpu"
+
+    func validate() throws {
+        do { _ = try Device(parsing: device) } catch { throw ValidationError("--device: \(error.message)") }
+    }
+
+    /// The parsed device (`validate()` has checked it while parsing).
+    func target() throws -> Device { try Device(parsing: device) }
+}
+
+/// Parses a comma-separated tier list.
+func parseTiers(_ text: String) -> Set<String> {
+    Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+}
