@@ -1,7 +1,7 @@
 # Kinema: `make demo` sets everything up and runs the demo; `make test` runs the tests.
 SWIFT_FLAGS ?= -c release
 
-.PHONY: setup build demo test bench clean
+.PHONY: setup build demo test lint format examples bench clean
 setup:
 	@bash scripts/setup.sh
 
@@ -14,8 +14,22 @@ demo: build
 test: setup
 	swift test $(SWIFT_FLAGS) --no-parallel
 
+# Formatting (swift format, .swift-format), Package.swift against the imports, the target diagram in the docs.
+lint:
+	@bash scripts/lint/lint.sh
+
+# Rewrites what `make lint` can fix: the formatting and the target diagram.
+format:
+	@bash scripts/lint/lint.sh --fix
+
+# Kinema used as a library by another package (Examples/Package.swift): build and run each example.
+examples: setup
+	swift build $(SWIFT_FLAGS) --package-path Examples
+	for example in PoseForward NeuralForward SmoothTracks; do \
+		$$(swift build $(SWIFT_FLAGS) --package-path Examples --show-bin-path)/$$example || exit 1; done
+
 bench: build
 	$$(swift build $(SWIFT_FLAGS) --show-bin-path)/kinema bench
 
 clean:
-	rm -rf .build
+	rm -rf .build Examples/.build

@@ -39,12 +39,16 @@ let package = Package(
     products: [
         .executable(name: "kinema", targets: ["kinema"]),
         .executable(name: "kinema-smooth", targets: ["kinema-smooth"]),
+        // Libraries a lab can embed in its own Swift code (Examples/ shows each in use).
         .library(name: "Torch", targets: ["Torch", "TorchNN", "TorchOptim"]),
+        .library(name: "Video", targets: ["VideoIO"]),
+        .library(name: "Pose", targets: ["PoseFormats", "PoseData", "PoseModels", "PosePrediction"]),
+        .library(name: "Smoothing", targets: ["Smoothing"]),
+        .library(name: "Neural", targets: ["NeuralData", "NeuralModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
@@ -87,7 +91,7 @@ let package = Package(
         // MARK: Pose estimation
         .target(name: "PoseFormats", dependencies: ["KinemaFiles", "PythonFormats"], swiftSettings: strictSwift),
         .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "KinemaFiles", "ConfigDecoding"], swiftSettings: strictSwift),
-        .target(name: "PoseModels", dependencies: ["PoseData", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .target(name: "PoseModels", dependencies: ["PoseData", "PoseFormats", "KinemaFiles", "KinemaConsole", "Torch", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
         // Video → poses: decode schedules, video/image-folder prediction, labelled videos, the demo.
         .target(name: "PosePrediction", dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles"],
                 swiftSettings: strictSwift),
@@ -96,15 +100,16 @@ let package = Package(
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting", "PythonFormats"], swiftSettings: strictSwift),
 
         // MARK: Neural encoding
-        .target(name: "NeuralData", dependencies: ["KinemaFiles", "PythonFormats", "ConfigDecoding", "Yams"], swiftSettings: strictSwift),
-        .target(name: "NeuralModels", dependencies: ["NeuralData", "ConfigDecoding", "KinemaFiles", "KinemaConsole", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .target(name: "NeuralData", dependencies: ["KinemaFiles", "PythonFormats", "ConfigDecoding"], swiftSettings: strictSwift),
+        .target(name: "NeuralModels", dependencies: ["NeuralData", "ConfigDecoding", "KinemaFiles", "KinemaConsole", "Torch", "TorchNN", "TorchOptim"],
+                swiftSettings: strictSwift),
 
         // MARK: Command line
         // `kinema smooth` lives in its own small target so that `kinema-smooth` can run it without loading libtorch
         // (loading libtorch_cpu costs ~0.6 s per process, more than a whole EKS job).
         .target(
             name: "SmoothCLI",
-            dependencies: ["Smoothing", "PoseFormats", "Plotting", "KinemaConsole", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Smoothing", "KinemaConsole", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSwift
         ),
         .systemLibrary(name: "CMalloc"),  // <malloc.h>: both executables tune glibc's allocator (ProcessPolicy)
@@ -116,10 +121,9 @@ let package = Package(
         .target(
             name: "KinemaCLI",
             dependencies: [
-                "Torch", "TorchNN", "TorchOptim", "VideoIO", "Plotting", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy", "Smoothing",
-                "NeuralData", "NeuralModels", "SmoothCLI", "KinemaConsole",
+                "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
+                "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),
@@ -130,6 +134,7 @@ let package = Package(
         // MARK: Tests
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).
         .target(name: "KinemaTestSupport", path: "Tests/Support", swiftSettings: strictSwift),
+        .testTarget(name: "KinemaConsoleTests", dependencies: ["KinemaConsole"], swiftSettings: strictSwift),
         .testTarget(name: "ConfigDecodingTests", dependencies: ["ConfigDecoding"], swiftSettings: strictSwift),
         .testTarget(name: "PythonFormatsTests", dependencies: ["PythonFormats"], swiftSettings: strictSwift),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
@@ -138,12 +143,14 @@ let package = Package(
         .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats", "KinemaTestSupport"], exclude: ["Fixtures"], swiftSettings: strictSwift),
         .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting", "KinemaTestSupport"], exclude: ["Fixtures"],
                     swiftSettings: strictSwift),
-        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "ProcessPolicy", "KinemaFiles", "KinemaTestSupport"],
+        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "ProcessPolicy", "Torch", "TorchNN", "KinemaFiles", "KinemaTestSupport"],
                     swiftSettings: strictSwift),
         .testTarget(name: "PosePredictionTests", dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch"],
                     swiftSettings: strictSwift),
-        .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels"], swiftSettings: strictSwift),
-        .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI", "PoseData", "KinemaTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels", "PythonFormats", "Torch", "TorchNN", "TorchOptim", "KinemaConsole"],
+                    swiftSettings: strictSwift),
+        .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI", "PoseData", "KinemaTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                    swiftSettings: strictSwift),
     ],
     cxxLanguageStandard: cxxStandard
 )

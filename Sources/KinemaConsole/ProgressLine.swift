@@ -10,24 +10,29 @@ public final class ProgressLine: @unchecked Sendable {
     private let enabled: Bool
     private let terminal: Bool
     private let quietSeconds: Double
+    private let write: @Sendable (String) -> Void
     private let start = Date()
     private let lock = NSLock()
     private var lastDraw = Date.distantPast
     private var drawn = false
+    private var lastDone = 0
 
     /// - Parameters:
     ///   - label: printed before the figures (e.g. the video's name).
     ///   - enabled: false prints nothing (tests, `--quiet`).
     ///   - quietSeconds: nothing is printed before this much time has passed, so short work stays silent.
     ///   - terminal: redraw in place; by default, whether stderr is a terminal.
+    ///   - write: where the text goes (stderr; tests collect it).
     public init(label: String? = nil, total: Int, unit: String, enabled: Bool = true, quietSeconds: Double = 0,
-                terminal: Bool = Console.standardErrorIsTerminal) {
+                terminal: Bool = Console.standardErrorIsTerminal,
+                write: @escaping @Sendable (String) -> Void = Console.writeError) {
         self.label = label
         self.total = total
         self.unit = unit
         self.enabled = enabled
         self.quietSeconds = quietSeconds
         self.terminal = terminal
+        self.write = write
     }
 
     /// Seconds since the work started.
@@ -40,6 +45,7 @@ public final class ProgressLine: @unchecked Sendable {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
         if let newTotal { total = newTotal }
+        lastDone = done
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
         guard force || elapsed >= quietSeconds else { return }
@@ -48,19 +54,34 @@ public final class ProgressLine: @unchecked Sendable {
         drawn = true
         let text = Self.describe(label: label, done: done, total: total, unit: unit, elapsed: elapsed, extra: extra,
                                  bar: terminal)
-        Console.writeError(terminal ? "\r" + text + "\u{1B}[K" : text + "\n")
+        write(terminal ? "\r" + text + "\u{1B}[K" : text + "\n")
     }
 
-    /// Ends the report: the final figures (if anything was shown, or `extra` has something to say) and a newline
-    /// on a terminal, so what follows starts on a fresh line.
+    /// Ends the report of work that is complete: the final figures (if anything was shown, or `extra` has
+    /// something to say) and a newline on a terminal, so what follows starts on a fresh line.
     public func finish(extra: String = "") {
+        lock.lock()
+        let total = total
+        lock.unlock()
+        end(at: total, extra: extra)
+    }
+
+    /// Ends the report of work that stopped early (interrupted, early stopping): the figures where it stopped.
+    public func stop(_ reason: String) {
+        lock.lock()
+        let done = lastDone
+        lock.unlock()
+        end(at: done, extra: reason)
+    }
+
+    private func end(at done: Int, extra: String) {
         guard enabled else { return }
         lock.lock()
-        let shown = drawn, total = total
+        let shown = drawn
         lock.unlock()
         guard shown || !extra.isEmpty else { return }
-        update(total, extra: extra, force: true)
-        if terminal { Console.writeError("\n") }
+        update(done, extra: extra, force: true)
+        if terminal { write("\n") }
     }
 
     /// `label ████······ 50% 5/10 2.00 frames/s ETA 0:03 extra` (the bar only on a terminal).

@@ -1,5 +1,6 @@
 // Scoring prediction files against a Sensorium data set (what `kinema neural evaluate` prints).
 import Foundation
+import PythonFormats
 
 /// Where predictions come from.
 public enum PredictionSource: Sendable {

@@ -1,5 +1,6 @@
 // Many mice at once, and the per-frame statistics of `meta/statistics`.
 import Foundation
+import PythonFormats
 
 // MARK: - Statistics
 

@@ -1,5 +1,6 @@
 // One Sensorium 2023 recording folder ("mouse"): validated on open, trials streamed from disk.
 import Foundation
+import PythonFormats
 
 // MARK: - Errors
 

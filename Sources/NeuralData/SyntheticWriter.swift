@@ -1,5 +1,6 @@
 // Writing the synthetic data set to disk in the Sensorium 2023 folder layout, plus ground truth.
 import Foundation
+import PythonFormats
 
 extension SyntheticGenerator {
     /// What one written trial was.

@@ -2,7 +2,6 @@
 import Foundation
 import ConfigDecoding
 import NeuralData
-import Yams
 
 /// Configuration of a DwiseNeuro model (reference section 2). Core block `i` maps
 /// `coreFeatures[i] → coreFeatures[i+1]` (the last maps to itself) with spatial stride
@@ -32,15 +31,6 @@ public struct DwiseNeuroConfig: ConfigSection, Sendable, Equatable {
     public var canvas = 64
 
     public init() {}
-
-    // Spelled out (the same names ConfigDecoder derives) because `model.yaml` is also read with Yams' decoder.
-    enum CodingKeys: String, CodingKey {
-        case inChannels = "in_channels", coreFeatures = "core_features", spatialStrides = "spatial_strides"
-        case spatialKernel = "spatial_kernel", temporalKernel = "temporal_kernel", expansionRatio = "expansion_ratio"
-        case seReduceRatio = "se_reduce_ratio", cortexFeatures = "cortex_features", groups
-        case softplusBeta = "softplus_beta", dropRate = "drop_rate", dropPathRate = "drop_path_rate"
-        case readoutNeurons = "readout_neurons", frames, frameStep = "frame_step", canvas
-    }
 
     // MARK: Presets
 
@@ -114,9 +104,6 @@ public struct DwiseNeuroConfig: ConfigSection, Sendable, Equatable {
     public static func load(yaml url: URL) throws -> DwiseNeuroConfig {
         try ConfigDecoder.load(DwiseNeuroConfig.self, path: url.path)
     }
-
-    /// YAML text of this configuration.
-    public func yaml() throws -> String { try YAMLEncoder().encode(self) }
 }
 
 /// A problem with a model, its configuration or its inputs.

@@ -3,7 +3,6 @@ import Foundation
 import KinemaFiles
 import Torch
 import TorchNN
-import Yams
 
 extension DwiseNeuro {
     /// Builds the model for `config` and loads `weights` into it, in one call. The model has no mode of its
@@ -47,12 +46,10 @@ public enum SavedModel {
     /// The configuration in a model folder's `model.yaml`.
     public static func config(in folder: URL) throws -> DwiseNeuroConfig {
         let yamlURL = folder.appendingPathComponent(configFile)
-        guard let text = try? String(contentsOf: yamlURL, encoding: .utf8) else {
+        guard FileManager.default.fileExists(atPath: yamlURL.path) else {
             throw ModelError("\(yamlURL.path): missing model configuration (train a model with `kinema neural train` first)")
         }
-        do { return try YAMLDecoder().decode(DwiseNeuroConfig.self, from: text) } catch {
-            throw ModelError("\(yamlURL.path): invalid model configuration: \(error)")
-        }
+        return try DwiseNeuroConfig.load(yaml: yamlURL)
     }
 
     /// Loads a model saved by `save` (or any folder with those two files).

@@ -160,7 +160,7 @@ public final class PoseTrainer {
             while let batch = nextBatch() {
                 if Interruption.isRequested {
                     cancelEpoch()
-                    progress.finish(extra: "interrupted")
+                    progress.stop("interrupted")
                     throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
                 }
                 let result = try step(batch, backboneFactor: factor)
@@ -204,7 +204,7 @@ public final class PoseTrainer {
             if stopEarly { options.log("\nearly stopping after epoch \(epoch): validation loss did not improve for \(badChecks) checks"); break }
             if outOfTime { options.log("\ntime budget of \(formatDuration(budget ?? 0)) spent after epoch \(epoch)"); break }
             if let stop = options.stopAfterEpochs, epochsThisRun >= stop {
-                progress.finish(extra: "stopped")
+                progress.stop("stopped")
                 throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
             }
         }

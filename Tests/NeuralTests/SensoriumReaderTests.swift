@@ -1,6 +1,7 @@
 // The Sensorium folder reader on synthetic data written in the real layout, and its errors.
 import Foundation
 import NeuralData
+import PythonFormats
 import Testing
 
 @Suite("Sensorium reader")

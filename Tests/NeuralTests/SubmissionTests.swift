@@ -2,6 +2,7 @@
 // is 1/std with the τ floor, and scoring a submission equals scoring the same predictions directly.
 import Foundation
 import NeuralData
+import PythonFormats
 import Testing
 
 /// The synthetic ground-truth rates of one trial, `(N, L)`.

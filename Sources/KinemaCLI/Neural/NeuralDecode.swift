@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NeuralData
 import PoseFormats
+import PythonFormats
 
 // MARK: - kinema neural decode
 

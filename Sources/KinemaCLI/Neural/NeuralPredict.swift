@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import NeuralData
 import NeuralModels
+import PythonFormats
 import Torch
 
 // MARK: - kinema neural predict

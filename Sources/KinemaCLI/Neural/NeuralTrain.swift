@@ -131,7 +131,7 @@ struct NeuralTrainCommand: ParsableCommand {
                 }
             }
         } catch let error as NeuralTrainingInterrupted {
-            progress.finish(extra: "interrupted")
+            progress.stop("interrupted")
             logLine(error.description)
             throw ExitCode(130)
         }
