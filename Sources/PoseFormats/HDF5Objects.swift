@@ -34,12 +34,10 @@ class HDF5Object {
     /// A scalar or one-element string attribute: its bytes (up to the first NUL) and whether its character set
     /// is ASCII (PyTables stores pickled Python objects as ASCII strings, text as UTF-8); nil when absent.
     func stringAttribute(_ name: String) throws(HDF5Failure) -> (bytes: [UInt8], ascii: Bool)? {
-        guard hasAttribute(name) else { return nil }
-        let attr = lib.H5Aopen(id, name, HDF5Library.defaultProperties)
-        guard attr >= 0 else { throw HDF5Failure(message: "cannot open attribute \(path)@\(name)") }
-        defer { _ = lib.H5Aclose(attr) }
-        let type = lib.H5Aget_type(attr)
-        defer { _ = lib.H5Tclose(type) }
+        try withAttribute(name) { attr, type throws(HDF5Failure) in try stringValue(name, attr: attr, type: type) }
+    }
+
+    private func stringValue(_ name: String, attr: HID, type: HID) throws(HDF5Failure) -> (bytes: [UInt8], ascii: Bool) {
         let space = lib.H5Aget_space(attr)
         defer { _ = lib.H5Sclose(space) }
         guard lib.H5Tget_class(type) == HDF5Library.classString else {
@@ -67,12 +65,10 @@ class HDF5Object {
 
     /// A scalar integer attribute (pandas' `ndim`, `nblocks`, `*_nlevels`, …); nil when absent.
     func intAttribute(_ name: String) throws(HDF5Failure) -> Int64? {
-        guard hasAttribute(name) else { return nil }
-        let attr = lib.H5Aopen(id, name, HDF5Library.defaultProperties)
-        guard attr >= 0 else { throw HDF5Failure(message: "cannot open attribute \(path)@\(name)") }
-        defer { _ = lib.H5Aclose(attr) }
-        let type = lib.H5Aget_type(attr)
-        defer { _ = lib.H5Tclose(type) }
+        try withAttribute(name) { attr, type throws(HDF5Failure) in try intValue(name, attr: attr, type: type) }
+    }
+
+    private func intValue(_ name: String, attr: HID, type: HID) throws(HDF5Failure) -> Int64 {
         let cls = lib.H5Tget_class(type)
         guard cls == HDF5Library.classInteger || cls == HDF5Library.classBitfield else {
             throw HDF5Failure(message: "attribute \(path)@\(name) is not an integer")
@@ -85,6 +81,17 @@ class HDF5Object {
         var value: Int64 = 0
         guard lib.H5Aread(attr, lib.nativeInt64, &value) >= 0 else { throw HDF5Failure(message: "cannot read attribute \(path)@\(name)") }
         return value
+    }
+
+    /// Runs `body` on attribute `name` and its type, closing both afterwards; nil when there is no such attribute.
+    private func withAttribute<T>(_ name: String, _ body: (HID, HID) throws(HDF5Failure) -> T) throws(HDF5Failure) -> T? {
+        guard hasAttribute(name) else { return nil }
+        let attr = lib.H5Aopen(id, name, HDF5Library.defaultProperties)
+        guard attr >= 0 else { throw HDF5Failure(message: "cannot open attribute \(path)@\(name)") }
+        defer { _ = lib.H5Aclose(attr) }
+        let type = lib.H5Aget_type(attr)
+        defer { _ = lib.H5Tclose(type) }
+        return try body(attr, type)
     }
 
     /// Writes a scalar fixed-length string attribute (UTF-8 text, or ASCII for PyTables' pickled values). An
