@@ -28,9 +28,12 @@ let strictSwift: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 /// `kinema-smooth` links the Swift runtime and Foundation statically: it halves process start-up (no dynamic
 /// loading and relocation of ~20 shared libraries), which is most of a typical smoothing job. Foundation's static
 /// archives depend on each other in a cycle that `-static-stdlib` alone does not list, hence the group.
-let staticSwiftRuntime = ["-static-stdlib", "-Xlinker", "--start-group"]
-    + ["FoundationInternationalization", "FoundationEssentials", "_FoundationCollections", "CoreFoundation",
-       "_FoundationICU", "_FoundationCShims", "swiftSynchronization"].map { "-l" + $0 }
+let staticSwiftRuntime =
+    ["-static-stdlib", "-Xlinker", "--start-group"]
+    + [
+        "FoundationInternationalization", "FoundationEssentials", "_FoundationCollections", "CoreFoundation",
+        "_FoundationICU", "_FoundationCShims", "swiftSynchronization",
+    ].map { "-l" + $0 }
     + ["-Xlinker", "--end-group"]
 
 let package = Package(
@@ -64,8 +67,9 @@ let package = Package(
                 .linkedLibrary("torch_cpu"), .linkedLibrary("c10"), .linkedLibrary("dl"),
             ]
         ),
-        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
-                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        .systemLibrary(
+            name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
 
         // MARK: Files (atomic writes shared by every module) and the console (progress, log lines, Ctrl-C)
         .target(name: "KinemaFiles", swiftSettings: strictSwift),
@@ -75,8 +79,10 @@ let package = Package(
 
         // MARK: Tensors and neural-network building blocks
         .target(name: "Torch", dependencies: ["CTorch"], swiftSettings: strictSwift),
-        .target(name: "TorchNN", dependencies: ["Torch", "KinemaFiles", "PythonFormats", .product(name: "OrderedCollections", package: "swift-collections")],
-                swiftSettings: strictSwift),
+        .target(
+            name: "TorchNN",
+            dependencies: ["Torch", "KinemaFiles", "PythonFormats", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strictSwift),
         .target(name: "TorchOptim", dependencies: ["Torch", "TorchNN"], swiftSettings: strictSwift),
 
         // MARK: Video and images
@@ -91,18 +97,25 @@ let package = Package(
         // MARK: Pose estimation
         .target(name: "PoseFormats", dependencies: ["KinemaFiles", "PythonFormats"], swiftSettings: strictSwift),
         .target(name: "PoseData", dependencies: ["PoseFormats", "VideoIO", "KinemaFiles", "ConfigDecoding"], swiftSettings: strictSwift),
-        .target(name: "PoseModels", dependencies: ["PoseData", "PoseFormats", "KinemaFiles", "KinemaConsole", "Torch", "TorchNN", "TorchOptim"], swiftSettings: strictSwift),
+        .target(
+            name: "PoseModels",
+            dependencies: ["PoseData", "PoseFormats", "KinemaFiles", "KinemaConsole", "Torch", "TorchNN", "TorchOptim"],
+            swiftSettings: strictSwift),
         // Video → poses: decode schedules, video/image-folder prediction, labelled videos, the demo.
-        .target(name: "PosePrediction", dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles"],
-                swiftSettings: strictSwift),
+        .target(
+            name: "PosePrediction",
+            dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles"],
+            swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting", "PythonFormats"], swiftSettings: strictSwift),
 
         // MARK: Neural encoding
         .target(name: "NeuralData", dependencies: ["KinemaFiles", "PythonFormats", "ConfigDecoding"], swiftSettings: strictSwift),
-        .target(name: "NeuralModels", dependencies: ["NeuralData", "ConfigDecoding", "KinemaFiles", "KinemaConsole", "Torch", "TorchNN", "TorchOptim"],
-                swiftSettings: strictSwift),
+        .target(
+            name: "NeuralModels",
+            dependencies: ["NeuralData", "ConfigDecoding", "KinemaFiles", "KinemaConsole", "Torch", "TorchNN", "TorchOptim"],
+            swiftSettings: strictSwift),
 
         // MARK: Command line
         // `kinema smooth` lives in its own small target so that `kinema-smooth` can run it without loading libtorch
@@ -116,8 +129,9 @@ let package = Package(
         // Threads, allocator and OpenMP wait policy, decided in one place and applied in the executables' `main`
         // (no libtorch, so kinema-smooth can use it).
         .target(name: "ProcessPolicy", dependencies: ["CMalloc"], swiftSettings: strictSwift),
-        .executableTarget(name: "kinema-smooth", dependencies: ["SmoothCLI", "ProcessPolicy"], swiftSettings: strictSwift,
-                          linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
+        .executableTarget(
+            name: "kinema-smooth", dependencies: ["SmoothCLI", "ProcessPolicy"], swiftSettings: strictSwift,
+            linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
         .target(
             name: "KinemaCLI",
             dependencies: [
@@ -129,7 +143,8 @@ let package = Package(
         ),
         // Runs before any library loads (preinit): the OpenMP wait policy libgomp reads when it is loaded.
         .target(name: "CProcessStart"),
-        .executableTarget(name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch", "CProcessStart"], swiftSettings: strictSwift),
+        .executableTarget(
+            name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch", "CProcessStart"], swiftSettings: strictSwift),
 
         // MARK: Tests
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).
@@ -140,17 +155,30 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
         .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "KinemaFiles"], swiftSettings: strictSwift),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "KinemaTestSupport"], swiftSettings: strictSwift),
-        .testTarget(name: "PoseFormatsTests", dependencies: ["PoseFormats", "KinemaTestSupport"], exclude: ["Fixtures"], swiftSettings: strictSwift),
-        .testTarget(name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting", "KinemaTestSupport"], exclude: ["Fixtures"],
-                    swiftSettings: strictSwift),
-        .testTarget(name: "PoseTests", dependencies: ["PoseData", "PoseModels", "PoseFormats", "ProcessPolicy", "Torch", "TorchNN", "KinemaFiles", "KinemaTestSupport"],
-                    swiftSettings: strictSwift),
-        .testTarget(name: "PosePredictionTests", dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch"],
-                    swiftSettings: strictSwift),
-        .testTarget(name: "NeuralTests", dependencies: ["NeuralData", "NeuralModels", "PythonFormats", "Torch", "TorchNN", "TorchOptim", "KinemaConsole"],
-                    swiftSettings: strictSwift),
-        .testTarget(name: "KinemaCLITests", dependencies: ["KinemaCLI", "PoseData", "KinemaTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                    swiftSettings: strictSwift),
+        .testTarget(
+            name: "PoseFormatsTests", dependencies: ["PoseFormats", "KinemaTestSupport"], exclude: ["Fixtures"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "SmoothingTests", dependencies: ["Smoothing", "PoseFormats", "Plotting", "KinemaTestSupport"], exclude: ["Fixtures"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "PoseTests",
+            dependencies: [
+                "PoseData", "PoseModels", "PoseFormats", "ProcessPolicy", "Torch", "TorchNN", "KinemaFiles", "KinemaTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "PosePredictionTests", dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "NeuralTests",
+            dependencies: ["NeuralData", "NeuralModels", "PythonFormats", "Torch", "TorchNN", "TorchOptim", "KinemaConsole"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "KinemaCLITests",
+            dependencies: [
+                "KinemaCLI", "PoseData", "KinemaTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift),
     ],
     cxxLanguageStandard: cxxStandard
 )

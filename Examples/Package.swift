@@ -12,18 +12,24 @@ let package = Package(
     dependencies: [.package(path: kinema.path)],
     targets: [
         // A pose model: from a model folder `kinema train` wrote, or a fresh U-Net; keypoints of one image.
-        .executableTarget(name: "PoseForward", dependencies: [
-            .product(name: "Pose", package: kinema.lastPathComponent),
-            .product(name: "Torch", package: kinema.lastPathComponent),
-        ]),
+        .executableTarget(
+            name: "PoseForward",
+            dependencies: [
+                .product(name: "Pose", package: kinema.lastPathComponent),
+                .product(name: "Torch", package: kinema.lastPathComponent),
+            ]),
         // DwiseNeuro: built from a configuration (and weights, when given), one forward pass on a video window.
-        .executableTarget(name: "NeuralForward", dependencies: [
-            .product(name: "Neural", package: kinema.lastPathComponent),
-            .product(name: "Torch", package: kinema.lastPathComponent),
-        ]),
+        .executableTarget(
+            name: "NeuralForward",
+            dependencies: [
+                .product(name: "Neural", package: kinema.lastPathComponent),
+                .product(name: "Torch", package: kinema.lastPathComponent),
+            ]),
         // Ensemble Kalman smoothing of three noisy trackers of one keypoint, in memory (no libtorch).
-        .executableTarget(name: "SmoothTracks", dependencies: [
-            .product(name: "Smoothing", package: kinema.lastPathComponent),
-        ]),
+        .executableTarget(
+            name: "SmoothTracks",
+            dependencies: [
+                .product(name: "Smoothing", package: kinema.lastPathComponent)
+            ]),
     ]
 )

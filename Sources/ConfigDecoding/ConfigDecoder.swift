@@ -178,8 +178,11 @@ final class DecodingContext: Sendable {
     private func lineOf(_ path: [any CodingKey]) -> Int? {
         var node: ConfigNode? = root
         for key in path {
-            if let index = key.intValue, let items = node?.items { node = index < items.count ? items[index] : nil }
-            else { node = node?[yamlKey(key)] }
+            if let index = key.intValue, let items = node?.items {
+                node = index < items.count ? items[index] : nil
+            } else {
+                node = node?[yamlKey(key)]
+            }
         }
         return node.map(\.line).flatMap { $0 == 0 ? nil : $0 }
     }
@@ -189,7 +192,8 @@ final class DecodingContext: Sendable {
     /// Resolves OmegaConf-style `${section.key}` (from the file's own tree) and `${ENV:default}` references.
     private func resolve(_ text: String, depth: Int) throws -> String {
         guard depth < 10, let open = text.range(of: "${"),
-              let close = text.range(of: "}", range: open.upperBound..<text.endIndex) else { return text }
+            let close = text.range(of: "}", range: open.upperBound..<text.endIndex)
+        else { return text }
         let inner = String(text[open.upperBound..<close.lowerBound])
         var replacement = ""
         if inner.contains(":") || !inner.contains(".") {
@@ -241,8 +245,9 @@ final class NodeDecoder: Decoder {
     func rejectUnknownKeys() throws {
         guard let asked, !freeForm, let entries = node.entries else { return }
         for entry in entries where entry.line > 0 && !asked.contains(entry.key) {
-            throw ConfigError(file: context.file, line: entry.line,
-                              message: unknownKeyMessage(entry.key, prefix: context.dotted(codingPath), valid: Array(asked)))
+            throw ConfigError(
+                file: context.file, line: entry.line,
+                message: unknownKeyMessage(entry.key, prefix: context.dotted(codingPath), valid: Array(asked)))
         }
     }
 }
@@ -319,7 +324,8 @@ private struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
 
     private mutating func next() throws -> (ConfigNode, [any CodingKey]) {
         guard !isAtEnd else {
-            throw ConfigError(file: decoder.context.file, line: decoder.node.line, message: "\(decoder.context.dotted(codingPath)) has too few items")
+            throw ConfigError(
+                file: decoder.context.file, line: decoder.node.line, message: "\(decoder.context.dotted(codingPath)) has too few items")
         }
         defer { currentIndex += 1 }
         return (items[currentIndex], codingPath + [IndexKey(currentIndex)])

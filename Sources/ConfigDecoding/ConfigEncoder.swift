@@ -32,7 +32,8 @@ fileprivate final class Slot {
     /// Text as a plain scalar unless YAML would read it as something else.
     func setText(_ text: String) {
         let lower = text.lowercased()
-        let ambiguous = Int(text) != nil || Double(text) != nil
+        let ambiguous =
+            Int(text) != nil || Double(text) != nil
             || ["", "~", "null", "true", "false", "yes", "no", "on", "off"].contains(lower)
         node = .scalar(text, plain: !ambiguous, line: 0)
     }
@@ -74,7 +75,9 @@ private struct KeyedSlotContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
         add(key, try ConfigEncoder.encode(value, path: codingPath + [key]))
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<
+        NestedKey
+    > {
         let child = Slot()
         add(key, child)
         return NodeEncoder(slot: child, codingPath: codingPath + [key]).container(keyedBy: keyType)

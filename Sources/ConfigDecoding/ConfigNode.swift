@@ -51,8 +51,9 @@ public indirect enum ConfigNode: Sendable {
         case .sequence(let sequence):
             self = .list(sequence.map(ConfigNode.init), line: line)
         case .mapping(let mapping):
-            self = .map(mapping.map { Entry(key: $0.key.string ?? "\($0.key)", line: $0.key.mark?.line ?? line, value: ConfigNode($0.value)) },
-                        line: line)
+            self = .map(
+                mapping.map { Entry(key: $0.key.string ?? "\($0.key)", line: $0.key.mark?.line ?? line, value: ConfigNode($0.value)) },
+                line: line)
         case .alias:
             self = .null(line: line)
         }

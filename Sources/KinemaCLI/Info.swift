@@ -14,7 +14,9 @@ struct Info: AsyncParsableCommand {
 
     func run() async throws {
         print("libtorch  \(Runtime.torchVersion) at \(Runtime.libtorchDirectory ?? "unknown location")")
-        print("threads   \(Runtime.threads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores); idle threads wait: \(ProcessPolicy.waitPolicyDescription)")
+        print(
+            "threads   \(Runtime.threads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores); idle threads wait: \(ProcessPolicy.waitPolicyDescription)"
+        )
         if let why = Runtime.loadCUDA() {
             print("devices   cpu (CUDA unavailable: \(why))")
         } else {

@@ -23,9 +23,11 @@ public final class ProgressLine: @unchecked Sendable {
     ///   - quietSeconds: nothing is printed before this much time has passed, so short work stays silent.
     ///   - terminal: redraw in place; by default, whether stderr is a terminal.
     ///   - write: where the text goes (stderr; tests collect it).
-    public init(label: String? = nil, total: Int, unit: String, enabled: Bool = true, quietSeconds: Double = 0,
-                terminal: Bool = Console.standardErrorIsTerminal,
-                write: @escaping @Sendable (String) -> Void = Console.writeError) {
+    public init(
+        label: String? = nil, total: Int, unit: String, enabled: Bool = true, quietSeconds: Double = 0,
+        terminal: Bool = Console.standardErrorIsTerminal,
+        write: @escaping @Sendable (String) -> Void = Console.writeError
+    ) {
         self.label = label
         self.total = total
         self.unit = unit
@@ -52,8 +54,9 @@ public final class ProgressLine: @unchecked Sendable {
         guard force || now.timeIntervalSince(lastDraw) >= (terminal ? 0.25 : 10) else { return }
         lastDraw = now
         drawn = true
-        let text = Self.describe(label: label, done: done, total: total, unit: unit, elapsed: elapsed, extra: extra,
-                                 bar: terminal)
+        let text = Self.describe(
+            label: label, done: done, total: total, unit: unit, elapsed: elapsed, extra: extra,
+            bar: terminal)
         write(terminal ? "\r" + text + "\u{1B}[K" : text + "\n")
     }
 
@@ -85,8 +88,10 @@ public final class ProgressLine: @unchecked Sendable {
     }
 
     /// `label ████······ 50% 5/10 2.00 frames/s ETA 0:03 extra` (the bar only on a terminal).
-    static func describe(label: String?, done: Int, total: Int, unit: String, elapsed: Double, extra: String,
-                         bar: Bool) -> String {
+    static func describe(
+        label: String?, done: Int, total: Int, unit: String, elapsed: Double, extra: String,
+        bar: Bool
+    ) -> String {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : .nan
         let percent = total > 0 ? 100 * done / total : 100

@@ -164,8 +164,9 @@ public func correlationToAverage(_ trials: [ScoredTrial], neurons: Int, frames: 
 
 /// Both metrics for one mouse.
 public func scoreMouse(_ trials: [ScoredTrial], neurons: Int, frames: ScoredFrames = ScoredFrames()) -> MouseScore {
-    MouseScore(singleTrial: singleTrialCorrelation(trials, neurons: neurons, frames: frames),
-               toAverage: correlationToAverage(trials, neurons: neurons, frames: frames))
+    MouseScore(
+        singleTrial: singleTrialCorrelation(trials, neurons: neurons, frames: frames),
+        toAverage: correlationToAverage(trials, neurons: neurons, frames: frames))
 }
 
 // MARK: - Clip identity

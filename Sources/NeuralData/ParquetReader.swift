@@ -46,7 +46,9 @@ struct ParquetFile {
     init(_ url: URL) throws {
         self.url = url
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw SensoriumError(path: url.path, message: "cannot read the submission file (write one with `kinema neural predict --submission FILE.parquet`)")
+            throw SensoriumError(
+                path: url.path,
+                message: "cannot read the submission file (write one with `kinema neural predict --submission FILE.parquet`)")
         }
         let magic = ParquetSubmissionEncoder.magic
         guard data.count >= 12, Array(data.prefix(4)) == magic, Array(data.suffix(4)) == magic else {
@@ -85,7 +87,8 @@ struct ParquetFile {
             }
             let children = Int(element[5]?.int ?? 0)
             if children == 0 {
-                result.append(ParquetLeaf(path: path + [name], type: element[1]?.int ?? -1, maxRep: rep, maxDef: def, repeatedDefs: repeatedDefs))
+                result.append(
+                    ParquetLeaf(path: path + [name], type: element[1]?.int ?? -1, maxRep: rep, maxDef: def, repeatedDefs: repeatedDefs))
             }
             for _ in 0..<children { try walk(path: path + [name], rep: rep, def: def, repeatedDefs: repeatedDefs) }
         }
@@ -97,10 +100,15 @@ struct ParquetFile {
     /// The leaf of a submission column, checked for the nesting the table needs.
     private func leaf(_ column: String, lists: Int) throws -> (index: Int, leaf: ParquetLeaf) {
         guard let i = leaves.firstIndex(where: { $0.path.first == column }) else {
-            throw SensoriumError(path: url.path, message: "no column \(column) (a submission has mouse, trial_indices, prediction, neuron_ids)")
+            throw SensoriumError(
+                path: url.path, message: "no column \(column) (a submission has mouse, trial_indices, prediction, neuron_ids)")
         }
         guard leaves[i].maxRep == lists, leaves[i].path.count == 1 + 2 * lists else {
-            throw SensoriumError(path: url.path, message: "column \(column) must be \(["a scalar", "a list", "a list of lists"][lists]) (it has \(leaves[i].maxRep) repeated levels)")
+            throw SensoriumError(
+                path: url.path,
+                message:
+                    "column \(column) must be \(["a scalar", "a list", "a list of lists"][lists]) (it has \(leaves[i].maxRep) repeated levels)"
+            )
         }
         return (i, leaves[i])
     }
@@ -129,7 +137,8 @@ struct ParquetFile {
         default: throw SensoriumError(path: url.path, message: "row group \(group): prediction values must be float or double")
         }
         guard trialValues.count == mouseValues.count else {
-            throw SensoriumError(path: url.path, message: "row group \(group): \(mouseValues.count) mouse values but \(trialValues.count) trial_indices")
+            throw SensoriumError(
+                path: url.path, message: "row group \(group): \(mouseValues.count) mouse values but \(trialValues.count) trial_indices")
         }
 
         // neuron_ids: one list per row.
@@ -157,11 +166,16 @@ struct ParquetFile {
             v += 1
         }
         guard idLists.count == mouseValues.count, predictionLists.count == mouseValues.count else {
-            throw SensoriumError(path: url.path, message: "row group \(group): columns have different row counts (\(mouseValues.count), \(predictionLists.count), \(idLists.count))")
+            throw SensoriumError(
+                path: url.path,
+                message:
+                    "row group \(group): columns have different row counts (\(mouseValues.count), \(predictionLists.count), \(idLists.count))"
+            )
         }
         return (0..<mouseValues.count).map { i in
-            SubmissionRow(mouse: String(decoding: mouseValues[i], as: UTF8.self), trialIndex: Int(trialValues[i]),
-                          prediction: predictionLists[i], neuronIDs: idLists[i])
+            SubmissionRow(
+                mouse: String(decoding: mouseValues[i], as: UTF8.self), trialIndex: Int(trialValues[i]),
+                prediction: predictionLists[i], neuronIDs: idLists[i])
         }
     }
 
@@ -203,9 +217,13 @@ struct ParquetFile {
             let bodyStart = headerReader.position
             guard bodySize >= 0, bodyStart + bodySize <= chunk.count else { throw fail("page runs past its chunk; the file is damaged") }
             guard header[1]?.int == 0, let page = header[5] else {
-                throw fail("page type \(header[1]?.int ?? -1) is not supported (only v1 data pages; rewrite with `data_page_version=\"1.0\"`, `use_dictionary=False`)")
+                throw fail(
+                    "page type \(header[1]?.int ?? -1) is not supported (only v1 data pages; rewrite with `data_page_version=\"1.0\"`, `use_dictionary=False`)"
+                )
             }
-            guard page[2]?.int == 0 else { throw fail("value encoding \(page[2]?.int ?? -1) is not PLAIN; rewrite with `use_dictionary=False`") }
+            guard page[2]?.int == 0 else {
+                throw fail("value encoding \(page[2]?.int ?? -1) is not PLAIN; rewrite with `use_dictionary=False`")
+            }
             let count = Int(page[1]?.int ?? 0)
             var body = ParquetByteCursor(bytes: chunk, position: bodyStart, end: bodyStart + bodySize)
             do {

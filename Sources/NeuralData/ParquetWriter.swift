@@ -153,8 +153,10 @@ public struct ParquetSubmissionEncoder {
         w.endStruct()
     }
 
-    private func schema(_ w: inout ThriftCompactWriter, name: String, type: ParquetPhysicalType? = nil,
-                        repetition: Int? = nil, children: Int? = nil, converted: Int? = nil, logical: Int16? = nil) {
+    private func schema(
+        _ w: inout ThriftCompactWriter, name: String, type: ParquetPhysicalType? = nil,
+        repetition: Int? = nil, children: Int? = nil, converted: Int? = nil, logical: Int16? = nil
+    ) {
         w.beginStruct()
         if let type { w.field(1, .i32); w.varint(zigzag(Int64(type.rawValue))) }
         if let repetition { w.field(3, .i32); w.varint(zigzag(Int64(repetition))) }

@@ -25,7 +25,9 @@ public func loadPrediction(_ source: PredictionSource, mouse: SensoriumMouse, tr
     case .syntheticRates: url = mouse.fileURL("rates", trial: trial)
     }
     guard FileManager.default.fileExists(atPath: url.path) else {
-        throw SensoriumError(path: url.path, message: "prediction file missing (expected one (neurons, frames) .npy per trial; run `kinema neural predict` first)")
+        throw SensoriumError(
+            path: url.path,
+            message: "prediction file missing (expected one (neurons, frames) .npy per trial; run `kinema neural predict` first)")
     }
     let array = try NpyArray(contentsOf: url)
     guard array.shape.count == 2, array.shape[0] == mouse.neuronCount, array.shape[1] >= length else {
@@ -39,8 +41,10 @@ public func loadPrediction(_ source: PredictionSource, mouse: SensoriumMouse, tr
 }
 
 /// Scores every mouse of `dataset` on the labelled trials of `tier`.
-public func evaluatePredictions(_ source: PredictionSource, dataset: SensoriumDataset, tier: String,
-                                frames: ScoredFrames = ScoredFrames()) throws -> [MouseEvaluation] {
+public func evaluatePredictions(
+    _ source: PredictionSource, dataset: SensoriumDataset, tier: String,
+    frames: ScoredFrames = ScoredFrames()
+) throws -> [MouseEvaluation] {
     var results: [MouseEvaluation] = []
     for mouse in dataset.mice {
         var trials: [ScoredTrial] = []
@@ -48,11 +52,14 @@ public func evaluatePredictions(_ source: PredictionSource, dataset: SensoriumDa
             let trial = try mouse.loadTrial(id)
             guard trial.isLabelled else { continue }
             let prediction = try loadPrediction(source, mouse: mouse, trial: id, length: trial.length)
-            trials.append(ScoredTrial(prediction: prediction, target: trial.responses, length: trial.length, clipKey: videoClipKey(trial.video)))
+            trials.append(
+                ScoredTrial(prediction: prediction, target: trial.responses, length: trial.length, clipKey: videoClipKey(trial.video)))
         }
         guard !trials.isEmpty else { continue }
-        results.append(MouseEvaluation(mouse: mouse.name, trials: trials.count,
-                                       score: scoreMouse(trials, neurons: mouse.neuronCount, frames: frames)))
+        results.append(
+            MouseEvaluation(
+                mouse: mouse.name, trials: trials.count,
+                score: scoreMouse(trials, neurons: mouse.neuronCount, frames: frames)))
     }
     return results
 }

@@ -182,7 +182,9 @@ public func crossValidatedRidge(_ segments: [DecodingSegment], options: RidgeOpt
     guard let neurons = segments.first?.neurons, neurons > 0 else { throw DecodingError("no neural activity to decode from") }
     for (i, s) in segments.enumerated() {
         guard s.neurons == neurons, s.activity.count == s.neurons * s.length, s.target.count == s.length else {
-            throw DecodingError("segment \(i): activity \(s.activity.count) values / target \(s.target.count) frames do not match \(s.neurons) neurons × \(s.length) frames (all segments need \(neurons) neurons)")
+            throw DecodingError(
+                "segment \(i): activity \(s.activity.count) values / target \(s.target.count) frames do not match \(s.neurons) neurons × \(s.length) frames (all segments need \(neurons) neurons)"
+            )
         }
         guard (0..<options.folds).contains(s.fold) else { throw DecodingError("segment \(i): fold \(s.fold) outside 0..<\(options.folds)") }
     }
@@ -212,8 +214,10 @@ public func crossValidatedRidge(_ segments: [DecodingSegment], options: RidgeOpt
         guard let (w, b) = trainMoments.fit(relativeAlpha: alpha) else {
             throw DecodingError("fold \(test): the ridge system could not be solved (use a larger alpha)")
         }
-        scores.append(FoldScore(fold: test, r2: perFold[test].r2(w: w, b: b), relativeAlpha: alpha,
-                                trainRows: Int(trainMoments.n), testRows: Int(perFold[test].n)))
+        scores.append(
+            FoldScore(
+                fold: test, r2: perFold[test].r2(w: w, b: b), relativeAlpha: alpha,
+                trainRows: Int(trainMoments.n), testRows: Int(perFold[test].n)))
     }
     return DecodingResult(folds: scores)
 }

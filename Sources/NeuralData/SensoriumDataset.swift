@@ -55,7 +55,8 @@ extension SensoriumMouse {
             return FrameStatistic(channelShape: leading, frames: nil, values: try array.float32Values())
         }
         guard array.shape.count == leading.count + 1, Array(array.shape.dropLast()) == leading else {
-            throw SensoriumError(path: url.path, message: "shape \(array.shape), expected \(leading) or \(leading + [paddedLength]) (per-frame)")
+            throw SensoriumError(
+                path: url.path, message: "shape \(array.shape), expected \(leading) or \(leading + [paddedLength]) (per-frame)")
         }
         return FrameStatistic(channelShape: leading, frames: array.shape.last, values: try array.float32Values())
     }

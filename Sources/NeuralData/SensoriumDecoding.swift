@@ -47,8 +47,10 @@ public func selectRows(_ activity: [Float], length: Int, rows: [Int]) -> [Float]
 
 /// One segment per trial of the given tiers (labelled trials only), trials spread over folds in a
 /// seeded random order; activity limited to the `maxNeurons` most variable neurons.
-public func sensoriumDecodingSegments(mouse: SensoriumMouse, tiers: Set<String>, signal: BehaviourSignal,
-                                      folds: Int, maxNeurons: Int, seed: UInt64 = 0) throws -> [DecodingSegment] {
+public func sensoriumDecodingSegments(
+    mouse: SensoriumMouse, tiers: Set<String>, signal: BehaviourSignal,
+    folds: Int, maxNeurons: Int, seed: UInt64 = 0
+) throws -> [DecodingSegment] {
     let ids = mouse.trialIDs(inTiers: tiers)
     var trials: [SensoriumTrial] = []
     for id in ids {
@@ -64,16 +66,22 @@ public func sensoriumDecodingSegments(mouse: SensoriumMouse, tiers: Set<String>,
     var segments: [DecodingSegment] = []
     for (position, index) in order.enumerated() {
         let trial = trials[index]
-        segments.append(DecodingSegment(activity: selectRows(trial.responses, length: trial.length, rows: keep), neurons: keep.count,
-                                        length: trial.length, target: signal.values(in: trial), fold: position % folds))
+        segments.append(
+            DecodingSegment(
+                activity: selectRows(trial.responses, length: trial.length, rows: keep), neurons: keep.count,
+                length: trial.length, target: signal.values(in: trial), fold: position % folds))
     }
     return segments
 }
 
 /// Splits one continuous recording `(neurons, frames)` into `folds` contiguous blocks, one fold each.
-public func contiguousDecodingSegments(activity: [Float], neurons: Int, frames: Int, target: [Double], folds: Int) throws -> [DecodingSegment] {
+public func contiguousDecodingSegments(activity: [Float], neurons: Int, frames: Int, target: [Double], folds: Int) throws
+    -> [DecodingSegment]
+{
     guard activity.count == neurons * frames, target.count == frames else {
-        throw DecodingError("activity has \(activity.count) values and the behaviour \(target.count) frames; expected \(neurons) neurons × \(frames) frames")
+        throw DecodingError(
+            "activity has \(activity.count) values and the behaviour \(target.count) frames; expected \(neurons) neurons × \(frames) frames"
+        )
     }
     guard folds >= 2, frames >= 2 * folds else { throw DecodingError("\(frames) frames are too few for \(folds) folds") }
     var segments: [DecodingSegment] = []

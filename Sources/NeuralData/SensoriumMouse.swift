@@ -54,8 +54,10 @@ public struct SensoriumTrial: Sendable {
     /// Whether the responses carry labels (not all zero, as hidden test tiers are).
     public var isLabelled: Bool { responses.contains { $0 != 0 } }
 
-    public init(id: Int, tier: String, length: Int, height: Int, width: Int, video: [Float],
-                responses: [Float], behavior: [Float], pupilCenter: [Float]) {
+    public init(
+        id: Int, tier: String, length: Int, height: Int, width: Int, video: [Float],
+        responses: [Float], behavior: [Float], pupilCenter: [Float]
+    ) {
         self.id = id
         self.tier = tier
         self.length = length
@@ -103,7 +105,8 @@ public struct SensoriumMouse: Sendable {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
-            throw SensoriumError(path: folder.path, message: "data folder not found (expected a Sensorium 2023 mouse folder with data/ and meta/)")
+            throw SensoriumError(
+                path: folder.path, message: "data folder not found (expected a Sensorium 2023 mouse folder with data/ and meta/)")
         }
         self.folder = folder
         let tiersURL = folder.appendingPathComponent("meta/trials/tiers.npy")
@@ -125,7 +128,11 @@ public struct SensoriumMouse: Sendable {
             }
             let ids = Set(names.filter { $0.hasSuffix(".npy") }.compactMap { Int($0.dropLast(4)) })
             guard ids.count == tiers.count else {
-                throw SensoriumError(path: dir.path, message: "\(ids.count) trial files but tiers.npy lists \(tiers.count) trials; the folder is incomplete or from another session")
+                throw SensoriumError(
+                    path: dir.path,
+                    message:
+                        "\(ids.count) trial files but tiers.npy lists \(tiers.count) trials; the folder is incomplete or from another session"
+                )
             }
             if let missing = (0..<tiers.count).first(where: { !ids.contains($0) }) {
                 throw SensoriumError(path: dir.path, message: "trial file \(missing).npy is missing (ids must run 0..<\(tiers.count))")
@@ -148,8 +155,9 @@ public struct SensoriumMouse: Sendable {
         }
         let video = try NpyHeader.read(contentsOf: folder.appendingPathComponent("data/videos/0.npy"))
         guard video.shape.count == 3 else {
-            throw SensoriumError(path: folder.appendingPathComponent("data/videos/0.npy").path,
-                                 message: "video shape \(video.shape), expected (height, width, frames)")
+            throw SensoriumError(
+                path: folder.appendingPathComponent("data/videos/0.npy").path,
+                message: "video shape \(video.shape), expected (height, width, frames)")
         }
         height = video.shape[0]
         width = video.shape[1]
@@ -179,7 +187,8 @@ public struct SensoriumMouse: Sendable {
         let videoURL = fileURL("videos", trial: id)
         let videoArray = try NpyArray(contentsOf: videoURL)
         guard videoArray.shape.count == 3, videoArray.shape[0] == height, videoArray.shape[1] == width else {
-            throw SensoriumError(path: videoURL.path, message: "video shape \(videoArray.shape), expected (\(height), \(width), frames) like trial 0")
+            throw SensoriumError(
+                path: videoURL.path, message: "video shape \(videoArray.shape), expected (\(height), \(width), frames) like trial 0")
         }
         let padded = videoArray.shape[2]
         let raw = try videoArray.float32Values()
@@ -198,8 +207,9 @@ public struct SensoriumMouse: Sendable {
             let source = p * padded
             for t in 0..<length { video[t * plane + p] = raw[source + t] }
         }
-        return SensoriumTrial(id: id, tier: tiers[id], length: length, height: height, width: width, video: video,
-                              responses: responses, behavior: behavior, pupilCenter: pupil)
+        return SensoriumTrial(
+            id: id, tier: tiers[id], length: length, height: height, width: width, video: video,
+            responses: responses, behavior: behavior, pupilCenter: pupil)
     }
 
     /// Reads a `(rows, padded)` array and keeps the first `length` columns.
@@ -207,7 +217,11 @@ public struct SensoriumMouse: Sendable {
         let url = fileURL(sub, trial: trial)
         let array = try NpyArray(contentsOf: url)
         guard array.shape == [rows, padded] else {
-            throw SensoriumError(path: url.path, message: "shape \(array.shape), expected (\(rows), \(padded)) to match \(rows == neuronCount ? "unit_ids.npy and " : "")the video's \(padded) frames")
+            throw SensoriumError(
+                path: url.path,
+                message:
+                    "shape \(array.shape), expected (\(rows), \(padded)) to match \(rows == neuronCount ? "unit_ids.npy and " : "")the video's \(padded) frames"
+            )
         }
         let values = try array.float32Values()
         // Hidden labels may be all NaN: treat them like the all-zero hidden responses.
@@ -216,7 +230,11 @@ public struct SensoriumMouse: Sendable {
         }
         // Row 0 decides the array's own length; it must cover all valid video frames.
         if let firstNaN = (0..<length).first(where: { values[$0].isNaN }) {
-            throw SensoriumError(path: url.path, message: "row 0 ends (NaN) at frame \(firstNaN) but the video has \(length) valid frames; arrays of one trial must have the same length")
+            throw SensoriumError(
+                path: url.path,
+                message:
+                    "row 0 ends (NaN) at frame \(firstNaN) but the video has \(length) valid frames; arrays of one trial must have the same length"
+            )
         }
         var out = [Float](repeating: 0, count: rows * length)
         for r in 0..<rows {

@@ -6,6 +6,7 @@
 // JSON Lines (one JSON object per trial, one per line), which `readSubmission` reads back.
 import Foundation
 import KinemaFiles
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,8 +58,9 @@ extension SensoriumMouse {
         var sum = 0.0, count = 0
         for v in std.values where v.isFinite { sum += Double(v); count += 1 }
         guard count > 0 else {
-            throw SensoriumError(path: folder.appendingPathComponent("meta/statistics/responses/all/std.npy").path,
-                                 message: "no finite values; cannot compute the submission precision (use --unscaled)")
+            throw SensoriumError(
+                path: folder.appendingPathComponent("meta/statistics/responses/all/std.npy").path,
+                message: "no finite values; cannot compute the submission precision (use --unscaled)")
         }
         let tau = Float(0.01 * sum / Double(count))
         return std.sliced(toFrames: length).map { $0 > tau ? 1 / $0 : 1 / tau }
@@ -66,11 +68,15 @@ extension SensoriumMouse {
 }
 
 /// The submission row of one trial from its whole-trial prediction `(N, length)` (column t = frame t).
-public func submissionRow(prediction: [Float], length: Int, mouse: SensoriumMouse, trialID: Int,
-                          format: SubmissionFormat) throws -> SubmissionRow {
+public func submissionRow(
+    prediction: [Float], length: Int, mouse: SensoriumMouse, trialID: Int,
+    format: SubmissionFormat
+) throws -> SubmissionRow {
     let neurons = mouse.neuronCount
     guard prediction.count == neurons * length else {
-        throw SensoriumError(path: mouse.folder.path, message: "trial \(trialID): prediction has \(prediction.count) values, expected \(neurons) × \(length)")
+        throw SensoriumError(
+            path: mouse.folder.path, message: "trial \(trialID): prediction has \(prediction.count) values, expected \(neurons) × \(length)"
+        )
     }
     let precision = format.precisionScaled ? try mouse.responsePrecision(length: length) : nil
     let range = format.frames.range(length: length)
@@ -113,7 +119,11 @@ public final class SubmissionWriter {
         if var encoder = parquet {
             for (n, values) in row.prediction.enumerated() {
                 if let i = values.firstIndex(where: { !$0.isFinite }) {
-                    throw SensoriumError(path: url.path, message: "\(row.mouse) trial \(row.trialIndex): prediction \(values[i]) for neuron row \(n), frame column \(i) is not finite")
+                    throw SensoriumError(
+                        path: url.path,
+                        message:
+                            "\(row.mouse) trial \(row.trialIndex): prediction \(values[i]) for neuron row \(n), frame column \(i) is not finite"
+                    )
                 }
             }
             parquet = nil  // unique owner, so the buffers are not copied on write
@@ -133,7 +143,10 @@ public final class SubmissionWriter {
             bytes.append(UInt8(ascii: "["))
             for (i, v) in values.enumerated() {
                 guard v.isFinite else {
-                    throw SensoriumError(path: url.path, message: "\(row.mouse) trial \(row.trialIndex): prediction \(v) for neuron row \(n), frame column \(i) is not finite")
+                    throw SensoriumError(
+                        path: url.path,
+                        message:
+                            "\(row.mouse) trial \(row.trialIndex): prediction \(v) for neuron row \(n), frame column \(i) is not finite")
                 }
                 if i > 0 { bytes.append(UInt8(ascii: ",")) }
                 bytes += Array(v.description.utf8)
@@ -179,7 +192,8 @@ private func appendJSONString(_ text: String, to bytes: inout [UInt8]) {
 public func readSubmission(_ url: URL, _ body: (SubmissionRow) throws -> Void) throws {
     if url.pathExtension.lowercased() == "parquet" { return try readParquetSubmission(url, body) }
     guard let handle = FileHandle(forReadingAtPath: url.path) else {
-        throw SensoriumError(path: url.path, message: "cannot read the submission file (write one with `kinema neural predict --submission FILE`)")
+        throw SensoriumError(
+            path: url.path, message: "cannot read the submission file (write one with `kinema neural predict --submission FILE`)")
     }
     defer { try? handle.close() }
     let decoder = JSONDecoder()
@@ -191,7 +205,9 @@ public func readSubmission(_ url: URL, _ body: (SubmissionRow) throws -> Void) t
         do {
             try body(try decoder.decode(SubmissionRow.self, from: line))
         } catch let error as Swift.DecodingError {
-            throw SensoriumError(path: url.path, message: "line \(lineNumber): not a submission row with mouse, trial_indices, prediction, neuron_ids (\(describe(error)))")
+            throw SensoriumError(
+                path: url.path,
+                message: "line \(lineNumber): not a submission row with mouse, trial_indices, prediction, neuron_ids (\(describe(error)))")
         }
     }
     while true {
@@ -231,8 +247,10 @@ private func describe(_ error: Swift.DecodingError) -> String {
 /// are scaled by the same precision (the official server scored against per-(neuron, frame) standardised
 /// responses, reference 8.2); otherwise the raw responses are used. Neurons are matched by unit id.
 /// Every labelled trial of the tier must have a row; rows of other trials or mice are ignored.
-public func evaluateSubmission(_ url: URL, dataset: SensoriumDataset, tier: String,
-                               format: SubmissionFormat = SubmissionFormat()) throws -> [MouseEvaluation] {
+public func evaluateSubmission(
+    _ url: URL, dataset: SensoriumDataset, tier: String,
+    format: SubmissionFormat = SubmissionFormat()
+) throws -> [MouseEvaluation] {
     var wanted: [String: Set<Int>] = [:]
     for mouse in dataset.mice { wanted[mouse.name] = Set(mouse.trialIDs(inTiers: [tier])) }
     var rows: [String: [Int: SubmissionRow]] = [:]
@@ -257,18 +275,27 @@ public func evaluateSubmission(_ url: URL, dataset: SensoriumDataset, tier: Stri
             }
             let neurons = mouse.neuronCount
             guard row.neuronIDs.count == neurons, row.prediction.count == neurons else {
-                throw SensoriumError(path: url.path, message: "\(mouse.name) trial \(id): \(row.prediction.count) prediction rows and \(row.neuronIDs.count) neuron ids, the mouse has \(neurons) neurons")
+                throw SensoriumError(
+                    path: url.path,
+                    message:
+                        "\(mouse.name) trial \(id): \(row.prediction.count) prediction rows and \(row.neuronIDs.count) neuron ids, the mouse has \(neurons) neurons"
+                )
             }
             let columns = row.prediction.first?.count ?? 0
             guard row.prediction.allSatisfy({ $0.count == columns }), skip + columns <= trial.length else {
-                throw SensoriumError(path: url.path, message: "\(mouse.name) trial \(id): rows must all have the same number of frames, at most \(trial.length - skip) (frames \(skip)…\(trial.length - 1))")
+                throw SensoriumError(
+                    path: url.path,
+                    message:
+                        "\(mouse.name) trial \(id): rows must all have the same number of frames, at most \(trial.length - skip) (frames \(skip)…\(trial.length - 1))"
+                )
             }
             // The trial cut to the submitted frames; frames before `skip` are not scored.
             let length = skip + columns
             var prediction = [Float](repeating: 0, count: neurons * length)
             for (r, unit) in row.neuronIDs.enumerated() {
                 guard let n = order[unit] else {
-                    throw SensoriumError(path: url.path, message: "\(mouse.name) trial \(id): neuron id \(unit) is not in meta/neurons/unit_ids.npy")
+                    throw SensoriumError(
+                        path: url.path, message: "\(mouse.name) trial \(id): neuron id \(unit) is not in meta/neurons/unit_ids.npy")
                 }
                 for j in 0..<columns { prediction[n * length + skip + j] = row.prediction[r][j] }
             }
@@ -280,9 +307,12 @@ public func evaluateSubmission(_ url: URL, dataset: SensoriumDataset, tier: Stri
             trials.append(ScoredTrial(prediction: prediction, target: target, length: length, clipKey: videoClipKey(trial.video)))
         }
         guard !trials.isEmpty else { continue }
-        results.append(MouseEvaluation(mouse: mouse.name, trials: trials.count,
-                                       score: scoreMouse(trials, neurons: mouse.neuronCount,
-                                                         frames: ScoredFrames(skip: skip, cap: Int.max))))
+        results.append(
+            MouseEvaluation(
+                mouse: mouse.name, trials: trials.count,
+                score: scoreMouse(
+                    trials, neurons: mouse.neuronCount,
+                    frames: ScoredFrames(skip: skip, cap: Int.max))))
     }
     return results
 }

@@ -1,6 +1,6 @@
+import ConfigDecoding
 // Settings of the synthetic linear–nonlinear–Poisson data set (reference section 7.1).
 import Foundation
-import ConfigDecoding
 
 /// Parameters of `kinema neural synth`. Defaults are the reference's calibration set
 /// (18×32 frames, 120 valid of 130 padded frames, 2 mice with 40 and 48 neurons, 60 train trials,
@@ -41,7 +41,9 @@ public struct SyntheticConfig: ConfigSection, Sendable, Equatable {
         try c.require(CodingKeys.width, width, "must be at least 4 pixels") { $0 >= 4 }
         try c.require(CodingKeys.frames, frames, "must be positive") { $0 >= 1 }
         try c.require(CodingKeys.paddedFrames, paddedFrames, "must be at least frames (\(frames))") { $0 >= frames }
-        try c.require(CodingKeys.neuronCounts, neuronCounts, "needs at least one mouse with ≥ 1 neuron") { !$0.isEmpty && $0.allSatisfy { $0 >= 1 } }
+        try c.require(CodingKeys.neuronCounts, neuronCounts, "needs at least one mouse with ≥ 1 neuron") {
+            !$0.isEmpty && $0.allSatisfy { $0 >= 1 }
+        }
         try c.require(CodingKeys.trainTrials, trainTrials, "needs at least one train trial") { $0 >= 1 }
         try c.require(CodingKeys.oracleClips, oracleClips, "must be ≥ 0") { $0 >= 0 }
         try c.require(CodingKeys.oracleRepeats, oracleRepeats, "must be ≥ 1") { $0 >= 1 }

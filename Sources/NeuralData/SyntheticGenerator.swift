@@ -109,12 +109,15 @@ public struct SyntheticGenerator: Sendable {
         let h = config.height, w = config.width, plane = h * w
         let scale = Double(w) / 64, margin = 5 * scale
         func position() -> (x: Double, y: Double, sigma: Double) {
-            (rng.uniform(margin, max(margin, Double(w) - margin)), rng.uniform(margin, max(margin, Double(h) - margin)),
-             rng.uniform(2.5, 4.5) * scale)
+            (
+                rng.uniform(margin, max(margin, Double(w) - margin)), rng.uniform(margin, max(margin, Double(h) - margin)),
+                rng.uniform(2.5, 4.5) * scale
+            )
         }
         let shared = (0..<config.sharedPositions).map { _ in position() }
-        var neurons = SyntheticNeurons(receptiveFields: [], centers: [], sigmas: [], signs: [], temporalKernel: [],
-                                       scale: [], gain: [], offset: [], beta: [], driveStd: [])
+        var neurons = SyntheticNeurons(
+            receptiveFields: [], centers: [], sigmas: [], signs: [], temporalKernel: [],
+            scale: [], gain: [], offset: [], beta: [], driveStd: [])
         for _ in 0..<count {
             let p = shared.isEmpty ? position() : shared[rng.int(below: shared.count)]
             let sign: Double = rng.uniform() < 0.5 ? -1 : 1

@@ -40,14 +40,22 @@ extension SyntheticGenerator {
         // Plan trials: unique train clips, repeated oracle / live-test clips, in shuffled id order.
         var plans: [TrialPlan] = []
         var clip = 0
-        for _ in 0..<c.trainTrials { plans.append(TrialPlan(tier: SensoriumTier.train, clip: clip, frames: c.frames, labelled: true)); clip += 1 }
-        if c.longTrialFrames > 0 { plans.append(TrialPlan(tier: SensoriumTier.train, clip: clip, frames: c.longTrialFrames, labelled: true)); clip += 1 }
+        for _ in 0..<c.trainTrials {
+            plans.append(TrialPlan(tier: SensoriumTier.train, clip: clip, frames: c.frames, labelled: true)); clip += 1
+        }
+        if c.longTrialFrames > 0 {
+            plans.append(TrialPlan(tier: SensoriumTier.train, clip: clip, frames: c.longTrialFrames, labelled: true)); clip += 1
+        }
         for _ in 0..<c.oracleClips {
-            for _ in 0..<c.oracleRepeats { plans.append(TrialPlan(tier: SensoriumTier.oracle, clip: clip, frames: c.frames, labelled: true)) }
+            for _ in 0..<c.oracleRepeats {
+                plans.append(TrialPlan(tier: SensoriumTier.oracle, clip: clip, frames: c.frames, labelled: true))
+            }
             clip += 1
         }
         for _ in 0..<c.liveTestClips {
-            for _ in 0..<c.liveTestRepeats { plans.append(TrialPlan(tier: SensoriumTier.liveTestMain, clip: clip, frames: c.frames, labelled: false)) }
+            for _ in 0..<c.liveTestRepeats {
+                plans.append(TrialPlan(tier: SensoriumTier.liveTestMain, clip: clip, frames: c.frames, labelled: false))
+            }
             clip += 1
         }
         plans = rng.permutation(plans.count).map { plans[$0] }
@@ -89,20 +97,26 @@ extension SyntheticGenerator {
         // Metadata.
         let meta = folder.appendingPathComponent("meta")
         try NpyArray(strings: plans.map(\.tier), shape: [plans.count]).write(to: meta.appendingPathComponent("trials/tiers.npy"))
-        try NpyArray(int64: (1...neuronCount).map(Int64.init), shape: [neuronCount]).write(to: meta.appendingPathComponent("neurons/unit_ids.npy"))
+        try NpyArray(int64: (1...neuronCount).map(Int64.init), shape: [neuronCount]).write(
+            to: meta.appendingPathComponent("neurons/unit_ids.npy"))
         var coordinates: [Float] = []
         for n in 0..<neuronCount {
             coordinates += [Float(20 * neurons.centers[n].x), Float(20 * neurons.centers[n].y), Float(rng.uniform(200, 400))]
         }
-        try NpyArray(float32: coordinates, shape: [neuronCount, 3]).write(to: meta.appendingPathComponent("neurons/cell_motor_coordinates.npy"))
+        try NpyArray(float32: coordinates, shape: [neuronCount, 3]).write(
+            to: meta.appendingPathComponent("neurons/cell_motor_coordinates.npy"))
         try stats.write(to: meta.appendingPathComponent("statistics"), height: h, width: w, neurons: neuronCount)
 
         // Ground truth, ignored by real-data loaders.
         let truth = meta.appendingPathComponent("ground_truth")
-        try NpyArray(float32: neurons.receptiveFields, shape: [neuronCount, h, w]).write(to: truth.appendingPathComponent("receptive_fields.npy"))
-        try NpyArray(float64: neurons.centers.flatMap { [$0.x, $0.y] }, shape: [neuronCount, 2]).write(to: truth.appendingPathComponent("centers.npy"))
-        for (name, values) in [("sigma", neurons.sigmas), ("sign", neurons.signs), ("scale", neurons.scale), ("gain", neurons.gain),
-                               ("offset", neurons.offset), ("beta", neurons.beta), ("drive_std", neurons.driveStd)] {
+        try NpyArray(float32: neurons.receptiveFields, shape: [neuronCount, h, w]).write(
+            to: truth.appendingPathComponent("receptive_fields.npy"))
+        try NpyArray(float64: neurons.centers.flatMap { [$0.x, $0.y] }, shape: [neuronCount, 2]).write(
+            to: truth.appendingPathComponent("centers.npy"))
+        for (name, values) in [
+            ("sigma", neurons.sigmas), ("sign", neurons.signs), ("scale", neurons.scale), ("gain", neurons.gain),
+            ("offset", neurons.offset), ("beta", neurons.beta), ("drive_std", neurons.driveStd),
+        ] {
             try NpyArray(float64: values, shape: [neuronCount]).write(to: truth.appendingPathComponent("\(name).npy"))
         }
         try NpyArray(float64: neurons.temporalKernel, shape: [8]).write(to: truth.appendingPathComponent("temporal_kernel.npy"))
@@ -131,8 +145,10 @@ struct StatisticsAccumulator {
     }
 
     func write(to folder: URL, height: Int, width: Int, neurons: Int) throws {
-        for (key, arrays, shape) in [("videos", videos, [height, width, padded]), ("responses", responses, [neurons, padded]),
-                                     ("behavior", behavior, [2, padded]), ("pupil_center", pupil, [2, padded])] {
+        for (key, arrays, shape) in [
+            ("videos", videos, [height, width, padded]), ("responses", responses, [neurons, padded]),
+            ("behavior", behavior, [2, padded]), ("pupil_center", pupil, [2, padded]),
+        ] {
             let count = shape.reduce(1, *)
             var stats = [[Float]](repeating: [Float](repeating: .nan, count: count), count: 5)
             var column: [Float] = []

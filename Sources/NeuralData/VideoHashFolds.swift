@@ -9,7 +9,9 @@ public func perceptualHash(frame: [Float], height: Int, width: Int) -> UInt64 {
     let resized = areaResize(pixels, height: height, width: width, to: size)
     // Unnormalised DCT-II of rows, then of columns.
     var cosines = [Double](repeating: 0, count: size * size)
-    for k in 0..<size { for n in 0..<size { cosines[k * size + n] = Foundation.cos(Double.pi / Double(size) * (Double(n) + 0.5) * Double(k)) } }
+    for k in 0..<size {
+        for n in 0..<size { cosines[k * size + n] = Foundation.cos(Double.pi / Double(size) * (Double(n) + 0.5) * Double(k)) }
+    }
     var rows = [Double](repeating: 0, count: size * size)
     for r in 0..<size {
         for k in 0..<size {

@@ -59,10 +59,14 @@ public struct TeacherEnsemble {
             let model = try SavedModel.load(from: folder, device: device)
             let c = model.config
             guard c.readoutNeurons == student.readoutNeurons else {
-                throw ModelError("teacher \(folder.path): readouts for \(c.readoutNeurons) neurons, the data has \(student.readoutNeurons) (train the teacher on the same mouse folders)")
+                throw ModelError(
+                    "teacher \(folder.path): readouts for \(c.readoutNeurons) neurons, the data has \(student.readoutNeurons) (train the teacher on the same mouse folders)"
+                )
             }
             guard c.frames == student.frames, c.frameStep == student.frameStep, c.canvas == student.canvas else {
-                throw ModelError("teacher \(folder.path): windows of \(c.frames) frames step \(c.frameStep) on a \(c.canvas) canvas, the student uses \(student.frames) step \(student.frameStep) on \(student.canvas)")
+                throw ModelError(
+                    "teacher \(folder.path): windows of \(c.frames) frames step \(c.frameStep) on a \(c.canvas) canvas, the student uses \(student.frames) step \(student.frameStep) on \(student.canvas)"
+                )
             }
             return model
         }

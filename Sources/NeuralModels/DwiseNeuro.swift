@@ -35,25 +35,30 @@ public final class DwiseNeuro {
         for i in 0..<f.count {
             let out = i + 1 < f.count ? f[i + 1] : f[i]
             encodings.append(try PositionalEncoding3d(core / "blocks" / (2 * i), channels: f[i]))
-            blocks.append(try InvertedResidual3d(core / "blocks" / (2 * i + 1), inFeatures: f[i], outFeatures: out,
-                                                 spatialKernel: config.spatialKernel, temporalKernel: config.temporalKernel,
-                                                 stride: config.spatialStrides[i], expansion: config.expansionRatio,
-                                                 seReduceRatio: config.seReduceRatio,
-                                                 dropPathRate: config.dropPathRate * Double(i) / Double(f.count)))
+            blocks.append(
+                try InvertedResidual3d(
+                    core / "blocks" / (2 * i + 1), inFeatures: f[i], outFeatures: out,
+                    spatialKernel: config.spatialKernel, temporalKernel: config.temporalKernel,
+                    stride: config.spatialStrides[i], expansion: config.expansionRatio,
+                    seReduceRatio: config.seReduceRatio,
+                    dropPathRate: config.dropPathRate * Double(i) / Double(f.count)))
         }
         self.encodings = encodings
         self.blocks = blocks
         var cortex: [ShuffleLayer] = []
         var width = f[f.count - 1]
         for (j, out) in config.cortexFeatures.enumerated() {
-            cortex.append(try ShuffleLayer(store.root / "cortex" / "layers" / j, inFeatures: width, outFeatures: out,
-                                           groups: config.groups, dropPathRate: config.dropPathRate))
+            cortex.append(
+                try ShuffleLayer(
+                    store.root / "cortex" / "layers" / j, inFeatures: width, outFeatures: out,
+                    groups: config.groups, dropPathRate: config.dropPathRate))
             width = out
         }
         self.cortex = cortex
         readouts = try config.readoutNeurons.enumerated().map { m, neurons in
-            try Readout(store.root / "readouts" / m, inFeatures: width, neurons: neurons, groups: config.groups,
-                        beta: config.softplusBeta, dropRate: config.dropRate)
+            try Readout(
+                store.root / "readouts" / m, inFeatures: width, neurons: neurons, groups: config.groups,
+                beta: config.softplusBeta, dropRate: config.dropRate)
         }
     }
 

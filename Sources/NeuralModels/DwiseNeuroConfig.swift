@@ -1,6 +1,6 @@
+import ConfigDecoding
 // DwiseNeuro hyper-parameters: every width, depth, stride, kernel and β, with the winner's presets.
 import Foundation
-import ConfigDecoding
 import NeuralData
 
 /// Configuration of a DwiseNeuro model (reference section 2). Core block `i` maps
@@ -77,10 +77,15 @@ public struct DwiseNeuroConfig: ConfigSection, Sendable, Equatable {
     /// The range of each key (run when a file is read, and by `validate()`). Readouts may still be empty here: a
     /// training config's model gets them from the data.
     public func check(_ c: ConfigChecks) throws {
-        try c.require(CodingKeys.spatialStrides, spatialStrides.count,
-                      "needs one stride per core_features entry (\(coreFeatures.count)), at least one") { $0 == coreFeatures.count && $0 > 0 }
+        try c.require(
+            CodingKeys.spatialStrides, spatialStrides.count,
+            "needs one stride per core_features entry (\(coreFeatures.count)), at least one"
+        ) { $0 == coreFeatures.count && $0 > 0 }
         try c.require(CodingKeys.cortexFeatures, cortexFeatures, "must not be empty") { !$0.isEmpty }
-        try c.require(CodingKeys.groups, groups, "must divide every width (\(([coreFeatures.last ?? 0] + cortexFeatures).map(String.init).joined(separator: ", ")))") { g in
+        try c.require(
+            CodingKeys.groups, groups,
+            "must divide every width (\(([coreFeatures.last ?? 0] + cortexFeatures).map(String.init).joined(separator: ", ")))"
+        ) { g in
             g >= 1 && ([coreFeatures.last ?? 0] + cortexFeatures).allSatisfy { $0 % g == 0 }
         }
         try c.require(CodingKeys.readoutNeurons, readoutNeurons, "needs ≥ 1 neuron per mouse") { $0.allSatisfy { $0 >= 1 } }

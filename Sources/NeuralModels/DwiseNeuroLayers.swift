@@ -8,11 +8,14 @@ import TorchNN
 
 /// A convolution initialised as the reference specifies: weights ~ N(0, sqrt(2 / fan_out)) with
 /// fan_out = kernel volume · out / groups; bias (if any) zero.
-func makeConv(_ path: ParameterPath, dims: Int, _ inChannels: Int, _ outChannels: Int, kernel: [Int],
-              stride: [Int] = [1], padding: [Int] = [0], groups: Int = 1, bias: Bool = false) throws -> Conv {
+func makeConv(
+    _ path: ParameterPath, dims: Int, _ inChannels: Int, _ outChannels: Int, kernel: [Int],
+    stride: [Int] = [1], padding: [Int] = [0], groups: Int = 1, bias: Bool = false
+) throws -> Conv {
     let fanOut = kernel.reduce(1, *) * outChannels / groups
-    let conv = try Conv(path, dims: dims, inChannels, outChannels, kernel: kernel, stride: stride, padding: padding,
-                        groups: groups, bias: bias, weightInit: .normal(mean: 0, std: (2 / Double(max(fanOut, 1))).squareRoot()))
+    let conv = try Conv(
+        path, dims: dims, inChannels, outChannels, kernel: kernel, stride: stride, padding: padding,
+        groups: groups, bias: bias, weightInit: .normal(mean: 0, std: (2 / Double(max(fanOut, 1))).squareRoot()))
     if let b = conv.bias { try withNoGrad { try b.zeroInPlace() } }
     return conv
 }
@@ -81,18 +84,22 @@ final class InvertedResidual3d {
     let pwl: Conv, pwlBN: BatchNormAct
     let shortcutBN: BatchNormAct
 
-    init(_ path: ParameterPath, inFeatures: Int, outFeatures: Int, spatialKernel: Int, temporalKernel: Int,
-         stride: Int, expansion: Int, seReduceRatio: Int, dropPathRate: Double) throws {
+    init(
+        _ path: ParameterPath, inFeatures: Int, outFeatures: Int, spatialKernel: Int, temporalKernel: Int,
+        stride: Int, expansion: Int, seReduceRatio: Int, dropPathRate: Double
+    ) throws {
         (self.inFeatures, self.outFeatures, self.stride, self.dropPathRate) = (inFeatures, outFeatures, stride, dropPathRate)
         let mid = inFeatures * expansion
         pw = try makeConv(path / "conv_pw" / 0, dims: 3, inFeatures, mid, kernel: [1, 1, 1])
         pwBN = try BatchNormAct(path / "conv_pw" / 1, mid, act: true)
         let sp = spatialKernel / 2, tp = temporalKernel / 2
-        spatial = try makeConv(path / "spat_covn_dw" / 0, dims: 3, mid, mid, kernel: [1, spatialKernel, spatialKernel],
-                               stride: [1, stride, stride], padding: [0, sp, sp], groups: mid)
+        spatial = try makeConv(
+            path / "spat_covn_dw" / 0, dims: 3, mid, mid, kernel: [1, spatialKernel, spatialKernel],
+            stride: [1, stride, stride], padding: [0, sp, sp], groups: mid)
         spatialBN = try BatchNormAct(path / "spat_covn_dw" / 1, mid, act: true)
-        temporal = try makeConv(path / "temp_covn_dw" / 0, dims: 3, mid, mid, kernel: [temporalKernel, 1, 1],
-                                padding: [tp, 0, 0], groups: mid)
+        temporal = try makeConv(
+            path / "temp_covn_dw" / 0, dims: 3, mid, mid, kernel: [temporalKernel, 1, 1],
+            padding: [tp, 0, 0], groups: mid)
         temporalBN = try BatchNormAct(path / "temp_covn_dw" / 1, mid, act: true)
         se = try SqueezeExcite3d(path / "se", features: mid, reduceRatio: seReduceRatio)
         pwl = try makeConv(path / "conv_pwl" / 0, dims: 3, mid, outFeatures, kernel: [1, 1, 1])

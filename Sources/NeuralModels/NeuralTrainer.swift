@@ -53,10 +53,13 @@ public final class NeuralTrainer {
         optimizer = AdamW(model.store, learningRate: config.learningRate, weightDecay: config.weightDecay)
         ema = config.emaDecay > 0 ? try ExponentialMovingAverage(model.store, decay: config.emaDecay) : nil
         let warmup = Int((Double(config.steps) * config.warmupFraction).rounded())
-        schedule = CosineWithWarmup(base: config.learningRate, warmup: warmup, total: config.steps,
-                                    minimum: config.learningRate * config.minLearningRateFactor)
+        schedule = CosineWithWarmup(
+            base: config.learningRate, warmup: warmup, total: config.steps,
+            minimum: config.learningRate * config.minLearningRateFactor)
         builder = WindowBuilder(config: modelConfig)
-        teachers = config.teachers.isEmpty ? nil
+        teachers =
+            config.teachers.isEmpty
+            ? nil
             : try TeacherEnsemble(folders: config.teachers.map { URL(fileURLWithPath: $0) }, student: modelConfig, device: device)
         for mouse in dataset.mice {
             var ids: [Int] = []
@@ -174,8 +177,9 @@ public final class NeuralTrainer {
         let x = try Tensor(batch.inputs, shape: [b, 5, frames, builder.canvas, builder.canvas]).to(device)
         let features = try model.features(x, training: training)
         let distilling = teachers != nil && dataset.mice.count > 1
-        let weight = distillationWeight(ratio: config.distillationRatio, realWeight: Double(b),
-                                        unlabelledPairs: b * (dataset.mice.count - 1))
+        let weight = distillationWeight(
+            ratio: config.distillationRatio, realWeight: Double(b),
+            unlabelledPairs: b * (dataset.mice.count - 1))
         let teacherOutputs = distilling ? try teachers?.predictAll(x) : nil
         var labelledTerms: [LossTerm] = [], distilledTerms: [LossTerm] = []
         var correlations: [Double] = []
@@ -200,14 +204,17 @@ public final class NeuralTrainer {
             }
             if !others.isEmpty, weight > 0, let teacherOutputs {
                 let target = try select(teacherOutputs[mouse], others)
-                distilledTerms.append(LossTerm(prediction: try select(prediction, others), target: target,
-                                               weights: Array(repeating: weight, count: others.count)))
+                distilledTerms.append(
+                    LossTerm(
+                        prediction: try select(prediction, others), target: target,
+                        weights: Array(repeating: weight, count: others.count)))
             }
         }
         let (loss, parts) = try weightedPoissonLoss(labelledTerms + distilledTerms)
-        return BatchLoss(loss: loss, labelled: parts.prefix(labelledTerms.count).reduce(0, +),
-                         distilled: parts.suffix(distilledTerms.count).reduce(0, +),
-                         correlation: correlations.reduce(0, +) / Double(max(correlations.count, 1)))
+        return BatchLoss(
+            loss: loss, labelled: parts.prefix(labelledTerms.count).reduce(0, +),
+            distilled: parts.suffix(distilledTerms.count).reduce(0, +),
+            correlation: correlations.reduce(0, +) / Double(max(correlations.count, 1)))
     }
 
     /// Runs optimiser step `step`: batch, loss, AdamW, whole-state EMA.
@@ -237,8 +244,10 @@ public final class NeuralTrainer {
             for id in mouse.trialIDs(inTiers: [config.validationTier]) {
                 let trial = try loadTrial(mouse, id)
                 guard trial.isLabelled, trial.length >= builder.span else { continue }
-                trials.append(ScoredTrial(prediction: try predictor.predict(trial, mouse: m), target: trial.responses,
-                                          length: trial.length, clipKey: ""))
+                trials.append(
+                    ScoredTrial(
+                        prediction: try predictor.predict(trial, mouse: m), target: trial.responses,
+                        length: trial.length, clipKey: ""))
             }
             guard !trials.isEmpty else { continue }
             let r = singleTrialCorrelation(trials, neurons: mouse.neuronCount, frames: ScoredFrames(skip: config.scoreSkip))

@@ -88,9 +88,12 @@ public final class NeuralTraining {
             smoothLoss = smoothLoss.map { 0.95 * $0 + 0.05 * result.loss } ?? result.loss
             smoothCorrelation = smoothCorrelation.map { 0.95 * $0 + 0.05 * result.correlation } ?? result.correlation
             let samplesPerSecond = Double((trainer.step - firstStep) * config.batchSize) / max(Date().timeIntervalSince(start), 1e-9)
-            report(.step(NeuralTrainingProgress(step: trainer.step, steps: config.steps, smoothedLoss: smoothLoss ?? 0,
-                                                smoothedCorrelation: smoothCorrelation ?? 0, samplesPerSecond: samplesPerSecond,
-                                                learningRate: trainer.optimizer.learningRate, result: result)))
+            report(
+                .step(
+                    NeuralTrainingProgress(
+                        step: trainer.step, steps: config.steps, smoothedLoss: smoothLoss ?? 0,
+                        smoothedCorrelation: smoothCorrelation ?? 0, samplesPerSecond: samplesPerSecond,
+                        learningRate: trainer.optimizer.learningRate, result: result)))
             let isLast = trainer.step == config.steps
             guard isLast || (config.validateEvery > 0 && trainer.step % config.validateEvery == 0) else { continue }
             try trainer.saveCheckpoint(to: checkpointURL)

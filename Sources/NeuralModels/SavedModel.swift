@@ -39,8 +39,9 @@ public enum SavedModel {
     public static func save(_ model: DwiseNeuro, to folder: URL, metadata: [String: String] = [:]) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try AtomicFile.write(Data(try model.config.yaml().utf8), to: folder.appendingPathComponent(configFile))
-        try SafeTensors.write(model.store.stateDict().map { ($0.key, $0.value) }, metadata: metadata,
-                              to: folder.appendingPathComponent(weightsFile))
+        try SafeTensors.write(
+            model.store.stateDict().map { ($0.key, $0.value) }, metadata: metadata,
+            to: folder.appendingPathComponent(weightsFile))
     }
 
     /// The configuration in a model folder's `model.yaml`.

@@ -1,6 +1,6 @@
+import ConfigDecoding
 // Training settings of `kinema neural train` (YAML), defaults from the reference recipe (section 3).
 import Foundation
-import ConfigDecoding
 
 /// Settings of one training run. Keys in YAML are the properties in snake_case; missing keys keep their defaults.
 public struct TrainingConfig: ConfigSection, Sendable, Equatable {
@@ -84,8 +84,10 @@ public struct TrainingConfig: ConfigSection, Sendable, Equatable {
             try c.require(CodingKeys.folds, folds, "must be ≥ 2 when validation_fold is set") { $0 >= 2 }
             try c.require(CodingKeys.validationFold, fold, "must be in 0..<\(folds) (folds)") { (0..<folds).contains($0) }
         }
-        try c.require(CodingKeys.validationWindowStride, validationWindowStride,
-                      "must be 1 or odd (an even stride only predicts frames of one parity)") { $0 == 1 || ($0 > 1 && $0 % 2 == 1) }
+        try c.require(
+            CodingKeys.validationWindowStride, validationWindowStride,
+            "must be 1 or odd (an even stride only predicts frames of one parity)"
+        ) { $0 == 1 || ($0 > 1 && $0 % 2 == 1) }
         try c.require(CodingKeys.distillationRatio, distillationRatio, "must be in [0, 1)") { (0..<1).contains($0) }
     }
 

@@ -26,7 +26,9 @@ public struct WindowBuilder: Sendable {
     /// Checks that a trial fits the canvas and is long enough for one window.
     public func check(_ trial: SensoriumTrial, mouse: String) throws {
         guard trial.height <= canvas, trial.width <= canvas else {
-            throw ModelError("\(mouse) trial \(trial.id): frames \(trial.height)×\(trial.width) do not fit the \(canvas)×\(canvas) canvas (set canvas in the model config)")
+            throw ModelError(
+                "\(mouse) trial \(trial.id): frames \(trial.height)×\(trial.width) do not fit the \(canvas)×\(canvas) canvas (set canvas in the model config)"
+            )
         }
     }
 
@@ -68,8 +70,10 @@ public struct WindowBuilder: Sendable {
 
     /// Pastes a random box of `other` into `input` (all channels and frames) and mixes the targets by
     /// the box's area fraction. Box side `floor(canvas·sqrt(λ))`, λ ~ U(0, 1), centre uniform.
-    public func cutMix(input: inout [Float], offset: Int, target: inout [Float], other: [Float], otherTarget: [Float],
-                       rng: inout SeededRandom) {
+    public func cutMix(
+        input: inout [Float], offset: Int, target: inout [Float], other: [Float], otherTarget: [Float],
+        rng: inout SeededRandom
+    ) {
         let lambda = rng.uniform()
         let side = Int(Double(canvas) * lambda.squareRoot())
         let u = rng.int(below: canvas), v = rng.int(below: canvas)

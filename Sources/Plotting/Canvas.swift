@@ -131,7 +131,9 @@ public struct Canvas: Sendable {
             let r = Int(h.rounded(.up)), cx = Int(x.rounded()), cy = Int(y.rounded())
             for oy in -r...r { for ox in -r...r where Double(ox * ox + oy * oy) <= h * h + 0.25 { plot(cx + ox, cy + oy, color) } }
         case .square:
-            fillRect(x0: Int((x - h).rounded()), y0: Int((y - h).rounded()), x1: Int((x + h).rounded()) + 1, y1: Int((y + h).rounded()) + 1, color)
+            fillRect(
+                x0: Int((x - h).rounded()), y0: Int((y - h).rounded()), x1: Int((x + h).rounded()) + 1, y1: Int((y + h).rounded()) + 1,
+                color)
         case .cross:
             drawLine(x - h, y - h, x + h, y + h, color); drawLine(x - h, y + h, x + h, y - h, color)
         case .plus:

@@ -34,7 +34,9 @@ public struct Axes: Sendable {
     public mutating func band(x: [Double], lower: [Double], upper: [Double], color: Color, label: String? = nil) {
         series.append(.band(x: x, lower: lower, upper: upper, color: color, label: label))
     }
-    public mutating func markers(x: [Double], y: [Double], color: Color, marker: Canvas.Marker = .dot, size: Double = 3, label: String? = nil) {
+    public mutating func markers(
+        x: [Double], y: [Double], color: Color, marker: Canvas.Marker = .dot, size: Double = 3, label: String? = nil
+    ) {
         series.append(.markers(x: x, y: y, color: color, marker: marker, size: size, label: label))
     }
 
@@ -143,9 +145,13 @@ public struct Figure: Sendable {
                 for i in 0..<min(xs.count, ys.count) { plot.drawMarker(px(xs[i]) - ox, py(ys[i]) - oy, marker, size: size, color) }
             }
         }
-        for yy in 0..<plot.height { for xx in 0..<plot.width { let p = plot.pixel(xx, yy); if p.a > 0 { canvas.plot(left + xx, plotTop + yy, p) } } }
+        for yy in 0..<plot.height {
+            for xx in 0..<plot.width { let p = plot.pixel(xx, yy); if p.a > 0 { canvas.plot(left + xx, plotTop + yy, p) } }
+        }
         // Frame, title, labels.
-        for (a, b, c, d) in [(left, plotTop, right, plotTop), (left, bottom, right, bottom), (left, plotTop, left, bottom), (right, plotTop, right, bottom)] {
+        for (a, b, c, d) in [
+            (left, plotTop, right, plotTop), (left, bottom, right, bottom), (left, plotTop, left, bottom), (right, plotTop, right, bottom),
+        ] {
             canvas.drawLine(Double(a), Double(b), Double(c), Double(d), .black)
         }
         if !ax.title.isEmpty {
@@ -155,7 +161,8 @@ public struct Figure: Sendable {
             canvas.drawText(ax.xLabel, x: (left + right - Canvas.textWidth(ax.xLabel, scale: s)) / 2, y: bottom + th + 12, .black, scale: s)
         }
         if !ax.yLabel.isEmpty {
-            canvas.drawTextVertical(ax.yLabel, x: x + 6, y: (plotTop + bottom + Canvas.textWidth(ax.yLabel, scale: s)) / 2, .black, scale: s)
+            canvas.drawTextVertical(
+                ax.yLabel, x: x + 6, y: (plotTop + bottom + Canvas.textWidth(ax.yLabel, scale: s)) / 2, .black, scale: s)
         }
         if ax.showLegend { drawLegend(ax, on: &canvas, right: right, top: plotTop) }
     }
@@ -178,7 +185,8 @@ public struct Figure: Sendable {
             let sx = Double(x0 + 6)
             switch series {
             case .line(_, _, let color, let width, _): canvas.drawLine(sx, cy, sx + 22, cy, color, width: max(width, 2))
-            case .band(_, _, _, let color, _): canvas.fillRect(x0: Int(sx), y0: Int(cy) - th / 2, x1: Int(sx) + 22, y1: Int(cy) + th / 2 + 1, color)
+            case .band(_, _, _, let color, _):
+                canvas.fillRect(x0: Int(sx), y0: Int(cy) - th / 2, x1: Int(sx) + 22, y1: Int(cy) + th / 2 + 1, color)
             case .markers(_, _, let color, let marker, let size, _): canvas.drawMarker(sx + 11, cy, marker, size: max(size, 4), color)
             }
             canvas.drawText(label, x: x0 + 6 + 22 + 6, y: Int(cy) - th / 2, .black, scale: s)

@@ -24,7 +24,9 @@ public enum PNG {
         return out
     }
 
-    private static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    private static func bigEndian(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
 
     private static func appendChunk(_ out: inout [UInt8], _ type: String, _ data: [UInt8]) {
         out += bigEndian(UInt32(data.count))
@@ -71,8 +73,8 @@ public enum Zlib {
     /// A zlib stream holding one fixed-Huffman deflate block.
     public static func compress(_ data: [UInt8]) -> [UInt8] {
         var bits = BitWriter()
-        bits.write(1, count: 1)        // final block
-        bits.write(1, count: 2)        // fixed Huffman
+        bits.write(1, count: 1)  // final block
+        bits.write(1, count: 2)  // fixed Huffman
         let n = data.count
         var head = [Int32](repeating: -1, count: 1 << 15)
         var prev = [Int32](repeating: -1, count: n)
@@ -102,7 +104,7 @@ public enum Zlib {
                 i += 1
             }
         }
-        bits.writeLiteral(256)         // end of block
+        bits.writeLiteral(256)  // end of block
         var out: [UInt8] = [0x78, 0x01]
         out += bits.finish()
         let adler = Adler32.checksum(data)
@@ -139,10 +141,14 @@ struct BitWriter {
         }
     }
 
-    static let lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
+    static let lengthBase = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+    ]
     static let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
-    static let distanceBase = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
-                               4097, 6145, 8193, 12289, 16385, 24577]
+    static let distanceBase = [
+        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
+        4097, 6145, 8193, 12289, 16385, 24577,
+    ]
     static let distanceExtra = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
 
     mutating func writeLength(_ length: Int) {

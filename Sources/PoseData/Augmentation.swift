@@ -69,8 +69,9 @@ public struct Affine2D: Sendable, Equatable {
 
     /// `other ∘ self`: first self, then other.
     public func then(_ o: Affine2D) -> Affine2D {
-        Affine2D(a: o.a * a + o.b * c, b: o.a * b + o.b * d, c: o.c * a + o.d * c, d: o.c * b + o.d * d,
-                 tx: o.a * tx + o.b * ty + o.tx, ty: o.c * tx + o.d * ty + o.ty)
+        Affine2D(
+            a: o.a * a + o.b * c, b: o.a * b + o.b * d, c: o.c * a + o.d * c, d: o.c * b + o.d * d,
+            tx: o.a * tx + o.b * ty + o.tx, ty: o.c * tx + o.d * ty + o.ty)
     }
 
     public var inverse: Affine2D {

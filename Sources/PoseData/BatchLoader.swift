@@ -56,9 +56,11 @@ public final class BatchLoader: @unchecked Sendable {
     ///   - images/keypoints: every labelled frame (keypoints in frame pixels).
     ///   - indices: the frames this loader serves (e.g. the train split).
     ///   - shuffle: reshuffle each epoch (training) or keep the order (evaluation).
-    public init(images: [HostImage], keypoints: [[Double]], indices: [Int], batchSize: Int,
-                augmenter: Augmenter, grid: HeatmapGrid?, seed: Int, shuffle: Bool,
-                uniformForMissing: Bool = false, prefetch: Int = 3) {
+    public init(
+        images: [HostImage], keypoints: [[Double]], indices: [Int], batchSize: Int,
+        augmenter: Augmenter, grid: HeatmapGrid?, seed: Int, shuffle: Bool,
+        uniformForMissing: Bool = false, prefetch: Int = 3
+    ) {
         self.images = images
         self.keypoints = keypoints
         self.indices = indices
@@ -152,8 +154,9 @@ public final class BatchLoader: @unchecked Sendable {
                 weights[b * k + j] = sample.keypoints[2 * j].isFinite ? 1 : (!labelled && uniformForMissing ? 1 : 0)
             }
             if let grid {
-                grid.render(keypoints: sample.keypoints, into: &heatmaps, offset: b * k * grid.width * grid.height,
-                            uniformForMissing: uniformForMissing)
+                grid.render(
+                    keypoints: sample.keypoints, into: &heatmaps, offset: b * k * grid.width * grid.height,
+                    uniformForMissing: uniformForMissing)
             }
         }
         return PoseBatch(indices: frameIndices, images: images, keypoints: points, heatmaps: heatmaps, weights: weights)

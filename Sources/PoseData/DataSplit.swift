@@ -52,7 +52,6 @@ public struct MersenneTwister: Sendable {
     public mutating func chance(_ p: Double) -> Bool { uniform() < p }
 }
 
-
 /// `torch.randperm(n, generator=torch.Generator().manual_seed(seed))` for n below 2^32/20.
 public func torchRandperm(_ n: Int, seed: UInt64) -> [Int] {
     var generator = MersenneTwister(seed: seed)
@@ -82,8 +81,10 @@ public struct DataSplit: Sendable, Equatable {
     /// LP's split (§6 of the LP reference): train ⌊p_train·N⌋, val max(1, ⌊p_val·N⌋), the rest is
     /// test when at least 5 frames, otherwise added to train; assignment by torch's seeded permutation.
     /// `trainFrames` ≤ 1 keeps that fraction of the train split, > 1 that many frames.
-    public static func lightningPose(count n: Int, trainProb: Double, valProb: Double, seed: Int,
-                                     trainFrames: Double = 1) -> DataSplit {
+    public static func lightningPose(
+        count n: Int, trainProb: Double, valProb: Double, seed: Int,
+        trainFrames: Double = 1
+    ) -> DataSplit {
         var trainSize = Int((trainProb * Double(n)).rounded(.down))
         var valSize = max(1, Int((valProb * Double(n)).rounded(.down)))
         if n < 2 { valSize = 0 }

@@ -63,4 +63,3 @@ public struct HeatmapGrid: Sendable, Equatable {
         }
     }
 }
-

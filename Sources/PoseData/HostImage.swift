@@ -18,8 +18,9 @@ public struct HostImage: Sendable, Equatable {
 
     /// A black image.
     public init(width: Int, height: Int, channels: Int = 3) {
-        self.init(width: width, height: height, channels: channels,
-                  pixels: [UInt8](repeating: 0, count: width * height * channels))
+        self.init(
+            width: width, height: height, channels: channels,
+            pixels: [UInt8](repeating: 0, count: width * height * channels))
     }
 
     /// The same image with 3 channels (grey is replicated), as Lightning Pose feeds its networks.

@@ -42,8 +42,10 @@ public struct LabeledDataset: Sendable {
     /// Checked: readable CSV; body-part count and names against the config; one image per row,
     /// present and decodable; x and y either both set or both empty; every label inside its image.
     /// `loadImage` decodes one image file (PNG/JPEG).
-    public static func load(project: PoseProject,
-                            loadImage: (String) throws -> HostImage) throws -> LabeledDataset {
+    public static func load(
+        project: PoseProject,
+        loadImage: (String) throws -> HostImage
+    ) throws -> LabeledDataset {
         var errors: [PoseDataError] = []
         var frames: [LabeledFrame] = []
         var names: [String]? = project.config.keypointNames
@@ -53,30 +55,38 @@ public struct LabeledDataset: Sendable {
             do {
                 table = try PoseTable.read(from: URL(fileURLWithPath: file))
             } catch let error as PoseFormatError {
-                errors.append(PoseDataError(file: file, row: error.row, message: error.message,
-                                            hint: "fix the label file (3 header rows: scorer, bodyparts, coords)"))
+                errors.append(
+                    PoseDataError(
+                        file: file, row: error.row, message: error.message,
+                        hint: "fix the label file (3 header rows: scorer, bodyparts, coords)"))
                 continue
             }
             scorer = table.scorer
             guard let xi = table.coordIndex("x"), let yi = table.coordIndex("y") else {
-                errors.append(PoseDataError(file: file, row: 3, message: "the coords row has no x/y columns (found \(table.coords))",
-                                            hint: "each body part needs an x and a y column"))
+                errors.append(
+                    PoseDataError(
+                        file: file, row: 3, message: "the coords row has no x/y columns (found \(table.coords))",
+                        hint: "each body part needs an x and a y column"))
                 continue
             }
             if let expected = names {
                 if expected.count != table.keypoints.count {
-                    errors.append(PoseDataError(
-                        file: file, row: 2,
-                        message: "\(table.keypoints.count) body parts in the CSV (\(table.keypoints.count * table.coords.count) coordinate columns) but the config lists \(expected.count)",
-                        hint: "make `keypoint_names` (or DLC `bodyparts`) match the CSV columns"))
+                    errors.append(
+                        PoseDataError(
+                            file: file, row: 2,
+                            message:
+                                "\(table.keypoints.count) body parts in the CSV (\(table.keypoints.count * table.coords.count) coordinate columns) but the config lists \(expected.count)",
+                            hint: "make `keypoint_names` (or DLC `bodyparts`) match the CSV columns"))
                     continue
                 }
                 if expected != table.keypoints {
                     let firstDiff = zip(expected, table.keypoints).first { $0 != $1 }
-                    errors.append(PoseDataError(
-                        file: file, row: 2,
-                        message: "body part names differ from the config (CSV has `\(firstDiff?.1 ?? "")` where the config has `\(firstDiff?.0 ?? "")`)",
-                        hint: "use the same names in the same order in the config and the CSV"))
+                    errors.append(
+                        PoseDataError(
+                            file: file, row: 2,
+                            message:
+                                "body part names differ from the config (CSV has `\(firstDiff?.1 ?? "")` where the config has `\(firstDiff?.0 ?? "")`)",
+                            hint: "use the same names in the same order in the config and the CSV"))
                     continue
                 }
             } else {
@@ -91,33 +101,41 @@ public struct LabeledDataset: Sendable {
                 for j in 0..<k {
                     let x = table.value(row: row, keypoint: j, coord: xi), y = table.value(row: row, keypoint: j, coord: yi)
                     if x.isNaN != y.isNaN {
-                        errors.append(PoseDataError(file: file, row: line,
-                                                    message: "keypoint `\(table.keypoints[j])` has only one of x and y",
-                                                    hint: "set both, or leave both empty for 'not visible'"))
+                        errors.append(
+                            PoseDataError(
+                                file: file, row: line,
+                                message: "keypoint `\(table.keypoints[j])` has only one of x and y",
+                                hint: "set both, or leave both empty for 'not visible'"))
                         continue
                     }
                     keypoints[2 * j] = x
                     keypoints[2 * j + 1] = y
                 }
                 guard FileManager.default.fileExists(atPath: path) else {
-                    errors.append(PoseDataError(file: file, row: line, message: "image `\(key)` does not exist (looked for \(path))",
-                                                hint: "restore the image or delete its row; paths are relative to data_dir"))
+                    errors.append(
+                        PoseDataError(
+                            file: file, row: line, message: "image `\(key)` does not exist (looked for \(path))",
+                            hint: "restore the image or delete its row; paths are relative to data_dir"))
                     continue
                 }
                 let image: HostImage
                 do { image = try loadImage(path) } catch {
-                    errors.append(PoseDataError(file: file, row: line, message: "cannot decode image `\(key)` (\(error))",
-                                                hint: "re-export the image as PNG or JPEG"))
+                    errors.append(
+                        PoseDataError(
+                            file: file, row: line, message: "cannot decode image `\(key)` (\(error))",
+                            hint: "re-export the image as PNG or JPEG"))
                     continue
                 }
                 for j in 0..<k {
                     let x = keypoints[2 * j], y = keypoints[2 * j + 1]
                     guard x.isFinite, y.isFinite else { continue }
                     if x < 0 || y < 0 || x > Double(image.width) || y > Double(image.height) {
-                        errors.append(PoseDataError(
-                            file: file, row: line,
-                            message: "keypoint `\(table.keypoints[j])` at (\(x), \(y)) is outside the \(image.width)×\(image.height) image `\(key)`",
-                            hint: "move the label onto the image, or clear both cells if the point is not visible"))
+                        errors.append(
+                            PoseDataError(
+                                file: file, row: line,
+                                message:
+                                    "keypoint `\(table.keypoints[j])` at (\(x), \(y)) is outside the \(image.width)×\(image.height) image `\(key)`",
+                                hint: "move the label onto the image, or clear both cells if the point is not visible"))
                     }
                 }
                 frames.append(LabeledFrame(key: key, imagePath: path, keypoints: keypoints, image: image))
@@ -128,8 +146,9 @@ public struct LabeledDataset: Sendable {
             throw PoseDataErrors(errors)
         }
         guard let keypointNames = names, !frames.isEmpty else {
-            throw PoseDataError(file: project.labelFiles.first ?? project.config.configFile,
-                                message: "no labelled frames found", hint: "label some frames first")
+            throw PoseDataError(
+                file: project.labelFiles.first ?? project.config.configFile,
+                message: "no labelled frames found", hint: "label some frames first")
         }
         return LabeledDataset(keypointNames: keypointNames, frames: frames, scorer: scorer)
     }

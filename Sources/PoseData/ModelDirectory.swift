@@ -47,7 +47,8 @@ public struct ModelDirectory: Sendable, Equatable {
     /// Writes LP's `train_status.json`: `status` is `TRAINING`, `EVALUATING` or `COMPLETED`. Best effort
     /// (a progress file must never stop training).
     public func writeTrainStatus(_ status: String, completed: Int, total: Int, date: Date = Date()) {
-        let text = "{\"status\": \"\(status)\", \"progress\": {\"completed\": \(completed), \"total\": \(total), \"timestamp\": \(Int(date.timeIntervalSince1970))}}\n"
+        let text =
+            "{\"status\": \"\(status)\", \"progress\": {\"completed\": \(completed), \"total\": \(total), \"timestamp\": \(Int(date.timeIntervalSince1970))}}\n"
         try? AtomicFile.write(text, to: trainStatus)
     }
 }

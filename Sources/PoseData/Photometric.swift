@@ -65,8 +65,10 @@ extension Augmenter {
     }
 
     /// Sets a random `fraction` of the cells of a coarse grid (`gridFraction` of the image size) to `value`.
-    func coarse(_ planes: inout [Float], fraction: Double, gridFraction: Double, value: Float,
-                perChannel: Bool, rng: inout MersenneTwister) {
+    func coarse(
+        _ planes: inout [Float], fraction: Double, gridFraction: Double, value: Float,
+        perChannel: Bool, rng: inout MersenneTwister
+    ) {
         let W = outputWidth, H = outputHeight
         let gw = max(2, Int((Double(W) * gridFraction).rounded())), gh = max(2, Int((Double(H) * gridFraction).rounded()))
         let channelSets = perChannel ? [[0], [1], [2]] : [[0, 1, 2]]
@@ -91,8 +93,9 @@ public func flipPermutation(names: [String], pairs: [[String]]) throws -> [Int] 
     var permutation = Array(names.indices)
     func link(_ a: String, _ b: String) throws {
         guard let i = names.firstIndex(of: a), let j = names.firstIndex(of: b) else {
-            throw PoseDataError(file: "config", message: "flip pair [\(a), \(b)] names an unknown keypoint",
-                                hint: "use names from keypoint_names")
+            throw PoseDataError(
+                file: "config", message: "flip pair [\(a), \(b)] names an unknown keypoint",
+                hint: "use names from keypoint_names")
         }
         permutation[i] = j
         permutation[j] = i
@@ -100,7 +103,8 @@ public func flipPermutation(names: [String], pairs: [[String]]) throws -> [Int] 
     if !pairs.isEmpty {
         for pair in pairs {
             guard pair.count == 2 else {
-                throw PoseDataError(file: "config", message: "flip pair \(pair) does not have two names", hint: "write pairs as [left_name, right_name]")
+                throw PoseDataError(
+                    file: "config", message: "flip pair \(pair) does not have two names", hint: "write pairs as [left_name, right_name]")
             }
             try link(pair[0], pair[1])
         }
@@ -109,8 +113,9 @@ public func flipPermutation(names: [String], pairs: [[String]]) throws -> [Int] 
     for name in names where name.contains("_left") {
         let partner = name.replacingOccurrences(of: "_left", with: "_right")
         guard names.contains(partner) else {
-            throw PoseDataError(file: "config", message: "keypoint `\(name)` has no `\(partner)` partner for flipping",
-                                hint: "add it, list data.flip_pairs, or set training.imgaug_hflip: false")
+            throw PoseDataError(
+                file: "config", message: "keypoint `\(name)` has no `\(partner)` partner for flipping",
+                hint: "add it, list data.flip_pairs, or set training.imgaug_hflip: false")
         }
         try link(name, partner)
     }

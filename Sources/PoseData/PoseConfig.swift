@@ -261,13 +261,15 @@ extension PoseConfig {
     /// Reads a config already parsed (PoseProject parses once to tell LP from DLC configs).
     static func load(root: ConfigNode, path: String) throws -> PoseConfig {
         guard root.entries != nil else {
-            throw PoseDataError(file: path, message: "the config is not a YAML mapping",
-                                hint: "a config has sections `data:`, `training:`, `model:`")
+            throw PoseDataError(
+                file: path, message: "the config is not a YAML mapping",
+                hint: "a config has sections `data:`, `training:`, `model:`")
         }
         if let entry = root["training"]?.entry("imgaug"), entry.value.entries != nil {
-            throw PoseDataError(file: path, row: entry.line,
-                                message: "custom augmentation dictionaries are not supported yet",
-                                hint: "use one of the presets: dlc, dlc-lr, dlc-top-down, dlc-mv, default, none")
+            throw PoseDataError(
+                file: path, row: entry.line,
+                message: "custom augmentation dictionaries are not supported yet",
+                hint: "use one of the presets: dlc, dlc-lr, dlc-top-down, dlc-mv, default, none")
         }
         var config = try PoseDataError.converting {
             try ConfigDecoder(file: path, interpolates: true).decode(PoseConfig.self, from: root)
@@ -281,7 +283,8 @@ extension PoseConfig {
         }
         let fm = FileManager.default
         if !fm.fileExists(atPath: config.csvPath),
-           fm.fileExists(atPath: (configDir as NSString).appendingPathComponent(config.csvFile)) {
+            fm.fileExists(atPath: (configDir as NSString).appendingPathComponent(config.csvFile))
+        {
             if let dir = config.videoDir, dir.hasPrefix(config.dataDir) {
                 config.videoDir = configDir + dir.dropFirst(config.dataDir.count)
             }

@@ -28,8 +28,9 @@ public struct PoseProject: Sendable {
             return try loadDeepLabCut(root: root, path: configPath)
         }
         let config = try PoseConfig.load(root: root, path: configPath)
-        return PoseProject(config: config, kind: .lightningPose, labelFiles: [config.csvPath],
-                           pcutoff: config.confidenceThreshForVid)
+        return PoseProject(
+            config: config, kind: .lightningPose, labelFiles: [config.csvPath],
+            pcutoff: config.confidenceThreshForVid)
     }
 
     // MARK: - DeepLabCut
@@ -52,23 +53,25 @@ public struct PoseProject: Sendable {
         enum CodingKeys: String, VerbatimCodingKey {
             case Task, scorer, date, multianimalproject, bodyparts, skeleton, TrainingFraction, pcutoff
             case config_version, identity, with_identity, project_path, pose_config_path, engine, video_sets, individuals,
-                 uniquebodyparts, unique_bodyparts, multianimalbodyparts, start, stop, numframes2pick, skeleton_color, dotsize,
-                 alphavalue, colormap, iteration, default_net_type, default_augmenter, default_track_method, snapshotindex,
-                 detector_snapshotindex, batch_size, detector_batch_size, cropping, x1, x2, y1, y2, corner2move2, move2corner,
-                 SuperAnimalConversionTables, resnet, croppedtraining
+                uniquebodyparts, unique_bodyparts, multianimalbodyparts, start, stop, numframes2pick, skeleton_color, dotsize,
+                alphavalue, colormap, iteration, default_net_type, default_augmenter, default_track_method, snapshotindex,
+                detector_snapshotindex, batch_size, detector_batch_size, cropping, x1, x2, y1, y2, corner2move2, move2corner,
+                SuperAnimalConversionTables, resnet, croppedtraining
         }
     }
 
     static func loadDeepLabCut(root: ConfigNode, path: String) throws -> PoseProject {
         let dlc = try PoseDataError.converting { try ConfigDecoder(file: path).decode(DeepLabCutConfig.self, from: root) }
         if dlc.multianimalproject {
-            throw PoseDataError(file: path, row: root.entry("multianimalproject")?.line,
-                                message: "multi-animal DeepLabCut projects are not supported",
-                                hint: "train a single-animal project")
+            throw PoseDataError(
+                file: path, row: root.entry("multianimalproject")?.line,
+                message: "multi-animal DeepLabCut projects are not supported",
+                hint: "train a single-animal project")
         }
         guard !dlc.bodyparts.isEmpty else {
-            throw PoseDataError(file: path, row: root.entry("bodyparts")?.line, message: "`bodyparts` is empty",
-                                hint: "list the keypoint names under `bodyparts:`")
+            throw PoseDataError(
+                file: path, row: root.entry("bodyparts")?.line, message: "`bodyparts` is empty",
+                hint: "list the keypoint names under `bodyparts:`")
         }
         let scorer = dlc.scorer
         let projectDir = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
@@ -94,15 +97,20 @@ public struct PoseProject: Sendable {
             let base = (labeled as NSString).appendingPathComponent(folder)
             let csv = (base as NSString).appendingPathComponent("CollectedData_\(scorer).csv")
             let h5 = (base as NSString).appendingPathComponent("CollectedData_\(scorer).h5")
-            if FileManager.default.fileExists(atPath: h5) { files.append(h5) }
-            else if FileManager.default.fileExists(atPath: csv) { files.append(csv) }
+            if FileManager.default.fileExists(atPath: h5) {
+                files.append(h5)
+            } else if FileManager.default.fileExists(atPath: csv) {
+                files.append(csv)
+            }
         }
         guard !files.isEmpty else {
-            throw PoseDataError(file: labeled, message: "no CollectedData_\(scorer).csv or .h5 in any labeled-data folder",
-                                hint: "label frames first (napari-deeplabcut), or check the `scorer` key")
+            throw PoseDataError(
+                file: labeled, message: "no CollectedData_\(scorer).csv or .h5 in any labeled-data folder",
+                hint: "label frames first (napari-deeplabcut), or check the `scorer` key")
         }
         config.csvFile = files[0]
-        return PoseProject(config: config, kind: .deepLabCut, labelFiles: files, dlcTask: dlc.Task, dlcDate: dlc.date,
-                           dlcScorer: scorer, pcutoff: dlc.pcutoff)
+        return PoseProject(
+            config: config, kind: .deepLabCut, labelFiles: files, dlcTask: dlc.Task, dlcDate: dlc.date,
+            dlcScorer: scorer, pcutoff: dlc.pcutoff)
     }
 }

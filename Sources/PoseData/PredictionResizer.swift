@@ -40,16 +40,18 @@ public struct PredictionResizer {
 
     private func makePlan(width w: Int, height h: Int, channels: Int) -> Plan {
         // Exactly the arithmetic of `Augmenter.warp` for this transform.
-        let transform = Affine2D(a: Double(outputWidth) / Double(w), b: 0, c: 0,
-                                 d: Double(outputHeight) / Double(h), tx: 0, ty: 0)
+        let transform = Affine2D(
+            a: Double(outputWidth) / Double(w), b: 0, c: 0,
+            d: Double(outputHeight) / Double(h), tx: 0, ty: 0)
         let inv = transform.inverse
         let scale = (transform.a * transform.a + transform.c * transform.c).squareRoot()
         let shrink = max(1, Int((1 / max(scale, 1e-6)).rounded(.down)))
         let sw = shrink > 1 ? (w + shrink - 1) / shrink : w
         let sh = shrink > 1 ? (h + shrink - 1) / shrink : h
         let s = 1.0 / Double(shrink)
-        var plan = Plan(width: w, height: h, channels: channels, shrink: shrink, boxWidth: sw, boxHeight: sh,
-                        xIndex: [], fx: [], wx: [], outsideColumns: [], y0: [], fy: [], yInside: [])
+        var plan = Plan(
+            width: w, height: h, channels: channels, shrink: shrink, boxWidth: sw, boxHeight: sh,
+            xIndex: [], fx: [], wx: [], outsideColumns: [], y0: [], fy: [], yInside: [])
         // b = c = 0, so x depends on the column only and y on the row only (the cross terms are ±0).
         for ox in 0..<outputWidth {
             let x = inv.apply(Double(ox) + 0.5, 0.5).0 * s - 0.5
@@ -73,8 +75,10 @@ public struct PredictionResizer {
 
     /// Writes `3 × outputHeight × outputWidth` normalised floats for one `width × height × channels`
     /// image (1 or 3 channels, rows packed) to `destination`.
-    public mutating func resize(_ pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int,
-                         into destination: UnsafeMutablePointer<Float>) {
+    public mutating func resize(
+        _ pixels: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
         if plan == nil || plan!.width != width || plan!.height != height || plan!.channels != channels {
             plan = makePlan(width: width, height: height, channels: channels)
             padded = []  // a new layout: the border must be black again
@@ -93,7 +97,8 @@ public struct PredictionResizer {
         } else {
             padded.withUnsafeMutableBufferPointer { buffer in
                 for y in 0..<sh {
-                    (buffer.baseAddress! + (y + 1) * stride + channels).update(from: pixels.baseAddress! + y * sw * channels, count: sw * channels)
+                    (buffer.baseAddress! + (y + 1) * stride + channels).update(
+                        from: pixels.baseAddress! + y * sw * channels, count: sw * channels)
                 }
             }
         }
@@ -127,11 +132,13 @@ public struct PredictionResizer {
             columnSums.withUnsafeMutableBytes { scratch in
                 quotients.withUnsafeBufferPointer { table in
                     if narrow {
-                        Self.boxDownsample(pixels.baseAddress!, plan: plan, table: table, out: outBuffer.baseAddress!,
-                                           scratch: scratch.baseAddress!.assumingMemoryBound(to: UInt16.self))
+                        Self.boxDownsample(
+                            pixels.baseAddress!, plan: plan, table: table, out: outBuffer.baseAddress!,
+                            scratch: scratch.baseAddress!.assumingMemoryBound(to: UInt16.self))
                     } else {
-                        Self.boxDownsample(pixels.baseAddress!, plan: plan, table: table, out: outBuffer.baseAddress!,
-                                           scratch: scratch.baseAddress!.assumingMemoryBound(to: UInt32.self))
+                        Self.boxDownsample(
+                            pixels.baseAddress!, plan: plan, table: table, out: outBuffer.baseAddress!,
+                            scratch: scratch.baseAddress!.assumingMemoryBound(to: UInt32.self))
                     }
                 }
             }

@@ -44,7 +44,9 @@ public struct SyntheticAnimalScene: Sendable {
         var image = HostImage(width: width, height: height, channels: 3)
         // A few low-frequency waves plus bright and dark blobs: enough texture to confuse a weak model.
         let waves = (0..<6).map { _ in (rng.uniform(0.01, 0.08), rng.uniform(0.01, 0.08), rng.uniform(0, 6.28), rng.uniform(8, 22)) }
-        let blobs = (0..<25).map { _ in (rng.uniform(0, Double(width)), rng.uniform(0, Double(height)), rng.uniform(3, 14), rng.uniform(-45, 45)) }
+        let blobs = (0..<25).map { _ in
+            (rng.uniform(0, Double(width)), rng.uniform(0, Double(height)), rng.uniform(3, 14), rng.uniform(-45, 45))
+        }
         var grain = MersenneTwister(seed: UInt64(rng.next()))
         for y in 0..<height {
             for x in 0..<width {
@@ -74,9 +76,10 @@ public struct SyntheticAnimalScene: Sendable {
 
     public func walk(seed: UInt64) -> Walk {
         var rng = MersenneTwister(seed: seed &* 2_654_435_761 &+ self.seed)
-        return Walk(fx: (0..<3).map { _ in rng.uniform(0.004, 0.02) }, fy: (0..<3).map { _ in rng.uniform(0.004, 0.02) },
-                    px: (0..<3).map { _ in rng.uniform(0, 6.28) }, py: (0..<3).map { _ in rng.uniform(0, 6.28) },
-                    gaitRate: rng.uniform(0.25, 0.4), wagRate: rng.uniform(0.05, 0.12), bendAmplitude: rng.uniform(0.1, 0.35))
+        return Walk(
+            fx: (0..<3).map { _ in rng.uniform(0.004, 0.02) }, fy: (0..<3).map { _ in rng.uniform(0.004, 0.02) },
+            px: (0..<3).map { _ in rng.uniform(0, 6.28) }, py: (0..<3).map { _ in rng.uniform(0, 6.28) },
+            gaitRate: rng.uniform(0.25, 0.4), wagRate: rng.uniform(0.05, 0.12), bendAmplitude: rng.uniform(0.1, 0.35))
     }
 
     /// Centre of the body at time t (frames).
@@ -103,23 +106,25 @@ public struct SyntheticAnimalScene: Sendable {
         let wag = 0.5 * sin(t * w.wagRate)
         func tail(_ along: Double) -> (Double, Double) {
             let angle = heading + bend * -0.4 + wag * (-along - 0.4 * L) / L
-            return (cx + cos(heading) * -0.4 * L + cos(angle) * (along + 0.4 * L),
-                    cy + sin(heading) * -0.4 * L + sin(angle) * (along + 0.4 * L))
+            return (
+                cx + cos(heading) * -0.4 * L + cos(angle) * (along + 0.4 * L),
+                cy + sin(heading) * -0.4 * L + sin(angle) * (along + 0.4 * L)
+            )
         }
         let phase = t * w.gaitRate
         let swing = 0.12 * L
         var points: [(Double, Double)] = []
-        points.append(body(0.5 * L, 0))                        // nose
-        points.append(body(0.33 * L, 0.09 * L))                // ear_left
-        points.append(body(0.33 * L, -0.09 * L))               // ear_right
-        points.append(body(0.25 * L, 0))                       // neck
-        points.append(body(-0.4 * L, 0))                       // tail_base
-        points.append(tail(-0.75 * L))                         // tail_mid
-        points.append(tail(-1.1 * L))                          // tail_tip
-        points.append(body(0.22 * L + swing * sin(phase), 0.2 * L))            // paw_front_left
-        points.append(body(0.22 * L + swing * sin(phase + .pi), -0.2 * L))     // paw_front_right
-        points.append(body(-0.3 * L + swing * sin(phase + .pi), 0.2 * L))      // paw_hind_left
-        points.append(body(-0.3 * L + swing * sin(phase), -0.2 * L))           // paw_hind_right
+        points.append(body(0.5 * L, 0))  // nose
+        points.append(body(0.33 * L, 0.09 * L))  // ear_left
+        points.append(body(0.33 * L, -0.09 * L))  // ear_right
+        points.append(body(0.25 * L, 0))  // neck
+        points.append(body(-0.4 * L, 0))  // tail_base
+        points.append(tail(-0.75 * L))  // tail_mid
+        points.append(tail(-1.1 * L))  // tail_tip
+        points.append(body(0.22 * L + swing * sin(phase), 0.2 * L))  // paw_front_left
+        points.append(body(0.22 * L + swing * sin(phase + .pi), -0.2 * L))  // paw_front_right
+        points.append(body(-0.3 * L + swing * sin(phase + .pi), 0.2 * L))  // paw_hind_left
+        points.append(body(-0.3 * L + swing * sin(phase), -0.2 * L))  // paw_hind_right
         return points.flatMap { [$0.0, $0.1] }
     }
 

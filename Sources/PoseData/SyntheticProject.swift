@@ -1,6 +1,6 @@
-import KinemaFiles
 // Writes the synthetic animal as a complete Lightning-Pose-style project on disk (`kinema demo`).
 import Foundation
+import KinemaFiles
 import PoseFormats
 import VideoIO
 
@@ -19,9 +19,11 @@ public struct SyntheticProject: Sendable {
     ///
     /// Layout: `config.yaml`, `CollectedData.csv`, `labeled-data/img0000.png…`,
     /// `videos/walk.mp4`, `videos/walk_truth.csv`.
-    public static func write(to directory: String, labeledFrames: Int = 300, videoFrames: Int = 300,
-                             size: Int = 256, seed: UInt64 = 7, modelSize: Int = 128,
-                             progress: (String) -> Void = { _ in }) throws -> SyntheticProject {
+    public static func write(
+        to directory: String, labeledFrames: Int = 300, videoFrames: Int = 300,
+        size: Int = 256, seed: UInt64 = 7, modelSize: Int = 128,
+        progress: (String) -> Void = { _ in }
+    ) throws -> SyntheticProject {
         let fm = FileManager.default
         let labeledDir = (directory as NSString).appendingPathComponent("labeled-data")
         let videoDir = (directory as NSString).appendingPathComponent("videos")
@@ -37,13 +39,15 @@ public struct SyntheticProject: Sendable {
         var values: [Double] = []
         for (i, frame) in frames.enumerated() {
             let key = String(format: "labeled-data/img%04d.png", i)
-            try ImageIO.write(Frame(width: size, height: size, channels: 3, pixels: frame.image.pixels),
-                              to: (directory as NSString).appendingPathComponent(key))
+            try ImageIO.write(
+                Frame(width: size, height: size, channels: 3, pixels: frame.image.pixels),
+                to: (directory as NSString).appendingPathComponent(key))
             keys.append(key)
             values += frame.keypoints
         }
-        let labels = try PoseTable(scorer: "synthetic", keypoints: names, coords: ["x", "y"], rowKeys: keys,
-                                   indexStyle: .imagePath, values: values)
+        let labels = try PoseTable(
+            scorer: "synthetic", keypoints: names, coords: ["x", "y"], rowKeys: keys,
+            indexStyle: .imagePath, values: values)
         try labels.write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("CollectedData.csv")))
 
         // The unlabelled video and its ground truth.
@@ -82,7 +86,8 @@ public struct SyntheticProject: Sendable {
         config.colormap = "rainbow"
         let configPath = (directory as NSString).appendingPathComponent("config.yaml")
         try AtomicFile.write(config.yamlText(), to: configPath)
-        return SyntheticProject(configPath: configPath, videoPath: videoPath, truthPath: truthPath,
-                                labeledFrames: labeledFrames, videoFrames: videoFrames)
+        return SyntheticProject(
+            configPath: configPath, videoPath: videoPath, truthPath: truthPath,
+            labeledFrames: labeledFrames, videoFrames: videoFrames)
     }
 }

@@ -92,8 +92,10 @@ extension SyntheticAnimalScene {
             var points = keypoints(w, at: t)
             let next = keypoints(w, at: t + 1)
             let image = render(keypoints: points, speed: hypot(next[0] - points[0], next[1] - points[1]), noiseSeed: UInt64(50_000 + i))
-            for j in 0..<(points.count / 2) where occluded(x: points[2 * j], y: points[2 * j + 1])
-                || !inside(x: points[2 * j], y: points[2 * j + 1]) {
+            for j in 0..<(points.count / 2)
+            where occluded(x: points[2 * j], y: points[2 * j + 1])
+                || !inside(x: points[2 * j], y: points[2 * j + 1])
+            {
                 points[2 * j] = .nan
                 points[2 * j + 1] = .nan
             }

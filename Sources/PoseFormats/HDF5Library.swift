@@ -5,30 +5,31 @@
 // looked up by name at first use. Types follow HDF5 ≥ 1.10 (hid_t is int64_t); the entry points used here have
 // the same signatures from 1.10 to 1.14.
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-typealias HID = Int64    // hid_t
-typealias HErr = Int32   // herr_t / htri_t
-typealias HSize = UInt64 // hsize_t
+typealias HID = Int64  // hid_t
+typealias HErr = Int32  // herr_t / htri_t
+typealias HSize = UInt64  // hsize_t
 
 /// The loaded library. Builds of HDF5 without thread safety allow one caller at a time, so every call goes
 /// through `HDF5Library.withLibrary`, which holds one process-wide lock.
 final class HDF5Library: @unchecked Sendable {
     // Constants of H5public.h / H5Fpublic.h / H5Tpublic.h / H5Spublic.h / H5Ipublic.h (stable since 1.8).
-    static let defaultProperties: HID = 0          // H5P_DEFAULT
-    static let all: HID = 0                        // H5S_ALL
-    static let readOnly: UInt32 = 0                // H5F_ACC_RDONLY
-    static let truncate: UInt32 = 2                // H5F_ACC_TRUNC
+    static let defaultProperties: HID = 0  // H5P_DEFAULT
+    static let all: HID = 0  // H5S_ALL
+    static let readOnly: UInt32 = 0  // H5F_ACC_RDONLY
+    static let truncate: UInt32 = 2  // H5F_ACC_TRUNC
     static let classInteger: Int32 = 0, classFloat: Int32 = 1, classString: Int32 = 3, classBitfield: Int32 = 4
     static let classCompound: Int32 = 6, classArray: Int32 = 10
     static let csetASCII: Int32 = 0, csetUTF8: Int32 = 1
     static let strNullTerm: Int32 = 0
     static let scalarSpace: Int32 = 0, nullSpace: Int32 = 2
-    static let groupObject: Int32 = 2, datasetObject: Int32 = 5   // H5I_GROUP, H5I_DATASET
+    static let groupObject: Int32 = 2, datasetObject: Int32 = 5  // H5I_GROUP, H5I_DATASET
 
     // Library functions (C signatures in the comments where Swift's spelling hides them).
     let H5open: @convention(c) () -> HErr
@@ -120,7 +121,11 @@ final class HDF5Library: @unchecked Sendable {
                 return .failure(error)
             }
         }
-        return .failure(LoadFailure(message: "the HDF5 library is not installed (tried \(names.prefix(3).joined(separator: ", ")), …); install libhdf5 (Debian/Ubuntu: apt-get install libhdf5-103-1, macOS: brew install hdf5) or set KINEMA_HDF5_LIBRARY to its path"))
+        return .failure(
+            LoadFailure(
+                message:
+                    "the HDF5 library is not installed (tried \(names.prefix(3).joined(separator: ", ")), …); install libhdf5 (Debian/Ubuntu: apt-get install libhdf5-103-1, macOS: brew install hdf5) or set KINEMA_HDF5_LIBRARY to its path"
+            ))
     }()
 
     struct LoadFailure: Error { let message: String }

@@ -206,8 +206,9 @@ extension PoseTable {
             style = .imagePath
         }
         let extras = zip(extraHeaders, extraCells).map { ExtraColumn(header: $0, cells: $1) }
-        return try PoseTable(scorer: scorer ?? "", keypoints: keypoints, coords: coords, rowKeys: rowKeys,
-                             indexStyle: style, values: values, extraColumns: extras)
+        return try PoseTable(
+            scorer: scorer ?? "", keypoints: keypoints, coords: coords, rowKeys: rowKeys,
+            indexStyle: style, values: values, extraColumns: extras)
     }
 }
 
@@ -251,9 +252,11 @@ extension PoseTable {
         var out: [UInt8] = []
         out.reserveCapacity(rowCount * columnsPerRow * 12 + 256)
         let pad = indexStyle == .dlcThreeLevel ? ",," : ""
-        let levels = [("scorer", { (_: String, _: String) in self.scorer }),
-                      ("bodyparts", { (k: String, _: String) in k }),
-                      ("coords", { (_: String, c: String) in c })]
+        let levels = [
+            ("scorer", { (_: String, _: String) in self.scorer }),
+            ("bodyparts", { (k: String, _: String) in k }),
+            ("coords", { (_: String, c: String) in c }),
+        ]
         for (level, (name, cell)) in levels.enumerated() {
             out += (name + pad).utf8
             for k in keypoints { for c in coords { out += ("," + csvEscape(cell(k, c))).utf8 } }
@@ -383,11 +386,29 @@ func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? 
 @inline(__always)
 private func exactPowerOfTen(_ e: Int) -> Double {
     switch e {
-    case 0: return 1e0; case 1: return 1e1; case 2: return 1e2; case 3: return 1e3; case 4: return 1e4
-    case 5: return 1e5; case 6: return 1e6; case 7: return 1e7; case 8: return 1e8; case 9: return 1e9
-    case 10: return 1e10; case 11: return 1e11; case 12: return 1e12; case 13: return 1e13; case 14: return 1e14
-    case 15: return 1e15; case 16: return 1e16; case 17: return 1e17; case 18: return 1e18; case 19: return 1e19
-    case 20: return 1e20; case 21: return 1e21; default: return 1e22
+    case 0: return 1e0;
+    case 1: return 1e1;
+    case 2: return 1e2;
+    case 3: return 1e3;
+    case 4: return 1e4
+    case 5: return 1e5;
+    case 6: return 1e6;
+    case 7: return 1e7;
+    case 8: return 1e8;
+    case 9: return 1e9
+    case 10: return 1e10;
+    case 11: return 1e11;
+    case 12: return 1e12;
+    case 13: return 1e13;
+    case 14: return 1e14
+    case 15: return 1e15;
+    case 16: return 1e16;
+    case 17: return 1e17;
+    case 18: return 1e18;
+    case 19: return 1e19
+    case 20: return 1e20;
+    case 21: return 1e21;
+    default: return 1e22
     }
 }
 
@@ -407,8 +428,12 @@ func splitCSVLine(_ line: Substring) -> [String] {
             if ch == "\"" {
                 if let next = iterator.next() {
                     if next == "\"" { current.append("\"") } else { inQuotes = false; pending = next }
-                } else { inQuotes = false }
-            } else { current.append(ch) }
+                } else {
+                    inQuotes = false
+                }
+            } else {
+                current.append(ch)
+            }
         } else if ch == "\"" {
             inQuotes = true
         } else if ch == "," {

@@ -31,9 +31,13 @@ extension PoseTable {
                 } else if keys.count == 1 {
                     key = keys[0]
                 } else if keys.isEmpty {
-                    throw fail("no pandas DataFrame in this HDF5 file (no '\(dlcHDF5Key)' key, no groups at all); expected a file written by DeepLabCut or pandas")
+                    throw fail(
+                        "no pandas DataFrame in this HDF5 file (no '\(dlcHDF5Key)' key, no groups at all); expected a file written by DeepLabCut or pandas"
+                    )
                 } else {
-                    throw fail("no '\(dlcHDF5Key)' key; the file holds keys \(keys.map { "'\($0)'" }.joined(separator: ", ")) (expected the one DataFrame DeepLabCut writes under '\(dlcHDF5Key)')")
+                    throw fail(
+                        "no '\(dlcHDF5Key)' key; the file holds keys \(keys.map { "'\($0)'" }.joined(separator: ", ")) (expected the one DataFrame DeepLabCut writes under '\(dlcHDF5Key)')"
+                    )
                 }
                 let group = try root.group(key)
                 let kind = try group.textAttribute("pandas_type")
@@ -67,8 +71,11 @@ extension PoseTable {
             if let bytes = try? handle.read(upToCount: 8), Array(bytes) == signature { return }
             offset = offset == 0 ? 512 : offset * 2
         }
-        throw PoseFormatError(file: file, row: nil,
-                              message: "not an HDF5 file (no HDF5 signature); DeepLabCut .h5 files are written by pandas — is this a CSV or another format with an .h5 name?")
+        throw PoseFormatError(
+            file: file, row: nil,
+            message:
+                "not an HDF5 file (no HDF5 signature); DeepLabCut .h5 files are written by pandas — is this a CSV or another format with an .h5 name?"
+        )
     }
 
     // MARK: Fixed format
@@ -126,7 +133,9 @@ extension PoseTable {
             } else {
                 let cls = data.typeClass()
                 guard cls == HDF5Library.classFloat || cls == HDF5Library.classInteger else {
-                    throw fail("block \(b) holds non-numeric columns \(items.prefix(3).map { $0.joined(separator: "/") }); a pose table has numbers only")
+                    throw fail(
+                        "block \(b) holds non-numeric columns \(items.prefix(3).map { $0.joined(separator: "/") }); a pose table has numbers only"
+                    )
                 }
                 blockValues = try data.readDoubles()
             }
@@ -149,7 +158,8 @@ extension PoseTable {
         switch rows {
         case .multi(let tuples, _):
             guard tuples.first?.count ?? 3 == 3 else {
-                throw fail("row index has \(tuples.first!.count) levels; expected 1 (image path or frame) or 3 ('labeled-data', video, image)")
+                throw fail(
+                    "row index has \(tuples.first!.count) levels; expected 1 (image path or frame) or 3 ('labeled-data', video, image)")
             }
             rowKeys = tuples.map { $0.joined(separator: "/") }
             style = .dlcThreeLevel
@@ -160,8 +170,9 @@ extension PoseTable {
             rowKeys = i.map { String($0) }
             style = .frameNumber
         }
-        return try assemble(columns: columnTuples, levelNames: levelNames, rowKeys: rowKeys, style: style,
-                            matrix: matrix, fail: fail)
+        return try assemble(
+            columns: columnTuples, levelNames: levelNames, rowKeys: rowKeys, style: style,
+            matrix: matrix, fail: fail)
     }
 
     /// Reads pandas' index `name` (`axis0`, `axis1`, `block0_items`): regular or multi.
@@ -245,8 +256,9 @@ extension PoseTable {
         }
         // non_index_axes = [(1, [column labels])]
         guard let axes = try pickled(group, "non_index_axes").items,
-              let columnAxis = axes.first(where: { $0.items?.first == .int(1) })?.items, columnAxis.count == 2,
-              let labels = columnAxis[1].items else {
+            let columnAxis = axes.first(where: { $0.items?.first == .int(1) })?.items, columnAxis.count == 2,
+            let labels = columnAxis[1].items
+        else {
             throw fail("unexpected non_index_axes attribute (expected [(1, [column labels])])")
         }
         func tuple(_ label: PickleValue) -> [String] { label.items?.map(\.labelText) ?? [label.labelText] }
@@ -276,9 +288,12 @@ extension PoseTable {
             guard let items = try pickled(table, "\(name)_kind").items?.map(tuple) else { throw fail("unexpected \(name)_kind attribute") }
             let field = try table.field(name)
             guard field.typeClass == HDF5Library.classFloat || field.typeClass == HDF5Library.classInteger else {
-                throw fail("\(name) holds non-numeric columns \(items.prefix(3).map { $0.joined(separator: "/") }); a pose table has numbers only")
+                throw fail(
+                    "\(name) holds non-numeric columns \(items.prefix(3).map { $0.joined(separator: "/") }); a pose table has numbers only")
             }
-            guard field.width == items.count else { throw fail("\(name) has \(field.width) values per row for \(items.count) column labels") }
+            guard field.width == items.count else {
+                throw fail("\(name) has \(field.width) values per row for \(items.count) column labels")
+            }
             let values = try table.readField(name, width: field.width)
             for (k, item) in items.enumerated() {
                 guard let j = position[item] else { throw fail("\(name) column \(item) is not among the frame's columns") }
@@ -286,7 +301,9 @@ extension PoseTable {
                 for r in 0..<nrows { matrix[r * ncols + j] = values[r * items.count + k] }
             }
         }
-        if let missing = filled.firstIndex(of: false) { throw fail("column \(columnTuples[missing]) is stored as a data column, which DeepLabCut never writes") }
+        if let missing = filled.firstIndex(of: false) {
+            throw fail("column \(columnTuples[missing]) is stored as a data column, which DeepLabCut never writes")
+        }
 
         let indexKind = try table.textAttribute("\(indexField)_kind") ?? "integer"
         let (rowKeys, style): ([String], RowIndexStyle)
@@ -301,8 +318,9 @@ extension PoseTable {
         default:
             throw fail("row index of kind '\(indexKind)' is not supported (expected frame numbers or image paths)")
         }
-        return try assemble(columns: columnTuples, levelNames: levelNames, rowKeys: rowKeys, style: style,
-                            matrix: matrix, fail: fail)
+        return try assemble(
+            columns: columnTuples, levelNames: levelNames, rowKeys: rowKeys, style: style,
+            matrix: matrix, fail: fail)
     }
 
     // MARK: Columns → PoseTable
@@ -310,14 +328,20 @@ extension PoseTable {
     /// Builds the table from (scorer, bodypart, coord) column labels and a row-major `rows × columns` matrix.
     /// Keypoints keep their first-appearance order and coords the first keypoint's order; every keypoint must
     /// have the same coords.
-    private static func assemble(columns: [[String]], levelNames: [String?], rowKeys: [String], style: RowIndexStyle,
-                                 matrix: [Double], fail: (String) -> PoseFormatError) throws -> PoseTable {
+    private static func assemble(
+        columns: [[String]], levelNames: [String?], rowKeys: [String], style: RowIndexStyle,
+        matrix: [Double], fail: (String) -> PoseFormatError
+    ) throws -> PoseTable {
         let levels = columns.first?.count ?? levelNames.count
         if levels == 4 || levelNames.contains("individuals") {
-            throw fail("multi-animal file (column levels \(levelNames.map { $0 ?? "None" }.joined(separator: ", "))) is not supported; export a single animal")
+            throw fail(
+                "multi-animal file (column levels \(levelNames.map { $0 ?? "None" }.joined(separator: ", "))) is not supported; export a single animal"
+            )
         }
         guard levels == 3 else {
-            throw fail("expected 3 column levels (scorer, bodyparts, coords), found \(levels)\(levelNames.isEmpty ? "" : " (" + levelNames.map { $0 ?? "None" }.joined(separator: ", ") + ")")")
+            throw fail(
+                "expected 3 column levels (scorer, bodyparts, coords), found \(levels)\(levelNames.isEmpty ? "" : " (" + levelNames.map { $0 ?? "None" }.joined(separator: ", ") + ")")"
+            )
         }
         guard !columns.isEmpty else { throw fail("no bodypart columns") }
         let scorer = columns[0][0]
@@ -344,8 +368,9 @@ extension PoseTable {
         for r in 0..<rowKeys.count {
             for j in 0..<ncols { values[r * ncols + source[j]] = matrix[r * ncols + j] }
         }
-        return try PoseTable(scorer: scorer, keypoints: keypoints, coords: coords, rowKeys: rowKeys, indexStyle: style,
-                             values: values)
+        return try PoseTable(
+            scorer: scorer, keypoints: keypoints, coords: coords, rowKeys: rowKeys, indexStyle: style,
+            values: values)
     }
 }
 
@@ -359,7 +384,9 @@ extension PoseTable {
         let file = url.path
         func fail(_ message: String) -> PoseFormatError { PoseFormatError(file: file, row: nil, message: message) }
         guard extraColumns.isEmpty else {
-            throw fail("text columns (\(extraColumns.map { $0.header.first ?? "" }.joined(separator: ", "))) cannot be stored in a DeepLabCut .h5; write a .csv or drop them")
+            throw fail(
+                "text columns (\(extraColumns.map { $0.header.first ?? "" }.joined(separator: ", "))) cannot be stored in a DeepLabCut .h5; write a .csv or drop them"
+            )
         }
         guard rowCount > 0, !keypoints.isEmpty, !coords.isEmpty else {
             throw fail("cannot write an empty table (\(rowCount) rows, \(keypoints.count) keypoints) as .h5")

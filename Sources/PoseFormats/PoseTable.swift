@@ -49,17 +49,23 @@ public struct PoseTable: Sendable, Equatable {
     }
 
     /// Creates a table; throws when the value count does not match the shape.
-    public init(scorer: String, keypoints: [String], coords: [String], rowKeys: [String],
-                indexStyle: RowIndexStyle = .frameNumber, values: [Double],
-                extraColumns: [ExtraColumn] = []) throws {
+    public init(
+        scorer: String, keypoints: [String], coords: [String], rowKeys: [String],
+        indexStyle: RowIndexStyle = .frameNumber, values: [Double],
+        extraColumns: [ExtraColumn] = []
+    ) throws {
         let expected = rowKeys.count * keypoints.count * coords.count
         guard values.count == expected else {
-            throw PoseFormatError(file: "<memory>", row: nil,
-                                  message: "table has \(values.count) values, expected \(rowKeys.count) rows × \(keypoints.count) keypoints × \(coords.count) coords = \(expected)")
+            throw PoseFormatError(
+                file: "<memory>", row: nil,
+                message:
+                    "table has \(values.count) values, expected \(rowKeys.count) rows × \(keypoints.count) keypoints × \(coords.count) coords = \(expected)"
+            )
         }
         for column in extraColumns where column.cells.count != rowKeys.count {
-            throw PoseFormatError(file: "<memory>", row: nil,
-                                  message: "extra column '\(column.header.first ?? "")' has \(column.cells.count) cells for \(rowKeys.count) rows")
+            throw PoseFormatError(
+                file: "<memory>", row: nil,
+                message: "extra column '\(column.header.first ?? "")' has \(column.cells.count) cells for \(rowKeys.count) rows")
         }
         self.scorer = scorer
         self.keypoints = keypoints
@@ -72,12 +78,15 @@ public struct PoseTable: Sendable, Equatable {
 
     /// A prediction table (`x`, `y`, `likelihood` per keypoint) indexed by frame number 0..<frames,
     /// from per-keypoint arrays laid out `[frame * keypoints + keypoint]`.
-    public static func predictions(scorer: String, keypoints: [String], x: [Double], y: [Double],
-                                   likelihood: [Double]) throws -> PoseTable {
+    public static func predictions(
+        scorer: String, keypoints: [String], x: [Double], y: [Double],
+        likelihood: [Double]
+    ) throws -> PoseTable {
         let k = keypoints.count
         guard k > 0, x.count == y.count, x.count == likelihood.count, x.count % k == 0 else {
-            throw PoseFormatError(file: "<memory>", row: nil,
-                                  message: "x/y/likelihood arrays (\(x.count), \(y.count), \(likelihood.count)) do not match \(k) keypoints")
+            throw PoseFormatError(
+                file: "<memory>", row: nil,
+                message: "x/y/likelihood arrays (\(x.count), \(y.count), \(likelihood.count)) do not match \(k) keypoints")
         }
         let frames = x.count / k
         var values = [Double](repeating: .nan, count: frames * k * 3)
@@ -86,9 +95,10 @@ public struct PoseTable: Sendable, Equatable {
             values[i * 3 + 1] = y[i]
             values[i * 3 + 2] = likelihood[i]
         }
-        return try PoseTable(scorer: scorer, keypoints: keypoints, coords: ["x", "y", "likelihood"],
-                             rowKeys: (0..<frames).map(String.init), indexStyle: .frameNumber,
-                             values: values)
+        return try PoseTable(
+            scorer: scorer, keypoints: keypoints, coords: ["x", "y", "likelihood"],
+            rowKeys: (0..<frames).map(String.init), indexStyle: .frameNumber,
+            values: values)
     }
 
     // MARK: - Shape and access

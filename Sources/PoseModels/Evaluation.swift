@@ -1,6 +1,6 @@
-import KinemaFiles
 // Pixel errors on the labelled frames: per keypoint and split, LP's prediction CSVs, DLC's tables.
 import Foundation
+import KinemaFiles
 import PoseData
 import PoseFormats
 
@@ -31,21 +31,29 @@ public struct LabeledEvaluation: Sendable {
     public func report(pcutoff: Double) -> String {
         let splits = ["train", "validation", "test"].filter { sets.contains($0) }
         var lines = ["pixel error (mean Euclidean distance, original image pixels)"]
-        let header = "keypoint".padding(toLength: 18, withPad: " ", startingAt: 0) + splits.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
+        let header =
+            "keypoint".padding(toLength: 18, withPad: " ", startingAt: 0)
+            + splits.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined()
         lines.append(header)
-        func cell(_ v: Double) -> String { (v.isFinite ? String(format: "%.2f", v) : "-").padding(toLength: 12, withPad: " ", startingAt: 0) }
+        func cell(_ v: Double) -> String {
+            (v.isFinite ? String(format: "%.2f", v) : "-").padding(toLength: 12, withPad: " ", startingAt: 0)
+        }
         for (j, name) in keypointNames.enumerated() {
-            lines.append(name.padding(toLength: 18, withPad: " ", startingAt: 0) + splits.map { cell(meanError(set: $0, keypoint: j)) }.joined())
+            lines.append(
+                name.padding(toLength: 18, withPad: " ", startingAt: 0) + splits.map { cell(meanError(set: $0, keypoint: j)) }.joined())
         }
         lines.append("all".padding(toLength: 18, withPad: " ", startingAt: 0) + splits.map { cell(meanError(set: $0)) }.joined())
         lines.append("")
         lines.append("DeepLabCut table (rmse = mean distance; _pcutoff counts only likelihood ≥ \(pcutoff))")
         lines.append("train rmse, train rmse_pcutoff, test rmse, test rmse_pcutoff")
         let testSet = sets.contains("test") ? "test" : "validation"
-        lines.append([meanError(set: "train"), meanError(set: "train", minLikelihood: pcutoff),
-                      meanError(set: testSet), meanError(set: testSet, minLikelihood: pcutoff)]
+        lines.append(
+            [
+                meanError(set: "train"), meanError(set: "train", minLikelihood: pcutoff),
+                meanError(set: testSet), meanError(set: testSet, minLikelihood: pcutoff),
+            ]
             .map { $0.isFinite ? String(format: "%.2f", $0) : "nan" }.joined(separator: ", ")
-            + (testSet == "test" ? "" : "   (no test split: the test columns use validation)"))
+                + (testSet == "test" ? "" : "   (no test split: the test columns use validation)"))
         return lines.joined(separator: "\n")
     }
 
@@ -53,9 +61,10 @@ public struct LabeledEvaluation: Sendable {
     public func write(to directory: ModelDirectory, rowKeys: [String], scorer: String) throws {
         var values: [Double] = []
         for row in predictions { for e in row { values += [e.x, e.y, e.likelihood] } }
-        let table = try PoseTable(scorer: scorer, keypoints: keypointNames, coords: ["x", "y", "likelihood"], rowKeys: rowKeys,
-                                  indexStyle: .imagePath, values: values,
-                                  extraColumns: [.init(header: ["set", "", ""], cells: sets)])
+        let table = try PoseTable(
+            scorer: scorer, keypoints: keypointNames, coords: ["x", "y", "likelihood"], rowKeys: rowKeys,
+            indexStyle: .imagePath, values: values,
+            extraColumns: [.init(header: ["set", "", ""], cells: sets)])
         try table.write(to: URL(fileURLWithPath: directory.predictions))
         var text = "," + keypointNames.joined(separator: ",") + ",set\n"
         for (f, row) in errors.enumerated() {
@@ -79,8 +88,9 @@ extension PoseModel {
             let frames = Array(dataset.frames[start..<Swift.min(dataset.count, start + batchSize)])
             var images: [Float] = []
             for frame in frames {
-                let transform = Affine2D(a: Double(config.resizeWidth) / Double(frame.image.width), b: 0, c: 0,
-                                         d: Double(config.resizeHeight) / Double(frame.image.height), tx: 0, ty: 0)
+                let transform = Affine2D(
+                    a: Double(config.resizeWidth) / Double(frame.image.width), b: 0, c: 0,
+                    d: Double(config.resizeHeight) / Double(frame.image.height), tx: 0, ty: 0)
                 var planes = resizer.warp(frame.image, transform: transform)
                 resizer.normalize(&planes)
                 images += planes
@@ -89,13 +99,15 @@ extension PoseModel {
             for (b, frame) in frames.enumerated() {
                 let row = estimates[b].map { toFrame($0, width: frame.image.width, height: frame.image.height) }
                 predictions.append(row)
-                errors.append(row.enumerated().map { j, e in
-                    let x = frame.keypoints[2 * j], y = frame.keypoints[2 * j + 1]
-                    return x.isFinite && y.isFinite ? ((e.x - x) * (e.x - x) + (e.y - y) * (e.y - y)).squareRoot() : .nan
-                })
+                errors.append(
+                    row.enumerated().map { j, e in
+                        let x = frame.keypoints[2 * j], y = frame.keypoints[2 * j + 1]
+                        return x.isFinite && y.isFinite ? ((e.x - x) * (e.x - x) + (e.y - y) * (e.y - y)).squareRoot() : .nan
+                    })
             }
         }
-        return LabeledEvaluation(keypointNames: keypointNames, predictions: predictions, errors: errors,
-                                 sets: split.setNames(count: dataset.count))
+        return LabeledEvaluation(
+            keypointNames: keypointNames, predictions: predictions, errors: errors,
+            sets: split.setNames(count: dataset.count))
     }
 }

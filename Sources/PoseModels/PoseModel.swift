@@ -16,16 +16,18 @@ public final class PoseModel {
         self.keypointNames = keypointNames
         network = try makePoseNetwork(config: config, keypoints: keypointNames.count)
         let s = network.outputStride
-        grid = HeatmapGrid(width: config.resizeWidth / s, height: config.resizeHeight / s, stride: s,
-                           sigma: config.heatmapSigma, normalized: network.style == .softmax)
+        grid = HeatmapGrid(
+            width: config.resizeWidth / s, height: config.resizeHeight / s, stride: s,
+            sigma: config.heatmapSigma, normalized: network.style == .softmax)
     }
 
     public var keypointCount: Int { keypointNames.count }
 
     /// An augmenter that only resizes (validation, test, prediction).
     public func resizer() -> Augmenter {
-        Augmenter(settings: .resizeOnly, outputWidth: config.resizeWidth, outputHeight: config.resizeHeight,
-                  flipPermutation: Array(0..<keypointCount))
+        Augmenter(
+            settings: .resizeOnly, outputWidth: config.resizeWidth, outputHeight: config.resizeHeight,
+            flipPermutation: Array(0..<keypointCount))
     }
 
     /// Images `(B, 3, H, W)` from a host batch.
@@ -68,7 +70,9 @@ public final class PoseModel {
         if network.style == .regression {
             return (0..<count).map { b in
                 (0..<keypointCount).map { j in
-                    KeypointEstimate(x: Double(values[b * 2 * keypointCount + 2 * j]), y: Double(values[b * 2 * keypointCount + 2 * j + 1]), likelihood: 0)
+                    KeypointEstimate(
+                        x: Double(values[b * 2 * keypointCount + 2 * j]), y: Double(values[b * 2 * keypointCount + 2 * j + 1]),
+                        likelihood: 0)
                 }
             }
         }
@@ -85,8 +89,9 @@ public final class PoseModel {
 
     /// Model pixels → frame pixels of an image of the given size (LP §0, no bounding box).
     public func toFrame(_ e: KeypointEstimate, width: Int, height: Int) -> KeypointEstimate {
-        KeypointEstimate(x: e.x * Double(width) / Double(config.resizeWidth),
-                         y: e.y * Double(height) / Double(config.resizeHeight), likelihood: e.likelihood)
+        KeypointEstimate(
+            x: e.x * Double(width) / Double(config.resizeWidth),
+            y: e.y * Double(height) / Double(config.resizeHeight), likelihood: e.likelihood)
     }
 
     // MARK: - Weights
@@ -119,13 +124,21 @@ public final class PoseModel {
         let report = try network.store.load(subset, strict: false)
         let ignoredFC = tensors.keys.filter { $0.hasPrefix(network.backbonePrefix + "fc.") }.count
         let missing = report.missing.filter { $0.hasPrefix(network.backbonePrefix) }
-        var text = "pretrained \(path): loaded \(report.loaded.count - (network.store.stateDict().count - ownBackbone.count)) of \(ownBackbone.count) backbone tensors"
+        var text =
+            "pretrained \(path): loaded \(report.loaded.count - (network.store.stateDict().count - ownBackbone.count)) of \(ownBackbone.count) backbone tensors"
         if ignoredFC > 0 { text += "; ignored the classifier (\(ignoredFC) fc tensors)" }
         if !missing.isEmpty { text += "; NOT in the file (\(missing.count)): " + missing.prefix(6).joined(separator: ", ") }
-        if !report.unexpected.isEmpty { text += "; in the file but not in the model (\(report.unexpected.count)): " + report.unexpected.prefix(6).joined(separator: ", ") }
-        if !report.shapeMismatches.isEmpty { text += "; wrong shape (\(report.shapeMismatches.count)): " + report.shapeMismatches.prefix(4).joined(separator: ", ") }
+        if !report.unexpected.isEmpty {
+            text +=
+                "; in the file but not in the model (\(report.unexpected.count)): " + report.unexpected.prefix(6).joined(separator: ", ")
+        }
+        if !report.shapeMismatches.isEmpty {
+            text += "; wrong shape (\(report.shapeMismatches.count)): " + report.shapeMismatches.prefix(4).joined(separator: ", ")
+        }
         if missing.count == ownBackbone.count {
-            throw PoseModelError("\(path) has no tensor that fits the \(config.backbone) backbone (\(text)); is it a torchvision ResNet-\(config.backbone.dropFirst(6).prefix { $0.isNumber }) state dict?")
+            throw PoseModelError(
+                "\(path) has no tensor that fits the \(config.backbone) backbone (\(text)); is it a torchvision ResNet-\(config.backbone.dropFirst(6).prefix { $0.isNumber }) state dict?"
+            )
         }
         return text
     }

@@ -46,8 +46,9 @@ public func makePoseNetwork(config: PoseConfig, keypoints: Int) throws -> any Po
         guard config.modelType == "heatmap" else {
             throw PoseModelError("the unet backbone only has a heatmap head; set model.model_type: heatmap")
         }
-        return try UNetPoseNetwork(store: store, keypoints: keypoints, filters: config.unetFilters,
-                                   outputStride: 1 << config.downsampleFactor)
+        return try UNetPoseNetwork(
+            store: store, keypoints: keypoints, filters: config.unetFilters,
+            outputStride: 1 << config.downsampleFactor)
     }
     guard name.hasPrefix("resnet"), let depth = Int(name.dropFirst(6).prefix { $0.isNumber }), [18, 34, 50, 101].contains(depth) else {
         let options = "unet, resnet18, resnet34, resnet50, resnet101, resnet50_animal_ap10k"
@@ -102,8 +103,10 @@ public final class UNetPoseNetwork: PoseNetwork {
         var encoder: [[ConvBNReLU]] = []
         for level in 1...4 {
             let c = f << Swift.min(level, 3)
-            encoder.append([try ConvBNReLU(root / "down\(level)" / 0, channels.last!, c),
-                            try ConvBNReLU(root / "down\(level)" / 1, c, c)])
+            encoder.append([
+                try ConvBNReLU(root / "down\(level)" / 0, channels.last!, c),
+                try ConvBNReLU(root / "down\(level)" / 1, c, c),
+            ])
             channels.append(c)
         }
         self.encoder = encoder
@@ -113,8 +116,10 @@ public final class UNetPoseNetwork: PoseNetwork {
         var level = 3
         while (1 << level) >= outputStride {
             let out = Swift.max(f, channels[level] / 2)
-            decoder.append([try ConvBNReLU(root / "up\(level)" / 0, current + channels[level], out),
-                            try ConvBNReLU(root / "up\(level)" / 1, out, out)])
+            decoder.append([
+                try ConvBNReLU(root / "up\(level)" / 0, current + channels[level], out),
+                try ConvBNReLU(root / "up\(level)" / 1, out, out),
+            ])
             current = out
             level -= 1
         }
@@ -173,8 +178,9 @@ public final class ResNetHeatmapNetwork: PoseNetwork {
         var deconvs: [ConvTranspose] = []
         var inChannels = backbone.featureChannels / 4
         for i in 0..<layers {
-            let layer = try ConvTranspose(store.root / "head" / "upsampling_layers" / (i + 1), inChannels, keypoints, kernel: [3],
-                                          stride: [2], padding: [1], outputPadding: [1])
+            let layer = try ConvTranspose(
+                store.root / "head" / "upsampling_layers" / (i + 1), inChannels, keypoints, kernel: [3],
+                stride: [2], padding: [1], outputPadding: [1])
             // LP: Xavier-uniform with gain 0.01, zero bias.
             let fanIn = keypoints * 9, fanOut = inChannels * 9
             let bound = 0.01 * (6.0 / Double(fanIn + fanOut)).squareRoot()

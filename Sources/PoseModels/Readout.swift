@@ -18,8 +18,10 @@ public struct KeypointEstimate: Sendable, Equatable {
 /// ~25/(Hh·Wh) for a flat map).
 public enum HeatmapReadout {
     /// Reads one map `values[offset ..< offset + w·h]`; returns cells (continuous grid coordinates).
-    public static func read(_ values: UnsafeBufferPointer<Float>, offset: Int, width w: Int, height h: Int,
-                            style: HeatmapStyle) -> (x: Double, y: Double, likelihood: Double) {
+    public static func read(
+        _ values: UnsafeBufferPointer<Float>, offset: Int, width w: Int, height h: Int,
+        style: HeatmapStyle
+    ) -> (x: Double, y: Double, likelihood: Double) {
         var best = offset, bestValue = -Float.infinity
         for i in offset..<(offset + w * h) where values[i] > bestValue {
             bestValue = values[i]
@@ -56,8 +58,10 @@ public enum HeatmapReadout {
     }
 
     /// Reads a batch of maps `(B, K, h, w)` into model-pixel estimates `[b][k]`.
-    public static func read(maps: [Float], batch: Int, keypoints k: Int, grid: HeatmapGrid,
-                            style: HeatmapStyle) -> [[KeypointEstimate]] {
+    public static func read(
+        maps: [Float], batch: Int, keypoints k: Int, grid: HeatmapGrid,
+        style: HeatmapStyle
+    ) -> [[KeypointEstimate]] {
         let cells = grid.width * grid.height
         return maps.withUnsafeBufferPointer { buffer in
             (0..<batch).map { b in

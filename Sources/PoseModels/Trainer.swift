@@ -1,8 +1,8 @@
-import KinemaConsole
-import KinemaFiles
 // Supervised training with Lightning Pose's recipe: Adam, multi-step LR, backbone warm-up,
 // validation every N epochs, best checkpoint, early stopping, exact resume.
 import Foundation
+import KinemaConsole
+import KinemaFiles
 import PoseData
 import PoseFormats
 import Torch
@@ -76,26 +76,34 @@ public final class PoseTrainer {
         self.options = options
         let config = project.config
         let threads = Runtime.threads
-        options.log("libtorch threads: \(threads)\(threads == 1 && ProcessInfo.processInfo.activeProcessorCount > 1 ? " (the machine is busy; set KINEMA_THREADS to override)" : "")")
+        options.log(
+            "libtorch threads: \(threads)\(threads == 1 && ProcessInfo.processInfo.activeProcessorCount > 1 ? " (the machine is busy; set KINEMA_THREADS to override)" : "")"
+        )
         try Runtime.manualSeed(UInt64(truncatingIfNeeded: config.rngSeedModelPt))
         model = try PoseModel(config: config, keypointNames: dataset.keypointNames)
-        split = DataSplit.lightningPose(count: dataset.count, trainProb: config.trainProb, valProb: config.valProb,
-                                        seed: config.rngSeedDataPt, trainFrames: config.trainFrames)
+        split = DataSplit.lightningPose(
+            count: dataset.count, trainProb: config.trainProb, valProb: config.valProb,
+            seed: config.rngSeedDataPt, trainFrames: config.trainFrames)
         let decoupled = config.optimizer.lowercased() == "adamw"
         optimizer = Adam(model.network.store, learningRate: config.learningRate, weightDecay: decoupled ? 0.01 : 0, decoupled: decoupled)
         schedule = MultiStepLR(base: config.learningRate, milestones: config.milestones, gamma: config.gamma)
-        let permutation = config.imgaugHflip ? try flipPermutation(names: dataset.keypointNames, pairs: config.flipPairs)
-                                             : Array(0..<dataset.keypointNames.count)
+        let permutation =
+            config.imgaugHflip
+            ? try flipPermutation(names: dataset.keypointNames, pairs: config.flipPairs)
+            : Array(0..<dataset.keypointNames.count)
         let images = dataset.frames.map(\.image), keypoints = dataset.frames.map(\.keypoints)
-        let augmenter = Augmenter(settings: .preset(config.imgaug, horizontalFlip: config.imgaugHflip),
-                                  outputWidth: config.resizeWidth, outputHeight: config.resizeHeight, flipPermutation: permutation)
+        let augmenter = Augmenter(
+            settings: .preset(config.imgaug, horizontalFlip: config.imgaugHflip),
+            outputWidth: config.resizeWidth, outputHeight: config.resizeHeight, flipPermutation: permutation)
         let grid = model.network.style == .regression ? nil : model.grid
-        trainLoader = BatchLoader(images: images, keypoints: keypoints, indices: split.train, batchSize: config.trainBatchSize,
-                                  augmenter: augmenter, grid: grid, seed: config.rngSeedDataPt, shuffle: true,
-                                  uniformForMissing: config.uniformHeatmapsForNanKeypoints)
-        evaluationLoader = BatchLoader(images: images, keypoints: keypoints, indices: Array(0..<dataset.count),
-                                       batchSize: config.valBatchSize, augmenter: model.resizer(), grid: grid,
-                                       seed: 0, shuffle: false, uniformForMissing: config.uniformHeatmapsForNanKeypoints)
+        trainLoader = BatchLoader(
+            images: images, keypoints: keypoints, indices: split.train, batchSize: config.trainBatchSize,
+            augmenter: augmenter, grid: grid, seed: config.rngSeedDataPt, shuffle: true,
+            uniformForMissing: config.uniformHeatmapsForNanKeypoints)
+        evaluationLoader = BatchLoader(
+            images: images, keypoints: keypoints, indices: Array(0..<dataset.count),
+            batchSize: config.valBatchSize, augmenter: model.resizer(), grid: grid,
+            seed: 0, shuffle: false, uniformForMissing: config.uniformHeatmapsForNanKeypoints)
         if let pretrained = options.pretrained {
             options.log(try model.loadPretrained(path: pretrained))
             pretrainedLoaded = true
@@ -142,10 +150,13 @@ public final class PoseTrainer {
                 if !fm.fileExists(atPath: copy) { try? fm.copyItem(atPath: file, toPath: copy) }
             }
             if !pretrainedLoaded {
-                options.log("training \(config.backbone) from scratch (no --pretrained weights): \(model.network.store.parameterCount) parameters")
+                options.log(
+                    "training \(config.backbone) from scratch (no --pretrained weights): \(model.network.store.parameterCount) parameters")
             }
         }
-        options.log("split: \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test frames; input \(config.resizeWidth)×\(config.resizeHeight), heatmaps \(model.grid.width)×\(model.grid.height)")
+        options.log(
+            "split: \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test frames; input \(config.resizeWidth)×\(config.resizeHeight), heatmaps \(model.grid.width)×\(model.grid.height)"
+        )
         let budget = (options.maxMinutes ?? config.maxMinutes).map { $0 * 60 }
         let started = Date()
         let epochs = config.maxEpochs
@@ -168,11 +179,15 @@ public final class PoseTrainer {
                 batches += 1
                 stepCount += 1
                 errorSum += result.errorSum; errorCount += result.errorCount
-                progress.update(epoch * trainLoader.batchesPerEpoch + batches,
-                                extra: String(format: "epoch %d loss %.5f err %.1f px", epoch + 1, lossSum / Double(batches), errorSum / Double(Swift.max(1, errorCount))))
+                progress.update(
+                    epoch * trainLoader.batchesPerEpoch + batches,
+                    extra: String(
+                        format: "epoch %d loss %.5f err %.1f px", epoch + 1, lossSum / Double(batches),
+                        errorSum / Double(Swift.max(1, errorCount))))
             }
-            var record = EpochRecord(epoch: epoch, step: stepCount, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
-                                     valPixelError: nil, learningRate: lr, elapsed: previousElapsed + Date().timeIntervalSince(started))
+            var record = EpochRecord(
+                epoch: epoch, step: stepCount, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
+                valPixelError: nil, learningRate: lr, elapsed: previousElapsed + Date().timeIntervalSince(started))
             epoch += 1
             epochsThisRun += 1
             let outOfTime = budget.map { record.elapsed >= $0 } ?? false
@@ -185,8 +200,9 @@ public final class PoseTrainer {
                 if valLoss < bestLoss {
                     bestLoss = valLoss
                     badChecks = 0
-                    try saveCheckpoint(bestCheckpoint, withOptimizer: false,
-                                       metadata: ["epoch": String(epoch), "val_loss": String(valLoss), "val_pixel_error": String(valError)])
+                    try saveCheckpoint(
+                        bestCheckpoint, withOptimizer: false,
+                        metadata: ["epoch": String(epoch), "val_loss": String(valLoss), "val_pixel_error": String(valError)])
                 } else {
                     badChecks += 1
                     stopEarly = config.earlyStopping && badChecks >= config.earlyStopPatience && epoch >= config.minEpochs
@@ -194,14 +210,21 @@ public final class PoseTrainer {
             }
             records.append(record)
             try writeMetrics(records)
-            try saveCheckpoint(lastCheckpoint, withOptimizer: true,
-                               metadata: ["epoch": String(epoch), "step": String(stepCount), "best_val_loss": String(bestLoss),
-                                           "bad_checks": String(badChecks), "elapsed": String(record.elapsed),
-                                           "pretrained": pretrainedLoaded ? "1" : "0"])
+            try saveCheckpoint(
+                lastCheckpoint, withOptimizer: true,
+                metadata: [
+                    "epoch": String(epoch), "step": String(stepCount), "best_val_loss": String(bestLoss),
+                    "bad_checks": String(badChecks), "elapsed": String(record.elapsed),
+                    "pretrained": pretrainedLoaded ? "1" : "0",
+                ])
             if let v = record.valPixelError {
-                progress.update(epoch * trainLoader.batchesPerEpoch, extra: String(format: "epoch %d loss %.5f val err %.2f px", epoch, record.trainLoss, v), force: true)
+                progress.update(
+                    epoch * trainLoader.batchesPerEpoch,
+                    extra: String(format: "epoch %d loss %.5f val err %.2f px", epoch, record.trainLoss, v), force: true)
             }
-            if stopEarly { options.log("\nearly stopping after epoch \(epoch): validation loss did not improve for \(badChecks) checks"); break }
+            if stopEarly {
+                options.log("\nearly stopping after epoch \(epoch): validation loss did not improve for \(badChecks) checks"); break
+            }
             if outOfTime { options.log("\ntime budget of \(formatDuration(budget ?? 0)) spent after epoch \(epoch)"); break }
             if let stop = options.stopAfterEpochs, epochsThisRun >= stop {
                 progress.stop("stopped")
@@ -255,8 +278,9 @@ public final class PoseTrainer {
     }
 
     func saveCheckpoint(_ path: String, withOptimizer: Bool, metadata: [String: String]) throws {
-        try Checkpoint.save(to: URL(fileURLWithPath: path), store: model.network.store,
-                            optimizer: withOptimizer ? optimizer : nil, metadata: metadata)
+        try Checkpoint.save(
+            to: URL(fileURLWithPath: path), store: model.network.store,
+            optimizer: withOptimizer ? optimizer : nil, metadata: metadata)
     }
 
     /// One optimizer step; during LP's ramp-up the backbone moves by `factor` of the head's update
@@ -292,7 +316,8 @@ public final class PoseTrainer {
             let image = dataset.frames[index].image
             let sx = Double(image.width) / Double(config.resizeWidth), sy = Double(image.height) / Double(config.resizeHeight)
             for (j, e) in estimates[b].enumerated() {
-                let x = Double(batch.keypoints[(b * model.keypointCount + j) * 2]), y = Double(batch.keypoints[(b * model.keypointCount + j) * 2 + 1])
+                let x = Double(batch.keypoints[(b * model.keypointCount + j) * 2]),
+                    y = Double(batch.keypoints[(b * model.keypointCount + j) * 2 + 1])
                 guard x.isFinite, y.isFinite else { continue }
                 sum += (((e.x - x) * sx) * ((e.x - x) * sx) + ((e.y - y) * sy) * ((e.y - y) * sy)).squareRoot()
                 n += 1
@@ -335,7 +360,8 @@ public final class PoseTrainer {
         func f(_ v: Double?) -> String { v.map { String($0) } ?? "" }  // shortest round-trip text: resume re-reads it
         var text = "epoch,step,train_loss,val_loss,val_pixel_error,learning_rate,elapsed_s\n"
         for r in records {
-            text += "\(r.epoch),\(r.step),\(f(r.trainLoss)),\(f(r.valLoss)),\(f(r.valPixelError)),\(f(r.learningRate)),\(String(format: "%.1f", r.elapsed))\n"
+            text +=
+                "\(r.epoch),\(r.step),\(f(r.trainLoss)),\(f(r.valLoss)),\(f(r.valPixelError)),\(f(r.learningRate)),\(String(format: "%.1f", r.elapsed))\n"
         }
         try AtomicFile.write(text, to: metricsPath)
     }
@@ -345,8 +371,9 @@ public final class PoseTrainer {
         return text.split(separator: "\n").dropFirst().compactMap { line in
             let c = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard c.count >= 7, let epoch = Int(c[0]), let step = Int(c[1]), let loss = Double(c[2]) else { return nil }
-            return EpochRecord(epoch: epoch, step: step, trainLoss: loss, valLoss: Double(c[3]), valPixelError: Double(c[4]),
-                               learningRate: Double(c[5]) ?? 0, elapsed: Double(c[6]) ?? 0)
+            return EpochRecord(
+                epoch: epoch, step: step, trainLoss: loss, valLoss: Double(c[3]), valPixelError: Double(c[4]),
+                learningRate: Double(c[5]) ?? 0, elapsed: Double(c[6]) ?? 0)
         }
     }
 }

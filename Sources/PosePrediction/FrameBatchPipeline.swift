@@ -18,8 +18,10 @@ final class FrameBatchPipeline: FrameBatchSource, @unchecked Sendable {
     /// CPU seconds the decode thread used, valid after `finish()`.
     private(set) var decodeCPUSeconds = 0.0
 
-    init(path: String, batchSize: Int, outputWidth: Int, outputHeight: Int, keepOriginals: Bool,
-         settings: DecodeSettings = DecodeSettings(), frameLimit: Int? = nil) throws {
+    init(
+        path: String, batchSize: Int, outputWidth: Int, outputHeight: Int, keepOriginals: Bool,
+        settings: DecodeSettings = DecodeSettings(), frameLimit: Int? = nil
+    ) throws {
         // Opened here so that a missing or broken file throws to the caller.
         let reader = try VideoReader(path: path, output: FrameOutput(pixelFormat: .rgb24), decoderThreads: settings.decoderThreads)
         info = reader.info
@@ -46,19 +48,25 @@ final class FrameBatchPipeline: FrameBatchSource, @unchecked Sendable {
                                 guard decoded < limit else { done = true; break }
                                 guard let frame = try reader.nextFrame() else { done = true; break }
                                 frame.pixels.withUnsafeBufferPointer {
-                                    resizer.resize($0, width: frame.width, height: frame.height, channels: frame.channels,
-                                                   into: buffer.baseAddress! + count * planeSize)
+                                    resizer.resize(
+                                        $0, width: frame.width, height: frame.height, channels: frame.channels,
+                                        into: buffer.baseAddress! + count * planeSize)
                                 }
                                 if keepOriginals {
-                                    originals.append(HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels))
+                                    originals.append(
+                                        HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels))
                                 }
                                 count += 1
                                 decoded += 1
                             }
                         }
                         if count > 0 {
-                            handoff.deliver(job, .success(FrameBatch(images: images, originals: originals,
-                                                                     frameNumbers: Array(first..<(first + count)))))
+                            handoff.deliver(
+                                job,
+                                .success(
+                                    FrameBatch(
+                                        images: images, originals: originals,
+                                        frameNumbers: Array(first..<(first + count)))))
                         }
                         if done {
                             handoff.end(at: count > 0 ? job + 1 : job)

@@ -36,18 +36,22 @@ extension PoseModel {
     /// A video's frames decoded, resized and normalised for this model, in batches, by the schedule of
     /// `decode` (what `predictVideo` runs on). With `keepOriginals` (a labelled video needs frames in
     /// order) the `between` schedule uses one thread; `frameLimit` stops after the first frames.
-    public func frameBatches(path: String, batchSize: Int, keepOriginals: Bool, decode: DecodeSettings,
-                             frameLimit: Int?) throws -> any FrameBatchSource {
+    public func frameBatches(
+        path: String, batchSize: Int, keepOriginals: Bool, decode: DecodeSettings,
+        frameLimit: Int?
+    ) throws -> any FrameBatchSource {
         switch decode.schedule.resolved {
         case .between:
-            return try SegmentedFrameDecoder(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
-                                             outputHeight: config.resizeHeight, keepOriginals: keepOriginals,
-                                             workers: keepOriginals ? 1 : Runtime.threads, fillGaps: decode.fillGaps,
-                                             frameLimit: frameLimit)
+            return try SegmentedFrameDecoder(
+                path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
+                outputHeight: config.resizeHeight, keepOriginals: keepOriginals,
+                workers: keepOriginals ? 1 : Runtime.threads, fillGaps: decode.fillGaps,
+                frameLimit: frameLimit)
         case .ahead, .automatic:
-            return try FrameBatchPipeline(path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
-                                          outputHeight: config.resizeHeight, keepOriginals: keepOriginals,
-                                          settings: decode, frameLimit: frameLimit)
+            return try FrameBatchPipeline(
+                path: path, batchSize: batchSize, outputWidth: config.resizeWidth,
+                outputHeight: config.resizeHeight, keepOriginals: keepOriginals,
+                settings: decode, frameLimit: frameLimit)
         }
     }
 }

@@ -45,15 +45,20 @@ public final class LabeledVideoWriter {
     /// - Parameters:
     ///   - threshold: points with likelihood ≤ this are not drawn (LP: 0.9, DLC: pcutoff).
     ///   - skeleton: pairs of keypoint names joined by lines when both ends are shown.
-    public init(path: String, width: Int, height: Int, framesPerSecond: Double, keypointNames: [String],
-                colormap: String, threshold: Double, skeleton: [[String]]) throws {
+    public init(
+        path: String, width: Int, height: Int, framesPerSecond: Double, keypointNames: [String],
+        colormap: String, threshold: Double, skeleton: [[String]]
+    ) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        writer = try VideoWriter(path: path, width: width, height: height, framesPerSecond: framesPerSecond,
-                                 options: VideoWriterOptions(crf: 20, preset: "veryfast"))
+        writer = try VideoWriter(
+            path: path, width: width, height: height, framesPerSecond: framesPerSecond,
+            options: VideoWriterOptions(crf: 20, preset: "veryfast"))
         colors = colormapColors(colormap, count: keypointNames.count)
         self.threshold = threshold
         edges = skeleton.compactMap { pair in
-            guard pair.count == 2, let a = keypointNames.firstIndex(of: pair[0]), let b = keypointNames.firstIndex(of: pair[1]) else { return nil }
+            guard pair.count == 2, let a = keypointNames.firstIndex(of: pair[0]), let b = keypointNames.firstIndex(of: pair[1]) else {
+                return nil
+            }
             return (a, b)
         }
         radius = Swift.max(2, Double(Swift.min(width, height)) / 120)
@@ -65,8 +70,9 @@ public final class LabeledVideoWriter {
         var image = frame.rgb()
         let shown = keypoints.map { $0.likelihood > threshold && $0.x.isFinite && $0.y.isFinite }
         for (a, b) in edges where shown[a] && shown[b] {
-            image.drawLine(x0: keypoints[a].x, y0: keypoints[a].y, x1: keypoints[b].x, y1: keypoints[b].y,
-                           thickness: Swift.max(1, radius / 2), color: [235, 235, 235])
+            image.drawLine(
+                x0: keypoints[a].x, y0: keypoints[a].y, x1: keypoints[b].x, y1: keypoints[b].y,
+                thickness: Swift.max(1, radius / 2), color: [235, 235, 235])
         }
         for (j, k) in keypoints.enumerated() where shown[j] {
             image.fillDisk(x: k.x, y: k.y, radius: radius + 1, color: [0, 0, 0])

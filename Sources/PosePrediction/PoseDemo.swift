@@ -39,9 +39,10 @@ public enum PoseDemo {
         let dir = (options.directory as NSString).standardizingPath
         let absolute = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
         log("1/4 generating a synthetic project in \(absolute)")
-        let synthetic = try SyntheticProject.write(to: absolute + "/project", labeledFrames: options.labeledFrames,
-                                                   videoFrames: options.videoFrames, size: options.imageSize,
-                                                   modelSize: options.modelSize, progress: { log("    " + $0) })
+        let synthetic = try SyntheticProject.write(
+            to: absolute + "/project", labeledFrames: options.labeledFrames,
+            videoFrames: options.videoFrames, size: options.imageSize,
+            modelSize: options.modelSize, progress: { log("    " + $0) })
         var project = try PoseProject.load(configPath: synthetic.configPath)
         project.config.maxEpochs = options.epochs
         project.config.minEpochs = options.epochs
@@ -59,8 +60,9 @@ public enum PoseDemo {
         let result = try PoseWorkflows.train(project: project, options: train, predictVideos: false)
         log("3/4 predicting the video with a labelled copy")
         let trained = try TrainedModel(directory: modelDir)
-        let files = try PoseWorkflows.predict(trained, inputs: [synthetic.videoPath], labeledVideo: true,
-                                              showProgress: options.showProgress, log: log)
+        let files = try PoseWorkflows.predict(
+            trained, inputs: [synthetic.videoPath], labeledVideo: true,
+            showProgress: options.showProgress, log: log)
         let predictionsCSV = files[0]
         log("4/4 comparing with the ground truth")
         let predicted = try PoseTable.read(from: URL(fileURLWithPath: predictionsCSV))
@@ -82,45 +84,46 @@ public enum PoseDemo {
         let seconds = Date().timeIntervalSince(start)
         let within5 = Double(errors.filter { $0 < 5 }.count) / Double(Swift.max(1, errors.count))
         var report = """
-        # Kinema demo report
+            # Kinema demo report
 
-        A synthetic four-legged animal (\(truth.keypoints.count) keypoints) walks over a textured arena past an
-        occluding pillar, with motion blur and sensor noise. \(options.labeledFrames) labelled frames trained a
-        `\(project.config.backbone)` model from scratch; it then predicted an unseen \(options.videoFrames)-frame video.
+            A synthetic four-legged animal (\(truth.keypoints.count) keypoints) walks over a textured arena past an
+            occluding pillar, with motion blur and sensor noise. \(options.labeledFrames) labelled frames trained a
+            `\(project.config.backbone)` model from scratch; it then predicted an unseen \(options.videoFrames)-frame video.
 
-        | figure | value |
-        |---|---|
-        | training epochs | \(result.records.count) |
-        | training time | \(formatDuration(result.records.last?.elapsed ?? 0)) |
-        | validation error (labelled frames) | \(String(format: "%.2f px", result.evaluation.meanError(set: "validation"))) |
-        | video error, visible keypoints: mean | \(String(format: "%.2f px", mean(errors))) |
-        | video error, visible keypoints: median | \(String(format: "%.2f px", median(errors))) |
-        | visible keypoints within 5 px | \(String(format: "%.1f%%", 100 * within5)) |
-        | video error, keypoints behind the pillar: mean | \(String(format: "%.2f px", mean(occludedErrors))) (\(occludedErrors.count) points) |
-        | total demo time | \(formatDuration(seconds)) |
+            | figure | value |
+            |---|---|
+            | training epochs | \(result.records.count) |
+            | training time | \(formatDuration(result.records.last?.elapsed ?? 0)) |
+            | validation error (labelled frames) | \(String(format: "%.2f px", result.evaluation.meanError(set: "validation"))) |
+            | video error, visible keypoints: mean | \(String(format: "%.2f px", mean(errors))) |
+            | video error, visible keypoints: median | \(String(format: "%.2f px", median(errors))) |
+            | visible keypoints within 5 px | \(String(format: "%.1f%%", 100 * within5)) |
+            | video error, keypoints behind the pillar: mean | \(String(format: "%.2f px", mean(occludedErrors))) (\(occludedErrors.count) points) |
+            | total demo time | \(formatDuration(seconds)) |
 
-        Image size \(options.imageSize)×\(options.imageSize) px; the network sees \(options.modelSize)×\(options.modelSize).
+            Image size \(options.imageSize)×\(options.imageSize) px; the network sees \(options.modelSize)×\(options.modelSize).
 
-        ## Per keypoint (visible, mean px)
+            ## Per keypoint (visible, mean px)
 
-        | keypoint | error |
-        |---|---|
+            | keypoint | error |
+            |---|---|
 
-        """
+            """
         for (k, name) in truth.keypoints.enumerated() { report += "| \(name) | \(String(format: "%.2f", mean(perKeypoint[k]))) |\n" }
         report += """
 
-        ## Files
+            ## Files
 
-        - predictions: `\(predictionsCSV)`
-        - labelled video: `\(files.count > 1 ? files[1] : "")`
-        - ground truth: `\(synthetic.truthPath)`
-        - model: `\(modelDir)` (metrics.csv, predictions.csv on the labelled frames)
+            - predictions: `\(predictionsCSV)`
+            - labelled video: `\(files.count > 1 ? files[1] : "")`
+            - ground truth: `\(synthetic.truthPath)`
+            - model: `\(modelDir)` (metrics.csv, predictions.csv on the labelled frames)
 
-        """
+            """
         let reportPath = absolute + "/report.md"
         try AtomicFile.write(report, to: reportPath)
-        return DemoSummary(modelDir: modelDir, predictionsCSV: predictionsCSV, labeledVideo: files.count > 1 ? files[1] : "",
-                           reportPath: reportPath, meanError: mean(errors), medianError: median(errors), seconds: seconds)
+        return DemoSummary(
+            modelDir: modelDir, predictionsCSV: predictionsCSV, labeledVideo: files.count > 1 ? files[1] : "",
+            reportPath: reportPath, meanError: mean(errors), medianError: median(errors), seconds: seconds)
     }
 }

@@ -27,12 +27,15 @@ extension PoseModel {
     ///   - decode: when and how frames are decoded (schedule, decoder threads, read-ahead, priority).
     ///   - frameLimit: predict only the first frames.
     ///   - onFirstBatch: called once, right after the first batch's keypoints are known.
-    public func predictVideo(path: String, scorer: String, batchSize: Int = 16, showProgress: Bool = true,
-                             drawer: LabeledVideoWriter? = nil, decode: DecodeSettings = DecodeSettings(),
-                             frameLimit: Int? = nil, onFirstBatch: (() -> Void)? = nil) throws -> VideoPredictionResult {
+    public func predictVideo(
+        path: String, scorer: String, batchSize: Int = 16, showProgress: Bool = true,
+        drawer: LabeledVideoWriter? = nil, decode: DecodeSettings = DecodeSettings(),
+        frameLimit: Int? = nil, onFirstBatch: (() -> Void)? = nil
+    ) throws -> VideoPredictionResult {
         let start = Date()
-        let source = try frameBatches(path: path, batchSize: batchSize, keepOriginals: drawer != nil,
-                                      decode: decode, frameLimit: frameLimit)
+        let source = try frameBatches(
+            path: path, batchSize: batchSize, keepOriginals: drawer != nil,
+            decode: decode, frameLimit: frameLimit)
         defer { source.stop() }
         let total = min(source.info.frameCount, frameLimit ?? Int.max)
         let width = source.info.width, height = source.info.height
@@ -63,11 +66,15 @@ extension PoseModel {
         progress.finish()
         try drawer?.finish()
         guard done == rows else {
-            throw PoseModelError("\(path): predicted \(done) frames but the last was frame \(rows - 1); frames were skipped or repeated (a decoding bug, please report it)")
+            throw PoseModelError(
+                "\(path): predicted \(done) frames but the last was frame \(rows - 1); frames were skipped or repeated (a decoding bug, please report it)"
+            )
         }
-        let table = try PoseTable.predictions(scorer: scorer, keypoints: keypointNames, x: Array(xs.prefix(rows * k)),
-                                              y: Array(ys.prefix(rows * k)), likelihood: Array(ls.prefix(rows * k)))
-        return VideoPredictionResult(table: table, frames: done, seconds: Date().timeIntervalSince(start), startupSeconds: startup,
-                                     firstBatchSeconds: firstBatch, decodeCPUSeconds: source.decodeCPUSeconds)
+        let table = try PoseTable.predictions(
+            scorer: scorer, keypoints: keypointNames, x: Array(xs.prefix(rows * k)),
+            y: Array(ys.prefix(rows * k)), likelihood: Array(ls.prefix(rows * k)))
+        return VideoPredictionResult(
+            table: table, frames: done, seconds: Date().timeIntervalSince(start), startupSeconds: startup,
+            firstBatchSeconds: firstBatch, decodeCPUSeconds: source.decodeCPUSeconds)
     }
 }

@@ -14,10 +14,12 @@ extension PoseWorkflows {
     /// `labeled_videos/<stem>_labeled.mp4` when `labeledVideo` is set; an image folder gives
     /// `<output>/<folder>/predictions.csv` indexed by image path (names: `PredictionOutputs`).
     /// `onFirstBatch` is called after each video's first batch (start-up measurements).
-    public static func predict(_ trained: TrainedModel, inputs: [String], outputDirectory: String? = nil,
-                               labeledVideo: Bool = false, threshold: Double? = nil, batchSize: Int = 16,
-                               showProgress: Bool = true, log: (String) -> Void = logLine,
-                               onFirstBatch: (() -> Void)? = nil) throws -> [String] {
+    public static func predict(
+        _ trained: TrainedModel, inputs: [String], outputDirectory: String? = nil,
+        labeledVideo: Bool = false, threshold: Double? = nil, batchSize: Int = 16,
+        showProgress: Bool = true, log: (String) -> Void = logLine,
+        onFirstBatch: (() -> Void)? = nil
+    ) throws -> [String] {
         let output = outputDirectory ?? trained.folder.videoPredictions
         let outputs = PredictionOutputs(output)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -35,9 +37,10 @@ extension PoseWorkflows {
                 if !images.isEmpty {
                     written.append(try predictImages(trained, folder: input, files: images, output: output, batchSize: batchSize))
                 }
-                written += try predict(trained, inputs: videos.map { input + "/" + $0 }, outputDirectory: output,
-                                       labeledVideo: labeledVideo, threshold: threshold, batchSize: batchSize,
-                                       showProgress: showProgress, log: log, onFirstBatch: onFirstBatch)
+                written += try predict(
+                    trained, inputs: videos.map { input + "/" + $0 }, outputDirectory: output,
+                    labeledVideo: labeledVideo, threshold: threshold, batchSize: batchSize,
+                    showProgress: showProgress, log: log, onFirstBatch: onFirstBatch)
                 if images.isEmpty && videos.isEmpty { throw PoseModelError("\(input) holds no videos or images") }
                 continue
             }
@@ -48,16 +51,20 @@ extension PoseWorkflows {
                 drawer = try LabeledVideoWriter(
                     path: outputs.labeledVideo(video: input), width: info.width, height: info.height,
                     framesPerSecond: info.framesPerSecond > 0 ? info.framesPerSecond : 30, keypointNames: trained.model.keypointNames,
-                    colormap: config.colormap, threshold: threshold ?? (trained.project.kind == .deepLabCut ? trained.project.pcutoff : config.confidenceThreshForVid),
+                    colormap: config.colormap,
+                    threshold: threshold ?? (trained.project.kind == .deepLabCut ? trained.project.pcutoff : config.confidenceThreshForVid),
                     skeleton: config.skeleton)
             }
-            let result = try trained.model.predictVideo(path: input, scorer: trained.scorer, batchSize: batchSize,
-                                                        showProgress: showProgress, drawer: drawer, onFirstBatch: onFirstBatch)
+            let result = try trained.model.predictVideo(
+                path: input, scorer: trained.scorer, batchSize: batchSize,
+                showProgress: showProgress, drawer: drawer, onFirstBatch: onFirstBatch)
             let csv = outputs.keypoints(video: input, dlcScorer: trained.project.kind == .deepLabCut ? trained.scorer : nil)
             try result.table.write(to: URL(fileURLWithPath: csv))
             try writeTemporalNorm(result.table, to: outputs.temporalNorm(video: input))
-            log(String(format: "%@: %d frames in %.1f s (%.1f frames/s, first batch after %.2f s) -> %@", input, result.frames,
-                       result.seconds, result.framesPerSecond, result.startupSeconds, csv))
+            log(
+                String(
+                    format: "%@: %d frames in %.1f s (%.1f frames/s, first batch after %.2f s) -> %@", input, result.frames,
+                    result.seconds, result.framesPerSecond, result.startupSeconds, csv))
             written.append(csv)
             if labeledVideo { written.append(outputs.labeledVideo(video: input)) }
         }
@@ -74,8 +81,11 @@ extension PoseWorkflows {
             let images = try chunk.map { try HostImage.read(path: folder + "/" + $0) }
             var planes: [Float] = []
             for image in images {
-                var p = resizer.warp(image, transform: Affine2D(a: Double(resizer.outputWidth) / Double(image.width), b: 0, c: 0,
-                                                                d: Double(resizer.outputHeight) / Double(image.height), tx: 0, ty: 0))
+                var p = resizer.warp(
+                    image,
+                    transform: Affine2D(
+                        a: Double(resizer.outputWidth) / Double(image.width), b: 0, c: 0,
+                        d: Double(resizer.outputHeight) / Double(image.height), tx: 0, ty: 0))
                 resizer.normalize(&p)
                 planes += p
             }
@@ -89,8 +99,9 @@ extension PoseWorkflows {
         var values: [Double] = []
         for i in xs.indices { values += [xs[i], ys[i], ls[i]] }
         let name = (folder as NSString).lastPathComponent
-        let table = try PoseTable(scorer: trained.scorer, keypoints: model.keypointNames, coords: ["x", "y", "likelihood"],
-                                  rowKeys: files.map { name + "/" + $0 }, indexStyle: .imagePath, values: values)
+        let table = try PoseTable(
+            scorer: trained.scorer, keypoints: model.keypointNames, coords: ["x", "y", "likelihood"],
+            rowKeys: files.map { name + "/" + $0 }, indexStyle: .imagePath, values: values)
         let outputs = PredictionOutputs(output)
         let path = outputs.imagePredictions(folder: folder)
         try FileManager.default.createDirectory(atPath: outputs.imageFolder(folder), withIntermediateDirectories: true)

@@ -8,11 +8,15 @@ extension PoseWorkflows {
     /// Validates the project, trains, then evaluates the labelled frames and (as LP does) predicts the
     /// project's videos. Returns the model directory.
     @discardableResult
-    public static func train(project: PoseProject, options: TrainOptions, predictVideos: Bool? = nil) throws -> (directory: String, records: [EpochRecord], evaluation: LabeledEvaluation) {
+    public static func train(project: PoseProject, options: TrainOptions, predictVideos: Bool? = nil) throws -> (
+        directory: String, records: [EpochRecord], evaluation: LabeledEvaluation
+    ) {
         let dataset = try LabeledDataset.load(project: project)
         options.log("\(dataset.count) labelled frames, \(dataset.keypointNames.count) keypoints: checked")
         if !project.config.lossesToUse.isEmpty {
-            options.log("note: model.losses_to_use \(project.config.lossesToUse) are semi-supervised losses, not implemented yet; training supervised only")
+            options.log(
+                "note: model.losses_to_use \(project.config.lossesToUse) are semi-supervised losses, not implemented yet; training supervised only"
+            )
         }
         let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
         let directory = trainer.directory
@@ -24,11 +28,13 @@ extension PoseWorkflows {
         options.log(evaluation.report(pcutoff: project.pcutoff))
         let config = project.config
         if predictVideos ?? config.predictVidsAfterTraining, let dir = config.testVideosDirectory ?? config.videoDir,
-           FileManager.default.fileExists(atPath: dir) {
+            FileManager.default.fileExists(atPath: dir)
+        {
             let videos = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mp4") }.sorted()
             if !videos.isEmpty {
-                _ = try predict(trained, inputs: videos.map { dir + "/" + $0 }, labeledVideo: config.saveVidsAfterTraining,
-                                showProgress: options.showProgress, log: options.log)
+                _ = try predict(
+                    trained, inputs: videos.map { dir + "/" + $0 }, labeledVideo: config.saveVidsAfterTraining,
+                    showProgress: options.showProgress, log: options.log)
             }
         }
         directory.writeTrainStatus("COMPLETED", completed: records.count, total: project.config.maxEpochs)

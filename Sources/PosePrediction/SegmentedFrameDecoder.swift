@@ -86,8 +86,10 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     /// - Parameters:
     ///   - workers: decoding threads (libtorch's thread count; 1 keeps frames in order).
     ///   - fillGaps: also decode on a `SCHED_IDLE` thread while the network runs (not with originals).
-    init(path: String, batchSize: Int, outputWidth: Int, outputHeight: Int, keepOriginals: Bool,
-         workers wanted: Int, fillGaps: Bool = false, frameLimit: Int? = nil) throws {
+    init(
+        path: String, batchSize: Int, outputWidth: Int, outputHeight: Int, keepOriginals: Bool,
+        workers wanted: Int, fillGaps: Bool = false, frameLimit: Int? = nil
+    ) throws {
         // Opened here so that a missing or broken file throws to the caller.
         let first = try VideoReader(path: path, output: FrameOutput(pixelFormat: .rgb24), decoderThreads: 1)
         info = first.info
@@ -96,8 +98,9 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
         self.keepOriginals = keepOriginals
         total = min(first.frameCount, frameLimit ?? Int.max)
         readsToEnd = frameLimit == nil || frameLimit! >= first.frameCount
-        let chunks = VideoSegments.chunks(keyframes: first.keyframes, total: total, workers: max(1, wanted),
-                                          minimumLength: 2 * self.batchSize)
+        let chunks = VideoSegments.chunks(
+            keyframes: first.keyframes, total: total, workers: max(1, wanted),
+            minimumLength: 2 * self.batchSize)
         let count = max(1, min(wanted, chunks.count))
         var workers: [Worker] = []
         for i in 0..<count {
@@ -225,8 +228,9 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
                 }
                 try Runtime.parallelFor(workers.count) { range in
                     for i in range where quota[i] > 0 {
-                        self.decode(worker: self.workers[i], count: quota[i], into: base.pointer + offsets[i] * self.planeSize,
-                                    originals: &perWorker.pointer[i])
+                        self.decode(
+                            worker: self.workers[i], count: quota[i], into: base.pointer + offsets[i] * self.planeSize,
+                            originals: &perWorker.pointer[i])
                     }
                 }
                 initialized = count * planeSize
@@ -237,8 +241,10 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     }
 
     /// Decodes the worker's next `count` frames into `destination` (runs on a libtorch thread).
-    private func decode(worker: Worker, count: Int, into destination: UnsafeMutablePointer<Float>,
-                        originals: inout [HostImage]) {
+    private func decode(
+        worker: Worker, count: Int, into destination: UnsafeMutablePointer<Float>,
+        originals: inout [HostImage]
+    ) {
         guard worker.failure == nil else { return }
         let cpuStart = threadCPUSeconds()
         defer { worker.cpuSeconds += threadCPUSeconds() - cpuStart }

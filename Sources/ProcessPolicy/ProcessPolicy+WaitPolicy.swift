@@ -18,7 +18,9 @@ extension ProcessPolicy {
 
     /// How libtorch's idle threads wait in this process, in one line (`kinema info`).
     public static var waitPolicyDescription: String {
-        if let chosen = waitPolicyChosenByKinema { return "OMP_WAIT_POLICY=\(chosen) (kinema's choice: spinning threads take the cores from other work)" }
+        if let chosen = waitPolicyChosenByKinema {
+            return "OMP_WAIT_POLICY=\(chosen) (kinema's choice: spinning threads take the cores from other work)"
+        }
         let environment = ProcessInfo.processInfo.environment
         return environment["OMP_WAIT_POLICY"].map { "OMP_WAIT_POLICY=\($0)" }
             ?? environment["GOMP_SPINCOUNT"].map { "GOMP_SPINCOUNT=\($0)" } ?? "libgomp's default (spin, then sleep)"

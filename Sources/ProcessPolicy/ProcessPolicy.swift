@@ -21,9 +21,10 @@ public enum ProcessPolicy {
     /// training epoch 4× slower with 2 threads than with 1 (measured on mirror-mouse-example).
     public static func threadCount() -> Int {
         let loadText = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)
-        return threadCount(setting: ProcessInfo.processInfo.environment["KINEMA_THREADS"],
-                           loadAverage: loadText?.split(separator: " ").first.flatMap { Double($0) },
-                           cores: ProcessInfo.processInfo.activeProcessorCount)
+        return threadCount(
+            setting: ProcessInfo.processInfo.environment["KINEMA_THREADS"],
+            loadAverage: loadText?.split(separator: " ").first.flatMap { Double($0) },
+            cores: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// The rule of `threadCount()` on given inputs: `setting` is `KINEMA_THREADS` (used when it is a

@@ -25,7 +25,9 @@ public struct NpyArray: Sendable, Equatable {
     public init(dtype: NpyDType, shape: [Int], fortranOrder: Bool = false, bytes: [UInt8]) throws(PythonFormatError) {
         let expected = shape.reduce(1, *) * dtype.itemBytes
         guard bytes.count == expected, shape.allSatisfy({ $0 >= 0 }) else {
-            throw PythonFormatError.npy(source: "<memory>", message: "\(bytes.count) bytes do not fit shape \(shape) of \(dtype.descr) (\(expected) bytes expected)")
+            throw PythonFormatError.npy(
+                source: "<memory>", message: "\(bytes.count) bytes do not fit shape \(shape) of \(dtype.descr) (\(expected) bytes expected)"
+            )
         }
         self.dtype = dtype
         self.shape = shape
@@ -41,7 +43,11 @@ public struct NpyArray: Sendable, Equatable {
         let needed = header.count * header.dtype.itemBytes
         let available = npyBytes.count - header.dataOffset
         guard available >= needed else {
-            throw PythonFormatError.npy(source: source, message: "file is truncated: shape \(header.shape) of \(header.dtype.descr) needs \(needed) data bytes, found \(max(available, 0))")
+            throw PythonFormatError.npy(
+                source: source,
+                message:
+                    "file is truncated: shape \(header.shape) of \(header.dtype.descr) needs \(needed) data bytes, found \(max(available, 0))"
+            )
         }
         let start = npyBytes.index(npyBytes.startIndex, offsetBy: header.dataOffset)
         let end = npyBytes.index(start, offsetBy: needed)
@@ -58,7 +64,8 @@ public struct NpyArray: Sendable, Equatable {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
-            throw PythonFormatError.npy(source: url.path, message: exists ? "cannot read file: \(error.localizedDescription)" : "file not found")
+            throw PythonFormatError.npy(
+                source: url.path, message: exists ? "cannot read file: \(error.localizedDescription)" : "file not found")
         }
         try self.init(npyBytes: [UInt8](data), source: url.path)
     }
@@ -268,4 +275,3 @@ public struct NpyArray: Sendable, Equatable {
         return out
     }
 }
-

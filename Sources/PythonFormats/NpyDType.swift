@@ -65,14 +65,24 @@ public struct NpyDType: Sendable, Equatable, Hashable, CustomStringConvertible {
         let digits = String(chars[(index + 1)...])
         let width = digits.isEmpty ? nil : Int(digits)
         func bad() -> PythonFormatError {
-            PythonFormatError.npy(source: source, message: "unsupported dtype '\(descr)' (supported: bool, int/uint 1-8 bytes, float 2/4/8 bytes, fixed-width unicode '<U<n>'; object and structured arrays are not)")
+            PythonFormatError.npy(
+                source: source,
+                message:
+                    "unsupported dtype '\(descr)' (supported: bool, int/uint 1-8 bytes, float 2/4/8 bytes, fixed-width unicode '<U<n>'; object and structured arrays are not)"
+            )
         }
         switch code {
         case "?":
             self.init(kind: .bool, size: 1)
         case "b":
             // `|b1` is numpy's boolean; a bare `b` is int8.
-            if width == 1 { self.init(kind: .bool, size: 1) } else if width == nil { self.init(kind: .signed, size: 1) } else { throw bad() }
+            if width == 1 {
+                self.init(kind: .bool, size: 1)
+            } else if width == nil {
+                self.init(kind: .signed, size: 1)
+            } else {
+                throw bad()
+            }
         case "B":
             guard width == nil || width == 1 else { throw bad() }
             self.init(kind: .unsigned, size: 1)

@@ -40,7 +40,8 @@ public struct NpyHeader: Sendable, Equatable {
         switch major {
         case 1: lengthBytes = 2
         case 2, 3: lengthBytes = 4
-        default: throw PythonFormatError.npy(source: source, message: "unsupported .npy format version \(major).\(b[7]) (1.0-3.0 are supported)")
+        default:
+            throw PythonFormatError.npy(source: source, message: "unsupported .npy format version \(major).\(b[7]) (1.0-3.0 are supported)")
         }
         guard b.count >= 8 + lengthBytes else { throw PythonFormatError.npy(source: source, message: "truncated .npy header") }
         var headerLength = 0
@@ -52,7 +53,8 @@ public struct NpyHeader: Sendable, Equatable {
         }
         let headerBytes = all[start...]
         // Versions 1 and 2 are latin-1, version 3 is UTF-8.
-        let text = major == 3
+        let text =
+            major == 3
             ? (String(bytes: headerBytes, encoding: .utf8) ?? "")
             : String(headerBytes.map { Character(Unicode.Scalar($0)) })
         var parser = DictLiteralParser(text: text, source: source)
@@ -66,7 +68,9 @@ public struct NpyHeader: Sendable, Equatable {
         guard case .tuple(let shape)? = dict["shape"] else {
             throw PythonFormatError.npy(source: source, message: "header has no tuple 'shape'")
         }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw PythonFormatError.npy(source: source, message: "negative dimension in shape \(shape)") }
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw PythonFormatError.npy(source: source, message: "negative dimension in shape \(shape)")
+        }
         let dtype = try NpyDType(descr: descr, source: source)
         return NpyHeader(dtype: dtype, fortranOrder: fortran, shape: shape, dataOffset: start + headerLength, majorVersion: major)
     }
@@ -139,7 +143,11 @@ private struct DictLiteralParser {
     }
 
     func fail(_ what: String) -> PythonFormatError {
-        PythonFormatError.npy(source: source, message: "malformed .npy header: \(what) at character \(pos) of \"\(String(chars).trimmingCharacters(in: .whitespacesAndNewlines))\"")
+        PythonFormatError.npy(
+            source: source,
+            message:
+                "malformed .npy header: \(what) at character \(pos) of \"\(String(chars).trimmingCharacters(in: .whitespacesAndNewlines))\""
+        )
     }
 
     mutating func skipSpace() {

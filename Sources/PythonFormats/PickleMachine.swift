@@ -141,7 +141,11 @@ private struct PickleMachine {
             case .long4: push(.int(try long(try take(try unsigned(4)))))
             case .int:
                 let s = try text()
-                if s == "01" { push(.bool(true)) } else if s == "00" { push(.bool(false)) } else {
+                if s == "01" {
+                    push(.bool(true))
+                } else if s == "00" {
+                    push(.bool(false))
+                } else {
                     guard let v = Int(s) else { throw fail("bad INT '\(s)'") }
                     push(.int(v))
                 }

@@ -59,7 +59,8 @@ public indirect enum PickleValue: Sendable, Equatable {
         case .dict(let e): return e
         case .object(let o):
             guard case .global(let module, let name) = o.callable,
-                  (module, name) == ("collections", "OrderedDict") || (module, name) == ("builtins", "dict") else { return nil }
+                (module, name) == ("collections", "OrderedDict") || (module, name) == ("builtins", "dict")
+            else { return nil }
             return o.entries
         default: return nil
         }

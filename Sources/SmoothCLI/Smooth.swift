@@ -1,6 +1,6 @@
-import KinemaConsole
 import ArgumentParser
 import Foundation
+import KinemaConsole
 import Smoothing
 
 /// `kinema smooth`: ensemble Kalman smoothing (the EKS package's methods and output files).
@@ -10,10 +10,10 @@ public struct Smooth: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Smooth an ensemble of pose predictions into one trajectory with uncertainty (EKS).",
         discussion: """
-        Each subcommand reads the prediction CSVs of several models (an ensemble), writes the EKS package's
-        output CSVs (x, y, likelihood, ensemble median and variance, posterior variance) and prints a summary.
-        Without --s the smoothing parameter is chosen per keypoint by the package's likelihood search.
-        """,
+            Each subcommand reads the prediction CSVs of several models (an ensemble), writes the EKS package's
+            output CSVs (x, y, likelihood, ensemble median and variance, posterior variance) and prints a summary.
+            Without --s the smoothing parameter is chosen per keypoint by the package's likelihood search.
+            """,
         subcommands: [SmoothSingleCam.self, SmoothMirroredMultiCam.self, SmoothMultiCam.self, SmoothPupil.self, SmoothPaw.self]
     )
 }
@@ -36,8 +36,9 @@ struct SmoothSingleCam: AsyncParsableCommand {
 }
 
 struct SmoothMirroredMultiCam: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "mirrored-multicam",
-                                                    abstract: "All views in one file per member (bodyparts named <keypoint>_<camera>).")
+    static let configuration = CommandConfiguration(
+        commandName: "mirrored-multicam",
+        abstract: "All views in one file per member (bodyparts named <keypoint>_<camera>).")
     @OptionGroup var input: SmoothInputOptions
     @OptionGroup var parameters: SmoothParameterOptions
     @OptionGroup var views: MultiViewOptions
@@ -46,18 +47,23 @@ struct SmoothMirroredMultiCam: AsyncParsableCommand {
         var options = SmoothingOptions()
         try parameters.apply(to: &options)
         try views.apply(to: &options)
-        guard views.cameraNames.count >= 2 else { throw ValidationError("--camera-names needs the view suffixes, e.g. --camera-names top bot") }
+        guard views.cameraNames.count >= 2 else {
+            throw ValidationError("--camera-names needs the view suffixes, e.g. --camera-names top bot")
+        }
         try runSmoothing(.mirrored(cameras: views.cameraNames), input: input, keypoints: parameters.keypoints, options: options)
     }
 }
 
 struct SmoothMultiCam: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "multicam",
-                                                    abstract: "One file per member and camera; linear (PCA) model, or 3-D with --calibration.")
+    static let configuration = CommandConfiguration(
+        commandName: "multicam",
+        abstract: "One file per member and camera; linear (PCA) model, or 3-D with --calibration.")
     @OptionGroup var input: SmoothInputOptions
     @OptionGroup var parameters: SmoothParameterOptions
     @OptionGroup var views: MultiViewOptions
-    @Option(name: .customLong("calibration"), help: "Anipose calibration.toml: smooth in 3-D with the cameras' projections (camera names come from the file).")
+    @Option(
+        name: .customLong("calibration"),
+        help: "Anipose calibration.toml: smooth in 3-D with the cameras' projections (camera names come from the file).")
     var calibration: String?
 
     func run() async throws {
@@ -65,17 +71,22 @@ struct SmoothMultiCam: AsyncParsableCommand {
         try parameters.apply(to: &options)
         try views.apply(to: &options)
         if let calibration {
-            try runSmoothing(.calibrated(calibration: URL(fileURLWithPath: calibration)), input: input, keypoints: parameters.keypoints, options: options)
+            try runSmoothing(
+                .calibrated(calibration: URL(fileURLWithPath: calibration)), input: input, keypoints: parameters.keypoints, options: options
+            )
         } else {
-            guard views.cameraNames.count >= 2 else { throw ValidationError("--camera-names is required without --calibration, e.g. --camera-names top bot") }
+            guard views.cameraNames.count >= 2 else {
+                throw ValidationError("--camera-names is required without --calibration, e.g. --camera-names top bot")
+            }
             try runSmoothing(.multiCamera(cameras: views.cameraNames), input: input, keypoints: parameters.keypoints, options: options)
         }
     }
 }
 
 struct SmoothPupil: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pupil", abstract: "IBL pupil: diameter + centre model on pupil_{top,bottom,right,left}_r.",
-                                                    aliases: ["ibl-pupil"])
+    static let configuration = CommandConfiguration(
+        commandName: "pupil", abstract: "IBL pupil: diameter + centre model on pupil_{top,bottom,right,left}_r.",
+        aliases: ["ibl-pupil"])
     @OptionGroup var input: SmoothInputOptions
     @Option(name: .customLong("diameter-s"), help: "AR(1) parameter of the diameter in (0, 1) (closer to 1 = smoother); needs --com-s.")
     var diameterS: Double?
@@ -93,7 +104,9 @@ struct SmoothPupil: AsyncParsableCommand {
         if let d = diameterS, let c = comS {
             options.smoothing = .fixed([d, c])
         } else {
-            if (diameterS == nil) != (comS == nil) { printErr("note: both --diameter-s and --com-s are needed to fix them; optimising both") }
+            if (diameterS == nil) != (comS == nil) {
+                printErr("note: both --diameter-s and --com-s are needed to fix them; optimising both")
+            }
             options.smoothing = .automatic(frames: try sFrames.map(parseFrameRanges))
         }
         try runSmoothing(.pupil, input: input, keypoints: nil, options: options)
@@ -101,8 +114,9 @@ struct SmoothPupil: AsyncParsableCommand {
 }
 
 struct SmoothPaw: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "paw", abstract: "IBL paws: two asynchronous cameras (left/right CSVs + timestamps_left/right .npy).",
-                                                    aliases: ["ibl-paw"])
+    static let configuration = CommandConfiguration(
+        commandName: "paw", abstract: "IBL paws: two asynchronous cameras (left/right CSVs + timestamps_left/right .npy).",
+        aliases: ["ibl-paw"])
     @OptionGroup var input: SmoothInputOptions
     @Option(name: .customLong("s"), parsing: .upToNextOption, help: "Fixed smoothing parameter (one, or one per paw).")
     var s: [Double] = []
@@ -134,8 +148,9 @@ func runSmoothing(_ mode: SmoothingJob.Mode, input: SmoothInputOptions, keypoint
     var options = options
     let progress = ProgressLine(label: "choosing s:", total: 0, unit: "keypoints", quietSeconds: 1)
     options.progress = { done, total in progress.update(done, of: total) }
-    var job = SmoothingJob(mode: mode, inputs: try input.files(), outputFolder: URL(fileURLWithPath: input.saveDir),
-                           outputFileName: input.saveFilename, keypoints: keypoints, options: options)
+    var job = SmoothingJob(
+        mode: mode, inputs: try input.files(), outputFolder: URL(fileURLWithPath: input.saveDir),
+        outputFileName: input.saveFilename, keypoints: keypoints, options: options)
     job.plot = input.plot
     job.plotFrames = try input.plotRange()
     let start = Date()

@@ -17,7 +17,9 @@ struct SmoothInputOptions: ParsableArguments {
     @Option(name: .customLong("save-filename"), help: "Output file name for single-file modes (default: the package's name).")
     var saveFilename: String?
 
-    @Flag(name: [.customLong("plot"), .customLong("make-plot")], help: "Write a PNG per keypoint (and view): members, median, smoothed track with its ±2σ band.")
+    @Flag(
+        name: [.customLong("plot"), .customLong("make-plot")],
+        help: "Write a PNG per keypoint (and view): members, median, smoothed track with its ±2σ band.")
     var plot = false
 
     @Option(name: .customLong("plot-frames"), help: "Frame window of the plots, START:END (default 0:500; ':' for all frames).")
@@ -54,10 +56,16 @@ struct SmoothInputOptions: ParsableArguments {
 }
 
 struct SmoothParameterOptions: ParsableArguments {
-    @Option(name: .customLong("s"), parsing: .upToNextOption, help: "Fixed smoothing parameter: one value for all keypoints or one per keypoint (default: chosen automatically).")
+    @Option(
+        name: .customLong("s"), parsing: .upToNextOption,
+        help: "Fixed smoothing parameter: one value for all keypoints or one per keypoint (default: chosen automatically).")
     var s: [Double] = []
 
-    @Option(name: .customLong("s-frames"), help: "Frames used to choose s: \"[(start,end),...]\" (0-based, end excluded, empty = open); a bare N means [(1,N)] like the package.")
+    @Option(
+        name: .customLong("s-frames"),
+        help:
+            "Frames used to choose s: \"[(start,end),...]\" (0-based, end excluded, empty = open); a bare N means [(1,N)] like the package."
+    )
     var sFrames: String?
 
     @Option(name: .customLong("bodypart-list"), parsing: .upToNextOption, help: "Keypoints to smooth (default: all).")
@@ -70,7 +78,9 @@ struct SmoothParameterOptions: ParsableArguments {
     var varMode: String = "confidence_weighted_var"
 
     func apply(to options: inout SmoothingOptions) throws {
-        guard let a = EnsembleAveraging(rawValue: avgMode) else { throw ValidationError("--avg-mode must be median or mean; got '\(avgMode)'") }
+        guard let a = EnsembleAveraging(rawValue: avgMode) else {
+            throw ValidationError("--avg-mode must be median or mean; got '\(avgMode)'")
+        }
         guard let v = EnsembleVarianceMode(rawValue: varMode) else {
             throw ValidationError("--var-mode must be confidence_weighted_var or var; got '\(varMode)'")
         }
@@ -87,7 +97,8 @@ struct SmoothParameterOptions: ParsableArguments {
 }
 
 struct MultiViewOptions: ParsableArguments {
-    @Option(name: .customLong("camera-names"), parsing: .upToNextOption, help: "Camera names; each file name must contain its camera's name.")
+    @Option(
+        name: .customLong("camera-names"), parsing: .upToNextOption, help: "Camera names; each file name must contain its camera's name.")
     var cameraNames: [String] = []
 
     @Option(name: .customLong("quantile-keep-pca"), help: "Percentile of ensemble variance below which frames are used for the PCA.")
@@ -136,7 +147,9 @@ func parseFrameRanges(_ text: String) throws -> [FrameRange] {
 func parseBlocks(_ text: String) throws -> [[Int]] {
     try text.split(separator: ";").map { block in
         try block.split(separator: ",").map { item in
-            guard let v = Int(item.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--blocks: '\(item)' is not a keypoint index") }
+            guard let v = Int(item.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--blocks: '\(item)' is not a keypoint index")
+            }
             return v
         }
     }

@@ -9,16 +9,22 @@ extension EnsembleKalmanSmoother {
     /// Smooths a multi-camera ensemble with an anipose calibration (`fit_eks_multicam(calibration=…)`).
     /// `views[c]` holds the members of `calibration.cameras[c]`; member m of every view must come
     /// from the same model (they are triangulated together).
-    public static func calibrated(_ views: [EnsembleMembers], calibration: CameraCalibration,
-                                  options: SmoothingOptions = SmoothingOptions()) throws -> SmoothingResult {
+    public static func calibrated(
+        _ views: [EnsembleMembers], calibration: CameraCalibration,
+        options: SmoothingOptions = SmoothingOptions()
+    ) throws -> SmoothingResult {
         let cams = calibration.cameras
         guard views.count == cams.count else {
-            throw SmoothingError("the calibration has \(cams.count) cameras (\(cams.map(\.name).joined(separator: ", "))) but \(views.count) views of predictions were given")
+            throw SmoothingError(
+                "the calibration has \(cams.count) cameras (\(cams.map(\.name).joined(separator: ", "))) but \(views.count) views of predictions were given"
+            )
         }
         guard cams.count >= 2 else { throw SmoothingError("calibrated smoothing needs at least 2 cameras") }
         let M = views[0].memberCount
         for (c, v) in views.enumerated() where v.memberCount != M {
-            throw SmoothingError("camera '\(cams[c].name)' has \(v.memberCount) prediction files but '\(cams[0].name)' has \(M); every camera needs one file per ensemble member")
+            throw SmoothingError(
+                "camera '\(cams[c].name)' has \(v.memberCount) prediction files but '\(cams[0].name)' has \(M); every camera needs one file per ensemble member"
+            )
         }
         let prep = try MultiViewPreparation(views: views, options: options)
         let V = prep.views, T = prep.frames, K = views[0].keypoints.count, p = 2 * V
@@ -29,7 +35,9 @@ extension EnsembleKalmanSmoother {
         let built: [(StateSpaceModel, [Double], [Double], [Double])] = try mapKeypoints(K, parallel: options.parallel) { k in
             Result {
                 let (xCentred, uRaw) = prep.stacked(keypoint: k)
-                let u = options.inflateVariances ? inflateVariances(x: xCentred, u: uRaw, frames: T, views: V, latent: options.latentDimension) : uRaw
+                let u =
+                    options.inflateVariances
+                    ? inflateVariances(x: xCentred, u: uRaw, frames: T, views: V, latent: options.latentDimension) : uRaw
                 let y = prep.stacked(keypoint: k, centred: false).x
                 let track = try triangulatedTrack(views, cameras: cams, keypoint: k)
                 return (geometricModel(track: track, frames: T, observations: p, observe: observe), y, u, uRaw)
@@ -46,30 +54,38 @@ extension EnsembleKalmanSmoother {
                 let st = prep.stats[c][k]
                 var xs = [Double](repeating: 0, count: T), ys = xs, vx = xs, vy = xs
                 for t in 0..<T {
-                    sm.means.withUnsafeBufferPointer { m in cams[c].project(m.baseAddress! + 3 * t, rotation: rotations[c], &uv, jacobian: &J) }
+                    sm.means.withUnsafeBufferPointer { m in
+                        cams[c].project(m.baseAddress! + 3 * t, rotation: rotations[c], &uv, jacobian: &J)
+                    }
                     xs[t] = uv[0]; ys[t] = uv[1]
                     var jvj = [0.0, 0.0]
                     for row in 0..<2 {
-                        for a in 0..<3 { for b in 0..<3 { jvj[row] += J[row * 3 + a] * sm.covariances[t * 9 + a * 3 + b] * J[row * 3 + b] } }
+                        for a in 0..<3 {
+                            for b in 0..<3 { jvj[row] += J[row * 3 + a] * sm.covariances[t * 9 + a * 3 + b] * J[row * 3 + b] }
+                        }
                     }
                     // The package adds camera 0's inflated variance for every camera (kept for compatibility).
                     vx[t] = jvj[0] + u[t * p]; vy[t] = jvj[1] + u[t * p + 1]
                 }
-                tracks.append(SmoothedTrack(x: xs, y: ys, likelihood: st.likelihood, xEnsembleMedian: st.x, yEnsembleMedian: st.y,
-                                            xEnsembleVariance: (0..<T).map { uRaw[$0 * p + 2 * c] },
-                                            yEnsembleVariance: (0..<T).map { uRaw[$0 * p + 2 * c + 1] },
-                                            xPosteriorVariance: vx, yPosteriorVariance: vy))
+                tracks.append(
+                    SmoothedTrack(
+                        x: xs, y: ys, likelihood: st.likelihood, xEnsembleMedian: st.x, yEnsembleMedian: st.y,
+                        xEnsembleVariance: (0..<T).map { uRaw[$0 * p + 2 * c] },
+                        yEnsembleVariance: (0..<T).map { uRaw[$0 * p + 2 * c + 1] },
+                        xPosteriorVariance: vx, yPosteriorVariance: vy))
             }
-            let track3D = SmoothedTrack3D(x: (0..<T).map { sm.means[3 * $0] }, y: (0..<T).map { sm.means[3 * $0 + 1] },
-                                          z: (0..<T).map { sm.means[3 * $0 + 2] },
-                                          xPosteriorVariance: (0..<T).map { sm.covariances[9 * $0] },
-                                          yPosteriorVariance: (0..<T).map { sm.covariances[9 * $0 + 4] },
-                                          zPosteriorVariance: (0..<T).map { sm.covariances[9 * $0 + 8] })
+            let track3D = SmoothedTrack3D(
+                x: (0..<T).map { sm.means[3 * $0] }, y: (0..<T).map { sm.means[3 * $0 + 1] },
+                z: (0..<T).map { sm.means[3 * $0 + 2] },
+                xPosteriorVariance: (0..<T).map { sm.covariances[9 * $0] },
+                yPosteriorVariance: (0..<T).map { sm.covariances[9 * $0 + 4] },
+                zPosteriorVariance: (0..<T).map { sm.covariances[9 * $0 + 8] })
             return (tracks, track3D)
         }
-        return SmoothingResult(keypoints: views[0].keypoints, views: cams.map(\.name),
-                               tracks: (0..<V).map { c in results.map { $0.0[c] } },
-                               smoothingParameters: sValues, iterations: iterations, tracks3D: results.map(\.1))
+        return SmoothingResult(
+            keypoints: views[0].keypoints, views: cams.map(\.name),
+            tracks: (0..<V).map { c in results.map { $0.0[c] } },
+            smoothingParameters: sValues, iterations: iterations, tracks3D: results.map(\.1))
     }
 
     // MARK: - Triangulation
@@ -86,8 +102,9 @@ extension EnsembleKalmanSmoother {
         for m in 0..<M {
             for t in 0..<T {
                 let points = (0..<V).map { c in
-                    cameras[c].undistort(views[c].value(member: m, frame: t, keypoint: k, coord: 0),
-                                         views[c].value(member: m, frame: t, keypoint: k, coord: 1))
+                    cameras[c].undistort(
+                        views[c].value(member: m, frame: t, keypoint: k, coord: 0),
+                        views[c].value(member: m, frame: t, keypoint: k, coord: 1))
                 }
                 for i in 0..<3 { estimates[i].removeAll(keepingCapacity: true) }
                 for (a, b) in pairs {
@@ -113,13 +130,15 @@ extension EnsembleKalmanSmoother {
         var AtA = [Double](repeating: 0, count: 16)
         for r in 0..<(points.count * 2) { for a in 0..<4 { for b in 0..<4 { AtA[a * 4 + b] += A[r * 4 + a] * A[r * 4 + b] } } }
         let (_, vectors) = SmallMatrix.symmetricEigen(AtA, 4)
-        let v = (0..<4).map { vectors[$0 * 4 + 3] }   // smallest eigenvalue's vector
+        let v = (0..<4).map { vectors[$0 * 4 + 3] }  // smallest eigenvalue's vector
         return [v[0] / v[3], v[1] / v[3], v[2] / v[3]]
     }
 
     /// The 3-D random-walk model initialised from a triangulated track (§5.3).
-    static func geometricModel(track y3: [Double], frames T: Int, observations p: Int,
-                               observe: @escaping @Sendable (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) -> StateSpaceModel {
+    static func geometricModel(
+        track y3: [Double], frames T: Int, observations p: Int,
+        observe: @escaping @Sendable (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+    ) -> StateSpaceModel {
         var m0 = [0.0, 0.0, 0.0], S0 = [Double](repeating: 0, count: 9), Q = S0
         let head = min(10, T)
         for j in 0..<3 {

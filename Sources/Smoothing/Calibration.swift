@@ -39,8 +39,10 @@ public struct CalibratedCamera: Sendable, Equatable {
     }
 
     /// Projects world point z to pixels (u, v) and writes the 2×3 Jacobian into `jacobian`.
-    func project(_ z: UnsafePointer<Double>, rotation R: [Double], _ uv: UnsafeMutablePointer<Double>,
-                 jacobian J: UnsafeMutablePointer<Double>) {
+    func project(
+        _ z: UnsafePointer<Double>, rotation R: [Double], _ uv: UnsafeMutablePointer<Double>,
+        jacobian J: UnsafeMutablePointer<Double>
+    ) {
         // Camera coordinates with derivatives: dXc/dz = R.
         var X = Dual3(0), Y = Dual3(0), Z = Dual3(0)
         for j in 0..<3 {
@@ -138,10 +140,12 @@ public struct CameraCalibration: Sendable, Equatable {
             }
             let name: String
             if case .string(let s)? = table["name"] { name = s } else { name = key }
-            cameras.append(CalibratedCamera(name: name, matrix: try numbers("matrix", count: 9),
-                                            distortions: try numbers("distortions", count: nil),
-                                            rotation: try numbers("rotation", count: 3),
-                                            translation: try numbers("translation", count: 3)))
+            cameras.append(
+                CalibratedCamera(
+                    name: name, matrix: try numbers("matrix", count: 9),
+                    distortions: try numbers("distortions", count: nil),
+                    rotation: try numbers("rotation", count: 3),
+                    translation: try numbers("translation", count: 3)))
         }
         guard cameras.count >= 2 else {
             throw SmoothingError("\(fileName): found \(cameras.count) camera table(s); calibrated smoothing needs at least 2")

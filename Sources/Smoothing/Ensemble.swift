@@ -31,7 +31,9 @@ public struct EnsembleMembers: Sendable {
     /// Builds the ensemble from raw arrays (`values` laid out as documented on the type).
     public init(keypoints: [String], frames: Int, memberCount: Int, values: [Double]) throws {
         guard values.count == keypoints.count * frames * memberCount * 3 else {
-            throw SmoothingError("ensemble arrays have \(values.count) values, expected \(memberCount) members × \(frames) frames × \(keypoints.count) keypoints × 3")
+            throw SmoothingError(
+                "ensemble arrays have \(values.count) values, expected \(memberCount) members × \(frames) frames × \(keypoints.count) keypoints × 3"
+            )
         }
         guard memberCount > 0 else { throw SmoothingError("the ensemble has no members") }
         self.keypoints = keypoints
@@ -51,17 +53,22 @@ public struct EnsembleMembers: Sendable {
         for (m, table) in tables.enumerated() {
             let name = m < names.count ? names[m] : "member \(m)"
             guard table.rowCount == frames else {
-                throw SmoothingError("\(name): has \(table.rowCount) frames but \(names.first ?? "the first file") has \(frames); all ensemble members must cover the same frames")
+                throw SmoothingError(
+                    "\(name): has \(table.rowCount) frames but \(names.first ?? "the first file") has \(frames); all ensemble members must cover the same frames"
+                )
             }
             if table.rowKeys != first.rowKeys {
                 let i = table.rowKeys.indices.first { table.rowKeys[$0] != first.rowKeys[$0] } ?? 0
-                throw SmoothingError("\(name): row \(i) is '\(table.rowKeys[i])' but '\(first.rowKeys[i])' in \(names.first ?? "the first file"); members must index the same frames")
+                throw SmoothingError(
+                    "\(name): row \(i) is '\(table.rowKeys[i])' but '\(first.rowKeys[i])' in \(names.first ?? "the first file"); members must index the same frames"
+                )
             }
             guard let cx = table.coordIndex("x"), let cy = table.coordIndex("y") else {
                 throw SmoothingError("\(name): needs x and y columns (found coords \(table.coords))")
             }
             guard let cl = table.coordIndex("likelihood") else {
-                throw SmoothingError("\(name): needs a likelihood column per keypoint (found coords \(table.coords)); label files cannot be smoothed")
+                throw SmoothingError(
+                    "\(name): needs a likelihood column per keypoint (found coords \(table.coords)); label files cannot be smoothed")
             }
             for (k, kp) in keypoints.enumerated() {
                 guard let tk = table.keypointIndex(kp) else {
@@ -98,8 +105,10 @@ public struct EnsembleStatistics: Sendable {
 
     /// Computes the statistics of keypoint `k` (package §2: NaN-aware centre and variance, plain
     /// mean likelihood, NaN variance → 1000, ±inf → ±float32 max).
-    public init(members e: EnsembleMembers, keypoint k: Int, averaging: EnsembleAveraging = .median,
-                variance mode: EnsembleVarianceMode = .confidenceWeighted) {
+    public init(
+        members e: EnsembleMembers, keypoint k: Int, averaging: EnsembleAveraging = .median,
+        variance mode: EnsembleVarianceMode = .confidenceWeighted
+    ) {
         let T = e.frames, M = e.memberCount
         x = [Double](repeating: 0, count: T)
         y = x; xVariance = x; yVariance = x; likelihood = x
@@ -159,8 +168,10 @@ public struct SmoothingError: Error, CustomStringConvertible, Sendable {
 extension EnsembleMembers {
     /// Splits "mirrored" prediction tables (all views in one file, bodyparts named `<kp>_<cam>`)
     /// into one ensemble per camera, with keypoints named without the camera suffix.
-    public static func mirroredViews(tables: [PoseTable], names: [String], keypoints: [String]?,
-                                     cameras: [String]) throws -> [EnsembleMembers] {
+    public static func mirroredViews(
+        tables: [PoseTable], names: [String], keypoints: [String]?,
+        cameras: [String]
+    ) throws -> [EnsembleMembers] {
         guard let first = tables.first else { throw SmoothingError("no prediction files were given") }
         guard !cameras.isEmpty else { throw SmoothingError("mirrored smoothing needs --camera-names (e.g. top bot)") }
         let kps = keypoints ?? defaultMirroredKeypoints(first.keypoints)

@@ -18,8 +18,10 @@ public struct StateSpaceModel: Sendable {
     /// Optional nonlinear observation: writes h(z) (p) and its Jacobian (p×d) for state z (d).
     public var observe: (@Sendable (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)?
 
-    public init(d: Int, p: Int, A: [Double], C: [Double], Q: [Double], m0: [Double], S0: [Double],
-                observe: (@Sendable (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)? = nil) {
+    public init(
+        d: Int, p: Int, A: [Double], C: [Double], Q: [Double], m0: [Double], S0: [Double],
+        observe: (@Sendable (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void)? = nil
+    ) {
         self.d = d; self.p = p; self.A = A; self.C = C; self.Q = Q; self.m0 = m0; self.S0 = S0
         self.observe = observe
     }
@@ -61,8 +63,10 @@ public struct KalmanMoments: Sendable {
 /// changing to round-off, the gains are frozen and only the means are propagated. This is what
 /// makes the smoothing-parameter search cheap; the result differs from the full recursion at the
 /// 1e-14 level.
-func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: UnsafeBufferPointer<Double>,
-                  frames T: Int, tangents: [ModelTangent] = [], keep: Bool) -> (KalmanMoments, [Double]) {
+func kalmanFilter(
+    _ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: UnsafeBufferPointer<Double>,
+    frames T: Int, tangents: [ModelTangent] = [], keep: Bool
+) -> (KalmanMoments, [Double]) {
     let d = model.d, p = model.p, nt = tangents.count
     let constantR = r.count == p
     let canFreeze = constantR && model.observe == nil && !keep && tangents.allSatisfy { $0.dA == nil }
@@ -71,11 +75,13 @@ func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: U
     var dnll = [Double](repeating: 0, count: nt)
     // One scratch arena with fixed slices for every temporary.
     let wide = max(p * p, d * p, d * d)
-    var sizes: [Int] = [d, d * d, p, p * d, wide, p * p, p * p, p * p, wide, p, d * p, d, d * d, p * d, wide, p,
-                        d, d * d, p, p, d, d * d, d * d]
-    sizes += Array(repeating: d, count: nt) + Array(repeating: d * d, count: nt)      // dm⁻, dP⁻
-    sizes += Array(repeating: p * p, count: nt) + Array(repeating: wide, count: nt)   // dS, dK
-    sizes += Array(repeating: 1, count: nt)                                           // tr(S⁻¹ dS)
+    var sizes: [Int] = [
+        d, d * d, p, p * d, wide, p * p, p * p, p * p, wide, p, d * p, d, d * d, p * d, wide, p,
+        d, d * d, p, p, d, d * d, d * d,
+    ]
+    sizes += Array(repeating: d, count: nt) + Array(repeating: d * d, count: nt)  // dm⁻, dP⁻
+    sizes += Array(repeating: p * p, count: nt) + Array(repeating: wide, count: nt)  // dS, dK
+    sizes += Array(repeating: 1, count: nt)  // tr(S⁻¹ dS)
     let total = sizes.reduce(0, +)
     let arena = UnsafeMutablePointer<Double>.allocate(capacity: total)
     arena.initialize(repeating: 0, count: total)
@@ -116,165 +122,169 @@ func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: U
     var tangentMoving = false
     var logDet = 0.0
     model.A.withUnsafeBufferPointer { Abuf in
-    model.Q.withUnsafeBufferPointer { Qbuf in
-        let A = Abuf.baseAddress!, Q = Qbuf.baseAddress!
-        var t = 0
-        while t < T {
-            defer { t += 1 }
-            let yt = y.baseAddress! + t * p
-            let rt = r.baseAddress! + (constantR ? 0 : t * p)
-            var missing = false
-            for j in 0..<p where yt[j].isNaN { missing = true }
-            // MARK: measurement update
-            if missing {
-                for i in 0..<d { mF[i] = mPred[i] }
-                if !frozen { for i in 0..<(d * d) { pF[i] = pPred[i] } }
-            } else {
-                if let observe = model.observe {
-                    observe(mPred, yhat, H)
-                } else {
-                    SmallMatrix.multiply(H, mPred, yhat, p, d, 1)
-                }
-                for j in 0..<p { e[j] = yt[j] - yhat[j] }
-                if !frozen {
-                    SmallMatrix.multiply(H, pPred, HP, p, d, d)               // H P⁻
-                    SmallMatrix.multiplyTransposed(HP, H, S, p, d, p)         // H P⁻ Hᵀ
-                    for j in 0..<p { S[j * p + j] += max(rt[j], 1e-12) }
-                    logDet = SmallMatrix.spdInverse(S, p, Sinv, work) ?? .nan
-                    // Gain with the symmetrised, boosted innovation covariance.
-                    for i in 0..<p { for j in 0..<p { Sb[i * p + j] = 0.5 * (S[i * p + j] + S[j * p + i]) + (i == j ? 1e-9 : 0) } }
-                    _ = SmallMatrix.spdInverse(Sb, p, SbInv, work)
-                    SmallMatrix.multiplyTransposed(pPred, H, PHt, d, d, p)    // P⁻ Hᵀ (P⁻ symmetric)
-                    SmallMatrix.multiply(PHt, SbInv, K, d, p, p)
-                    SmallMatrix.multiply(K, S, KS, d, p, p)
-                    SmallMatrix.multiplyTransposed(KS, K, tmpDD, d, p, d)
-                    for i in 0..<(d * d) { pF[i] = pPred[i] - tmpDD[i] }
-                    for i in 0..<d { for j in (i + 1)..<max(d, i + 1) {
-                        let v = 0.5 * (pF[i * d + j] + pF[j * d + i]); pF[i * d + j] = v; pF[j * d + i] = v
-                    } }
-                }
-                SmallMatrix.multiply(Sinv, e, alpha, p, p, 1)
-                var quad = 0.0
-                for j in 0..<p { quad += e[j] * alpha[j] }
-                nll += 0.5 * (Double(p) * log2pi + logDet + quad)
-                for i in 0..<d {
-                    var s = mPred[i]
-                    for j in 0..<p { s += K[i * p + j] * e[j] }
-                    mF[i] = s
-                }
-            }
-            // MARK: tangents (forward-mode derivatives)
-            for a in 0..<nt {
-                let dmP = dmPred[a], dpP = dpPred[a], dS = dSs[a], dK = dKs[a]
+        model.Q.withUnsafeBufferPointer { Qbuf in
+            let A = Abuf.baseAddress!, Q = Qbuf.baseAddress!
+            var t = 0
+            while t < T {
+                defer { t += 1 }
+                let yt = y.baseAddress! + t * p
+                let rt = r.baseAddress! + (constantR ? 0 : t * p)
+                var missing = false
+                for j in 0..<p where yt[j].isNaN { missing = true }
+                // MARK: measurement update
                 if missing {
-                    for i in 0..<d { dm[i] = dmP[i] }
-                    if !frozen { for i in 0..<(d * d) { dP[i] = dpP[i] } }
+                    for i in 0..<d { mF[i] = mPred[i] }
+                    if !frozen { for i in 0..<(d * d) { pF[i] = pPred[i] } }
                 } else {
-                    SmallMatrix.multiply(H, dmP, tmpP, p, d, 1)
-                    for j in 0..<p { de[j] = -tmpP[j] }
+                    if let observe = model.observe {
+                        observe(mPred, yhat, H)
+                    } else {
+                        SmallMatrix.multiply(H, mPred, yhat, p, d, 1)
+                    }
+                    for j in 0..<p { e[j] = yt[j] - yhat[j] }
                     if !frozen {
-                        SmallMatrix.multiply(H, dpP, HP, p, d, d)
-                        SmallMatrix.multiplyTransposed(HP, H, dS, p, d, p)
-                        var tr = 0.0
-                        for i in 0..<p { for j in 0..<p { tr += Sinv[i * p + j] * dS[j * p + i] } }
-                        traces[a][0] = tr
-                        // dK = (dP⁻ Hᵀ − K dS) Sb⁻¹
-                        SmallMatrix.multiplyTransposed(dpP, H, PHt, d, d, p)
-                        SmallMatrix.multiply(K, dS, work, d, p, p)
-                        for i in 0..<(d * p) { work[i] = PHt[i] - work[i] }
-                        SmallMatrix.multiply(work, SbInv, dK, d, p, p)
-                        // dP = dP⁻ − dK S Kᵀ − K dS Kᵀ − K S dKᵀ
-                        SmallMatrix.multiplyTransposed(KS, dK, tmpDD, d, p, d)      // K S dKᵀ
-                        for i in 0..<d { for j in 0..<d { dP[i * d + j] = dpP[i * d + j] - tmpDD[i * d + j] - tmpDD[j * d + i] } }
-                        SmallMatrix.multiply(K, dS, work, d, p, p)
-                        SmallMatrix.multiplyTransposed(work, K, tmpDD, d, p, d)     // K dS Kᵀ
-                        for i in 0..<(d * d) { dP[i] -= tmpDD[i] }
+                        SmallMatrix.multiply(H, pPred, HP, p, d, d)  // H P⁻
+                        SmallMatrix.multiplyTransposed(HP, H, S, p, d, p)  // H P⁻ Hᵀ
+                        for j in 0..<p { S[j * p + j] += max(rt[j], 1e-12) }
+                        logDet = SmallMatrix.spdInverse(S, p, Sinv, work) ?? .nan
+                        // Gain with the symmetrised, boosted innovation covariance.
+                        for i in 0..<p { for j in 0..<p { Sb[i * p + j] = 0.5 * (S[i * p + j] + S[j * p + i]) + (i == j ? 1e-9 : 0) } }
+                        _ = SmallMatrix.spdInverse(Sb, p, SbInv, work)
+                        SmallMatrix.multiplyTransposed(pPred, H, PHt, d, d, p)  // P⁻ Hᵀ (P⁻ symmetric)
+                        SmallMatrix.multiply(PHt, SbInv, K, d, p, p)
+                        SmallMatrix.multiply(K, S, KS, d, p, p)
+                        SmallMatrix.multiplyTransposed(KS, K, tmpDD, d, p, d)
+                        for i in 0..<(d * d) { pF[i] = pPred[i] - tmpDD[i] }
+                        for i in 0..<d {
+                            for j in (i + 1)..<max(d, i + 1) {
+                                let v = 0.5 * (pF[i * d + j] + pF[j * d + i]); pF[i * d + j] = v; pF[j * d + i] = v
+                            }
+                        }
                     }
-                    // d(NLL) = ½ [tr(S⁻¹ dS) − αᵀ dS α + 2 αᵀ de]
-                    var adsa = 0.0, ade = 0.0
-                    for i in 0..<p {
-                        var row = 0.0
-                        for j in 0..<p { row += dS[i * p + j] * alpha[j] }
-                        adsa += alpha[i] * row
-                        ade += alpha[i] * de[i]
-                    }
-                    dnll[a] += 0.5 * (traces[a][0] - adsa + 2 * ade)
+                    SmallMatrix.multiply(Sinv, e, alpha, p, p, 1)
+                    var quad = 0.0
+                    for j in 0..<p { quad += e[j] * alpha[j] }
+                    nll += 0.5 * (Double(p) * log2pi + logDet + quad)
                     for i in 0..<d {
-                        var s = dmP[i]
-                        for j in 0..<p { s += dK[i * p + j] * e[j] + K[i * p + j] * de[j] }
-                        dm[i] = s
+                        var s = mPred[i]
+                        for j in 0..<p { s += K[i * p + j] * e[j] }
+                        mF[i] = s
                     }
                 }
-                // Predict: dm⁻ = A dm + dA m;  dP⁻ = A dP Aᵀ + dA P Aᵀ + A P dAᵀ + dQ
-                SmallMatrix.multiply(A, dm, dmP, d, d, 1)
-                if let dA = dAs[a] {
-                    SmallMatrix.multiply(dA, mF, tmpD, d, d, 1)
-                    for i in 0..<d { dmP[i] += tmpD[i] }
-                }
-                if !frozen {
-                    SmallMatrix.multiply(A, dP, tmpDD, d, d, d)
-                    SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
+                // MARK: tangents (forward-mode derivatives)
+                for a in 0..<nt {
+                    let dmP = dmPred[a], dpP = dpPred[a], dS = dSs[a], dK = dKs[a]
+                    if missing {
+                        for i in 0..<d { dm[i] = dmP[i] }
+                        if !frozen { for i in 0..<(d * d) { dP[i] = dpP[i] } }
+                    } else {
+                        SmallMatrix.multiply(H, dmP, tmpP, p, d, 1)
+                        for j in 0..<p { de[j] = -tmpP[j] }
+                        if !frozen {
+                            SmallMatrix.multiply(H, dpP, HP, p, d, d)
+                            SmallMatrix.multiplyTransposed(HP, H, dS, p, d, p)
+                            var tr = 0.0
+                            for i in 0..<p { for j in 0..<p { tr += Sinv[i * p + j] * dS[j * p + i] } }
+                            traces[a][0] = tr
+                            // dK = (dP⁻ Hᵀ − K dS) Sb⁻¹
+                            SmallMatrix.multiplyTransposed(dpP, H, PHt, d, d, p)
+                            SmallMatrix.multiply(K, dS, work, d, p, p)
+                            for i in 0..<(d * p) { work[i] = PHt[i] - work[i] }
+                            SmallMatrix.multiply(work, SbInv, dK, d, p, p)
+                            // dP = dP⁻ − dK S Kᵀ − K dS Kᵀ − K S dKᵀ
+                            SmallMatrix.multiplyTransposed(KS, dK, tmpDD, d, p, d)  // K S dKᵀ
+                            for i in 0..<d { for j in 0..<d { dP[i * d + j] = dpP[i * d + j] - tmpDD[i * d + j] - tmpDD[j * d + i] } }
+                            SmallMatrix.multiply(K, dS, work, d, p, p)
+                            SmallMatrix.multiplyTransposed(work, K, tmpDD, d, p, d)  // K dS Kᵀ
+                            for i in 0..<(d * d) { dP[i] -= tmpDD[i] }
+                        }
+                        // d(NLL) = ½ [tr(S⁻¹ dS) − αᵀ dS α + 2 αᵀ de]
+                        var adsa = 0.0, ade = 0.0
+                        for i in 0..<p {
+                            var row = 0.0
+                            for j in 0..<p { row += dS[i * p + j] * alpha[j] }
+                            adsa += alpha[i] * row
+                            ade += alpha[i] * de[i]
+                        }
+                        dnll[a] += 0.5 * (traces[a][0] - adsa + 2 * ade)
+                        for i in 0..<d {
+                            var s = dmP[i]
+                            for j in 0..<p { s += dK[i * p + j] * e[j] + K[i * p + j] * de[j] }
+                            dm[i] = s
+                        }
+                    }
+                    // Predict: dm⁻ = A dm + dA m;  dP⁻ = A dP Aᵀ + dA P Aᵀ + A P dAᵀ + dQ
+                    SmallMatrix.multiply(A, dm, dmP, d, d, 1)
                     if let dA = dAs[a] {
-                        SmallMatrix.multiply(dA, pF, tmpDD, d, d, d)
-                        SmallMatrix.multiplyTransposed(tmpDD, A, HP, d, d, d)
-                        for i in 0..<d { for j in 0..<d { tmpDD2[i * d + j] += HP[i * d + j] + HP[j * d + i] } }
+                        SmallMatrix.multiply(dA, mF, tmpD, d, d, 1)
+                        for i in 0..<d { dmP[i] += tmpD[i] }
                     }
+                    if !frozen {
+                        SmallMatrix.multiply(A, dP, tmpDD, d, d, d)
+                        SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
+                        if let dA = dAs[a] {
+                            SmallMatrix.multiply(dA, pF, tmpDD, d, d, d)
+                            SmallMatrix.multiplyTransposed(tmpDD, A, HP, d, d, d)
+                            for i in 0..<d { for j in 0..<d { tmpDD2[i * d + j] += HP[i * d + j] + HP[j * d + i] } }
+                        }
+                        var change = 0.0, scale = 0.0
+                        for i in 0..<(d * d) {
+                            let v = tmpDD2[i] + dQs[a][i]
+                            change = max(change, abs(v - dpP[i])); scale = max(scale, abs(v))
+                            dpP[i] = v
+                        }
+                        if change > 1e-14 * scale { tangentMoving = true }
+                    }
+                }
+                if keep {
+                    for i in 0..<d { means[t * d + i] = mF[i] }
+                    for i in 0..<(d * d) { covs[t * d * d + i] = pF[i] }
+                }
+                // MARK: predict
+                SmallMatrix.multiply(A, mF, mPred, d, d, 1)
+                if !frozen {
+                    SmallMatrix.multiply(A, pF, tmpDD, d, d, d)
+                    SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
                     var change = 0.0, scale = 0.0
                     for i in 0..<(d * d) {
-                        let v = tmpDD2[i] + dQs[a][i]
-                        change = max(change, abs(v - dpP[i])); scale = max(scale, abs(v))
-                        dpP[i] = v
+                        let v = tmpDD2[i] + Q[i]
+                        change = max(change, abs(v - pPred[i])); scale = max(scale, abs(v))
+                        pPred[i] = v
                     }
-                    if change > 1e-14 * scale { tangentMoving = true }
-                }
-            }
-            if keep {
-                for i in 0..<d { means[t * d + i] = mF[i] }
-                for i in 0..<(d * d) { covs[t * d * d + i] = pF[i] }
-            }
-            // MARK: predict
-            SmallMatrix.multiply(A, mF, mPred, d, d, 1)
-            if !frozen {
-                SmallMatrix.multiply(A, pF, tmpDD, d, d, d)
-                SmallMatrix.multiplyTransposed(tmpDD, A, tmpDD2, d, d, d)
-                var change = 0.0, scale = 0.0
-                for i in 0..<(d * d) {
-                    let v = tmpDD2[i] + Q[i]
-                    change = max(change, abs(v - pPred[i])); scale = max(scale, abs(v))
-                    pPred[i] = v
-                }
-                if canFreeze && !missing && t > 0 && change <= 1e-14 * scale && !tangentMoving { frozen = true }
-                tangentMoving = false
-                if frozen {
-                    // Steady state: propagate means only, with constant gains.
-                    let c = 0.5 * (Double(p) * log2pi + logDet)
-                    let G = HP  // A K (d × p)
-                    SmallMatrix.multiply(A, K, G, d, d, p)
-                    var ADK: [[Double]] = []
-                    for a in 0..<nt {
-                        SmallMatrix.multiply(A, dKs[a], work, d, d, p)
-                        ADK.append(Array(UnsafeBufferPointer(start: work, count: d * p)))
-                    }
-                    if nt == 1, let fixed = FixedShape(d: d, p: p) {
-                        // Compile-time dimensions: the loops unroll (the search's hot path).
-                        var dn = dnll[0]
-                        ADK[0].withUnsafeBufferPointer { adk in
-                            fixed.run(from: t + 1, frames: T, y: y.baseAddress!, A: A, H: H, G: G, Sinv: Sinv, c: c,
-                                      mPred: mPred, dm: dmPred[0], dS: dSs[0], ADK: adk.baseAddress!, trace: traces[0][0],
-                                      nll: &nll, dnll: &dn)
+                    if canFreeze && !missing && t > 0 && change <= 1e-14 * scale && !tangentMoving { frozen = true }
+                    tangentMoving = false
+                    if frozen {
+                        // Steady state: propagate means only, with constant gains.
+                        let c = 0.5 * (Double(p) * log2pi + logDet)
+                        let G = HP  // A K (d × p)
+                        SmallMatrix.multiply(A, K, G, d, d, p)
+                        var ADK: [[Double]] = []
+                        for a in 0..<nt {
+                            SmallMatrix.multiply(A, dKs[a], work, d, d, p)
+                            ADK.append(Array(UnsafeBufferPointer(start: work, count: d * p)))
                         }
-                        dnll[0] = dn
-                    } else {
-                        frozenTail(from: t + 1, frames: T, d: d, p: p, y: y.baseAddress!, A: A, H: H, G: G, Sinv: Sinv, c: c,
-                                   mPred: mPred, e: e, alpha: alpha, tmpD: tmpD, de: de,
-                                   dmPred: dmPred, dS: dSs, ADK: ADK, traces: traces.map { $0[0] },
-                                   nll: &nll, dnll: &dnll)
+                        if nt == 1, let fixed = FixedShape(d: d, p: p) {
+                            // Compile-time dimensions: the loops unroll (the search's hot path).
+                            var dn = dnll[0]
+                            ADK[0].withUnsafeBufferPointer { adk in
+                                fixed.run(
+                                    from: t + 1, frames: T, y: y.baseAddress!, A: A, H: H, G: G, Sinv: Sinv, c: c,
+                                    mPred: mPred, dm: dmPred[0], dS: dSs[0], ADK: adk.baseAddress!, trace: traces[0][0],
+                                    nll: &nll, dnll: &dn)
+                            }
+                            dnll[0] = dn
+                        } else {
+                            frozenTail(
+                                from: t + 1, frames: T, d: d, p: p, y: y.baseAddress!, A: A, H: H, G: G, Sinv: Sinv, c: c,
+                                mPred: mPred, e: e, alpha: alpha, tmpD: tmpD, de: de,
+                                dmPred: dmPred, dS: dSs, ADK: ADK, traces: traces.map { $0[0] },
+                                nll: &nll, dnll: &dnll)
+                        }
+                        break
                     }
-                    break
                 }
             }
         }
-    }
     }
     return (KalmanMoments(means: means, covariances: covs, negativeLogLikelihood: nll), dnll)
 }
@@ -282,14 +292,16 @@ func kalmanFilter(_ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: U
 /// The steady-state part of the filter: constant gain `G = A K`, constant innovation covariance.
 /// m⁻ ← A m⁻ + G e;  dm⁻ ← A dm⁻ + A dK e + G de;  NLL += c + ½ eᵀ S⁻¹ e.
 @inline(__always)
-private func frozenTail(from start: Int, frames T: Int, d: Int, p: Int, y: UnsafePointer<Double>,
-                        A: UnsafePointer<Double>, H: UnsafePointer<Double>, G: UnsafePointer<Double>,
-                        Sinv: UnsafePointer<Double>, c: Double,
-                        mPred: UnsafeMutablePointer<Double>, e: UnsafeMutablePointer<Double>,
-                        alpha: UnsafeMutablePointer<Double>, tmpD: UnsafeMutablePointer<Double>,
-                        de: UnsafeMutablePointer<Double>, dmPred: [UnsafeMutablePointer<Double>],
-                        dS: [UnsafeMutablePointer<Double>], ADK: [[Double]], traces: [Double],
-                        nll: inout Double, dnll: inout [Double]) {
+private func frozenTail(
+    from start: Int, frames T: Int, d: Int, p: Int, y: UnsafePointer<Double>,
+    A: UnsafePointer<Double>, H: UnsafePointer<Double>, G: UnsafePointer<Double>,
+    Sinv: UnsafePointer<Double>, c: Double,
+    mPred: UnsafeMutablePointer<Double>, e: UnsafeMutablePointer<Double>,
+    alpha: UnsafeMutablePointer<Double>, tmpD: UnsafeMutablePointer<Double>,
+    de: UnsafeMutablePointer<Double>, dmPred: [UnsafeMutablePointer<Double>],
+    dS: [UnsafeMutablePointer<Double>], ADK: [[Double]], traces: [Double],
+    nll: inout Double, dnll: inout [Double]
+) {
     let nt = dmPred.count
     var t = start
     while t < T {
@@ -373,10 +385,12 @@ enum FixedShape {
         }
     }
 
-    func run(from start: Int, frames T: Int, y: UnsafePointer<Double>, A: UnsafePointer<Double>, H: UnsafePointer<Double>,
-             G: UnsafePointer<Double>, Sinv: UnsafePointer<Double>, c: Double, mPred: UnsafeMutablePointer<Double>,
-             dm: UnsafeMutablePointer<Double>, dS: UnsafePointer<Double>, ADK: UnsafePointer<Double>, trace: Double,
-             nll: inout Double, dnll: inout Double) {
+    func run(
+        from start: Int, frames T: Int, y: UnsafePointer<Double>, A: UnsafePointer<Double>, H: UnsafePointer<Double>,
+        G: UnsafePointer<Double>, Sinv: UnsafePointer<Double>, c: Double, mPred: UnsafeMutablePointer<Double>,
+        dm: UnsafeMutablePointer<Double>, dS: UnsafePointer<Double>, ADK: UnsafePointer<Double>, trace: Double,
+        nll: inout Double, dnll: inout Double
+    ) {
         switch self {
         case .d2p2: steadyTail(Dim2.self, Dim2.self, start, T, y, A, H, G, Sinv, c, mPred, dm, dS, ADK, trace, &nll, &dnll)
         case .d3p4: steadyTail(Dim3.self, Dim4.self, start, T, y, A, H, G, Sinv, c, mPred, dm, dS, ADK, trace, &nll, &dnll)
@@ -454,32 +468,32 @@ func rtsSmoother(_ model: StateSpaceModel, filtered: KalmanMoments, frames T: In
     model.A.withUnsafeBufferPointer { Ab in
         let A = Ab.baseAddress!
         ms.withUnsafeMutableBufferPointer { mb in
-        Ps.withUnsafeMutableBufferPointer { pb in
-            let m = mb.baseAddress!, P = pb.baseAddress!
-            var t = T - 2
-            while t >= 0 {
-                let mt = m + t * d, Pt = P + t * d * d, mn = m + (t + 1) * d, Pn = P + (t + 1) * d * d
-                SmallMatrix.multiply(A, Pt, tmp, d, d, d)
-                SmallMatrix.multiplyTransposed(tmp, A, Pp, d, d, d)
-                for i in 0..<(d * d) { Pp[i] += model.Q[i] }
-                for i in 0..<d { for j in 0..<d { tmp2[i * d + j] = 0.5 * (Pp[i * d + j] + Pp[j * d + i]) + (i == j ? 1e-9 : 0) } }
-                _ = SmallMatrix.spdInverse(tmp2, d, PpInv, work)
-                SmallMatrix.multiplyTransposed(Pt, A, tmp, d, d, d)       // P_t Aᵀ
-                SmallMatrix.multiply(tmp, PpInv, G, d, d, d)
-                SmallMatrix.multiply(A, mt, mp, d, d, 1)
-                for i in 0..<d { dmv[i] = mn[i] - mp[i] }
-                for i in 0..<d {
-                    var s = 0.0
-                    for j in 0..<d { s += G[i * d + j] * dmv[j] }
-                    mt[i] += s
+            Ps.withUnsafeMutableBufferPointer { pb in
+                let m = mb.baseAddress!, P = pb.baseAddress!
+                var t = T - 2
+                while t >= 0 {
+                    let mt = m + t * d, Pt = P + t * d * d, mn = m + (t + 1) * d, Pn = P + (t + 1) * d * d
+                    SmallMatrix.multiply(A, Pt, tmp, d, d, d)
+                    SmallMatrix.multiplyTransposed(tmp, A, Pp, d, d, d)
+                    for i in 0..<(d * d) { Pp[i] += model.Q[i] }
+                    for i in 0..<d { for j in 0..<d { tmp2[i * d + j] = 0.5 * (Pp[i * d + j] + Pp[j * d + i]) + (i == j ? 1e-9 : 0) } }
+                    _ = SmallMatrix.spdInverse(tmp2, d, PpInv, work)
+                    SmallMatrix.multiplyTransposed(Pt, A, tmp, d, d, d)  // P_t Aᵀ
+                    SmallMatrix.multiply(tmp, PpInv, G, d, d, d)
+                    SmallMatrix.multiply(A, mt, mp, d, d, 1)
+                    for i in 0..<d { dmv[i] = mn[i] - mp[i] }
+                    for i in 0..<d {
+                        var s = 0.0
+                        for j in 0..<d { s += G[i * d + j] * dmv[j] }
+                        mt[i] += s
+                    }
+                    for i in 0..<(d * d) { diff[i] = Pn[i] - Pp[i] }
+                    SmallMatrix.multiply(G, diff, tmp, d, d, d)
+                    SmallMatrix.multiplyTransposed(tmp, G, tmp2, d, d, d)
+                    for i in 0..<(d * d) { Pt[i] += tmp2[i] }
+                    t -= 1
                 }
-                for i in 0..<(d * d) { diff[i] = Pn[i] - Pp[i] }
-                SmallMatrix.multiply(G, diff, tmp, d, d, d)
-                SmallMatrix.multiplyTransposed(tmp, G, tmp2, d, d, d)
-                for i in 0..<(d * d) { Pt[i] += tmp2[i] }
-                t -= 1
             }
-        }
         }
     }
     return KalmanMoments(means: ms, covariances: Ps, negativeLogLikelihood: filtered.negativeLogLikelihood)

@@ -21,7 +21,9 @@ struct MultiViewPreparation: Sendable {
         guard let first = members.first else { throw SmoothingError("no camera views were given") }
         let V = members.count, T = first.frames, K = first.keypoints.count
         for (v, m) in members.enumerated() where m.frames != T || m.keypoints != first.keypoints {
-            throw SmoothingError("view \(v) has \(m.frames) frames and keypoints \(m.keypoints); view 0 has \(T) frames and \(first.keypoints); every view must have the same frames and keypoints")
+            throw SmoothingError(
+                "view \(v) has \(m.frames) frames and keypoints \(m.keypoints); view 0 has \(T) frames and \(first.keypoints); every view must have the same frames and keypoints"
+            )
         }
         guard T > 0 else { throw SmoothingError("the predictions have no frames") }
         views = V; frames = T
@@ -74,8 +76,10 @@ extension EnsembleKalmanSmoother {
 
     /// Smooths a multi-view ensemble with the linear PCA model (`fit_eks_multicam` without
     /// calibration, and `fit_eks_mirrored_multicam`). `views[v]` holds camera v's members.
-    public static func multiView(_ views: [EnsembleMembers], viewNames: [String],
-                                 options: SmoothingOptions = SmoothingOptions()) throws -> SmoothingResult {
+    public static func multiView(
+        _ views: [EnsembleMembers], viewNames: [String],
+        options: SmoothingOptions = SmoothingOptions()
+    ) throws -> SmoothingResult {
         guard views.count >= 2 else {
             throw SmoothingError("multi-view smoothing needs at least 2 camera views (got \(views.count)); use singlecam for one view")
         }
@@ -93,10 +97,11 @@ extension EnsembleKalmanSmoother {
             let sm = kalmanSmooth(model.scalingNoise(sValues[k]), observations: ys[k], variances: u)
             return (0..<V).map { v in
                 let st = prep.stats[v][k]
-                var track = SmoothedTrack(x: [], y: [], likelihood: st.likelihood, xEnsembleMedian: st.x, yEnsembleMedian: st.y,
-                                          xEnsembleVariance: (0..<T).map { u[$0 * p + 2 * v] },
-                                          yEnsembleVariance: (0..<T).map { u[$0 * p + 2 * v + 1] },
-                                          xPosteriorVariance: [], yPosteriorVariance: [])
+                var track = SmoothedTrack(
+                    x: [], y: [], likelihood: st.likelihood, xEnsembleMedian: st.x, yEnsembleMedian: st.y,
+                    xEnsembleVariance: (0..<T).map { u[$0 * p + 2 * v] },
+                    yEnsembleVariance: (0..<T).map { u[$0 * p + 2 * v + 1] },
+                    xPosteriorVariance: [], yPosteriorVariance: [])
                 var xs = [Double](repeating: 0, count: T), ys = xs, vx = xs, vy = xs
                 for t in 0..<T {
                     for (c, j) in [2 * v, 2 * v + 1].enumerated() {
@@ -105,8 +110,11 @@ extension EnsembleKalmanSmoother {
                             mean += model.C[j * d + a] * sm.means[t * d + a]
                             for b in 0..<d { variance += model.C[j * d + a] * sm.covariances[t * d * d + a * d + b] * model.C[j * d + b] }
                         }
-                        if c == 0 { xs[t] = mean + prep.offsets[k][j]; vx[t] = variance + u[t * p + j] }
-                        else { ys[t] = mean + prep.offsets[k][j]; vy[t] = variance + u[t * p + j] }
+                        if c == 0 {
+                            xs[t] = mean + prep.offsets[k][j]; vx[t] = variance + u[t * p + j]
+                        } else {
+                            ys[t] = mean + prep.offsets[k][j]; vy[t] = variance + u[t * p + j]
+                        }
                     }
                 }
                 track.x = xs; track.y = ys; track.xPosteriorVariance = vx; track.yPosteriorVariance = vy
@@ -114,13 +122,16 @@ extension EnsembleKalmanSmoother {
             }
         }
         let tracks = (0..<V).map { v in perKeypoint.map { $0[v] } }
-        return SmoothingResult(keypoints: views[0].keypoints, views: viewNames, tracks: tracks,
-                               smoothingParameters: sValues, iterations: iterations)
+        return SmoothingResult(
+            keypoints: views[0].keypoints, views: viewNames, tracks: tracks,
+            smoothingParameters: sValues, iterations: iterations)
     }
 
     /// Inflated variances, PCA observation matrix and random-walk model of one keypoint.
-    static func linearModel(prep: MultiViewPreparation, keypoint k: Int, latent d: Int,
-                            inflate: Bool) throws -> (StateSpaceModel, [Double], [Double]) {
+    static func linearModel(
+        prep: MultiViewPreparation, keypoint k: Int, latent d: Int,
+        inflate: Bool
+    ) throws -> (StateSpaceModel, [Double], [Double]) {
         let T = prep.frames, p = 2 * prep.views
         var (x, u) = prep.stacked(keypoint: k)
         if inflate { u = inflateVariances(x: x, u: u, frames: T, views: prep.views, latent: d) }
@@ -152,7 +163,9 @@ extension EnsembleKalmanSmoother {
         for i in 0..<n { for a in 0..<d { dMean[a] += deltas[i * d + a] } }
         for a in 0..<d { dMean[a] /= Double(n) }
         var Q = [Double](repeating: 0, count: d * d)
-        for i in 0..<n { for a in 0..<d { for b in 0..<d { Q[a * d + b] += (deltas[i * d + a] - dMean[a]) * (deltas[i * d + b] - dMean[b]) } } }
+        for i in 0..<n {
+            for a in 0..<d { for b in 0..<d { Q[a * d + b] += (deltas[i * d + a] - dMean[a]) * (deltas[i * d + b] - dMean[b]) } }
+        }
         for i in 0..<(d * d) { Q[i] /= Double(max(n - 1, 1)) }
         let qMax = Q.map(abs).max() ?? 0
         if qMax > 0 { Q = Q.map { $0 / qMax } }

@@ -17,11 +17,15 @@ extension EnsembleKalmanSmoother {
     /// - Parameters:
     ///   - left, right: member tables of each camera (same count), with `paw_l` and `paw_r`.
     ///   - options: the package CLI uses variance mode `var`, q = 95 and inflation on.
-    public static func iblPaw(left: [PoseTable], right: [PoseTable], leftNames: [String], rightNames: [String],
-                              leftTimestamps: [Double], rightTimestamps: [Double], imageWidth: Double = 128,
-                              options: SmoothingOptions) throws -> (result: SmoothingResult, keptLeftFrames: [Int]) {
+    public static func iblPaw(
+        left: [PoseTable], right: [PoseTable], leftNames: [String], rightNames: [String],
+        leftTimestamps: [Double], rightTimestamps: [Double], imageWidth: Double = 128,
+        options: SmoothingOptions
+    ) throws -> (result: SmoothingResult, keptLeftFrames: [Int]) {
         guard !left.isEmpty, left.count == right.count else {
-            throw SmoothingError("paw smoothing needs the same number (≥ 1) of left and right prediction files; got \(left.count) left, \(right.count) right")
+            throw SmoothingError(
+                "paw smoothing needs the same number (≥ 1) of left and right prediction files; got \(left.count) left, \(right.count) right"
+            )
         }
         guard rightTimestamps.count >= 2, zip(rightTimestamps, rightTimestamps.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw SmoothingError("right timestamps must be strictly increasing with at least 2 entries")
@@ -29,10 +33,12 @@ extension EnsembleKalmanSmoother {
         let leftMembers = try EnsembleMembers(tables: left, names: leftNames, keypoints: pawKeypoints)
         let rightMembers = try EnsembleMembers(tables: right, names: rightNames, keypoints: pawKeypoints.reversed())
         guard leftTimestamps.count == leftMembers.frames else {
-            throw SmoothingError("left timestamps have \(leftTimestamps.count) entries but the left predictions have \(leftMembers.frames) frames")
+            throw SmoothingError(
+                "left timestamps have \(leftTimestamps.count) entries but the left predictions have \(leftMembers.frames) frames")
         }
         guard rightTimestamps.count == rightMembers.frames else {
-            throw SmoothingError("right timestamps have \(rightTimestamps.count) entries but the right predictions have \(rightMembers.frames) frames")
+            throw SmoothingError(
+                "right timestamps have \(rightTimestamps.count) entries but the right predictions have \(rightMembers.frames) frames")
         }
         let lo = rightTimestamps[0], hi = rightTimestamps[rightTimestamps.count - 1]
         let kept = leftTimestamps.indices.filter { leftTimestamps[$0] >= lo && leftTimestamps[$0] <= hi }
@@ -59,8 +65,10 @@ extension EnsembleKalmanSmoother {
                 }
             }
         }
-        let views = [try EnsembleMembers(keypoints: pawKeypoints, frames: T, memberCount: M, values: leftValues),
-                     try EnsembleMembers(keypoints: pawKeypoints, frames: T, memberCount: M, values: rightValues)]
+        let views = [
+            try EnsembleMembers(keypoints: pawKeypoints, frames: T, memberCount: M, values: leftValues),
+            try EnsembleMembers(keypoints: pawKeypoints, frames: T, memberCount: M, values: rightValues),
+        ]
         return (try multiView(views, viewNames: pawCameras, options: options), kept)
     }
 

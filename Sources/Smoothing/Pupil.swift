@@ -14,11 +14,14 @@ extension EnsembleKalmanSmoother {
     /// `.fixed([s_diameter, s_centre])` fixes both AR parameters; anything else optimises them.
     public static func pupil(_ members: EnsembleMembers, options: SmoothingOptions = SmoothingOptions()) throws -> SmoothingResult {
         guard members.keypoints == pupilKeypoints else {
-            throw SmoothingError("pupil smoothing needs the keypoints \(pupilKeypoints.joined(separator: ", ")) in this order; got \(members.keypoints)")
+            throw SmoothingError(
+                "pupil smoothing needs the keypoints \(pupilKeypoints.joined(separator: ", ")) in this order; got \(members.keypoints)")
         }
         let T = members.frames
         guard T > 0 else { throw SmoothingError("the predictions have no frames") }
-        let stats = (0..<4).map { EnsembleStatistics(members: members, keypoint: $0, averaging: options.averaging, variance: options.variance) }
+        let stats = (0..<4).map {
+            EnsembleStatistics(members: members, keypoint: $0, averaging: options.averaging, variance: options.variance)
+        }
         let (top, bottom, right, left) = (stats[0], stats[1], stats[2], stats[3])
         // Diameter and centre per frame (NumPy's NaN rules of the package).
         var diameter = [Double](repeating: 0, count: T), cx = diameter, cy = diameter
@@ -27,9 +30,11 @@ extension EnsembleKalmanSmoother {
         }
         let root2 = 2.0.squareRoot()
         for t in 0..<T {
-            diameter[t] = Stats.nanMedian([dist(top, bottom, t), dist(left, right, t),
-                                           dist(top, left, t) * root2, dist(top, right, t) * root2,
-                                           dist(bottom, left, t) * root2, dist(bottom, right, t) * root2])
+            diameter[t] = Stats.nanMedian([
+                dist(top, bottom, t), dist(left, right, t),
+                dist(top, left, t) * root2, dist(top, right, t) * root2,
+                dist(bottom, left, t) * root2, dist(bottom, right, t) * root2,
+            ])
             let x1 = Stats.nanMedian([top.x[t], bottom.x[t]]), x2 = Stats.median([right.x[t], left.x[t]])
             cx[t] = Stats.nanMedian([x1, x2])
             let y1 = Stats.median([top.y[t], bottom.y[t]]), y2 = Stats.nanMedian([right.y[t], left.y[t]])
@@ -50,9 +55,10 @@ extension EnsembleKalmanSmoother {
             }
         }
         func model(_ sd: Double, _ sc: Double) -> StateSpaceModel {
-            StateSpaceModel(d: 3, p: 8, A: [sd, 0, 0, 0, sc, 0, 0, 0, sc], C: C,
-                            Q: [varD * (1 - sd * sd), 0, 0, 0, varX * (1 - sc * sc), 0, 0, 0, varY * (1 - sc * sc)],
-                            m0: m0, S0: S0)
+            StateSpaceModel(
+                d: 3, p: 8, A: [sd, 0, 0, 0, sc, 0, 0, 0, sc], C: C,
+                Q: [varD * (1 - sd * sd), 0, 0, 0, varX * (1 - sc * sc), 0, 0, 0, varY * (1 - sc * sc)],
+                m0: m0, S0: S0)
         }
         var sd: Double, sc: Double, iterations = 0
         if case .fixed(let values) = options.smoothing {
@@ -76,7 +82,8 @@ extension EnsembleKalmanSmoother {
                 let (sdv, dsd) = squash(u[0]), (scv, dsc) = squash(u[1])
                 let tangents = [
                     ModelTangent(dA: [dsd, 0, 0, 0, 0, 0, 0, 0, 0], dQ: [-2 * sdv * varD * dsd, 0, 0, 0, 0, 0, 0, 0, 0]),
-                    ModelTangent(dA: [0, 0, 0, 0, dsc, 0, 0, 0, dsc], dQ: [0, 0, 0, 0, -2 * scv * varX * dsc, 0, 0, 0, -2 * scv * varY * dsc]),
+                    ModelTangent(
+                        dA: [0, 0, 0, 0, dsc, 0, 0, 0, dsc], dQ: [0, 0, 0, 0, -2 * scv * varX * dsc, 0, 0, 0, -2 * scv * varY * dsc]),
                 ]
                 let (moments, grad) = yLoss.withUnsafeBufferPointer { yb in
                     rLoss.withUnsafeBufferPointer { rb in
@@ -106,14 +113,16 @@ extension EnsembleKalmanSmoother {
         let contentOrder = [0, 2, 1, 3]
         let tracks: [SmoothedTrack] = (0..<4).map { i in
             let src = contentOrder[i]
-            return SmoothedTrack(x: (0..<T).map { obs[$0 * 8 + 2 * src] }, y: (0..<T).map { obs[$0 * 8 + 2 * src + 1] },
-                                 likelihood: stats[i].likelihood,
-                                 xEnsembleMedian: stats[src].x, yEnsembleMedian: stats[src].y,
-                                 xEnsembleVariance: stats[src].xVariance, yEnsembleVariance: stats[src].yVariance,
-                                 xPosteriorVariance: (0..<T).map { obsVar[$0 * 8 + i] },
-                                 yPosteriorVariance: (0..<T).map { obsVar[$0 * 8 + i + 1] })
+            return SmoothedTrack(
+                x: (0..<T).map { obs[$0 * 8 + 2 * src] }, y: (0..<T).map { obs[$0 * 8 + 2 * src + 1] },
+                likelihood: stats[i].likelihood,
+                xEnsembleMedian: stats[src].x, yEnsembleMedian: stats[src].y,
+                xEnsembleVariance: stats[src].xVariance, yEnsembleVariance: stats[src].yVariance,
+                xPosteriorVariance: (0..<T).map { obsVar[$0 * 8 + i] },
+                yPosteriorVariance: (0..<T).map { obsVar[$0 * 8 + i + 1] })
         }
-        return SmoothingResult(keypoints: pupilKeypoints, views: [""], tracks: [tracks], smoothingParameters: [sd, sc],
-                               iterations: [iterations, iterations])
+        return SmoothingResult(
+            keypoints: pupilKeypoints, views: [""], tracks: [tracks], smoothingParameters: [sd, sc],
+            iterations: [iterations, iterations])
     }
 }

@@ -26,34 +26,41 @@ public enum EnsembleKalmanSmoother {
             }
             let cx = stride(from: 0, to: 2 * T, by: 2).map { y[$0] }, cy = stride(from: 1, to: 2 * T, by: 2).map { y[$0] }
             let s0 = [Stats.nanVariance(cx), 0, 0, Stats.nanVariance(cy)]
-            models.append(StateSpaceModel(d: 2, p: 2, A: [1, 0, 0, 1], C: [1, 0, 0, 1], Q: [1, 0, 0, 1],
-                                          m0: [0, 0], S0: s0))
+            models.append(
+                StateSpaceModel(
+                    d: 2, p: 2, A: [1, 0, 0, 1], C: [1, 0, 0, 1], Q: [1, 0, 0, 1],
+                    m0: [0, 0], S0: s0))
             ys.append(y); rs.append(r)
         }
-        let (sValues, iterations) = try chooseSmoothingParameters(models: models, ys: ys, rs: rs, options: options,
-                                                                  blocks: options.blocks)
+        let (sValues, iterations) = try chooseSmoothingParameters(
+            models: models, ys: ys, rs: rs, options: options,
+            blocks: options.blocks)
         let (finalModels, finalYs, finalRs, finalOffsets) = (models, ys, rs, offsets)
         let tracks: [SmoothedTrack] = mapKeypoints(K, parallel: options.parallel) { k in
             let sm = kalmanSmooth(finalModels[k].scalingNoise(sValues[k]), observations: finalYs[k], variances: finalRs[k])
             let st = stats[k], offset = finalOffsets[k]
-            var track = SmoothedTrack(x: [], y: [], likelihood: st.likelihood, xEnsembleMedian: st.x, yEnsembleMedian: st.y,
-                                      xEnsembleVariance: st.xVariance, yEnsembleVariance: st.yVariance,
-                                      xPosteriorVariance: [], yPosteriorVariance: [])
+            var track = SmoothedTrack(
+                x: [], y: [], likelihood: st.likelihood, xEnsembleMedian: st.x, yEnsembleMedian: st.y,
+                xEnsembleVariance: st.xVariance, yEnsembleVariance: st.yVariance,
+                xPosteriorVariance: [], yPosteriorVariance: [])
             track.x = (0..<T).map { sm.means[2 * $0] + offset.0 }
             track.y = (0..<T).map { sm.means[2 * $0 + 1] + offset.1 }
             track.xPosteriorVariance = (0..<T).map { sm.covariances[4 * $0] }
             track.yPosteriorVariance = (0..<T).map { sm.covariances[4 * $0 + 3] }
             return track
         }
-        return SmoothingResult(keypoints: members.keypoints, views: [""], tracks: [tracks],
-                               smoothingParameters: sValues, iterations: iterations)
+        return SmoothingResult(
+            keypoints: members.keypoints, views: [""], tracks: [tracks],
+            smoothingParameters: sValues, iterations: iterations)
     }
 
     // MARK: - Smoothing parameters (shared by the random-walk modes)
 
     /// Fixed values (one, or one per keypoint) or the automatic search per keypoint / block.
-    static func chooseSmoothingParameters(models: [StateSpaceModel], ys: [[Double]], rs: [[Double]],
-                                          options: SmoothingOptions, blocks: [[Int]]) throws -> ([Double], [Int]) {
+    static func chooseSmoothingParameters(
+        models: [StateSpaceModel], ys: [[Double]], rs: [[Double]],
+        options: SmoothingOptions, blocks: [[Int]]
+    ) throws -> ([Double], [Int]) {
         let K = models.count
         switch options.smoothing {
         case .fixed(let values):
@@ -83,8 +90,9 @@ public enum EnsembleKalmanSmoother {
                 let T = ys[members[0]].count / models[members[0]].p
                 let frames = ranges.map { FrameRange.frames($0, count: T) }
                 let guess = members.map { guesses[$0] }.reduce(0, +) / Double(members.count)
-                return searchSmoothingParameter(models: members.map { models[$0] }, observations: members.map { ys[$0] },
-                                                variances: members.map { rs[$0] }, lossFrames: frames, guess: guess)
+                return searchSmoothingParameter(
+                    models: members.map { models[$0] }, observations: members.map { ys[$0] },
+                    variances: members.map { rs[$0] }, lossFrames: frames, guess: guess)
             }
             var s = [Double](repeating: .nan, count: K), iters = [Int](repeating: 0, count: K)
             for (g, members) in groups.enumerated() {

@@ -3,12 +3,16 @@
 
 // MARK: - Products
 
+import Foundation
+
 /// Small dense matrix helpers (row-major, contiguous).
 enum SmallMatrix {
     /// c (n×m) = a (n×k) · b (k×m)
     @inline(__always)
-    static func multiply(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-                         _ n: Int, _ k: Int, _ m: Int) {
+    static func multiply(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        _ n: Int, _ k: Int, _ m: Int
+    ) {
         for i in 0..<n {
             for j in 0..<m {
                 var s = 0.0
@@ -20,8 +24,10 @@ enum SmallMatrix {
 
     /// c (n×m) = a (n×k) · bᵀ where b is (m×k)
     @inline(__always)
-    static func multiplyTransposed(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-                                   _ n: Int, _ k: Int, _ m: Int) {
+    static func multiplyTransposed(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        _ n: Int, _ k: Int, _ m: Int
+    ) {
         for i in 0..<n {
             for j in 0..<m {
                 var s = 0.0
@@ -74,8 +80,10 @@ enum SmallMatrix {
     /// Inverse of a symmetric positive-definite matrix (n×n) into `inv`; `work` needs n*n.
     /// Returns log-determinant, or nil when not positive definite.
     @inline(__always)
-    static func spdInverse(_ a: UnsafePointer<Double>, _ n: Int, _ inv: UnsafeMutablePointer<Double>,
-                           _ work: UnsafeMutablePointer<Double>) -> Double? {
+    static func spdInverse(
+        _ a: UnsafePointer<Double>, _ n: Int, _ inv: UnsafeMutablePointer<Double>,
+        _ work: UnsafeMutablePointer<Double>
+    ) -> Double? {
         for i in 0..<(n * n) { work[i] = a[i] }
         guard cholesky(work, n) else { return nil }
         var logDet = 0.0
@@ -134,5 +142,3 @@ enum SmallMatrix {
 }
 
 @inline(__always) func _log(_ x: Double) -> Double { Foundation.log(x) }
-
-import Foundation

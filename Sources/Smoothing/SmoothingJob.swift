@@ -28,8 +28,10 @@ public struct SmoothingJob: Sendable {
     /// Frames shown in plots (default 0..<500, so that single movements stay visible).
     public var plotFrames: Range<Int>? = 0..<500
 
-    public init(mode: Mode, inputs: [URL], outputFolder: URL, outputFileName: String? = nil,
-                keypoints: [String]? = nil, options: SmoothingOptions = SmoothingOptions()) {
+    public init(
+        mode: Mode, inputs: [URL], outputFolder: URL, outputFileName: String? = nil,
+        keypoints: [String]? = nil, options: SmoothingOptions = SmoothingOptions()
+    ) {
         self.mode = mode; self.inputs = inputs; self.outputFolder = outputFolder
         self.outputFileName = outputFileName; self.keypoints = keypoints; self.options = options
     }
@@ -81,7 +83,8 @@ public struct SmoothingJob: Sendable {
             files.append(try write(result.table(view: 0), outputFileName ?? "eks_singlecam.csv"))
             plotMembers = [members]
         case .mirrored(let cameras):
-            let views = try EnsembleMembers.mirroredViews(tables: try read(csvs), names: csvs.map(\.path), keypoints: keypoints, cameras: cameras)
+            let views = try EnsembleMembers.mirroredViews(
+                tables: try read(csvs), names: csvs.map(\.path), keypoints: keypoints, cameras: cameras)
             result = try EnsembleKalmanSmoother.multiView(views, viewNames: cameras, options: options)
             files.append(try write(try mirroredTable(result), outputFileName ?? "eks_mirrored_multicam.csv"))
             plotMembers = views
@@ -99,25 +102,31 @@ public struct SmoothingJob: Sendable {
             if let table3D = try result.table3D() { files.append(try write(table3D, "multicam_3d_results.csv")) }
             plotMembers = views
         case .pupil:
-            let members = try EnsembleMembers(tables: try read(csvs), names: csvs.map(\.path), keypoints: EnsembleKalmanSmoother.pupilKeypoints)
+            let members = try EnsembleMembers(
+                tables: try read(csvs), names: csvs.map(\.path), keypoints: EnsembleKalmanSmoother.pupilKeypoints)
             result = try EnsembleKalmanSmoother.pupil(members, options: options)
             files.append(try write(result.table(view: 0), outputFileName ?? "eks_ibl_pupil.csv"))
             plotMembers = [nil]  // columns are scrambled like the package's; members would not line up
         case .paw(let width):
             let stamps = inputs.filter { $0.lastPathComponent.contains("timestamps") }
             guard let leftStamps = stamps.first(where: { $0.lastPathComponent.contains("left") }),
-                  let rightStamps = stamps.first(where: { !$0.lastPathComponent.contains("left") }) else {
+                let rightStamps = stamps.first(where: { !$0.lastPathComponent.contains("left") })
+            else {
                 throw SmoothingError("paw smoothing needs two timestamp .npy files with 'timestamps' in their names (one with 'left')")
             }
             let preds = csvs.filter { !$0.lastPathComponent.contains("timestamps") }
-            let left = preds.filter { $0.lastPathComponent.contains("left") }, right = preds.filter { !$0.lastPathComponent.contains("left") }
-            let (r, _) = try EnsembleKalmanSmoother.iblPaw(left: try read(left), right: try read(right), leftNames: left.map(\.path),
-                                                           rightNames: right.map(\.path),
-                                                           leftTimestamps: try NumpyVector.read(from: leftStamps),
-                                                           rightTimestamps: try NumpyVector.read(from: rightStamps),
-                                                           imageWidth: width, options: options)
+            let left = preds.filter { $0.lastPathComponent.contains("left") },
+                right = preds.filter { !$0.lastPathComponent.contains("left") }
+            let (r, _) = try EnsembleKalmanSmoother.iblPaw(
+                left: try read(left), right: try read(right), leftNames: left.map(\.path),
+                rightNames: right.map(\.path),
+                leftTimestamps: try NumpyVector.read(from: leftStamps),
+                rightTimestamps: try NumpyVector.read(from: rightStamps),
+                imageWidth: width, options: options)
             result = r
-            for (v, cam) in EnsembleKalmanSmoother.pawCameras.enumerated() { files.append(try write(result.table(view: v), "multicam_\(cam)_results.csv")) }
+            for (v, cam) in EnsembleKalmanSmoother.pawCameras.enumerated() {
+                files.append(try write(result.table(view: v), "multicam_\(cam)_results.csv"))
+            }
             plotMembers = [nil, nil]
         }
         var plots: [URL] = []
@@ -150,9 +159,10 @@ public struct SmoothingJob: Sendable {
         var values: [Double] = []
         values.reserveCapacity(T * per * parts.count)
         for t in 0..<T { for part in parts { values += part.values[(t * per)..<((t + 1) * per)] } }
-        return try PoseTable(scorer: "ensemble-kalman_tracker",
-                             keypoints: result.views.flatMap { cam in result.keypoints.map { "\($0)_\(cam)" } },
-                             coords: SmoothedTrack.columnNames, rowKeys: (0..<T).map(String.init), values: values)
+        return try PoseTable(
+            scorer: "ensemble-kalman_tracker",
+            keypoints: result.views.flatMap { cam in result.keypoints.map { "\($0)_\(cam)" } },
+            coords: SmoothedTrack.columnNames, rowKeys: (0..<T).map(String.init), values: values)
     }
 
     private func write(_ table: PoseTable, _ name: String) throws -> URL {
@@ -163,11 +173,15 @@ public struct SmoothingJob: Sendable {
 
     /// Frames, keypoints, s and mean posterior standard deviation per keypoint and view.
     public static func summary(_ result: SmoothingResult) -> [String] {
-        var lines = ["frames \(result.frames), keypoints \(result.keypoints.count)" + (result.views == [""] ? "" : ", views \(result.views.joined(separator: " "))")]
+        var lines = [
+            "frames \(result.frames), keypoints \(result.keypoints.count)"
+                + (result.views == [""] ? "" : ", views \(result.views.joined(separator: " "))")
+        ]
         let isPupil = result.keypoints == EnsembleKalmanSmoother.pupilKeypoints && result.smoothingParameters.count == 2
         if isPupil {
-            lines.append(String(format: "s_diameter %.6g, s_centre %.6g", result.smoothingParameters[0], result.smoothingParameters[1])
-                         + (result.iterations[0] > 0 ? " (\(result.iterations[0]) Adam steps)" : " (fixed)"))
+            lines.append(
+                String(format: "s_diameter %.6g, s_centre %.6g", result.smoothingParameters[0], result.smoothingParameters[1])
+                    + (result.iterations[0] > 0 ? " (\(result.iterations[0]) Adam steps)" : " (fixed)"))
         }
         let width = max(8, result.keypoints.map(\.count).max() ?? 8)
         for (k, name) in result.keypoints.enumerated() {

@@ -60,8 +60,10 @@ public struct SmoothingSearch: Sendable {
 /// Minimises `lossAndGradient(θ)` over θ with Adam (lr 1.0 on `gradScale`·gradient), stopping after
 /// iteration i when `|loss_i − loss_{i−1}| < tol·|ln max(loss_{i−1}, 1e-12)| + 1e-6` (i ≥ 1).
 /// Returns the parameters after the last update, the number of evaluations and the last loss.
-func adamSearch(start: [Double], learningRate: Double, gradScale: Double, tolerance: Double, maxIterations: Int,
-                lossAndGradient: ([Double]) -> (Double, [Double])) -> ([Double], Int, Double) {
+func adamSearch(
+    start: [Double], learningRate: Double, gradScale: Double, tolerance: Double, maxIterations: Int,
+    lossAndGradient: ([Double]) -> (Double, [Double])
+) -> ([Double], Int, Double) {
     var theta = start
     var m = [Double](repeating: 0, count: start.count), v = m
     let b1 = 0.9, b2 = 0.999, eps = 1e-8
@@ -89,8 +91,10 @@ func adamSearch(start: [Double], learningRate: Double, gradScale: Double, tolera
 
 /// Chooses one s shared by `models` (a block of keypoints; usually one) by the package's method:
 /// NLL with constant R over `frames`, θ = ln s clipped to [−8, 8], Adam lr 1 on ¼ of the gradient.
-func searchSmoothingParameter(models: [StateSpaceModel], observations: [[Double]], variances: [[Double]],
-                              lossFrames: [Int]?, guess: Double) -> SmoothingSearch {
+func searchSmoothingParameter(
+    models: [StateSpaceModel], observations: [[Double]], variances: [[Double]],
+    lossFrames: [Int]?, guess: Double
+) -> SmoothingSearch {
     // Crop the frames used in the loss and build the constant R per member.
     var ys: [[Double]] = [], rs: [[Double]] = []
     for (k, model) in models.enumerated() {
@@ -103,8 +107,10 @@ func searchSmoothingParameter(models: [StateSpaceModel], observations: [[Double]
         rs.append(constantObservationVariance(variances[k], p: p, frames: frames))
     }
     let theta0 = Double(Float(Foundation.log(min(max(guess, 1e-6), 1e3))))
-    let (theta, iterations, loss) = adamSearch(start: [theta0], learningRate: 1.0, gradScale: 0.25,
-                                               tolerance: 1e-2, maxIterations: 300) { th in
+    let (theta, iterations, loss) = adamSearch(
+        start: [theta0], learningRate: 1.0, gradScale: 0.25,
+        tolerance: 1e-2, maxIterations: 300
+    ) { th in
         let clipped = min(max(th[0], -8), 8)
         let s = exp(clipped)
         var total = 0.0, dTotal = 0.0
@@ -128,8 +134,9 @@ func negativeLogLikelihood(_ model: StateSpaceModel, s: Double, y: [Double], r: 
     return y.withUnsafeBufferPointer { yb in
         r.withUnsafeBufferPointer { rb in
             if model.observe == nil {
-                let (moments, d) = kalmanFilter(scaled, y: yb, r: rb, frames: T,
-                                                tangents: [ModelTangent(dA: nil, dQ: model.Q)], keep: false)
+                let (moments, d) = kalmanFilter(
+                    scaled, y: yb, r: rb, frames: T,
+                    tangents: [ModelTangent(dA: nil, dQ: model.Q)], keep: false)
                 return (moments.negativeLogLikelihood, d[0])
             }
             let center = kalmanFilter(scaled, y: yb, r: rb, frames: T, keep: false).0.negativeLogLikelihood

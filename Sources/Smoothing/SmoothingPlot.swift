@@ -9,8 +9,10 @@ public enum SmoothingPlot {
     /// - Parameters:
     ///   - members: the view's ensemble members, drawn as thin lines (nil to omit them).
     ///   - frames: the frame window to draw (default: all frames).
-    public static func figure(result: SmoothingResult, view: Int, keypoint: Int, members: EnsembleMembers? = nil,
-                              frames: Range<Int>? = nil, width: Int = 1400, height: Int = 900) -> Figure {
+    public static func figure(
+        result: SmoothingResult, view: Int, keypoint: Int, members: EnsembleMembers? = nil,
+        frames: Range<Int>? = nil, width: Int = 1400, height: Int = 900
+    ) -> Figure {
         let track = result.tracks[view][keypoint]
         let T = track.x.count
         let window = frames.map { max(0, $0.lowerBound)..<min(T, $0.upperBound) } ?? 0..<T
@@ -33,10 +35,12 @@ public enum SmoothingPlot {
             let variance = row == 0 ? track.xPosteriorVariance : track.yPosteriorVariance
             let median = row == 0 ? track.xEnsembleMedian : track.yEnsembleMedian
             let sd = window.map { variance[$0].squareRoot() }
-            axes.band(x: t, lower: zip(window, sd).map { mean[$0] - 2 * $1 }, upper: zip(window, sd).map { mean[$0] + 2 * $1 },
-                      color: smoothColor.withAlpha(0.22), label: "smoothed +/- 2 sd")
-            axes.markers(x: t, y: window.map { median[$0] }, color: medianColor, marker: .dot, size: window.count > 600 ? 1.5 : 3,
-                         label: "ensemble median")
+            axes.band(
+                x: t, lower: zip(window, sd).map { mean[$0] - 2 * $1 }, upper: zip(window, sd).map { mean[$0] + 2 * $1 },
+                color: smoothColor.withAlpha(0.22), label: "smoothed +/- 2 sd")
+            axes.markers(
+                x: t, y: window.map { median[$0] }, color: medianColor, marker: .dot, size: window.count > 600 ? 1.5 : 3,
+                label: "ensemble median")
             axes.line(x: t, y: window.map { mean[$0] }, color: smoothColor, width: 2, label: "smoothed")
             figure.axes[row] = axes
         }
@@ -46,14 +50,17 @@ public enum SmoothingPlot {
     /// All figures of a result, one per (view, keypoint), written as `<prefix><keypoint>[_<view>].png`.
     /// Returns the written files.
     @discardableResult
-    public static func writeAll(result: SmoothingResult, members: [EnsembleMembers?], folder: URL, prefix: String = "eks_",
-                                frames: Range<Int>? = nil) throws -> [URL] {
+    public static func writeAll(
+        result: SmoothingResult, members: [EnsembleMembers?], folder: URL, prefix: String = "eks_",
+        frames: Range<Int>? = nil
+    ) throws -> [URL] {
         var written: [URL] = []
         for v in 0..<result.views.count {
             for k in 0..<result.keypoints.count {
                 let suffix = result.views[v].isEmpty ? "" : "_\(result.views[v])"
                 let url = folder.appendingPathComponent("\(prefix)\(result.keypoints[k])\(suffix).png")
-                try figure(result: result, view: v, keypoint: k, members: v < members.count ? members[v] : nil, frames: frames).save(to: url)
+                try figure(result: result, view: v, keypoint: k, members: v < members.count ? members[v] : nil, frames: frames).save(
+                    to: url)
                 written.append(url)
             }
         }

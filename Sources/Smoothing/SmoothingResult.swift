@@ -57,11 +57,15 @@ public struct SmoothedTrack: Sendable {
     public var yPosteriorVariance: [Double]
 
     /// Column order of the package's CSV.
-    public static let columnNames = ["x", "y", "likelihood", "x_ens_median", "y_ens_median",
-                                     "x_ens_var", "y_ens_var", "x_posterior_var", "y_posterior_var"]
+    public static let columnNames = [
+        "x", "y", "likelihood", "x_ens_median", "y_ens_median",
+        "x_ens_var", "y_ens_var", "x_posterior_var", "y_posterior_var",
+    ]
     var columns: [[Double]] {
-        [x, y, likelihood, xEnsembleMedian, yEnsembleMedian, xEnsembleVariance, yEnsembleVariance,
-         xPosteriorVariance, yPosteriorVariance]
+        [
+            x, y, likelihood, xEnsembleMedian, yEnsembleMedian, xEnsembleVariance, yEnsembleVariance,
+            xPosteriorVariance, yPosteriorVariance,
+        ]
     }
 }
 
@@ -99,8 +103,9 @@ public struct SmoothingResult: Sendable {
                 for t in 0..<T { values[(t * names.count + k) * cols.count + c] = column[t] }
             }
         }
-        return try PoseTable(scorer: "ensemble-kalman_tracker", keypoints: names, coords: cols,
-                             rowKeys: (0..<T).map(String.init), indexStyle: .frameNumber, values: values)
+        return try PoseTable(
+            scorer: "ensemble-kalman_tracker", keypoints: names, coords: cols,
+            rowKeys: (0..<T).map(String.init), indexStyle: .frameNumber, values: values)
     }
 
     /// The 3-D table (`x, y, z` and their posterior variances per keypoint).
@@ -115,8 +120,9 @@ public struct SmoothingResult: Sendable {
                 for t in 0..<T { values[(t * tracks3D.count + k) * cols.count + c] = column[t] }
             }
         }
-        return try PoseTable(scorer: "ensemble-kalman_tracker", keypoints: keypoints, coords: cols,
-                             rowKeys: (0..<T).map(String.init), indexStyle: .frameNumber, values: values)
+        return try PoseTable(
+            scorer: "ensemble-kalman_tracker", keypoints: keypoints, coords: cols,
+            rowKeys: (0..<T).map(String.init), indexStyle: .frameNumber, values: values)
     }
 }
 

@@ -19,7 +19,7 @@ func factorAnalysis(rows data: [Double], n: Int, p: Int, q: Int) -> (W: [Double]
     for i in 0..<n { for a in 0..<p { let xa = x[i * p + a]; for b in a..<p { cov[a * p + b] += xa * x[i * p + b] } } }
     for a in 0..<p { for b in a..<p { cov[a * p + b] /= Double(n); cov[b * p + a] = cov[a * p + b] } }
     var psi = [Double](repeating: 1, count: p)
-    var W = [Double](repeating: 0, count: q * p)   // q × p as scikit-learn stores it
+    var W = [Double](repeating: 0, count: q * p)  // q × p as scikit-learn stores it
     let llConst = Double(p) * Foundation.log(2 * Double.pi) + Double(q)
     var oldLL = -Double.infinity
     for _ in 0..<1000 {
@@ -86,74 +86,92 @@ func inflateVariances(x: [Double], u: [Double], frames T: Int, views V: Int, lat
 /// prediction given the other views: ẑ = B Wᵀ D⁻¹ (x − μ) with B = (Wᵀ D⁻¹ W)⁻¹ and D = diag(u + 1e-6), then per
 /// view Σ = diag(u) + W_v B W_vᵀ (2 × 2). Returns whether any pair was flagged. This is the inner loop of the
 /// inflation passes, hence the plain pointer arithmetic.
-func detectOutlierViews(x: [Double], u: [Double], W: [Double], mu: [Double], frames T: Int, views V: Int,
-                        latent q: Int, flags: inout [Bool]) -> Bool {
+func detectOutlierViews(
+    x: [Double], u: [Double], W: [Double], mu: [Double], frames T: Int, views V: Int,
+    latent q: Int, flags: inout [Bool]
+) -> Bool {
     let p = 2 * V
     var any = false
     var WtDW = [Double](repeating: 0, count: q * q), B = WtDW, work = WtDW
     var z = [Double](repeating: 0, count: q), rhs = z
     var d = [Double](repeating: 0, count: p), centred = d, fitted = d
     x.withUnsafeBufferPointer { x in
-    u.withUnsafeBufferPointer { u in
-    W.withUnsafeBufferPointer { W in
-    mu.withUnsafeBufferPointer { mu in
-    flags.withUnsafeMutableBufferPointer { flags in
-    WtDW.withUnsafeMutableBufferPointer { M in
-    B.withUnsafeMutableBufferPointer { B in
-    work.withUnsafeMutableBufferPointer { work in
-    z.withUnsafeMutableBufferPointer { z in
-    rhs.withUnsafeMutableBufferPointer { rhs in
-    d.withUnsafeMutableBufferPointer { d in
-    centred.withUnsafeMutableBufferPointer { centred in
-    fitted.withUnsafeMutableBufferPointer { fitted in
-        for t in 0..<T {
-            let row = t * p
-            for j in 0..<p {
-                d[j] = u[row + j] + 1e-6
-                centred[j] = x[row + j] - mu[j]
-            }
-            for a in 0..<q {
-                for b in a..<q {
-                    var s = 0.0
-                    for j in 0..<p { s += W[j * q + a] * W[j * q + b] / d[j] }
-                    M[a * q + b] = s
-                    M[b * q + a] = s
-                }
-                var r = 0.0
-                for j in 0..<p { r += W[j * q + a] * centred[j] / d[j] }
-                rhs[a] = r
-            }
-            guard SmallMatrix.spdInverse(UnsafePointer(M.baseAddress!), q, B.baseAddress!, work.baseAddress!) != nil else { continue }
-            for a in 0..<q {
-                var s = 0.0
-                for b in 0..<q { s += B[a * q + b] * rhs[b] }
-                z[a] = s
-            }
-            for j in 0..<p {
-                var s = 0.0
-                for a in 0..<q { s += W[j * q + a] * z[a] }
-                fitted[j] = s
-            }
-            for v in 0..<V {
-                let j0 = 2 * v, j1 = 2 * v + 1
-                // Same rounding as the package: x − (Wẑ + μ).
-                let e0 = x[row + j0] - (fitted[j0] + mu[j0])
-                let e1 = x[row + j1] - (fitted[j1] + mu[j1])
-                var s00 = u[row + j0], s11 = u[row + j1], s01 = 0.0
-                for a in 0..<q {
-                    let w0a = W[j0 * q + a], w1a = W[j1 * q + a]
-                    for b in 0..<q {
-                        let bab = B[a * q + b]
-                        s00 += w0a * bab * W[j0 * q + b]
-                        s11 += w1a * bab * W[j1 * q + b]
-                        s01 += w0a * bab * W[j1 * q + b]
+        u.withUnsafeBufferPointer { u in
+            W.withUnsafeBufferPointer { W in
+                mu.withUnsafeBufferPointer { mu in
+                    flags.withUnsafeMutableBufferPointer { flags in
+                        WtDW.withUnsafeMutableBufferPointer { M in
+                            B.withUnsafeMutableBufferPointer { B in
+                                work.withUnsafeMutableBufferPointer { work in
+                                    z.withUnsafeMutableBufferPointer { z in
+                                        rhs.withUnsafeMutableBufferPointer { rhs in
+                                            d.withUnsafeMutableBufferPointer { d in
+                                                centred.withUnsafeMutableBufferPointer { centred in
+                                                    fitted.withUnsafeMutableBufferPointer { fitted in
+                                                        for t in 0..<T {
+                                                            let row = t * p
+                                                            for j in 0..<p {
+                                                                d[j] = u[row + j] + 1e-6
+                                                                centred[j] = x[row + j] - mu[j]
+                                                            }
+                                                            for a in 0..<q {
+                                                                for b in a..<q {
+                                                                    var s = 0.0
+                                                                    for j in 0..<p { s += W[j * q + a] * W[j * q + b] / d[j] }
+                                                                    M[a * q + b] = s
+                                                                    M[b * q + a] = s
+                                                                }
+                                                                var r = 0.0
+                                                                for j in 0..<p { r += W[j * q + a] * centred[j] / d[j] }
+                                                                rhs[a] = r
+                                                            }
+                                                            guard
+                                                                SmallMatrix.spdInverse(
+                                                                    UnsafePointer(M.baseAddress!), q, B.baseAddress!, work.baseAddress!)
+                                                                    != nil
+                                                            else { continue }
+                                                            for a in 0..<q {
+                                                                var s = 0.0
+                                                                for b in 0..<q { s += B[a * q + b] * rhs[b] }
+                                                                z[a] = s
+                                                            }
+                                                            for j in 0..<p {
+                                                                var s = 0.0
+                                                                for a in 0..<q { s += W[j * q + a] * z[a] }
+                                                                fitted[j] = s
+                                                            }
+                                                            for v in 0..<V {
+                                                                let j0 = 2 * v, j1 = 2 * v + 1
+                                                                // Same rounding as the package: x − (Wẑ + μ).
+                                                                let e0 = x[row + j0] - (fitted[j0] + mu[j0])
+                                                                let e1 = x[row + j1] - (fitted[j1] + mu[j1])
+                                                                var s00 = u[row + j0], s11 = u[row + j1], s01 = 0.0
+                                                                for a in 0..<q {
+                                                                    let w0a = W[j0 * q + a], w1a = W[j1 * q + a]
+                                                                    for b in 0..<q {
+                                                                        let bab = B[a * q + b]
+                                                                        s00 += w0a * bab * W[j0 * q + b]
+                                                                        s11 += w1a * bab * W[j1 * q + b]
+                                                                        s01 += w0a * bab * W[j1 * q + b]
+                                                                    }
+                                                                }
+                                                                let det = s00 * s11 - s01 * s01
+                                                                let d2 = (s11 * e0 * e0 - 2 * s01 * e0 * e1 + s00 * e1 * e1) / det
+                                                                if d2 > 5 { flags[t * V + v] = true; any = true }
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
-                let det = s00 * s11 - s01 * s01
-                let d2 = (s11 * e0 * e0 - 2 * s01 * e0 * e1 + s00 * e1 * e1) / det
-                if d2 > 5 { flags[t * V + v] = true; any = true }
             }
         }
-    }}}}}}}}}}}}}
+    }
     return any
 }

@@ -49,7 +49,8 @@ public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
         guard case .cuda(let i) = self else { return }
         let count = Runtime.cudaDeviceCount
         if count == 0 {
-            throw TorchError(.unavailable, "CUDA is not available on this machine (no GPU or no CUDA libtorch); use --device cpu", op: "Device")
+            throw TorchError(
+                .unavailable, "CUDA is not available on this machine (no GPU or no CUDA libtorch); use --device cpu", op: "Device")
         }
         if i >= count {
             throw TorchError(.unavailable, "cuda:\(i) does not exist; this machine has \(count) CUDA device(s)", op: "Device")

@@ -21,9 +21,12 @@ public enum Runtime {
         try withoutActuallyEscaping(body) { (escaping: @escaping (Range<Int>) -> Void) throws(TorchError) in
             let box = Unmanaged.passRetained(ParallelBody(escaping))
             defer { box.release() }
-            try check(ct_parallel_for(Int64(count), { context, begin, end in
-                Unmanaged<ParallelBody>.fromOpaque(context!).takeUnretainedValue().body(Int(begin)..<Int(end))
-            }, box.toOpaque()), "parallel_for")
+            try check(
+                ct_parallel_for(
+                    Int64(count),
+                    { context, begin, end in
+                        Unmanaged<ParallelBody>.fromOpaque(context!).takeUnretainedValue().body(Int(begin)..<Int(end))
+                    }, box.toOpaque()), "parallel_for")
         }
     }
 

@@ -108,8 +108,12 @@ public func einsum(_ equation: String, _ operands: [Tensor]) throws(TorchError) 
 // MARK: - Comparisons (element-wise, returning bool tensors)
 
 extension Tensor {
-    private func compare(_ name: String, _ other: Tensor) throws(TorchError) -> Tensor { try op(name, "Tensor", [.tensor(self), .tensor(other)]) }
-    private func compare(_ name: String, _ other: Double) throws(TorchError) -> Tensor { try op(name, "Scalar", [.tensor(self), .double(other)]) }
+    private func compare(_ name: String, _ other: Tensor) throws(TorchError) -> Tensor {
+        try op(name, "Tensor", [.tensor(self), .tensor(other)])
+    }
+    private func compare(_ name: String, _ other: Double) throws(TorchError) -> Tensor {
+        try op(name, "Scalar", [.tensor(self), .double(other)])
+    }
 
     public func eq(_ other: Tensor) throws(TorchError) -> Tensor { try compare("aten::eq", other) }
     public func eq(_ other: Double) throws(TorchError) -> Tensor { try compare("aten::eq", other) }

@@ -8,7 +8,8 @@ extension Tensor {
 
     /// Elements `start..<end` (stepping by `step`) along `dim`, as a view.
     public func slice(_ dim: Int, _ start: Int? = nil, _ end: Int? = nil, step: Int = 1) throws(TorchError) -> Tensor {
-        try op("aten::slice", "Tensor", [.tensor(self), .int(dim), start.map { .int($0) } ?? .none, end.map { .int($0) } ?? .none, .int(step)])
+        try op(
+            "aten::slice", "Tensor", [.tensor(self), .int(dim), start.map { .int($0) } ?? .none, end.map { .int($0) } ?? .none, .int(step)])
     }
 
     public func narrow(_ dim: Int, start: Int, length: Int) throws(TorchError) -> Tensor {

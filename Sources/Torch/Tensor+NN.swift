@@ -11,31 +11,41 @@ public func convolution(
     dilation: [Int] = [1], groups: Int = 1, transposed: Bool = false, outputPadding: [Int] = [0]
 ) throws(TorchError) -> Tensor {
     let n = weight.rank - 2
-    return try op("aten::convolution", [
-        .tensor(input), .tensor(weight), .optionalTensor(bias), .ints(spatial(stride, n)), .ints(spatial(padding, n)),
-        .ints(spatial(dilation, n)), .bool(transposed), .ints(spatial(outputPadding, n)), .int(groups),
-    ])
+    return try op(
+        "aten::convolution",
+        [
+            .tensor(input), .tensor(weight), .optionalTensor(bias), .ints(spatial(stride, n)), .ints(spatial(padding, n)),
+            .ints(spatial(dilation, n)), .bool(transposed), .ints(spatial(outputPadding, n)), .int(groups),
+        ])
 }
 
 // MARK: - Pooling, normalisation, activations, resampling
 
 extension Tensor {
     /// Max pooling over the last 1, 2 or 3 dimensions (`dims`).
-    public func maxPool(dims: Int = 2, kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0], dilation: [Int] = [1],
-                        ceilMode: Bool = false) throws(TorchError) -> Tensor {
-        try op("aten::max_pool\(dims)d", [
-            .tensor(self), .ints(spatial(kernel, dims)), .ints(spatial(stride ?? kernel, dims)), .ints(spatial(padding, dims)),
-            .ints(spatial(dilation, dims)), .bool(ceilMode),
-        ])
+    public func maxPool(
+        dims: Int = 2, kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0], dilation: [Int] = [1],
+        ceilMode: Bool = false
+    ) throws(TorchError) -> Tensor {
+        try op(
+            "aten::max_pool\(dims)d",
+            [
+                .tensor(self), .ints(spatial(kernel, dims)), .ints(spatial(stride ?? kernel, dims)), .ints(spatial(padding, dims)),
+                .ints(spatial(dilation, dims)), .bool(ceilMode),
+            ])
     }
 
     /// Average pooling over the last 1, 2 or 3 dimensions.
-    public func avgPool(dims: Int = 2, kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0], ceilMode: Bool = false,
-                        countIncludePad: Bool = true) throws(TorchError) -> Tensor {
-        try op("aten::avg_pool\(dims)d", [
-            .tensor(self), .ints(spatial(kernel, dims)), .ints(spatial(stride ?? kernel, dims)), .ints(spatial(padding, dims)),
-            .bool(ceilMode), .bool(countIncludePad),
-        ])
+    public func avgPool(
+        dims: Int = 2, kernel: [Int], stride: [Int]? = nil, padding: [Int] = [0], ceilMode: Bool = false,
+        countIncludePad: Bool = true
+    ) throws(TorchError) -> Tensor {
+        try op(
+            "aten::avg_pool\(dims)d",
+            [
+                .tensor(self), .ints(spatial(kernel, dims)), .ints(spatial(stride ?? kernel, dims)), .ints(spatial(padding, dims)),
+                .bool(ceilMode), .bool(countIncludePad),
+            ])
     }
 
     public func adaptiveAvgPool(_ outputSize: [Int]) throws(TorchError) -> Tensor {
@@ -43,20 +53,27 @@ extension Tensor {
     }
 
     /// Batch normalisation; in training mode it updates `runningMean`/`runningVar` in place.
-    public func batchNorm(weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?, training: Bool,
-                          momentum: Double = 0.1, eps: Double = 1e-5) throws(TorchError) -> Tensor {
-        try op("aten::batch_norm", [
-            .tensor(self), .optionalTensor(weight), .optionalTensor(bias), .optionalTensor(runningMean),
-            .optionalTensor(runningVar), .bool(training), .double(momentum), .double(eps), .bool(true),
-        ])
+    public func batchNorm(
+        weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?, training: Bool,
+        momentum: Double = 0.1, eps: Double = 1e-5
+    ) throws(TorchError) -> Tensor {
+        try op(
+            "aten::batch_norm",
+            [
+                .tensor(self), .optionalTensor(weight), .optionalTensor(bias), .optionalTensor(runningMean),
+                .optionalTensor(runningVar), .bool(training), .double(momentum), .double(eps), .bool(true),
+            ])
     }
 
     public func groupNorm(groups: Int, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5) throws(TorchError) -> Tensor {
-        try op("aten::group_norm", [.tensor(self), .int(groups), .optionalTensor(weight), .optionalTensor(bias), .double(eps), .bool(true)])
+        try op(
+            "aten::group_norm", [.tensor(self), .int(groups), .optionalTensor(weight), .optionalTensor(bias), .double(eps), .bool(true)])
     }
 
     public func layerNorm(_ normalizedShape: [Int], weight: Tensor?, bias: Tensor?, eps: Double = 1e-5) throws(TorchError) -> Tensor {
-        try op("aten::layer_norm", [.tensor(self), .ints(normalizedShape), .optionalTensor(weight), .optionalTensor(bias), .double(eps), .bool(true)])
+        try op(
+            "aten::layer_norm",
+            [.tensor(self), .ints(normalizedShape), .optionalTensor(weight), .optionalTensor(bias), .double(eps), .bool(true)])
     }
 
     public func relu() throws(TorchError) -> Tensor { try op("aten::relu", [.tensor(self)]) }
@@ -68,7 +85,9 @@ extension Tensor {
     public func hardswish() throws(TorchError) -> Tensor { try op("aten::hardswish", [.tensor(self)]) }
     public func hardsigmoid() throws(TorchError) -> Tensor { try op("aten::hardsigmoid", [.tensor(self)]) }
     public func elu(alpha: Double = 1) throws(TorchError) -> Tensor { try op("aten::elu", [.tensor(self), .double(alpha)]) }
-    public func leakyRelu(_ slope: Double = 0.01) throws(TorchError) -> Tensor { try op("aten::leaky_relu", [.tensor(self), .double(slope)]) }
+    public func leakyRelu(_ slope: Double = 0.01) throws(TorchError) -> Tensor {
+        try op("aten::leaky_relu", [.tensor(self), .double(slope)])
+    }
     /// GELU, exact (`tanhApproximation: false`) or with PyTorch's tanh approximation.
     public func gelu(tanhApproximation: Bool = false) throws(TorchError) -> Tensor {
         try op("aten::gelu", [.tensor(self), .string(tanhApproximation ? "tanh" : "none")])
@@ -93,8 +112,10 @@ extension Tensor {
 
     /// Resizes the spatial dimensions (1-, 2- or 3-d after batch and channel) to `size` or by `scale`.
     /// `.linear` is bilinear in 2-d and trilinear in 3-d; `.cubic` is bicubic (2-d only).
-    public func interpolate(size: [Int]? = nil, scale: [Double]? = nil, mode: InterpolationMode = .nearest,
-                            alignCorners: Bool = false) throws(TorchError) -> Tensor {
+    public func interpolate(
+        size: [Int]? = nil, scale: [Double]? = nil, mode: InterpolationMode = .nearest,
+        alignCorners: Bool = false
+    ) throws(TorchError) -> Tensor {
         let dims = rank - 2
         let sizeArg: OpArg = size.map { .ints($0) } ?? .none
         let scaleArg: OpArg = scale.map { .doubles(spatial64($0, dims)) } ?? .none
@@ -110,14 +131,18 @@ extension Tensor {
     }
 
     public func pixelShuffle(_ factor: Int) throws(TorchError) -> Tensor { try op("aten::pixel_shuffle", [.tensor(self), .int(factor)]) }
-    public func pixelUnshuffle(_ factor: Int) throws(TorchError) -> Tensor { try op("aten::pixel_unshuffle", [.tensor(self), .int(factor)]) }
+    public func pixelUnshuffle(_ factor: Int) throws(TorchError) -> Tensor {
+        try op("aten::pixel_unshuffle", [.tensor(self), .int(factor)])
+    }
 
     public enum GridSampleMode: Int, Sendable { case bilinear = 0, nearest = 1, bicubic = 2 }
     public enum GridPadding: Int, Sendable { case zeros = 0, border = 1, reflection = 2 }
 
     /// Samples self (N, C, H, W) at the normalised grid positions (N, Hout, Wout, 2), as `F.grid_sample`.
-    public func gridSample(_ grid: Tensor, mode: GridSampleMode = .bilinear, padding: GridPadding = .zeros,
-                           alignCorners: Bool = false) throws(TorchError) -> Tensor {
+    public func gridSample(
+        _ grid: Tensor, mode: GridSampleMode = .bilinear, padding: GridPadding = .zeros,
+        alignCorners: Bool = false
+    ) throws(TorchError) -> Tensor {
         try op("aten::grid_sampler", [.tensor(self), .tensor(grid), .int(mode.rawValue), .int(padding.rawValue), .bool(alignCorners)])
     }
 }

@@ -28,7 +28,9 @@ extension Tensor {
         try op("aten::constant_pad_nd", [.tensor(self), .ints(padding), .double(value)])
     }
     public func split(size: Int, dim: Int = 0) throws(TorchError) -> [Tensor] {
-        try Torch.call("aten::split", "Tensor", [.tensor(self), .int(size), .int(dim)], maxOutputs: Swift.max(1, self.size(dim) / Swift.max(size, 1) + 1))
+        try Torch.call(
+            "aten::split", "Tensor", [.tensor(self), .int(size), .int(dim)],
+            maxOutputs: Swift.max(1, self.size(dim) / Swift.max(size, 1) + 1))
     }
     public func chunk(_ chunks: Int, dim: Int = 0) throws(TorchError) -> [Tensor] {
         try Torch.call("aten::chunk", [.tensor(self), .int(chunks), .int(dim)], maxOutputs: Swift.max(chunks, 1))

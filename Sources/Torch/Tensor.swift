@@ -185,7 +185,11 @@ public final class Tensor {
 
     /// Replaces (or with nil, clears) the gradient.
     public func setGrad(_ g: Tensor?) throws(TorchError) {
-        if let g { try check(ct_tensor_set_grad(raw, g.raw), "Tensor.setGrad") } else { try check(ct_tensor_reset_grad(raw), "Tensor.setGrad") }
+        if let g {
+            try check(ct_tensor_set_grad(raw, g.raw), "Tensor.setGrad")
+        } else {
+            try check(ct_tensor_reset_grad(raw), "Tensor.setGrad")
+        }
     }
 
     /// A tensor sharing storage but cut from the autograd graph.

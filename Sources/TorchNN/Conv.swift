@@ -11,9 +11,11 @@ public final class Conv: Layer {
     public let bias: Tensor?
     public let stride: [Int], padding: [Int], dilation: [Int], groups: Int
 
-    public init(_ path: ParameterPath, dims: Int = 2, _ inChannels: Int, _ outChannels: Int, kernel: [Int],
-                stride: [Int] = [1], padding: [Int] = [0], dilation: [Int] = [1], groups: Int = 1, bias: Bool = true,
-                weightInit: Initializer = .pytorchDefault) throws {
+    public init(
+        _ path: ParameterPath, dims: Int = 2, _ inChannels: Int, _ outChannels: Int, kernel: [Int],
+        stride: [Int] = [1], padding: [Int] = [0], dilation: [Int] = [1], groups: Int = 1, bias: Bool = true,
+        weightInit: Initializer = .pytorchDefault
+    ) throws {
         guard groups > 0, inChannels % groups == 0, outChannels % groups == 0 else {
             throw NNError.badConfig("\(path.name("weight")): channels \(inChannels)->\(outChannels) are not divisible by groups \(groups)")
         }
@@ -35,9 +37,11 @@ public final class ConvTranspose: Layer {
     public let bias: Tensor?
     public let stride: [Int], padding: [Int], outputPadding: [Int], dilation: [Int], groups: Int
 
-    public init(_ path: ParameterPath, dims: Int = 2, _ inChannels: Int, _ outChannels: Int, kernel: [Int],
-                stride: [Int] = [1], padding: [Int] = [0], outputPadding: [Int] = [0], dilation: [Int] = [1],
-                groups: Int = 1, bias: Bool = true) throws {
+    public init(
+        _ path: ParameterPath, dims: Int = 2, _ inChannels: Int, _ outChannels: Int, kernel: [Int],
+        stride: [Int] = [1], padding: [Int] = [0], outputPadding: [Int] = [0], dilation: [Int] = [1],
+        groups: Int = 1, bias: Bool = true
+    ) throws {
         guard groups > 0, inChannels % groups == 0, outChannels % groups == 0 else {
             throw NNError.badConfig("\(path.name("weight")): channels \(inChannels)->\(outChannels) are not divisible by groups \(groups)")
         }
@@ -50,7 +54,8 @@ public final class ConvTranspose: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        try convolution(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
-                        transposed: true, outputPadding: outputPadding)
+        try convolution(
+            x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+            transposed: true, outputPadding: outputPadding)
     }
 }

@@ -19,8 +19,9 @@ public final class BatchNorm: Layer {
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         if training { try withNoGrad { try batchesTracked.addInPlace(1) } }
-        return try x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar, training: training,
-                               momentum: momentum, eps: eps)
+        return try x.batchNorm(
+            weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar, training: training,
+            momentum: momentum, eps: eps)
     }
 }
 

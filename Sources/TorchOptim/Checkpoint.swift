@@ -6,8 +6,10 @@ import TorchNN
 /// weights and buffers (`model.*`), optimizer state (`optim.*`), EMA weights (`ema.*`), libtorch's CPU RNG
 /// state (`rng.cpu`), and string metadata (epoch, step, schedule position, anything the trainer adds).
 public enum Checkpoint {
-    public static func save(to url: URL, store: ParameterStore, optimizer: (any Optimizer)? = nil,
-                            ema: ExponentialMovingAverage? = nil, metadata: [String: String] = [:]) throws {
+    public static func save(
+        to url: URL, store: ParameterStore, optimizer: (any Optimizer)? = nil,
+        ema: ExponentialMovingAverage? = nil, metadata: [String: String] = [:]
+    ) throws {
         var tensors: [(String, Tensor)] = store.stateDict().map { ("model." + $0.key, $0.value) }
         if let optimizer { tensors += try optimizer.stateTensors().map { ("optim." + $0.0, $0.1) } }
         if let ema { tensors += ema.shadow.sorted(by: { $0.key < $1.key }).map { ("ema." + $0.key, $0.value) } }
@@ -21,8 +23,10 @@ public enum Checkpoint {
     /// Restores into the given objects and returns the metadata.
     /// - Parameter restoreRNG: also restore libtorch's CPU generator (for exact resumption).
     @discardableResult
-    public static func load(from url: URL, store: ParameterStore, optimizer: (any Optimizer)? = nil,
-                            ema: ExponentialMovingAverage? = nil, restoreRNG: Bool = true) throws -> [String: String] {
+    public static func load(
+        from url: URL, store: ParameterStore, optimizer: (any Optimizer)? = nil,
+        ema: ExponentialMovingAverage? = nil, restoreRNG: Bool = true
+    ) throws -> [String: String] {
         let (tensors, metadata) = try SafeTensors.read(url)
         func group(_ prefix: String) -> [String: Tensor] {
             var out: [String: Tensor] = [:]

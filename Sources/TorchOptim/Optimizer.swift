@@ -1,10 +1,11 @@
+import Torch
+import TorchNN
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Torch
-import TorchNN
 
 /// A first-order optimizer written in Swift over in-place libtorch ops (TorchSharp / mlx-swift style).
 /// State is kept per parameter *name*, so it can be checkpointed and restored by name.
@@ -80,8 +81,10 @@ public class OptimizerBase {
 public final class SGD: OptimizerBase, Optimizer {
     public var momentum: Double, dampening: Double, nesterov: Bool, weightDecay: Double
 
-    public init(_ store: ParameterStore, learningRate: Double, momentum: Double = 0, dampening: Double = 0,
-                nesterov: Bool = false, weightDecay: Double = 0) {
+    public init(
+        _ store: ParameterStore, learningRate: Double, momentum: Double = 0, dampening: Double = 0,
+        nesterov: Bool = false, weightDecay: Double = 0
+    ) {
         (self.momentum, self.dampening, self.nesterov, self.weightDecay) = (momentum, dampening, nesterov, weightDecay)
         super.init(store: store, learningRate: learningRate)
     }
@@ -112,8 +115,10 @@ public final class Adam: OptimizerBase, Optimizer {
     public var beta1: Double, beta2: Double, eps: Double, weightDecay: Double
     public let decoupled: Bool
 
-    public init(_ store: ParameterStore, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                eps: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false) {
+    public init(
+        _ store: ParameterStore, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+        eps: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false
+    ) {
         (self.beta1, self.beta2, self.eps, self.weightDecay, self.decoupled) = (beta1, beta2, eps, weightDecay, decoupled)
         super.init(store: store, learningRate: learningRate)
     }
@@ -138,7 +143,9 @@ public final class Adam: OptimizerBase, Optimizer {
 }
 
 /// AdamW: Adam with decoupled weight decay (as `torch.optim.AdamW`, default decay 0.01).
-public func AdamW(_ store: ParameterStore, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
-                  eps: Double = 1e-8, weightDecay: Double = 0.01) -> Adam {
+public func AdamW(
+    _ store: ParameterStore, learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
+    eps: Double = 1e-8, weightDecay: Double = 0.01
+) -> Adam {
     Adam(store, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: true)
 }

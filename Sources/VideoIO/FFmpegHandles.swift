@@ -87,15 +87,18 @@ final class FrameConverter {
         guard width > 0, height > 0, width <= 16384, height <= 16384 else {
             throw VideoError.invalidArgument(path: path, reason: "output size \(width)x\(height) is not usable")
         }
-        let wanted = Key(width: source.width, height: source.height, format: source.format, outWidth: width, outHeight: height, output: output)
+        let wanted = Key(
+            width: source.width, height: source.height, format: source.format, outWidth: width, outHeight: height, output: output)
         if key != wanted {
             sws_freeContext(context)
-            context = sws_getContext(source.width, source.height, AVPixelFormat(source.format), Int32(width), Int32(height),
-                                     output.pixelFormat.avFormat, output.filter.swsFlags, nil, nil, nil)
+            context = sws_getContext(
+                source.width, source.height, AVPixelFormat(source.format), Int32(width), Int32(height),
+                output.pixelFormat.avFormat, output.filter.swsFlags, nil, nil, nil)
             guard context != nil else {
                 key = nil
                 let name = av_get_pix_fmt_name(AVPixelFormat(source.format)).map { String(cString: $0) } ?? "unknown"
-                throw VideoError.ffmpeg(path: path, operation: "sws_getContext", message: "cannot convert \(name) to \(output.pixelFormat.rawValue)")
+                throw VideoError.ffmpeg(
+                    path: path, operation: "sws_getContext", message: "cannot convert \(name) to \(output.pixelFormat.rawValue)")
             }
             cffmpeg_set_source_colorspace(context, Int32(source.colorspace.rawValue), source.color_range == AVCOL_RANGE_JPEG ? 1 : 0)
             key = wanted
@@ -110,7 +113,8 @@ final class FrameConverter {
             initialized = count
         }
         if failure != 0 {
-            throw VideoError.ffmpeg(path: path, operation: "sws_scale", message: failure < 0 ? ffmpegErrorText(failure) : "wrote \(failure) of \(height) rows")
+            throw VideoError.ffmpeg(
+                path: path, operation: "sws_scale", message: failure < 0 ? ffmpegErrorText(failure) : "wrote \(failure) of \(height) rows")
         }
         return Frame(width: width, height: height, channels: output.pixelFormat.channels, index: index, time: time, pixels: pixels)
     }

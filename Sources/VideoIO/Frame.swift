@@ -106,10 +106,12 @@ public struct Frame: Sendable, Equatable {
     /// Checks that the sizes agree with the pixel count and the channel count is 1 or 3.
     func validate(path: String) throws {
         guard width > 0, height > 0, channels == 1 || channels == 3 else {
-            throw VideoError.invalidArgument(path: path, reason: "frame of \(width)x\(height)x\(channels): need positive sizes and 1 or 3 channels")
+            throw VideoError.invalidArgument(
+                path: path, reason: "frame of \(width)x\(height)x\(channels): need positive sizes and 1 or 3 channels")
         }
         guard pixels.count == width * height * channels else {
-            throw VideoError.invalidArgument(path: path, reason: "frame of \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+            throw VideoError.invalidArgument(
+                path: path, reason: "frame of \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
         }
     }
 }

@@ -46,8 +46,10 @@ struct FrameIndex: Sendable {
 
     /// Demuxes every packet of stream `stream` from the current position of `format`.
     /// - Parameter reorderDelay: the stream's `video_delay` (frames the decoder holds back for B-frames).
-    static func build(format: UnsafeMutablePointer<AVFormatContext>, stream: Int32, containerFrameCount: Int,
-                      reorderDelay: Int, allowReconstruction: Bool = true, path: String) throws -> FrameIndex {
+    static func build(
+        format: UnsafeMutablePointer<AVFormatContext>, stream: Int32, containerFrameCount: Int,
+        reorderDelay: Int, allowReconstruction: Bool = true, path: String
+    ) throws -> FrameIndex {
         let packet = try PacketHandle(path: path)
         let noPTS = AVCode.noPTS
         var entries: [(pts: Int64, dts: Int64, key: Bool)] = []
@@ -85,7 +87,8 @@ struct FrameIndex: Sendable {
         // timestamps exist at all, frames are counted as the decoder puts them out (from the start).
         let reordered = presentPTS > 0 || reorderDelay > 0
         if allowReconstruction, !missingBoth, missingPTS > 0, presentPTS > 0,
-           let rebuilt = rebuildReferenceTimestamps(entries, lacksPTS: lacksPTS) {
+            let rebuilt = rebuildReferenceTimestamps(entries, lacksPTS: lacksPTS)
+        {
             entries = rebuilt
             index.reconstructedTimestamps = true
         } else if missingBoth || (missingPTS > 0 && reordered) {
@@ -127,8 +130,10 @@ struct FrameIndex: Sendable {
     /// The MPEG rule for streams with one frame of reordering and pts on B-frames only (AVI): an
     /// I- or P-frame is shown when the next I/P frame is decoded, so its pts is that frame's dts.
     /// `nil` when the result is not a set of distinct timestamps.
-    private static func rebuildReferenceTimestamps(_ entries: [(pts: Int64, dts: Int64, key: Bool)],
-                                                   lacksPTS: [Bool]) -> [(pts: Int64, dts: Int64, key: Bool)]? {
+    private static func rebuildReferenceTimestamps(
+        _ entries: [(pts: Int64, dts: Int64, key: Bool)],
+        lacksPTS: [Bool]
+    ) -> [(pts: Int64, dts: Int64, key: Bool)]? {
         var rebuilt = entries
         var pendingReference: Int? = nil
         for i in entries.indices where lacksPTS[i] {

@@ -83,8 +83,9 @@ public enum ImageIO {
         guard status >= 0 else {
             throw VideoError.unsupportedImage(path: path, reason: "decoding failed: \(ffmpegErrorText(status))")
         }
-        return try FrameConverter().convert(picture.pointer, output: FrameOutput(pixelFormat: pixelFormat, filter: .nearest),
-                                            index: 0, time: 0, path: path)
+        return try FrameConverter().convert(
+            picture.pointer, output: FrameOutput(pixelFormat: pixelFormat, filter: .nearest),
+            index: 0, time: 0, path: path)
     }
 
     // MARK: - Encoding
@@ -123,14 +124,18 @@ public enum ImageIO {
         guard av_frame_get_buffer(picture.pointer, 0) >= 0 else {
             throw VideoError.writeFailed(path: path, reason: "out of memory for a \(frame.width)x\(frame.height) image")
         }
-        guard let scaler = sws_getContext(Int32(frame.width), Int32(frame.height), source, Int32(frame.width), Int32(frame.height),
-                                          target, Int32(SWS_POINT), nil, nil, nil) else {
+        guard
+            let scaler = sws_getContext(
+                Int32(frame.width), Int32(frame.height), source, Int32(frame.width), Int32(frame.height),
+                target, Int32(SWS_POINT), nil, nil, nil)
+        else {
             throw VideoError.ffmpeg(path: path, operation: "sws_getContext", message: "cannot convert to the image's pixel format")
         }
         defer { sws_freeContext(scaler) }
         if format == .jpeg { cffmpeg_set_source_colorspace(scaler, Int32(AVCOL_SPC_BT470BG.rawValue), 1) }
         frame.pixels.withUnsafeBufferPointer { pixels in
-            _ = cffmpeg_scale_packed_to_frame(scaler, pixels.baseAddress, Int32(frame.width * frame.channels), Int32(frame.height), picture.pointer)
+            _ = cffmpeg_scale_packed_to_frame(
+                scaler, pixels.baseAddress, Int32(frame.width * frame.channels), Int32(frame.height), picture.pointer)
         }
         picture.pointer.pointee.pts = 0
         if format == .jpeg { picture.pointer.pointee.quality = c.pointee.global_quality }

@@ -45,8 +45,10 @@ public final class FramePrefetcher: AsyncSequence, @unchecked Sendable {
     ///   - output: pixel format and size.
     ///   - capacity: frames decoded ahead of the consumer.
     ///   - decoderThreads: FFmpeg threads for the decoder (0: FFmpeg's choice).
-    public init(path: String, frames: FrameSelection = .all, output: FrameOutput = FrameOutput(),
-                capacity: Int = 16, decoderThreads: Int = 0) throws {
+    public init(
+        path: String, frames: FrameSelection = .all, output: FrameOutput = FrameOutput(),
+        capacity: Int = 16, decoderThreads: Int = 0
+    ) throws {
         let reader = try VideoReader(path: path, output: output, decoderThreads: decoderThreads)
         let indices = frames.resolve(frameCount: reader.frameCount)
         info = reader.info
@@ -82,7 +84,11 @@ public final class FramePrefetcher: AsyncSequence, @unchecked Sendable {
         /// The next item; cancelling the awaiting task stops the workers.
         public mutating func next() async throws -> Frame? {
             let handoff = owner.handoff
-            return try await withTaskCancellationHandler { try await handoff.take() } onCancel: { handoff.stop() }
+            return try await withTaskCancellationHandler {
+                try await handoff.take()
+            } onCancel: {
+                handoff.stop()
+            }
         }
     }
 
@@ -112,8 +118,10 @@ public final class ClipPrefetcher: AsyncSequence, @unchecked Sendable {
 
     /// Opens `path` now (errors throw here) and starts `workers` decoding threads.
     /// - Parameter decoderThreads: FFmpeg threads per worker; 1 suits random access best.
-    public init(path: String, clips: [ClipRequest], output: FrameOutput = FrameOutput(), workers: Int = 2,
-                capacity: Int = 8, decoderThreads: Int = 1) throws {
+    public init(
+        path: String, clips: [ClipRequest], output: FrameOutput = FrameOutput(), workers: Int = 2,
+        capacity: Int = 8, decoderThreads: Int = 1
+    ) throws {
         let first = try VideoReader(path: path, output: output, decoderThreads: decoderThreads)
         info = first.info
         let index = first.index
@@ -130,9 +138,11 @@ public final class ClipPrefetcher: AsyncSequence, @unchecked Sendable {
                 }
                 while let job = handoff.claim() {
                     let request = clips[job]
-                    handoff.deliver(job, opened.flatMap { reader in
-                        Result { try reader.clip(start: request.start, count: request.count) }
-                    })
+                    handoff.deliver(
+                        job,
+                        opened.flatMap { reader in
+                            Result { try reader.clip(start: request.start, count: request.count) }
+                        })
                 }
             }
         }
@@ -151,7 +161,11 @@ public final class ClipPrefetcher: AsyncSequence, @unchecked Sendable {
         /// The next item; cancelling the awaiting task stops the workers.
         public mutating func next() async throws -> [Frame]? {
             let handoff = owner.handoff
-            return try await withTaskCancellationHandler { try await handoff.take() } onCancel: { handoff.stop() }
+            return try await withTaskCancellationHandler {
+                try await handoff.take()
+            } onCancel: {
+                handoff.stop()
+            }
         }
     }
 

@@ -33,7 +33,8 @@ public enum VideoError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .notAVideo(path, reason):
             return "\(path): not a video (\(reason))"
         case let .unsupportedCodec(path, codec):
-            return "\(path): unsupported codec '\(codec)' (this FFmpeg build has no decoder for it; re-encode the file with H.264, e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`)"
+            return
+                "\(path): unsupported codec '\(codec)' (this FFmpeg build has no decoder for it; re-encode the file with H.264, e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`)"
         case let .truncated(path, frame, expected, reason):
             let of = expected.map { " of \($0)" } ?? ""
             if frame == 0 { return "\(path): truncated, no frame can be decoded (\(reason))" }

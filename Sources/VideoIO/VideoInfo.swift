@@ -37,7 +37,8 @@ public struct VideoInfo: Sendable, Equatable {
     public var summary: String {
         var lines = [
             "file        \(path)",
-            "frames      \(frameCount)" + (containerFrameCount > 0 && containerFrameCount != frameCount ? " (container header says \(containerFrameCount))" : ""),
+            "frames      \(frameCount)"
+                + (containerFrameCount > 0 && containerFrameCount != frameCount ? " (container header says \(containerFrameCount))" : ""),
             "size        \(width)x\(height)",
             "fps         \(formatted(framesPerSecond))",
             "duration    \(formatted(duration)) s",

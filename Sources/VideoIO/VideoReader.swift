@@ -70,8 +70,9 @@ public final class VideoReader {
             format = try InputFormatHandle(path: path)
         } catch let error as VideoError {
             if startsWithMP4Header(path) {
-                throw VideoError.truncated(path: path, frame: 0, expectedFrames: nil,
-                                           reason: "the MP4 index (moov box) is missing: the recording was cut off before it was finished")
+                throw VideoError.truncated(
+                    path: path, frame: 0, expectedFrames: nil,
+                    reason: "the MP4 index (moov box) is missing: the recording was cut off before it was finished")
             }
             throw error
         }
@@ -113,9 +114,12 @@ public final class VideoReader {
             throw VideoError.unsupportedCodec(path: path, codec: "\(String(cString: codec.pointee.name)): \(ffmpegErrorText(opened))")
         }
 
-        let index = try sharedIndex ?? FrameIndex.build(format: format.pointer, stream: best,
-                                                          containerFrameCount: Int(stream.pointee.nb_frames),
-                                                          reorderDelay: Int(parameters.video_delay), path: path)
+        let index =
+            try sharedIndex
+            ?? FrameIndex.build(
+                format: format.pointer, stream: best,
+                containerFrameCount: Int(stream.pointee.nb_frames),
+                reorderDelay: Int(parameters.video_delay), path: path)
         guard index.count > 0 else {
             if let damage = index.damage {
                 throw VideoError.truncated(path: path, frame: 0, expectedFrames: index.expectedFrameCount, reason: damage)
@@ -265,8 +269,10 @@ public final class VideoReader {
                 throw VideoError.corrupt(path: path, frame: target, reason: "the decoder skipped from frame \(position) to \(frameIndex)")
             }
             position = frameIndex
-            let seconds = index.hasTimestamps ? Double(index.pts[target] - index.pts[0]) * timeBase
-                                              : (info.framesPerSecond > 0 ? Double(target) / info.framesPerSecond : 0)
+            let seconds =
+                index.hasTimestamps
+                ? Double(index.pts[target] - index.pts[0]) * timeBase
+                : (info.framesPerSecond > 0 ? Double(target) / info.framesPerSecond : 0)
             let frame = try converter.convert(decoded.pointer, output: output, index: target, time: seconds, path: path)
             av_frame_unref(decoded.pointer)
             statistics.deliveredFrames += 1
@@ -338,8 +344,9 @@ public final class VideoReader {
             for i in 0..<Int32(reopened.pointer.pointee.nb_streams) where i != streamIndex {
                 cffmpeg_stream(reopened.pointer, i)?.pointee.discard = AVDISCARD_ALL
             }
-            index = try FrameIndex.build(format: reopened.pointer, stream: streamIndex, containerFrameCount: info.containerFrameCount,
-                                         reorderDelay: max(reorderDelay, 1), allowReconstruction: false, path: path)
+            index = try FrameIndex.build(
+                format: reopened.pointer, stream: streamIndex, containerFrameCount: info.containerFrameCount,
+                reorderDelay: max(reorderDelay, 1), allowReconstruction: false, path: path)
             format = reopened
         }
         try seekToStart()
@@ -378,8 +385,10 @@ public final class VideoReader {
         position = -1
         framesSinceStart = 0
         let firstDTS = index.firstDTS
-        if index.hasTimestamps, av_seek_frame(format.pointer, streamIndex, firstDTS, AVSEEK_FLAG_BACKWARD) >= 0
-            || av_seek_frame(format.pointer, streamIndex, firstDTS, 0) >= 0 {
+        if index.hasTimestamps,
+            av_seek_frame(format.pointer, streamIndex, firstDTS, AVSEEK_FLAG_BACKWARD) >= 0
+                || av_seek_frame(format.pointer, streamIndex, firstDTS, 0) >= 0
+        {
             if readPacket() {
                 let landed = packet.pointer.pointee
                 let landedDTS = landed.dts != AVCode.noPTS ? landed.dts : landed.pts
@@ -404,7 +413,6 @@ public final class VideoReader {
         cached = nil
     }
 }
-
 
 /// True when the file begins with an MP4/QuickTime `ftyp` box.
 private func startsWithMP4Header(_ path: String) -> Bool {

@@ -65,7 +65,8 @@ public final class VideoWriter {
     public init(path: String, width: Int, height: Int, framesPerSecond: Double, options: VideoWriterOptions = VideoWriterOptions()) throws {
         _ = quietFFmpegLogging
         guard width > 0, height > 0, width % 2 == 0, height % 2 == 0, width <= 16384, height <= 16384 else {
-            throw VideoError.invalidArgument(path: path, reason: "video size \(width)x\(height): H.264 in yuv420p needs positive, even width and height")
+            throw VideoError.invalidArgument(
+                path: path, reason: "video size \(width)x\(height): H.264 in yuv420p needs positive, even width and height")
         }
         guard framesPerSecond.isFinite, framesPerSecond > 0, framesPerSecond <= 100_000 else {
             throw VideoError.invalidArgument(path: path, reason: "frame rate \(framesPerSecond) must be positive")
@@ -75,7 +76,10 @@ public final class VideoWriter {
         self.height = height
         self.framesPerSecond = framesPerSecond
         let url = URL(fileURLWithPath: path)
-        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        temporaryPath =
+            url.deletingLastPathComponent().appendingPathComponent(
+                ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+            ).path
 
         var context: UnsafeMutablePointer<AVFormatContext>? = nil
         guard avformat_alloc_output_context2(&context, nil, "mp4", temporaryPath) >= 0, let context else {
@@ -164,13 +168,15 @@ public final class VideoWriter {
         guard !finished else { throw VideoError.invalidArgument(path: path, reason: "write after finish()") }
         try frame.validate(path: path)
         guard frame.width == width, frame.height == height else {
-            throw VideoError.invalidArgument(path: path, reason: "frame \(frameCount) is \(frame.width)x\(frame.height), the video is \(width)x\(height)")
+            throw VideoError.invalidArgument(
+                path: path, reason: "frame \(frameCount) is \(frame.width)x\(frame.height), the video is \(width)x\(height)")
         }
         if scaler == nil || scalerChannels != frame.channels {
             sws_freeContext(scaler)
             let source = frame.channels == 3 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_GRAY8
-            scaler = sws_getContext(Int32(width), Int32(height), source, Int32(width), Int32(height), AV_PIX_FMT_YUV420P,
-                                    Int32(SWS_BILINEAR), nil, nil, nil)
+            scaler = sws_getContext(
+                Int32(width), Int32(height), source, Int32(width), Int32(height), AV_PIX_FMT_YUV420P,
+                Int32(SWS_BILINEAR), nil, nil, nil)
             scalerChannels = frame.channels
             guard scaler != nil else { throw VideoError.ffmpeg(path: path, operation: "sws_getContext", message: "RGB to yuv420p") }
         }

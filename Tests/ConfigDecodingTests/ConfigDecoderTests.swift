@@ -43,7 +43,9 @@ private func failure(_ yaml: String) -> ConfigError? {
     }
 
     @Test func valuesOfEveryKind() throws {
-        let d = try decode("name: '16'\ntrain_batch_size: 8.0\ntrain_prob: 1e-3\nflag: yes\nseed: 18446744073709551615\nsizes: 3\nmax_minutes: 2\nextra: {a: [1, 'b'], c: null}\n")
+        let d = try decode(
+            "name: '16'\ntrain_batch_size: 8.0\ntrain_prob: 1e-3\nflag: yes\nseed: 18446744073709551615\nsizes: 3\nmax_minutes: 2\nextra: {a: [1, 'b'], c: null}\n"
+        )
         #expect(d.name == "16" && d.trainBatchSize == 8 && d.trainProb == 1e-3 && d.flag && d.seed == UInt64.max)
         #expect(d.sizes == [3] && d.maxMinutes == 2)
         #expect(d.extra?.keys == ["a", "c"])
@@ -69,8 +71,9 @@ private func failure(_ yaml: String) -> ConfigError? {
     }
 
     @Test func wrongTypeNamesKeyLineAndValue() {
-        #expect(failure("name: x\ntrain_batch_size: sixteen\n")?.description
-            == "demo.yaml:2: train_batch_size must be an integer, found 'sixteen'")
+        #expect(
+            failure("name: x\ntrain_batch_size: sixteen\n")?.description
+                == "demo.yaml:2: train_batch_size must be an integer, found 'sixteen'")
         #expect(failure("flag: maybe\n")?.description == "demo.yaml:1: flag must be true or false, found 'maybe'")
         #expect(failure("sizes: [1, x]\n")?.description == "demo.yaml:1: sizes[1] must be an integer, found 'x'")
         #expect(failure("inner: 3\n")?.description == "demo.yaml:1: inner must be a section of `key: value` lines, found '3'")
@@ -80,8 +83,9 @@ private func failure(_ yaml: String) -> ConfigError? {
 
     @Test func outOfRangeNamesKeyLineAndValue() {
         #expect(failure("name: x\ntrain_prob: 1.5\n")?.description == "demo.yaml:2: train_prob must be in (0, 1], found 1.5")
-        #expect(failure("inner:\n  pairs: []\n  image_resize_dims: 100\n")?.description
-            == "demo.yaml:3: inner.image_resize_dims must be a multiple of 32, found 100")
+        #expect(
+            failure("inner:\n  pairs: []\n  image_resize_dims: 100\n")?.description
+                == "demo.yaml:3: inner.image_resize_dims must be a multiple of 32, found 100")
     }
 
     @Test func standaloneChecksNameTheKeyWithoutAFile() {

@@ -65,28 +65,34 @@ enum KinemaProcess {
         process.waitUntilExit()
         try out.close()
         try err.close()
-        return CommandResult(arguments: arguments, status: process.terminationStatus,
-                             stdout: try String(contentsOf: outURL, encoding: .utf8),
-                             stderr: try String(contentsOf: errURL, encoding: .utf8))
+        return CommandResult(
+            arguments: arguments, status: process.terminationStatus,
+            stdout: try String(contentsOf: outURL, encoding: .utf8),
+            stderr: try String(contentsOf: errURL, encoding: .utf8))
     }
 
     /// Runs and expects success; the whole output is shown when it fails.
     @discardableResult
-    static func succeed(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120,
-                        sourceLocation: SourceLocation = #_sourceLocation) throws -> CommandResult {
+    static func succeed(
+        _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> CommandResult {
         let result = try run(arguments, in: directory, timeout: timeout)
         #expect(result.status == 0, "\(result)", sourceLocation: sourceLocation)
         return result
     }
 
     /// Runs and expects failure with one clear line on stderr (`Error: …` containing `message`, no crash report).
-    static func fail(_ arguments: [String], saying message: String, in directory: URL? = nil,
-                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func fail(
+        _ arguments: [String], saying message: String, in directory: URL? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let result = try run(arguments, in: directory)
         #expect(result.status != 0 && result.status < 128, "\(result)", sourceLocation: sourceLocation)
         let first = result.stderrLines.first ?? ""
         #expect(first.hasPrefix("Error: ") && first.contains(message), "\(result)", sourceLocation: sourceLocation)
-        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump")
+        #expect(
+            !result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump")
                 && !result.stderr.contains("backtrace"), "\(result)", sourceLocation: sourceLocation)
     }
 }

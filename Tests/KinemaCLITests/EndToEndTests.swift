@@ -32,8 +32,12 @@ struct EndToEndTests {
         let dir = try TestFiles.temporaryDirectory("cli-video")
         defer { try? FileManager.default.removeItem(at: dir) }
         let video = dir.appendingPathComponent("clip.mp4")
-        let made = try runTool(ffmpeg, ["-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "12",
-                                        "-c:v", "mpeg4", "-pix_fmt", "yuv420p", video.path])
+        let made = try runTool(
+            ffmpeg,
+            [
+                "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "12",
+                "-c:v", "mpeg4", "-pix_fmt", "yuv420p", video.path,
+            ])
         try #require(made == 0, "ffmpeg could not write \(video.path)")
 
         let info = try KinemaProcess.succeed(["video", "info", video.path])
@@ -41,9 +45,11 @@ struct EndToEndTests {
         #expect(info.stdoutLines.contains("size        64x48"), "\(info)")
         #expect(info.stdoutLines.contains("fps         10"), "\(info)")
 
-        let frames = try KinemaProcess.succeed(["video", "frames", "clip.mp4", "--at", "0,5-6", "--out", "frames", "--width", "32"], in: dir)
+        let frames = try KinemaProcess.succeed(
+            ["video", "frames", "clip.mp4", "--at", "0,5-6", "--out", "frames", "--width", "32"], in: dir)
         #expect(frames.stdoutLines == ["wrote 3 frames of clip.mp4 to frames"], "\(frames)")
-        #expect(files(in: dir.appendingPathComponent("frames")) == ["clip_frame000000.png", "clip_frame000005.png", "clip_frame000006.png"])
+        #expect(
+            files(in: dir.appendingPathComponent("frames")) == ["clip_frame000000.png", "clip_frame000005.png", "clip_frame000006.png"])
         let png = try Data(contentsOf: dir.appendingPathComponent("frames/clip_frame000005.png"))
         #expect(png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
         // Width 32 of 64×48 keeps the aspect ratio: the IHDR chunk holds 32 × 24.
@@ -59,7 +65,8 @@ struct EndToEndTests {
         let members = ["seed0.camA.csv", "seed1.camA.csv", "seed2.camA.csv"].map { input.appendingPathComponent($0).path }
         let dir = try TestFiles.temporaryDirectory("cli-smooth")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try KinemaProcess.succeed(["smooth", "singlecam", "--input-files"] + members + ["--save-dir", "out", "--s", "5"], in: dir)
+        let result = try KinemaProcess.succeed(
+            ["smooth", "singlecam", "--input-files"] + members + ["--save-dir", "out", "--s", "5"], in: dir)
         #expect(!result.stdout.isEmpty)
         #expect(files(in: dir.appendingPathComponent("out")) == ["eks_singlecam.csv"], "\(result)")
         let table = try lines(dir.appendingPathComponent("out/eks_singlecam.csv"))
@@ -77,24 +84,34 @@ struct EndToEndTests {
             .write(to: dir.appendingPathComponent("synth.yaml"), atomically: true, encoding: .utf8)
         try "validation_window_stride: 7\n".write(to: dir.appendingPathComponent("train.yaml"), atomically: true, encoding: .utf8)
 
-        let synth = try KinemaProcess.succeed(["neural", "synth", "syn", "--config", "synth.yaml", "--neurons", "6,5", "--train-trials", "3"], in: dir)
+        let synth = try KinemaProcess.succeed(
+            ["neural", "synth", "syn", "--config", "synth.yaml", "--neurons", "6,5", "--train-trials", "3"], in: dir)
         #expect(synth.stdoutLines.map { $0.hasPrefix("wrote ") && $0.contains("syn/synthetic-mouse-") } == [true, true], "\(synth)")
 
-        let train = try KinemaProcess.succeed(["neural", "train", "--data", "syn", "--out", "model", "--config", "train.yaml",
-                                               "--steps", "2", "--batch-size", "2", "--quiet"], in: dir)
+        let train = try KinemaProcess.succeed(
+            [
+                "neural", "train", "--data", "syn", "--out", "model", "--config", "train.yaml",
+                "--steps", "2", "--batch-size", "2", "--quiet",
+            ], in: dir)
         #expect(train.stderrLines.contains { $0.hasPrefix("model: ") && $0.contains("2 mice, training trials [3, 3]") }, "\(train)")
         #expect(train.stdoutLines.count == 2, "\(train)")
         #expect(train.stdoutLines.first?.hasPrefix("step 2  oracle single-trial corr ") == true, "\(train)")
         #expect(train.stdoutLines.last == "saved \(dir.path)/model/model.safetensors", "\(train)")
         #expect(files(in: dir.appendingPathComponent("model")) == ["checkpoint.safetensors", "model.safetensors", "model.yaml"])
 
-        let resumed = try KinemaProcess.succeed(["neural", "train", "--data", "syn", "--out", "model", "--config", "train.yaml",
-                                                 "--steps", "3", "--batch-size", "2", "--quiet", "--resume"], in: dir)
+        let resumed = try KinemaProcess.succeed(
+            [
+                "neural", "train", "--data", "syn", "--out", "model", "--config", "train.yaml",
+                "--steps", "3", "--batch-size", "2", "--quiet", "--resume",
+            ], in: dir)
         #expect(resumed.stderrLines.first == "resumed at step 2", "\(resumed)")
         #expect(resumed.stdoutLines.first?.hasPrefix("step 3  oracle") == true, "\(resumed)")
 
-        let predict = try KinemaProcess.succeed(["neural", "predict", "--model", "model", "--data", "syn", "--out", "pred",
-                                                 "--tiers", "oracle", "--window-stride", "7", "--submission", "sub.jsonl"], in: dir)
+        let predict = try KinemaProcess.succeed(
+            [
+                "neural", "predict", "--model", "model", "--data", "syn", "--out", "pred",
+                "--tiers", "oracle", "--window-stride", "7", "--submission", "sub.jsonl",
+            ], in: dir)
         #expect(predict.stdoutLines == ["wrote 8 prediction files under pred", "wrote 8 submission rows to sub.jsonl"], "\(predict)")
         #expect(files(in: dir.appendingPathComponent("pred")) == ["synthetic-mouse-0", "synthetic-mouse-1"])
         #expect(files(in: dir.appendingPathComponent("pred/synthetic-mouse-0")).count == 4)
@@ -103,13 +120,16 @@ struct EndToEndTests {
         let evaluate = try KinemaProcess.succeed(["neural", "evaluate", "--data", "syn", "--predictions", "pred"], in: dir)
         let rows = evaluate.stdoutLines
         #expect(rows.first == "mouse\ttrials\tneurons\tsingle_trial_corr\tcorr_to_average", "\(evaluate)")
-        #expect(rows.count == 4 && rows[1].hasPrefix("synthetic-mouse-0\t4\t6\t") && rows[2].hasPrefix("synthetic-mouse-1\t4\t5\t"), "\(evaluate)")
+        #expect(
+            rows.count == 4 && rows[1].hasPrefix("synthetic-mouse-0\t4\t6\t") && rows[2].hasPrefix("synthetic-mouse-1\t4\t5\t"),
+            "\(evaluate)")
         #expect(rows.last?.hasPrefix("all mice\tsingle_trial_corr pooled over neurons ") == true, "\(evaluate)")
         let submission = try KinemaProcess.succeed(["neural", "evaluate", "--data", "syn", "--submission", "sub.jsonl"], in: dir)
         #expect(submission.stdoutLines.count == 4, "\(submission)")
 
-        try KinemaProcess.fail(["neural", "predict", "--model", "nowhere", "--data", "syn", "--out", "p"],
-                               saying: "nowhere/model.yaml: missing model configuration", in: dir)
+        try KinemaProcess.fail(
+            ["neural", "predict", "--model", "nowhere", "--data", "syn", "--out", "p"],
+            saying: "nowhere/model.yaml: missing model configuration", in: dir)
         try KinemaProcess.fail(["neural", "evaluate", "--data", "no-data", "--rates"], saying: "no-data", in: dir)
     }
 
@@ -117,10 +137,14 @@ struct EndToEndTests {
         let dir = try TestFiles.temporaryDirectory("cli-pose")
         defer { try? FileManager.default.removeItem(at: dir) }
         // The demo's synthetic animal, small: 12 labelled frames and a 5-frame video at 64×64.
-        let project = try SyntheticProject.write(to: dir.appendingPathComponent("project").path, labeledFrames: 12,
-                                                 videoFrames: 5, size: 64, modelSize: 64)
-        let train = try KinemaProcess.succeed(["train", project.configPath, "--model-dir", "model", "--epochs", "1",
-                                               "--image-size", "64", "--no-videos"], in: dir, timeout: 240)
+        let project = try SyntheticProject.write(
+            to: dir.appendingPathComponent("project").path, labeledFrames: 12,
+            videoFrames: 5, size: 64, modelSize: 64)
+        let train = try KinemaProcess.succeed(
+            [
+                "train", project.configPath, "--model-dir", "model", "--epochs", "1",
+                "--image-size", "64", "--no-videos",
+            ], in: dir, timeout: 240)
         #expect(train.stderrLines.last == "model directory: model", "\(train)")
         let written = files(in: dir.appendingPathComponent("model"))
         #expect(written.contains("config.yaml") && written.contains("metrics.csv"), "\(written)")

@@ -85,7 +85,8 @@ struct ParsingTests {
         parses(["video", "frames", "a.mp4", "--at", "0,17,5-7", "--out", "dir", "--gray", "--width", "32", "--format", "jpg"])
         defaults(["video", "frames"], ["--format <format>": "png"])
         rejects(["video", "frames", "a.mp4", "--out", "dir"], "Missing expected argument '--at <LIST>'")
-        rejects(["video", "frames", "a.mp4", "--at", "7-3", "--out", "d"], "--at: '7-3' is not a frame index (0, 1, ...) or a range like 10-20")
+        rejects(
+            ["video", "frames", "a.mp4", "--at", "7-3", "--out", "d"], "--at: '7-3' is not a frame index (0, 1, ...) or a range like 10-20")
         rejects(["video", "frames", "a.mp4", "--at", "1", "--out", "d", "--format", "gif"], "--format must be png or jpg, not 'gif'")
         rejects(["video", "frames", "a.mp4", "--at", "1", "--out", "d", "--width", "0"], "--width must be positive")
         rejects(["video", "info"], "Missing expected argument '<file>'")
@@ -96,25 +97,37 @@ struct ParsingTests {
 
     @Test func neuralTrain() {
         parses(["neural", "train", "--data", "syn", "--out", "m"])
-        parses(["neural", "train", "--data", "syn", "--out", "m", "--steps", "5", "--batch-size", "2", "--seed", "9",
-                "--teacher", "t1", "--teacher", "t2", "--no-calibrate-readouts", "--recipe", "--device", "cuda:1", "--resume"])
+        parses([
+            "neural", "train", "--data", "syn", "--out", "m", "--steps", "5", "--batch-size", "2", "--seed", "9",
+            "--teacher", "t1", "--teacher", "t2", "--no-calibrate-readouts", "--recipe", "--device", "cuda:1", "--resume",
+        ])
         defaults(["neural", "train"], ["--device <device>": "cpu"])
         rejects(["neural", "train", "--out", "m"], "Missing expected argument '--data <data>'")
-        rejects(["neural", "train", "--data", "d", "--out", "m", "--device", "tpu"], "--device: 'tpu' is not a device; use cpu, cuda or cuda:N")
+        rejects(
+            ["neural", "train", "--data", "d", "--out", "m", "--device", "tpu"], "--device: 'tpu' is not a device; use cpu, cuda or cuda:N")
         rejects(["neural", "train", "--data", "d", "--out", "m", "--steps", "many"], "The value 'many' is invalid for '--steps <steps>'")
-        helps(["neural", "train"], "--data", "--out", "--teacher", "--resume", "--recipe", "--no-calibrate-readouts",
-              "checkpoint.safetensors", "Ctrl-C")
+        helps(
+            ["neural", "train"], "--data", "--out", "--teacher", "--resume", "--recipe", "--no-calibrate-readouts",
+            "checkpoint.safetensors", "Ctrl-C")
     }
 
     @Test func neuralPredictAndEvaluate() {
         parses(["neural", "predict", "--model", "m", "--data", "d", "--out", "p"])
-        parses(["neural", "predict", "--model", "m", "--data", "d", "--submission", "s.parquet", "--device", "cuda:1", "--window-stride", "7"])
-        defaults(["neural", "predict"], ["--batch-size <batch-size>": "32", "--window-stride <window-stride>": "1", "--device <device>": "cpu",
-                                         "--tiers <tiers>": "oracle,live_test_main,final_test_main,live_test_bonus,final_test_bonus"])
-        rejects(["neural", "predict", "--model", "m", "--data", "d", "--out", "p", "--window-stride", "2"], "--window-stride must be 1 or odd")
+        parses([
+            "neural", "predict", "--model", "m", "--data", "d", "--submission", "s.parquet", "--device", "cuda:1", "--window-stride", "7",
+        ])
+        defaults(
+            ["neural", "predict"],
+            [
+                "--batch-size <batch-size>": "32", "--window-stride <window-stride>": "1", "--device <device>": "cpu",
+                "--tiers <tiers>": "oracle,live_test_main,final_test_main,live_test_bonus,final_test_bonus",
+            ])
+        rejects(
+            ["neural", "predict", "--model", "m", "--data", "d", "--out", "p", "--window-stride", "2"], "--window-stride must be 1 or odd")
         rejects(["neural", "predict", "--model", "m", "--data", "d"], "give --out DIR (per-trial .npy files), --submission FILE, or both")
         rejects(["neural", "predict", "--data", "d", "--out", "p"], "Missing expected argument '--model <model>'")
-        rejects(["neural", "predict", "--model", "m", "--data", "d", "--out", "p", "--device", "gpu:0"], "--device: 'gpu:0' is not a device")
+        rejects(
+            ["neural", "predict", "--model", "m", "--data", "d", "--out", "p", "--device", "gpu:0"], "--device: 'gpu:0' is not a device")
         helps(["neural", "predict"], "--model", "--data", "--out", "--submission", "--drop-last", "--unscaled")
 
         parses(["neural", "evaluate", "--data", "d", "--predictions", "p"])
@@ -130,8 +143,12 @@ struct ParsingTests {
         rejects(["neural", "synth", "out", "--train-trials", "x"], "The value 'x' is invalid for '--train-trials <train-trials>'")
         helps(["neural", "synth"], "--neurons", "--train-trials", "--shared-positions", "--config")
         parses(["neural", "decode", "--data", "m"])
-        defaults(["neural", "decode"], ["--signal <signal>": "pupil", "--folds <folds>": "5", "--lags <lags>": "0",
-                                        "--max-neurons <max-neurons>": "500", "--tiers <tiers>": "train,oracle"])
+        defaults(
+            ["neural", "decode"],
+            [
+                "--signal <signal>": "pupil", "--folds <folds>": "5", "--lags <lags>": "0",
+                "--max-neurons <max-neurons>": "500", "--tiers <tiers>": "train,oracle",
+            ])
         rejects(["neural", "decode", "--folds", "five"], "The value 'five' is invalid for '--folds <folds>'")
         helps(["neural", "decode"], "--signal", "--pose-csv", "--column", "--activity")
         helps(["neural"], "synth", "train", "predict", "evaluate", "decode")

@@ -27,16 +27,20 @@ private func message(_ body: () throws -> Void) -> String? {
 
     @Test func syntheticConfigMisspelledKey() throws {
         let url = try write("seed: 3\nneuron_count: [5]\n", "s.yaml")
-        #expect(message { _ = try SyntheticConfig.load(yaml: url) } == "\(url.path):2: unknown key 'neuron_count'; did you mean 'neuron_counts'?")
+        #expect(
+            message { _ = try SyntheticConfig.load(yaml: url) }
+                == "\(url.path):2: unknown key 'neuron_count'; did you mean 'neuron_counts'?")
     }
 
     @Test func syntheticConfigOutOfRange() throws {
         let url = try write("frames: 50\npadded_frames: 40\n", "s.yaml")
-        #expect(message { _ = try SyntheticConfig.load(yaml: url) } == "\(url.path):2: padded_frames must be at least frames (50), found 40")
+        #expect(
+            message { _ = try SyntheticConfig.load(yaml: url) } == "\(url.path):2: padded_frames must be at least frames (50), found 40")
     }
 
     @Test func trainingConfigWithNestedModel() throws {
-        let c = try TrainingConfig.load(yaml: try write("steps: 20\nlearning_rate: 1e-3\nmodel:\n  core_features: [8, 8]\n  spatial_strides: [2, 1]\n", "t.yaml"))
+        let c = try TrainingConfig.load(
+            yaml: try write("steps: 20\nlearning_rate: 1e-3\nmodel:\n  core_features: [8, 8]\n  spatial_strides: [2, 1]\n", "t.yaml"))
         var expected = TrainingConfig()
         expected.steps = 20
         expected.learningRate = 1e-3

@@ -18,13 +18,16 @@ private func behaviourDrivenSegments(shuffled: Bool) -> [DecodingSegment] {
             speed.append(u)
         }
         var activity = [Float](repeating: 0, count: neurons * length)
-        for n in 0..<neurons { for t in 0..<length { activity[n * length + t] = Float(rng.poisson(Foundation.exp(1 + coupling[n] * speed[t]))) } }
+        for n in 0..<neurons {
+            for t in 0..<length { activity[n * length + t] = Float(rng.poisson(Foundation.exp(1 + coupling[n] * speed[t]))) }
+        }
         targets.append(speed.map { 3 * $0 + 10 })
         activities.append(activity)
     }
     return (0..<trials).map { i in
-        DecodingSegment(activity: activities[i], neurons: neurons, length: length,
-                        target: targets[shuffled ? (i + 7) % trials : i], fold: i % 5)
+        DecodingSegment(
+            activity: activities[i], neurons: neurons, length: length,
+            target: targets[shuffled ? (i + 7) % trials : i], fold: i % 5)
     }
 }
 
@@ -77,8 +80,9 @@ struct DecodingTests {
         let segments = try sensoriumDecodingSegments(mouse: mouse, tiers: [SensoriumTier.train], signal: .speed, folds: 4, maxNeurons: 30)
         let result = try crossValidatedRidge(segments, options: RidgeOptions(folds: 4, lags: 2))
         #expect(result.meanR2 > 0.3, "R² \(result.folds.map(\.r2))")
-        let pupil = try crossValidatedRidge(sensoriumDecodingSegments(mouse: mouse, tiers: [SensoriumTier.train], signal: .pupil, folds: 4, maxNeurons: 30),
-                                            options: RidgeOptions(folds: 4, lags: 2))
+        let pupil = try crossValidatedRidge(
+            sensoriumDecodingSegments(mouse: mouse, tiers: [SensoriumTier.train], signal: .pupil, folds: 4, maxNeurons: 30),
+            options: RidgeOptions(folds: 4, lags: 2))
         // Pupil does not drive the synthetic neurons.
         #expect(pupil.meanR2 < 0.1)
     }

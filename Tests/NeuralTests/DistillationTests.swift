@@ -59,8 +59,12 @@ struct DistillationTests {
         #expect(abs(try plain.item() - poissonSum(predA, yA) / 2) < 1e-5)
         // The teacher's numbers matter: another target changes the loss by exactly its ℓ difference.
         let shifted = teacherB.map { $0 + 0.5 }
-        let (other, _) = try weightedPoissonLoss([terms[0], LossTerm(prediction: terms[1].prediction,
-                                                                     target: try Tensor(shifted, shape: [2, 1, 3]), weights: [w, w])])
+        let (other, _) = try weightedPoissonLoss([
+            terms[0],
+            LossTerm(
+                prediction: terms[1].prediction,
+                target: try Tensor(shifted, shape: [2, 1, 3]), weights: [w, w]),
+        ])
         #expect(abs(try other.item() - (labelled + w * poissonSum(predB, shifted) / total)) < 1e-5)
     }
 
@@ -131,7 +135,9 @@ struct DistillationTests {
             distilledShares.append(r.distilledLoss / r.loss)
         }
         let trained = try student.validate()
-        print("distillation test: untrained \(untrained.perMouse), student \(trained.perMouse) after \(config.steps) steps (teacher \(teacher.trained.perMouse)), mean distilled share \(distilledShares.reduce(0, +) / Double(distilledShares.count))")
+        print(
+            "distillation test: untrained \(untrained.perMouse), student \(trained.perMouse) after \(config.steps) steps (teacher \(teacher.trained.perMouse)), mean distilled share \(distilledShares.reduce(0, +) / Double(distilledShares.count))"
+        )
         #expect(distilledShares.allSatisfy { $0 > 0 && $0 < 1 })
         #expect(trained.mean > untrained.mean + 0.05)
         #expect(trained.perMouse.allSatisfy { $0 > 0.03 })
@@ -168,8 +174,10 @@ struct DistillationTests {
         // By hand: w = 0.9·(0.1·1) + 0.1·3 = 0.39; running_mean[0] = 0.9·1 + 0.1·(−6) = 0.3; tracked = trunc(0.9·150 + 150.1) = 285.
         #expect(abs(expectedW[0] - 0.39) < 1e-12 && abs(expectedMean[0] - 0.3) < 1e-12 && expectedTracked == 285)
         func values(_ name: String) throws -> [Double] { try #require(ema.shadow[name]).to(.float64).toArray(Double.self) }
-        for (name, expected) in [("layer.weight", expectedW), ("bn.running_mean", expectedMean), ("bn.running_var", expectedVar),
-                                 ("bn.weight", [1.0, 1.0]), ("bn.bias", [0.0, 0.0])] {
+        for (name, expected) in [
+            ("layer.weight", expectedW), ("bn.running_mean", expectedMean), ("bn.running_var", expectedVar),
+            ("bn.weight", [1.0, 1.0]), ("bn.bias", [0.0, 0.0]),
+        ] {
             let got = try values(name)
             for i in 0..<2 { #expect(abs(got[i] - expected[i]) < 1e-5, "\(name)[\(i)]: \(got[i]) vs \(expected[i])") }
         }

@@ -2,8 +2,8 @@
 import Foundation
 import NeuralData
 import NeuralModels
-import Torch
 import Testing
+import Torch
 
 @Suite("DwiseNeuro model", .serialized)
 struct DwiseNeuroTests {
@@ -18,7 +18,9 @@ struct DwiseNeuroTests {
         for (i, expected) in blockCounts.enumerated() {
             #expect(model.parameterCount(prefix: "core.blocks.\(2 * i + 1).") == expected, "block \(i)")
         }
-        let perMouse = [16_113_336, 16_203_492, 16_805_898, 16_269_060, 16_641_978, 15_244_560, 16_244_472, 16_978_014, 15_719_928, 15_359_304]
+        let perMouse = [
+            16_113_336, 16_203_492, 16_805_898, 16_269_060, 16_641_978, 15_244_560, 16_244_472, 16_978_014, 15_719_928, 15_359_304,
+        ]
         for (m, expected) in perMouse.enumerated() {
             #expect(model.parameterCount(prefix: "readouts.\(m).") == expected, "mouse \(m)")
         }
@@ -52,8 +54,10 @@ struct DwiseNeuroTests {
         let model = try DwiseNeuro(config: config)
         let x = try Tensor.rand([1, 5, 16, 64, 64])
         let outputs = try withNoGrad { try model.coreOutputs(x, training: false) }
-        let expected: [[Int]] = [[1, 64, 16, 32, 32], [1, 64, 16, 32, 32], [1, 64, 16, 32, 32], [1, 128, 16, 32, 32],
-                                 [1, 128, 16, 16, 16], [1, 128, 16, 16, 16], [1, 256, 16, 16, 16], [1, 256, 16, 8, 8], [1, 256, 16, 8, 8]]
+        let expected: [[Int]] = [
+            [1, 64, 16, 32, 32], [1, 64, 16, 32, 32], [1, 64, 16, 32, 32], [1, 128, 16, 32, 32],
+            [1, 128, 16, 16, 16], [1, 128, 16, 16, 16], [1, 256, 16, 16, 16], [1, 256, 16, 8, 8], [1, 256, 16, 8, 8],
+        ]
         #expect(outputs.map(\.shape) == expected)
         let features = try withNoGrad { try model.features(x, training: false) }
         #expect(features.shape == [1, 4096, 16])

@@ -48,7 +48,9 @@ struct MetricTests {
         var analytic = 0.0
         for n in 0..<40 {
             var values: [Double] = []
-            for trial in trials { for t in frames.range(length: trial.length) { values.append(Double(trial.prediction[n * trial.length + t])) } }
+            for trial in trials {
+                for t in frames.range(length: trial.length) { values.append(Double(trial.prediction[n * trial.length + t])) }
+            }
             let mean = values.reduce(0, +) / Double(values.count)
             let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
             analytic += (variance / (variance + mean)).squareRoot() / 40
@@ -64,12 +66,17 @@ struct MetricTests {
     @Test func constantAndWrongClipPredictionsScoreZero() throws {
         let mouse = try SensoriumMouse(folder: TestData.root.appendingPathComponent("synthetic-mouse-0"))
         let trials = try ratesAsPredictions(mouse, tier: SensoriumTier.train).filter { $0.length < 300 }
-        let constant = trials.map { ScoredTrial(prediction: [Float](repeating: 3, count: $0.prediction.count), target: $0.target, length: $0.length, clipKey: $0.clipKey) }
+        let constant = trials.map {
+            ScoredTrial(
+                prediction: [Float](repeating: 3, count: $0.prediction.count), target: $0.target, length: $0.length, clipKey: $0.clipKey)
+        }
         let r = singleTrialCorrelation(constant, neurons: 40)
         #expect(r.allSatisfy { $0 == 0 })
         // Predictions taken from the next trial (a different clip).
         let shifted = trials.indices.map { i in
-            ScoredTrial(prediction: trials[(i + 1) % trials.count].prediction, target: trials[i].target, length: trials[i].length, clipKey: trials[i].clipKey)
+            ScoredTrial(
+                prediction: trials[(i + 1) % trials.count].prediction, target: trials[i].target, length: trials[i].length,
+                clipKey: trials[i].clipKey)
         }
         let wrong = singleTrialCorrelation(shifted, neurons: 40)
         let mean = wrong.reduce(0, +) / 40

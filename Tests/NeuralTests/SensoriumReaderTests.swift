@@ -33,7 +33,8 @@ struct SensoriumReaderTests {
         #expect(trial.video[videoIndex] == values[fileIndex])
         #expect(values[109].isNaN == false && values[110].isNaN)
 
-        let long = try mouse.loadTrial(try #require(mouse.trialIDs(inTiers: [SensoriumTier.train]).first { try mouse.loadTrial($0).length > 300 }))
+        let long = try mouse.loadTrial(
+            try #require(mouse.trialIDs(inTiers: [SensoriumTier.train]).first { try mouse.loadTrial($0).length > 300 }))
         #expect(long.length == 320)
         let hidden = try mouse.loadTrial(try #require(mouse.trialIDs(inTiers: [SensoriumTier.liveTestMain]).first))
         #expect(!hidden.isLabelled)

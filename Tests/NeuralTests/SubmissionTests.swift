@@ -11,13 +11,16 @@ private func rates(_ mouse: SensoriumMouse, _ trial: SensoriumTrial) throws -> [
 }
 
 /// Writes the rates of `tiers` of every mouse as a submission.
-private func writeRatesSubmission(_ dataset: SensoriumDataset, tiers: Set<String>, format: SubmissionFormat, to url: URL) throws -> [SubmissionRow] {
+private func writeRatesSubmission(_ dataset: SensoriumDataset, tiers: Set<String>, format: SubmissionFormat, to url: URL) throws
+    -> [SubmissionRow]
+{
     let writer = try SubmissionWriter(url: url)
     var rows: [SubmissionRow] = []
     for mouse in dataset.mice {
         for id in mouse.trialIDs(inTiers: tiers) {
             let trial = try mouse.loadTrial(id)
-            let row = try submissionRow(prediction: try rates(mouse, trial), length: trial.length, mouse: mouse, trialID: id, format: format)
+            let row = try submissionRow(
+                prediction: try rates(mouse, trial), length: trial.length, mouse: mouse, trialID: id, format: format)
             try writer.append(row)
             rows.append(row)
         }
@@ -60,8 +63,9 @@ struct SubmissionTests {
         }
 
         // DwiseNeuro's cut drops the last frame; an unfinished writer leaves nothing behind.
-        let dropped = try submissionRow(prediction: r, length: trial.length, mouse: mouse, trialID: trial.id,
-                                        format: SubmissionFormat(frames: ScoredFrames(dropLast: true), precisionScaled: false))
+        let dropped = try submissionRow(
+            prediction: r, length: trial.length, mouse: mouse, trialID: trial.id,
+            format: SubmissionFormat(frames: ScoredFrames(dropLast: true), precisionScaled: false))
         #expect(dropped.prediction[0].count == trial.length - 51 && dropped.prediction[0][0] == r[50])
         do {
             let abandoned = try SubmissionWriter(url: folder.appendingPathComponent("abandoned.jsonl"))
@@ -132,7 +136,9 @@ struct SubmissionTests {
         for row in rows.dropFirst() { try short.append(row) }
         try short.finish()
         let missing = try #require(rows.first)
-        #expect(throws: SensoriumError.self) { try evaluateSubmission(partial, dataset: dataset, tier: SensoriumTier.oracle, format: rawFormat) }
+        #expect(throws: SensoriumError.self) {
+            try evaluateSubmission(partial, dataset: dataset, tier: SensoriumTier.oracle, format: rawFormat)
+        }
         do {
             _ = try evaluateSubmission(partial, dataset: dataset, tier: SensoriumTier.oracle, format: rawFormat)
         } catch {

@@ -80,7 +80,8 @@ struct LearningRun: Sendable {
         do {
             Runtime.threads = 2
             let dataset = try SensoriumDataset(root: TestData.learningRoot)
-            let ceiling = try evaluatePredictions(.syntheticRates, dataset: dataset, tier: SensoriumTier.oracle).map(\.score.singleTrialMean)
+            let ceiling = try evaluatePredictions(.syntheticRates, dataset: dataset, tier: SensoriumTier.oracle).map(
+                \.score.singleTrialMean)
             // The whole loop of `kinema neural train` (NeuralTraining): it validates and saves the model at the end.
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-neural-learned-\(getpid())")
             let training = try NeuralTraining(config: config(steps: 150), dataset: dataset, folder: folder)

@@ -3,8 +3,8 @@
 import Foundation
 import NeuralData
 import NeuralModels
-import Torch
 import Testing
+import Torch
 
 @Suite("DwiseNeuro training", .serialized)
 struct TrainingTests {

@@ -1,5 +1,5 @@
-import KinemaTestSupport
 import Foundation
+import KinemaTestSupport
 import PoseFormats
 import Testing
 
@@ -31,13 +31,13 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
 
 @Test func framePredictionsRoundTripByteExact() throws {
     let text = """
-    scorer,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker
-    bodyparts,nose,nose,nose,tail,tail,tail
-    coords,x,y,likelihood,x,y,likelihood
-    0,123.41,88.02,0.998,1e-05,250.0,0.5
-    1,,,0.01,-3.25,7.0,1.0
+        scorer,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker,heatmap_tracker
+        bodyparts,nose,nose,nose,tail,tail,tail
+        coords,x,y,likelihood,x,y,likelihood
+        0,123.41,88.02,0.998,1e-05,250.0,0.5
+        1,,,0.01,-3.25,7.0,1.0
 
-    """
+        """
     let (table, back) = try roundTrip(text)
     #expect(back == text)
     #expect(table.indexStyle == .frameNumber)
@@ -51,13 +51,13 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
 
 @Test func imagePathLabelsRoundTripWithNaN() throws {
     let text = """
-    scorer,rick,rick,rick,rick
-    bodyparts,paw,paw,nose,nose
-    coords,x,y,x,y
-    labeled-data/vid1/img01.png,77.25,36.25,,
-    labeled-data/vid1/img02.png,37.25,110.75,253.5,101.900392541708
+        scorer,rick,rick,rick,rick
+        bodyparts,paw,paw,nose,nose
+        coords,x,y,x,y
+        labeled-data/vid1/img01.png,77.25,36.25,,
+        labeled-data/vid1/img02.png,37.25,110.75,253.5,101.900392541708
 
-    """
+        """
     let (table, back) = try roundTrip(text)
     #expect(back == text)
     #expect(table.indexStyle == .imagePath)
@@ -69,13 +69,13 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
 
 @Test func dlcThreeLevelIndexRoundTrip() throws {
     let text = """
-    scorer,,,Ana,Ana,Ana,Ana
-    bodyparts,,,nose,nose,tail,tail
-    coords,,,x,y,x,y
-    labeled-data,trial1,img003.png,101.5,55.25,,
-    labeled-data,trial1,img117.png,98.0,60.125,140.75,61.5
+        scorer,,,Ana,Ana,Ana,Ana
+        bodyparts,,,nose,nose,tail,tail
+        coords,,,x,y,x,y
+        labeled-data,trial1,img003.png,101.5,55.25,,
+        labeled-data,trial1,img117.png,98.0,60.125,140.75,61.5
 
-    """
+        """
     let (table, back) = try roundTrip(text)
     #expect(back == text)
     #expect(table.indexStyle == .dlcThreeLevel)
@@ -84,14 +84,16 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
 }
 
 @Test func lightningPoseSetColumnAndNanTextAndCRLF() throws {
-    let text = "scorer,t,t,t,set\r\nbodyparts,a,a,a,\r\ncoords,x,y,likelihood,\r\n"
+    let text =
+        "scorer,t,t,t,set\r\nbodyparts,a,a,a,\r\ncoords,x,y,likelihood,\r\n"
         + "labeled-data/v/img1.png,nan,NaN,0.5,train\r\nlabeled-data/v/img2.png,1.5,2.5,0.25,test\r\n"
     let (table, back) = try roundTrip(text)
     #expect(table.extraColumns.count == 1)
     #expect(table.extraColumns[0].cells == ["train", "test"])
     #expect(table.value(row: 0, keypoint: 0, coord: 0).isNaN)
-    #expect(back == "scorer,t,t,t,set\nbodyparts,a,a,a,\ncoords,x,y,likelihood,\n"
-        + "labeled-data/v/img1.png,,,0.5,train\nlabeled-data/v/img2.png,1.5,2.5,0.25,test\n")
+    #expect(
+        back == "scorer,t,t,t,set\nbodyparts,a,a,a,\ncoords,x,y,likelihood,\n"
+            + "labeled-data/v/img1.png,,,0.5,train\nlabeled-data/v/img2.png,1.5,2.5,0.25,test\n")
 }
 
 @Test func realFilesRoundTripByteExact() throws {
@@ -139,8 +141,9 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
 }
 
 @Test func predictionsBuilderMatchesShape() throws {
-    let t = try PoseTable.predictions(scorer: "s", keypoints: ["a", "b"], x: [1, 2, 3, 4], y: [5, 6, 7, 8],
-                                      likelihood: [0.1, 0.2, 0.3, 0.4])
+    let t = try PoseTable.predictions(
+        scorer: "s", keypoints: ["a", "b"], x: [1, 2, 3, 4], y: [5, 6, 7, 8],
+        likelihood: [0.1, 0.2, 0.3, 0.4])
     #expect(t.rowCount == 2)
     #expect(t.value(row: 1, keypoint: 0, coord: 1) == 7)
     #expect(t.csvText().hasPrefix("scorer,s,s,s,s,s,s\nbodyparts,a,a,a,b,b,b\ncoords,x,y,likelihood,x,y,likelihood\n0,1.0,5.0,0.1"))

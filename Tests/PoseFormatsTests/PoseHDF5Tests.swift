@@ -1,7 +1,7 @@
+import Foundation
 // DeepLabCut .h5 files: fixtures written by pandas + PyTables (scripts/dev/make-dlc-h5-fixtures.py), checked
 // against the CSV pandas wrote from the same DataFrame.
 import KinemaTestSupport
-import Foundation
 import PoseFormats
 import Testing
 
@@ -132,8 +132,9 @@ private func expectReadError(_ url: URL, _ parts: [String], sourceLocation: Sour
     let x = (0..<n).map { Double($0) * 0.37 + 1e-7 }, y = (0..<n).map { Double($0).squareRoot() }
     var likelihood = (0..<n).map { Double($0 % 97) / 97 }
     likelihood[5] = .nan
-    let table = try PoseTable.predictions(scorer: "DLC_Resnet50_bigOct30shuffle1_snapshot_10", keypoints: keypoints,
-                                          x: x, y: y, likelihood: likelihood)
+    let table = try PoseTable.predictions(
+        scorer: "DLC_Resnet50_bigOct30shuffle1_snapshot_10", keypoints: keypoints,
+        x: x, y: y, likelihood: likelihood)
     let url = temporaryFile("videoDLC.h5")
     try PoseTable.read(from: fixture("dlc-labels-path.h5")).write(to: url)
     try table.write(to: url)
@@ -141,9 +142,10 @@ private func expectReadError(_ url: URL, _ parts: [String], sourceLocation: Sour
 }
 
 @Test func writingTextColumnsToHDF5IsRefused() throws {
-    let table = try PoseTable(scorer: "s", keypoints: ["a"], coords: ["x", "y"], rowKeys: ["labeled-data/v/img1.png"],
-                              indexStyle: .imagePath, values: [1, 2],
-                              extraColumns: [.init(header: ["set", "", ""], cells: ["train"])])
+    let table = try PoseTable(
+        scorer: "s", keypoints: ["a"], coords: ["x", "y"], rowKeys: ["labeled-data/v/img1.png"],
+        indexStyle: .imagePath, values: [1, 2],
+        extraColumns: [.init(header: ["set", "", ""], cells: ["train"])])
     let url = temporaryFile("lp.h5")
     #expect(throws: PoseFormatError.self) { try table.write(to: url) }
     #expect(!FileManager.default.fileExists(atPath: url.path))

@@ -33,8 +33,9 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
     private func makeVideo(frames: Int, keyframeInterval: Int = 250) throws -> String {
         let path = NSTemporaryDirectory() + "kinema-pose-prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).mp4"
         let w = 96, h = 80
-        let writer = try VideoWriter(path: path, width: w, height: h, framesPerSecond: 30,
-                                     options: VideoWriterOptions(keyframeInterval: keyframeInterval))
+        let writer = try VideoWriter(
+            path: path, width: w, height: h, framesPerSecond: 30,
+            options: VideoWriterOptions(keyframeInterval: keyframeInterval))
         let texture = noise(w * h * 3, seed: 7)
         for t in 0..<frames {
             var pixels = texture.map { $0 / 4 }
@@ -85,8 +86,11 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
             }
             while let frame = try reader.nextFrame() {
                 let image = HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels)
-                var planes = augmenter.warp(image, transform: Affine2D(a: 64.0 / Double(frame.width), b: 0, c: 0,
-                                                                         d: 64.0 / Double(frame.height), tx: 0, ty: 0))
+                var planes = augmenter.warp(
+                    image,
+                    transform: Affine2D(
+                        a: 64.0 / Double(frame.width), b: 0, c: 0,
+                        d: 64.0 / Double(frame.height), tx: 0, ty: 0))
                 augmenter.normalize(&planes)
                 images += planes
                 count += 1
@@ -99,9 +103,10 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
             var worst = 0.0
             for (i, row) in reference.enumerated() {
                 for (j, e) in row.enumerated() {
-                    worst = max(worst, abs(result.table.value(row: i, keypoint: j, coord: 0) - e.x),
-                                abs(result.table.value(row: i, keypoint: j, coord: 1) - e.y),
-                                abs(result.table.value(row: i, keypoint: j, coord: 2) - e.likelihood))
+                    worst = max(
+                        worst, abs(result.table.value(row: i, keypoint: j, coord: 0) - e.x),
+                        abs(result.table.value(row: i, keypoint: j, coord: 1) - e.y),
+                        abs(result.table.value(row: i, keypoint: j, coord: 2) - e.likelihood))
                 }
             }
             return worst
@@ -114,7 +119,8 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         aheadVariant.decoderThreads = 0
         aheadVariant.batchesAhead = 1
         for settings in [settings(.ahead), aheadVariant, settings(.between)] {
-            let result = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, decode: settings)
+            let result = try model.predictVideo(
+                path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false, decode: settings)
             #expect(result.frames == 80)
             #expect(result.table.rowCount == 80)
             #expect(result.decodeCPUSeconds > 0)
@@ -135,13 +141,15 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         // A frame limit predicts the first frames only, with the same values (32: the same batches as the
         // reference; libtorch's results depend slightly on the batch size).
         for schedule in [DecodeSchedule.ahead, .between] {
-            let first = try model.predictVideo(path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false,
-                                               decode: settings(schedule), frameLimit: 32)
+            let first = try model.predictVideo(
+                path: video, scorer: "heatmap_tracker", batchSize: 16, showProgress: false,
+                decode: settings(schedule), frameLimit: 32)
             #expect(first.frames == 32 && first.table.rowCount == 32)
             #expect(first.table.value(row: 31, keypoint: 2, coord: 0) == reference[31][2].x)
             // The batches alone (no network) cover every frame once.
-            let source = try model.frameBatches(path: video, batchSize: 16, keepOriginals: false, decode: settings(schedule),
-                                                frameLimit: nil)
+            let source = try model.frameBatches(
+                path: video, batchSize: 16, keepOriginals: false, decode: settings(schedule),
+                frameLimit: nil)
             var frames: [Int] = []
             while let batch = try source.next() {
                 #expect(batch.images.count == batch.count * 3 * 64 * 64)
@@ -154,16 +162,19 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
 
     /// Chunks are whole groups of pictures, merged until long enough, covering the video in order.
     @Test func chunksAreWholeGroupsOfPictures() {
-        #expect(VideoSegments.chunks(keyframes: [0, 193, 433, 683, 933], total: 994, workers: 2, minimumLength: 32)
+        #expect(
+            VideoSegments.chunks(keyframes: [0, 193, 433, 683, 933], total: 994, workers: 2, minimumLength: 32)
                 == [0..<193, 193..<433, 433..<683, 683..<933, 933..<994])
         #expect(VideoSegments.chunks(keyframes: [0], total: 994, workers: 2, minimumLength: 32) == [0..<994])
         #expect(VideoSegments.chunks(keyframes: [0, 10], total: 20, workers: 2, minimumLength: 32) == [0..<20])
-        #expect(VideoSegments.chunks(keyframes: Array(stride(from: 0, to: 80, by: 12)), total: 80, workers: 2, minimumLength: 32)
+        #expect(
+            VideoSegments.chunks(keyframes: Array(stride(from: 0, to: 80, by: 12)), total: 80, workers: 2, minimumLength: 32)
                 == [0..<36, 36..<80])
         #expect(VideoSegments.chunks(keyframes: [0, 433], total: 994, workers: 2, minimumLength: 32) == [0..<433, 433..<994])
         #expect(VideoSegments.chunks(keyframes: [], total: 0, workers: 2, minimumLength: 32).isEmpty)
         // An hour at 30 frames/s with a keyframe every 250 frames: ~1/32 of the video per chunk.
-        let hour = VideoSegments.chunks(keyframes: Array(stride(from: 0, to: 108_000, by: 250)), total: 108_000, workers: 2, minimumLength: 32)
+        let hour = VideoSegments.chunks(
+            keyframes: Array(stride(from: 0, to: 108_000, by: 250)), total: 108_000, workers: 2, minimumLength: 32)
         #expect(hour.first?.lowerBound == 0 && hour.last?.upperBound == 108_000)
         #expect(zip(hour, hour.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && $1.lowerBound % 250 == 0 })
         #expect(hour.dropLast().allSatisfy { (3375..<3625).contains($0.count) }, "\(hour.map(\.count))")

@@ -92,12 +92,15 @@ import Testing
     }
 
     @Test func loaderIsDeterministicPerEpoch() {
-        let images = (0..<5).map { i in var im = HostImage(width: 40, height: 40); im.fillDisk(x: Double(5 + 6 * i), y: 20, radius: 3, color: [255]); return im }
+        let images = (0..<5).map { i in
+            var im = HostImage(width: 40, height: 40); im.fillDisk(x: Double(5 + 6 * i), y: 20, radius: 3, color: [255]); return im
+        }
         let keypoints = (0..<5).map { i in [Double(5 + 6 * i), 20] }
         let augmenter = Augmenter(settings: .preset("dlc"), outputWidth: 32, outputHeight: 32, flipPermutation: [0])
         func epochBatches(_ epoch: Int) -> [[Float]] {
-            let loader = BatchLoader(images: images, keypoints: keypoints, indices: [0, 1, 2, 3, 4], batchSize: 2,
-                                     augmenter: augmenter, grid: nil, seed: 3, shuffle: true)
+            let loader = BatchLoader(
+                images: images, keypoints: keypoints, indices: [0, 1, 2, 3, 4], batchSize: 2,
+                augmenter: augmenter, grid: nil, seed: 3, shuffle: true)
             loader.start(epoch: epoch)
             var out: [[Float]] = []
             while let batch = loader.next() { out.append(batch.images + batch.keypoints) }

@@ -1,6 +1,6 @@
-import KinemaFiles
 // Configs, projects, label validation and splits.
 import Foundation
+import KinemaFiles
 import PoseData
 import PoseFormats
 import Testing
@@ -79,12 +79,22 @@ import Testing
     @Test func misspelledKeyAtEveryLevelNamesTheSuggestionAndLine() throws {
         let cases: [(String, String)] = [
             ("data:\n  csv_file: a.csv\ntrainig:\n  max_epochs: 3\n", ":3: unknown key 'trainig'; did you mean 'training'?"),
-            ("data:\n  imgae_resize_dims:\n    height: 64\n", ":2: unknown key 'data.imgae_resize_dims'; did you mean 'data.image_resize_dims'?"),
-            ("data:\n  image_resize_dims:\n    height: 64\n    widht: 64\n",
-             ":4: unknown key 'data.image_resize_dims.widht'; did you mean 'data.image_resize_dims.width'?"),
-            ("training:\n  lr_scheduler_params:\n    multisteplr:\n      milestones: [1]\n      gama: 0.1\n",
-             ":5: unknown key 'training.lr_scheduler_params.multisteplr.gama'; did you mean 'training.lr_scheduler_params.multisteplr.gamma'?"),
-            ("model:\n  backbone: resnet18\n  heatmap_sigm: 2\n", ":3: unknown key 'model.heatmap_sigm'; did you mean 'model.heatmap_sigma'?"),
+            (
+                "data:\n  imgae_resize_dims:\n    height: 64\n",
+                ":2: unknown key 'data.imgae_resize_dims'; did you mean 'data.image_resize_dims'?"
+            ),
+            (
+                "data:\n  image_resize_dims:\n    height: 64\n    widht: 64\n",
+                ":4: unknown key 'data.image_resize_dims.widht'; did you mean 'data.image_resize_dims.width'?"
+            ),
+            (
+                "training:\n  lr_scheduler_params:\n    multisteplr:\n      milestones: [1]\n      gama: 0.1\n",
+                ":5: unknown key 'training.lr_scheduler_params.multisteplr.gama'; did you mean 'training.lr_scheduler_params.multisteplr.gamma'?"
+            ),
+            (
+                "model:\n  backbone: resnet18\n  heatmap_sigm: 2\n",
+                ":3: unknown key 'model.heatmap_sigm'; did you mean 'model.heatmap_sigma'?"
+            ),
         ]
         for (yaml, expected) in cases {
             let (path, error) = try loadError(yaml)
@@ -98,11 +108,20 @@ import Testing
             ("training:\n  early_stopping: perhaps\n", ":2: training.early_stopping must be true or false, found 'perhaps'"),
             ("data:\n  keypoint_names: {a: 1}\n", ":2: data.keypoint_names must be a list, found a section"),
             ("training:\n  val_prob: 0\n  train_prob: 1.5\n", ":3: training.train_prob must be in (0, 1], found 1.5"),
-            ("data:\n  image_resize_dims:\n    height: 100\n", ":3: data.image_resize_dims.height must be a positive multiple of 32, found 100"),
+            (
+                "data:\n  image_resize_dims:\n    height: 100\n",
+                ":3: data.image_resize_dims.height must be a positive multiple of 32, found 100"
+            ),
             ("data:\n  downsample_factor: 4\n", ":2: data.downsample_factor must be 1, 2 or 3, found 4"),
             ("model:\n  model_type: keypoints\n", ":2: model.model_type must be heatmap or regression, found 'keypoints'"),
-            ("training:\n  imgaug: fancy\n", ":2: training.imgaug must be a preset: dlc, dlc-lr, dlc-top-down, dlc-mv, default or none, found 'fancy'"),
-            ("training:\n  imgaug:\n    rotation: 10\n", ":2: custom augmentation dictionaries are not supported yet — use one of the presets: dlc, dlc-lr, dlc-top-down, dlc-mv, default, none"),
+            (
+                "training:\n  imgaug: fancy\n",
+                ":2: training.imgaug must be a preset: dlc, dlc-lr, dlc-top-down, dlc-mv, default or none, found 'fancy'"
+            ),
+            (
+                "training:\n  imgaug:\n    rotation: 10\n",
+                ":2: custom augmentation dictionaries are not supported yet — use one of the presets: dlc, dlc-lr, dlc-top-down, dlc-mv, default, none"
+            ),
         ]
         for (yaml, expected) in cases {
             let (path, error) = try loadError(yaml)
@@ -113,10 +132,12 @@ import Testing
 
 @Suite struct SplitTests {
     /// `torch.randperm(90, generator=torch.Generator().manual_seed(42))`, printed by libtorch 2.15.
-    static let torchPermutation42 = [42, 66, 22, 82, 70, 45, 46, 85, 60, 38, 28, 88, 56, 17, 69, 37, 55, 23, 57, 26, 49, 12, 27, 67,
+    static let torchPermutation42 = [
+        42, 66, 22, 82, 70, 45, 46, 85, 60, 38, 28, 88, 56, 17, 69, 37, 55, 23, 57, 26, 49, 12, 27, 67,
         71, 43, 63, 19, 31, 13, 0, 20, 87, 16, 39, 10, 65, 77, 74, 78, 76, 84, 29, 18, 5, 53, 73, 24, 81, 62, 80, 2, 35, 61, 11,
         59, 7, 86, 8, 79, 25, 1, 34, 54, 68, 40, 14, 33, 6, 36, 32, 72, 51, 15, 52, 89, 30, 41, 50, 83, 64, 21, 58, 3, 47, 48,
-        4, 44, 75, 9]
+        4, 44, 75, 9,
+    ]
 
     @Test func permutationMatchesTorch() {
         #expect(torchRandperm(90, seed: 42) == Self.torchPermutation42)
@@ -139,8 +160,10 @@ import Testing
 
 @Suite struct LabelValidationTests {
     /// A tiny project: 3 images (20×10) and a CSV whose rows are given.
-    func makeProject(rows: [String], keypoints: [String] = ["a", "b"], configNames: [String]? = nil,
-                     images: [String] = ["img0.png", "img1.png", "img2.png"]) throws -> (String, PoseProject) {
+    func makeProject(
+        rows: [String], keypoints: [String] = ["a", "b"], configNames: [String]? = nil,
+        images: [String] = ["img0.png", "img1.png", "img2.png"]
+    ) throws -> (String, PoseProject) {
         let dir = try temporaryDirectory("labels")
         try FileManager.default.createDirectory(atPath: dir + "/labeled-data", withIntermediateDirectories: true)
         for name in images {
@@ -152,7 +175,8 @@ import Testing
         csv += rows.joined(separator: "\n") + "\n"
         try csv.write(toFile: dir + "/CollectedData.csv", atomically: true, encoding: .utf8)
         let names = configNames ?? keypoints
-        let yaml = "data:\n  image_resize_dims:\n    height: 64\n    width: 64\n  csv_file: CollectedData.csv\n  keypoint_names: [\(names.joined(separator: ", "))]\n"
+        let yaml =
+            "data:\n  image_resize_dims:\n    height: 64\n    width: 64\n  csv_file: CollectedData.csv\n  keypoint_names: [\(names.joined(separator: ", "))]\n"
         try yaml.write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
         return (dir, try PoseProject.load(configPath: dir + "/config.yaml"))
     }
@@ -213,7 +237,8 @@ import Testing
         try HostImage(width: 30, height: 20).write(to: dir + "/labeled-data/trial1/img003.png")
         try "scorer,,,ana,ana,ana,ana\nbodyparts,,,nose,nose,tail,tail\ncoords,,,x,y,x,y\nlabeled-data,trial1,img003.png,10.5,5.25,,\n"
             .write(toFile: dir + "/labeled-data/trial1/CollectedData_ana.csv", atomically: true, encoding: .utf8)
-        try "Task: mouse\nscorer: ana\ndate: Oct30\nbodyparts:\n- nose\n- tail\nskeleton:\n- [nose, tail]\nTrainingFraction:\n- 0.95\npcutoff: 0.4\n"
+        try
+            "Task: mouse\nscorer: ana\ndate: Oct30\nbodyparts:\n- nose\n- tail\nskeleton:\n- [nose, tail]\nTrainingFraction:\n- 0.95\npcutoff: 0.4\n"
             .write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
         let project = try PoseProject.load(configPath: dir + "/config.yaml")
         #expect(project.kind == .deepLabCut && project.pcutoff == 0.4 && project.config.skeleton == [["nose", "tail"]])
@@ -234,9 +259,12 @@ import Testing
         #expect(c.dataDir == dir)
         #expect(c.videoDir == dir + "/videos")
         #expect(c.csvFile == "CollectedData.csv")
-        #expect(c.keypointNames == ["paw1LH_top", "paw2LF_top", "paw3RF_top", "paw4RH_top", "tailBase_top", "tailMid_top",
-                                    "nose_top", "obs_top", "paw1LH_bot", "paw2LF_bot", "paw3RF_bot", "paw4RH_bot",
-                                    "tailBase_bot", "tailMid_bot", "nose_bot", "obsHigh_bot", "obsLow_bot"])
+        #expect(
+            c.keypointNames == [
+                "paw1LH_top", "paw2LF_top", "paw3RF_top", "paw4RH_top", "tailBase_top", "tailMid_top",
+                "nose_top", "obs_top", "paw1LH_bot", "paw2LF_bot", "paw3RF_bot", "paw4RH_bot",
+                "tailBase_bot", "tailMid_bot", "nose_bot", "obsHigh_bot", "obsLow_bot",
+            ])
         #expect(c.mirroredColumnMatches == [[0, 1, 2, 3, 4, 5, 6], [8, 9, 10, 11, 12, 13, 14]])
         #expect(c.downsampleFactor == 2 && c.skeleton.isEmpty && c.flipPairs.isEmpty)
         #expect(c.imgaug == "dlc" && c.imgaugHflip == false)

@@ -1,6 +1,6 @@
+import Foundation
 // A DeepLabCut project whose labels exist only as CollectedData_<scorer>.h5 (what DLC itself reads).
 import KinemaTestSupport
-import Foundation
 import PoseData
 import PoseFormats
 import Testing
@@ -15,8 +15,9 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try HostImage(width: 641, height: 641).write(to: dir + "/" + key)  // labels lie in [0, 640)
     }
-    try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent("dlc-labels-3level.h5").path,
-                                     toPath: dir + "/labeled-data/trial1/CollectedData_Ana.h5")
+    try FileManager.default.copyItem(
+        atPath: fixtures.appendingPathComponent("dlc-labels-3level.h5").path,
+        toPath: dir + "/labeled-data/trial1/CollectedData_Ana.h5")
     try "Task: mouse\nscorer: Ana\ndate: Oct30\nbodyparts:\n- snout\n- leftear\n- rightear\n- tailbase\nTrainingFraction:\n- 0.95\n"
         .write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
 

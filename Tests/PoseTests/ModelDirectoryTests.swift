@@ -22,7 +22,8 @@ import Testing
         let out = PredictionOutputs("/m/run/video_preds")
         #expect(PredictionOutputs.stem(of: "/data/videos/test_vid.mp4") == "test_vid")
         #expect(out.keypoints(video: "/data/videos/test_vid.mp4") == "/m/run/video_preds/test_vid.csv")
-        #expect(out.keypoints(video: "a/b.c.avi", dlcScorer: "DLC_Unet_t2024shuffle1_snapshot_best-5")
+        #expect(
+            out.keypoints(video: "a/b.c.avi", dlcScorer: "DLC_Unet_t2024shuffle1_snapshot_best-5")
                 == "/m/run/video_preds/b.cDLC_Unet_t2024shuffle1_snapshot_best-5.csv")
         #expect(out.temporalNorm(video: "x/test_vid.mp4") == "/m/run/video_preds/test_vid_temporal_norm.csv")
         #expect(out.labeledVideo(video: "x/test_vid.mp4") == "/m/run/video_preds/labeled_videos/test_vid_labeled.mp4")

@@ -18,8 +18,9 @@ import TorchNN
             grid.render(keypoints: [Float(x), Float(y)], into: &maps, offset: 0, uniformForMissing: false)
             // Softmax-style read-out works on logits: the log of a sum-1 target is its logit up to a constant.
             let values = normalized ? maps.map { Foundation.log(Swift.max($0, 1e-30)) } : maps
-            let estimate = HeatmapReadout.read(maps: values, batch: 1, keypoints: 1, grid: grid,
-                                               style: normalized ? .softmax : .peak)[0][0]
+            let estimate = HeatmapReadout.read(
+                maps: values, batch: 1, keypoints: 1, grid: grid,
+                style: normalized ? .softmax : .peak)[0][0]
             worst = Swift.max(worst, Swift.max(abs(estimate.x - x), abs(estimate.y - y)))
             #expect(estimate.likelihood > 0.5)
         }

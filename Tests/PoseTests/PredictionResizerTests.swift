@@ -14,8 +14,10 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
 @Suite struct PredictionResizerTests {
     /// (source width, height, channels, output size): shrink ×3 (mirror-mouse 396×406 → 128), ×2, ×1, enlarging, grey, odd
     /// sizes, and ×21 (box sums too big for 16-bit lanes).
-    @Test(arguments: [(396, 406, 3, 128), (256, 256, 3, 128), (396, 406, 3, 256), (100, 80, 3, 256),
-                      (97, 61, 1, 32), (7, 5, 3, 16), (640, 480, 3, 64), (700, 500, 3, 32), (700, 500, 1, 32)])
+    @Test(arguments: [
+        (396, 406, 3, 128), (256, 256, 3, 128), (396, 406, 3, 256), (100, 80, 3, 256),
+        (97, 61, 1, 32), (7, 5, 3, 16), (640, 480, 3, 64), (700, 500, 3, 32), (700, 500, 1, 32),
+    ])
     func resizerMatchesAugmenterBitForBit(_ c: (Int, Int, Int, Int)) {
         let (w, h, ch, size) = c
         let image = HostImage(width: w, height: h, channels: ch, pixels: noise(w * h * ch, seed: UInt64(w * 1000 + h)))

@@ -1,6 +1,6 @@
+import Foundation
 // Shared helpers for the pose tests: locating the shared data and making temporary projects.
 import KinemaTestSupport
-import Foundation
 import PoseData
 
 /// `../shared/data` next to the repository.

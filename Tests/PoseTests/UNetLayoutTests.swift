@@ -66,9 +66,11 @@ import TorchNN
         #expect(try gradPlain.abs().max().item() > 0)
         let inputError = try Self.relativeError(gradPlain, gradFast)
         #expect(inputError < 1e-4, "input gradient relative error \(inputError)")
-        let checked = ["backbone.stem.conv.weight", "backbone.stem.bn.weight", "backbone.down2.1.conv.weight",
-                       "backbone.down4.0.bn.bias", "backbone.up3.0.conv.weight", "backbone.up2.1.bn.weight",
-                       "head.conv.weight", "head.conv.bias"]
+        let checked = [
+            "backbone.stem.conv.weight", "backbone.stem.bn.weight", "backbone.down2.1.conv.weight",
+            "backbone.down4.0.bn.bias", "backbone.up3.0.conv.weight", "backbone.up2.1.bn.weight",
+            "head.conv.weight", "head.conv.bias",
+        ]
         let pa = a.store.stateDict(), pb = b.store.stateDict()
         for name in checked {
             let ga = try #require(pa[name]?.grad, "\(name) has a gradient"), gb = try #require(pb[name]?.grad)

@@ -130,13 +130,17 @@ struct NpyTests {
 
     @Test func everyDTypeRoundTrips() throws {
         // Raw element bytes of every supported dtype survive write → read, header included, in both byte orders.
-        let types: [NpyDType] = [.bool, .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .float16, .float32,
-                                 .float64, .unicode(3)]
+        let types: [NpyDType] = [
+            .bool, .int8, .uint8, .int16, .uint16, .int32, .uint32, .int64, .uint64, .float16, .float32,
+            .float64, .unicode(3),
+        ]
         for base in types {
             for bigEndian in [false, true] where !bigEndian || base.itemBytes > 1 {
                 var dtype = base
                 dtype.bigEndian = bigEndian
-                let bytes = (0..<(6 * dtype.itemBytes)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) & (dtype.kind == .unicode ? 0x3F : 0xFF) }
+                let bytes = (0..<(6 * dtype.itemBytes)).map {
+                    UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) & (dtype.kind == .unicode ? 0x3F : 0xFF)
+                }
                 let array = try NpyArray(dtype: dtype, shape: [2, 3], bytes: dtype.kind == .bool ? [1, 0, 1, 1, 0, 0] : bytes)
                 let back = try NpyArray(npyBytes: array.npyBytes())
                 #expect(back == array, "\(dtype.descr)")

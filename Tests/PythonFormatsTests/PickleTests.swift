@@ -17,14 +17,17 @@ private func dict(_ pairs: (PickleValue, PickleValue)...) -> PickleValue { .dict
 struct PickleTests {
     @Test func protocol2PlainData() throws {
         // pickle.dumps({'a': [1, -2, 300, 70000, 2**40, -(2**63)], 'b': ('x', 2.5, None, True, False), 'c': 'é'}, protocol=2)
-        let value = try unpickle("""
+        let value = try unpickle(
+            """
             80027d71002858010000006171015d7102284b014afeffffff4d2c014a701101008a060000000000018a08000000000000008065
             58010000006271032858010000007871044740040000000000004e888974710558010000006371065802000000c3a97107752e
             """)
-        #expect(value == dict(
-            (.string("a"), .list([.int(1), .int(-2), .int(300), .int(70000), .int(1 << 40), .int(Int.min)])),
-            (.string("b"), .tuple([.string("x"), .float(2.5), .none, .bool(true), .bool(false)])),
-            (.string("c"), .string("é"))))
+        #expect(
+            value
+                == dict(
+                    (.string("a"), .list([.int(1), .int(-2), .int(300), .int(70000), .int(1 << 40), .int(Int.min)])),
+                    (.string("b"), .tuple([.string("x"), .float(2.5), .none, .bool(true), .bool(false)])),
+                    (.string("c"), .string("é"))))
         #expect(value[.string("b")]?.items?.count == 5)
         #expect(value[.string("zz")] == nil)
     }
@@ -40,7 +43,8 @@ struct PickleTests {
 
     @Test func protocol4FramesMemoizeStackGlobalAndOrderedDict() throws {
         // pickle.dumps([b'\x00\xff', collections.OrderedDict([('k', 1), ('m', [2])]), 'short'], protocol=4)
-        let value = try unpickle("""
+        let value = try unpickle(
+            """
             80049544000000000000005d9428430200ff948c0b636f6c6c656374696f6e73948c0b4f72646572656444696374949394295294
             288c016b944b018c016d945d944b0261758c0573686f727494652e
             """)
@@ -62,8 +66,9 @@ struct PickleTests {
 
     @Test func memoSharesContainersMutatedLater() throws {
         // pickle.dumps([l, l, (l,)], protocol=4) with l = [1]: BINGET of the memoized list
-        #expect(try unpickle("80049510000000000000005d94285d944b0161680168018594652e")
-            == .list([.list([.int(1)]), .list([.int(1)]), .tuple([.list([.int(1)])])]))
+        #expect(
+            try unpickle("80049510000000000000005d94285d944b0161680168018594652e")
+                == .list([.list([.int(1)]), .list([.int(1)]), .tuple([.list([.int(1)])])]))
         // Hand-made: outer = [inner, inner] is built first, then inner (fetched from the memo) gets 7 appended.
         #expect(try unpickle("80 02 5d 28 5d 71 00 68 00 65 68 00 4b 07 61 30 2e") == .list([.list([.int(7)]), .list([.int(7)])]))
         // PUT/GET (protocol 0 text memo) and DUP

@@ -23,7 +23,8 @@ func syntheticTables(members: Int, frames: Int, noise: Double = 0.5) throws -> [
 }
 
 func singleCam(_ tables: [PoseTable], _ options: SmoothingOptions = fixedOptions(10)) throws -> SmoothingResult {
-    try EnsembleKalmanSmoother.singleCamera(try EnsembleMembers(tables: tables, names: tables.indices.map { "m\($0).csv" }), options: options)
+    try EnsembleKalmanSmoother.singleCamera(
+        try EnsembleMembers(tables: tables, names: tables.indices.map { "m\($0).csv" }), options: options)
 }
 
 // MARK: - Edge cases
@@ -104,15 +105,22 @@ func singleCam(_ tables: [PoseTable], _ options: SmoothingOptions = fixedOptions
         _ = try EnsembleMembers(tables: [labels], names: ["labels.csv"])
         Issue.record("label files have no likelihood")
     } catch { #expect("\(error)".contains("likelihood")) }
-    #expect(throws: SmoothingError.self) { try singleCam(try syntheticTables(members: 2, frames: 50), { var o = SmoothingOptions(); o.smoothing = .fixed([1, 2, 3]); return o }()) }
+    #expect(throws: SmoothingError.self) {
+        try singleCam(
+            try syntheticTables(members: 2, frames: 50),
+            {
+                var o = SmoothingOptions(); o.smoothing = .fixed([1, 2, 3]); return o
+            }())
+    }
 }
 
 @Test func calibrationWithMissingCameraIsRejected() throws {
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-eks-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: out) }
     let inputs = try fixtureFiles("calibrated/input").filter { !$0.lastPathComponent.contains("camC") }
-    let job = SmoothingJob(mode: .calibrated(calibration: fixtures.appendingPathComponent("calibrated/calibration.toml")),
-                           inputs: inputs, outputFolder: out, options: fixedOptions(5))
+    let job = SmoothingJob(
+        mode: .calibrated(calibration: fixtures.appendingPathComponent("calibrated/calibration.toml")),
+        inputs: inputs, outputFolder: out, options: fixedOptions(5))
     do {
         _ = try job.run()
         Issue.record("a camera without files must be rejected")
@@ -121,7 +129,8 @@ func singleCam(_ tables: [PoseTable], _ options: SmoothingOptions = fixedOptions
     let calibration = try CameraCalibration.read(from: fixtures.appendingPathComponent("calibrated/calibration.toml"))
     let two = CameraCalibration(cameras: Array(calibration.cameras.prefix(2)))
     let views = try calibration.cameras.map { cam in
-        try EnsembleMembers(tables: try PoseTable.read(from: try fixtureFiles("calibrated/input", containing: cam.name)), names: [], keypoints: ["nose"])
+        try EnsembleMembers(
+            tables: try PoseTable.read(from: try fixtureFiles("calibrated/input", containing: cam.name)), names: [], keypoints: ["nose"])
     }
     #expect(throws: SmoothingError.self) { try EnsembleKalmanSmoother.calibrated(views, calibration: two, options: fixedOptions(5)) }
 }
@@ -129,8 +138,9 @@ func singleCam(_ tables: [PoseTable], _ options: SmoothingOptions = fixedOptions
 @Test func jobWritesPackageFilesAndPlots() throws {
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-eks-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: out) }
-    var job = SmoothingJob(mode: .multiCamera(cameras: ["top", "bot"]), inputs: try csvFiles("mirror-mouse-separate"), outputFolder: out,
-                           keypoints: ["paw1LH"], options: fixedOptions(10))
+    var job = SmoothingJob(
+        mode: .multiCamera(cameras: ["top", "bot"]), inputs: try csvFiles("mirror-mouse-separate"), outputFolder: out,
+        keypoints: ["paw1LH"], options: fixedOptions(10))
     job.plot = true
     job.plotFrames = 0..<100
     let report = try job.run()
@@ -140,7 +150,9 @@ func singleCam(_ tables: [PoseTable], _ options: SmoothingOptions = fixedOptions
     #expect(png.width == 1400 && png.height == 900)
     // The smoothed track's red appears in the picture.
     var red = 0
-    for i in stride(from: 0, to: png.rgba.count, by: 4) where png.rgba[i] == 214 && png.rgba[i + 1] == 39 && png.rgba[i + 2] == 40 { red += 1 }
+    for i in stride(from: 0, to: png.rgba.count, by: 4) where png.rgba[i] == 214 && png.rgba[i + 1] == 39 && png.rgba[i + 2] == 40 {
+        red += 1
+    }
     #expect(red > 500)
     let written = try PoseTable.read(from: report.files[0])
     #expect(written.keypoints == ["paw1LH"] && written.rowCount == 501 && written.coords.count == 9)

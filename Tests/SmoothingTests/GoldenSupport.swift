@@ -1,5 +1,5 @@
-import KinemaTestSupport
 import Foundation
+import KinemaTestSupport
 import PoseFormats
 import Smoothing
 import Testing
@@ -35,14 +35,15 @@ func goldenSmoothingParameters(_ folder: String) throws -> [Double] {
 
 /// Largest deviations of our table from the golden one, by column group.
 struct GoldenDeviation: CustomStringConvertible {
-    var position = 0.0          // x, y (px)
-    var median = 0.0            // x/y_ens_median (px)
-    var likelihood = 0.0        // abs
+    var position = 0.0  // x, y (px)
+    var median = 0.0  // x/y_ens_median (px)
+    var likelihood = 0.0  // abs
     var ensembleVariance = 0.0  // relative
-    var posteriorVariance = 0.0 // relative
+    var posteriorVariance = 0.0  // relative
     var description: String {
-        String(format: "pos %.3g px, median %.3g px, lik %.3g, ens var %.3g rel, post var %.3g rel",
-               position, median, likelihood, ensembleVariance, posteriorVariance)
+        String(
+            format: "pos %.3g px, median %.3g px, lik %.3g, ens var %.3g rel, post var %.3g rel",
+            position, median, likelihood, ensembleVariance, posteriorVariance)
     }
 }
 
@@ -106,15 +107,25 @@ func fixedOptions(_ s: Double, q: Double = 95, inflate: Bool = true) -> Smoothin
 /// float32 gives different s for some keypoints (e.g. mirrored paw4RH: 75.04 in the golden,
 /// 79.61 in float64), so these float64 values are the tight reference and the float32 goldens a loose one.
 let packageFloat64AutomaticS: [String: (s: [Double], iterations: [Int])] = [
-    "mirror-mouse/singlecam_auto": ([44.472694396972656, 28.052005767822266, 20.58373260498047, 31.05607795715332,
-                                     14.996828079223633, 13.10274600982666, 15.11683177947998, 17.85053253173828],
-                                    [49, 60, 61, 61, 58, 81, 73, 75]),
-    "mirror-mouse/mirrored_multicam_auto": ([80.65948486328125, 71.68114471435547, 68.11884307861328, 79.60652923583984],
-                                            [65, 60, 71, 60]),
-    "mirror-mouse-separate/multicam_auto": ([125.07311248779297, 68.32310485839844, 54.49079895019531, 80.89656066894531],
-                                            [60, 53, 49, 48]),
-    "mirror-mouse-separate/multicam_noinflate_q50_auto": ([186.6520233154297, 153.7581329345703, 142.20628356933594, 194.5887451171875],
-                                                          [41, 29, 46, 31]),
+    "mirror-mouse/singlecam_auto": (
+        [
+            44.472694396972656, 28.052005767822266, 20.58373260498047, 31.05607795715332,
+            14.996828079223633, 13.10274600982666, 15.11683177947998, 17.85053253173828,
+        ],
+        [49, 60, 61, 61, 58, 81, 73, 75]
+    ),
+    "mirror-mouse/mirrored_multicam_auto": (
+        [80.65948486328125, 71.68114471435547, 68.11884307861328, 79.60652923583984],
+        [65, 60, 71, 60]
+    ),
+    "mirror-mouse-separate/multicam_auto": (
+        [125.07311248779297, 68.32310485839844, 54.49079895019531, 80.89656066894531],
+        [60, 53, 49, 48]
+    ),
+    "mirror-mouse-separate/multicam_noinflate_q50_auto": (
+        [186.6520233154297, 153.7581329345703, 142.20628356933594, 194.5887451171875],
+        [41, 29, 46, 31]
+    ),
 ]
 
 /// Checks chosen s against the package: tight against its float64 run (same iteration count,

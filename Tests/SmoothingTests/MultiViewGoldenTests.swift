@@ -10,8 +10,9 @@ let cameras = ["top", "bot"]
 
 func mirroredResult(_ options: SmoothingOptions) throws -> SmoothingResult {
     let files = try csvFiles("mirror-mouse")
-    let views = try EnsembleMembers.mirroredViews(tables: files.map { try PoseTable.read(from: $0) }, names: files.map(\.path),
-                                                  keypoints: paws, cameras: cameras)
+    let views = try EnsembleMembers.mirroredViews(
+        tables: files.map { try PoseTable.read(from: $0) }, names: files.map(\.path),
+        keypoints: paws, cameras: cameras)
     return try EnsembleKalmanSmoother.multiView(views, viewNames: cameras, options: options)
 }
 
@@ -23,8 +24,9 @@ func mirroredTable(_ result: SmoothingResult) throws -> PoseTable {
     for t in 0..<T {
         for v in 0..<2 { values += parts[v].values[(t * per)..<((t + 1) * per)] }
     }
-    return try PoseTable(scorer: "ensemble-kalman_tracker", keypoints: cameras.flatMap { c in paws.map { "\($0)_\(c)" } },
-                         coords: SmoothedTrack.columnNames, rowKeys: (0..<T).map(String.init), values: values)
+    return try PoseTable(
+        scorer: "ensemble-kalman_tracker", keypoints: cameras.flatMap { c in paws.map { "\($0)_\(c)" } },
+        coords: SmoothedTrack.columnNames, rowKeys: (0..<T).map(String.init), values: values)
 }
 
 func separateResult(_ options: SmoothingOptions) throws -> SmoothingResult {
@@ -70,8 +72,10 @@ func separateAutomaticMatchesGoldens(_ name: String, _ q: Double, _ inflate: Boo
     for (v, cam) in cameras.enumerated() {
         let d = deviation(try result.table(view: v), try golden("mirror-mouse-separate/\(name)_auto/multicam_\(cam)_results.csv"))
         print("\(name)_auto \(cam):", d)
-        GoldenTolerance(position: positionTolerance, median: 1e-4, likelihood: 1e-6, ensembleVariance: 3e-4,
-                        posteriorVariance: exceptions.isEmpty ? 5e-3 : 2e-2).check(d, "\(name)_auto \(cam)")
+        GoldenTolerance(
+            position: positionTolerance, median: 1e-4, likelihood: 1e-6, ensembleVariance: 3e-4,
+            posteriorVariance: exceptions.isEmpty ? 5e-3 : 2e-2
+        ).check(d, "\(name)_auto \(cam)")
     }
 }
 
@@ -80,6 +84,8 @@ func separateAutomaticMatchesGoldens(_ name: String, _ q: Double, _ inflate: Boo
     let exceptions = try checkAutomaticS(result, golden: "mirror-mouse/mirrored_multicam_auto", allowedExceptions: 2)
     let d = deviation(try mirroredTable(result), try golden("mirror-mouse/mirrored_multicam_auto/eks_mirrored_multicam.csv"))
     print("mirrored_multicam_auto:", d)
-    GoldenTolerance(position: exceptions.isEmpty ? 2e-3 : 1.0, median: 1e-4, likelihood: 1e-6, ensembleVariance: 3e-4,
-                    posteriorVariance: exceptions.isEmpty ? 5e-3 : 2e-2).check(d, "mirrored_multicam_auto")
+    GoldenTolerance(
+        position: exceptions.isEmpty ? 2e-3 : 1.0, median: 1e-4, likelihood: 1e-6, ensembleVariance: 3e-4,
+        posteriorVariance: exceptions.isEmpty ? 5e-3 : 2e-2
+    ).check(d, "mirrored_multicam_auto")
 }

@@ -1,5 +1,5 @@
-import KinemaTestSupport
 import Foundation
+import KinemaTestSupport
 import PoseFormats
 import Smoothing
 import Testing
@@ -26,7 +26,8 @@ func calibratedResult(_ options: SmoothingOptions) throws -> SmoothingResult {
     let calibration = try CameraCalibration.read(from: fixtures.appendingPathComponent("calibrated/calibration.toml"))
     let views = try calibration.cameras.map { cam in
         let files = try fixtureFiles("calibrated/input", containing: cam.name)
-        return try EnsembleMembers(tables: files.map { try PoseTable.read(from: $0) }, names: files.map(\.path), keypoints: ["nose", "paw"])
+        return try EnsembleMembers(
+            tables: files.map { try PoseTable.read(from: $0) }, names: files.map(\.path), keypoints: ["nose", "paw"])
     }
     return try EnsembleKalmanSmoother.calibrated(views, calibration: calibration, options: options)
 }
@@ -37,13 +38,15 @@ func calibratedResult(_ options: SmoothingOptions) throws -> SmoothingResult {
     #expect(calibration.cameras[1].matrix == [920.0, 0, 325.0, 0, 905.0, 237.0, 0, 0, 1])
     #expect(calibration.cameras[0].distortions.count == 14)
     #expect(calibration.cameras[0].distortions[0] == -0.12)
-    let missing = "[cam_0]\nname = \"a\"\nmatrix = [[1.0,0,0],[0,1,0],[0,0,1]]\nrotation = [0,0,0]\ntranslation = [0,0,1]\ndistortions = [0,0,0,0,0]\n"
+    let missing =
+        "[cam_0]\nname = \"a\"\nmatrix = [[1.0,0,0],[0,1,0],[0,0,1]]\nrotation = [0,0,0]\ntranslation = [0,0,1]\ndistortions = [0,0,0,0,0]\n"
     do {
         _ = try CameraCalibration.parse(missing, fileName: "one.toml")
         Issue.record("one camera must be rejected")
     } catch { #expect("\(error)".contains("one.toml")) }
     do {
-        _ = try CameraCalibration.parse(missing.replacingOccurrences(of: "rotation = [0,0,0]\n", with: "") + "[cam_1]\nname = \"b\"\n", fileName: "c.toml")
+        _ = try CameraCalibration.parse(
+            missing.replacingOccurrences(of: "rotation = [0,0,0]\n", with: "") + "[cam_1]\nname = \"b\"\n", fileName: "c.toml")
         Issue.record("missing fields must be rejected")
     } catch { #expect("\(error)".contains("[cam_0] has no 'rotation'")) }
 }
@@ -73,13 +76,15 @@ func calibratedResult(_ options: SmoothingOptions) throws -> SmoothingResult {
     print("calibrated auto s:", result.smoothingParameters, "package:", expected, result.iterations)
     for (a, b) in zip(result.smoothingParameters, expected) { #expect(abs(a - b) / b < 1e-4) }
     let d = deviation(try result.table(view: 0), try fixtureTable("calibrated/auto/multicam_camA_results.csv"))
-    GoldenTolerance(position: 1e-4, median: 1e-9, likelihood: 1e-9, ensembleVariance: 1e-6, posteriorVariance: 1e-3).check(d, "calibrated auto")
+    GoldenTolerance(position: 1e-4, median: 1e-9, likelihood: 1e-9, ensembleVariance: 1e-6, posteriorVariance: 1e-3).check(
+        d, "calibrated auto")
 }
 
 func pupilMembers() throws -> EnsembleMembers {
     let files = try fixtureFiles("pupil/input")
-    return try EnsembleMembers(tables: files.map { try PoseTable.read(from: $0) }, names: files.map(\.path),
-                               keypoints: EnsembleKalmanSmoother.pupilKeypoints)
+    return try EnsembleMembers(
+        tables: files.map { try PoseTable.read(from: $0) }, names: files.map(\.path),
+        keypoints: EnsembleKalmanSmoother.pupilKeypoints)
 }
 
 @Test func pupilFixedMatchesPackage() throws {
@@ -110,9 +115,11 @@ func pawResult(_ options: SmoothingOptions) throws -> SmoothingResult {
     let tl = try NumpyVector.read(from: fixtures.appendingPathComponent("paw/input/timestamps_left.npy"))
     let tr = try NumpyVector.read(from: fixtures.appendingPathComponent("paw/input/timestamps_right.npy"))
     #expect(tl.count == 200 && tr.count == 320)
-    return try EnsembleKalmanSmoother.iblPaw(left: left.map { try PoseTable.read(from: $0) }, right: right.map { try PoseTable.read(from: $0) },
-                                             leftNames: left.map(\.path), rightNames: right.map(\.path),
-                                             leftTimestamps: tl, rightTimestamps: tr, options: options).result
+    return try EnsembleKalmanSmoother.iblPaw(
+        left: left.map { try PoseTable.read(from: $0) }, right: right.map { try PoseTable.read(from: $0) },
+        leftNames: left.map(\.path), rightNames: right.map(\.path),
+        leftTimestamps: tl, rightTimestamps: tr, options: options
+    ).result
 }
 
 @Test func pawMatchesPackage() throws {

@@ -19,7 +19,10 @@ func inflate(_ zlib: [UInt8]) throws -> [UInt8] {
     var out: [UInt8] = []
     let lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
     let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
-    let distBase = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
+    let distBase = [
+        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289,
+        16385, 24577,
+    ]
     let distExtra = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
     while true {
         let final = r.bits(1), type = r.bits(2)
@@ -30,11 +33,17 @@ func inflate(_ zlib: [UInt8]) throws -> [UInt8] {
         } else if type == 1 {
             while true {
                 var code = r.huffmanBits(7), symbol: Int
-                if code <= 0x17 { symbol = code + 256 } else {
+                if code <= 0x17 {
+                    symbol = code + 256
+                } else {
                     code = code << 1 | r.bit()
-                    if code >= 0x30 && code <= 0xBF { symbol = code - 0x30 }
-                    else if code >= 0xC0 && code <= 0xC7 { symbol = code - 0xC0 + 280 }
-                    else { code = code << 1 | r.bit(); symbol = code - 0x190 + 144 }
+                    if code >= 0x30 && code <= 0xBF {
+                        symbol = code - 0x30
+                    } else if code >= 0xC0 && code <= 0xC7 {
+                        symbol = code - 0xC0 + 280
+                    } else {
+                        code = code << 1 | r.bit(); symbol = code - 0x190 + 144
+                    }
                 }
                 if symbol < 256 { out.append(UInt8(symbol)); continue }
                 if symbol == 256 { break }
@@ -46,7 +55,9 @@ func inflate(_ zlib: [UInt8]) throws -> [UInt8] {
                 guard distance <= out.count else { throw InflateError.corrupt }
                 for _ in 0..<length { out.append(out[out.count - distance]) }
             }
-        } else { throw InflateError.unsupported }
+        } else {
+            throw InflateError.unsupported
+        }
         if final == 1 { break }
     }
     return out

@@ -12,8 +12,10 @@ struct ModelTests {
         _ = try ResNet(r18.root, depth: 18)
         #expect(r18.parameterCount == 11_689_512)
         let keys = Set(r18.stateDict().keys)
-        for key in ["conv1.weight", "bn1.running_mean", "bn1.num_batches_tracked", "layer1.0.conv1.weight",
-                    "layer2.0.downsample.0.weight", "layer2.0.downsample.1.running_var", "layer4.1.bn2.bias", "fc.weight", "fc.bias"] {
+        for key in [
+            "conv1.weight", "bn1.running_mean", "bn1.num_batches_tracked", "layer1.0.conv1.weight",
+            "layer2.0.downsample.0.weight", "layer2.0.downsample.1.running_var", "layer4.1.bn2.bias", "fc.weight", "fc.bias",
+        ] {
             #expect(keys.contains(key), "missing \(key)")
         }
         #expect(keys.count == 122)  // len(resnet18().state_dict())
@@ -45,8 +47,11 @@ struct ModelTests {
     @Test func loadReportsMismatchesClearly() throws {
         let store = ParameterStore()
         _ = try Linear(store.root / "head", 3, 2)
-        let report = try store.load(["head.weight": try Tensor.ones([2, 3]), "head.bias": try Tensor.ones([5]),
-                                     "extra.weight": try Tensor.ones([1])], strict: false)
+        let report = try store.load(
+            [
+                "head.weight": try Tensor.ones([2, 3]), "head.bias": try Tensor.ones([5]),
+                "extra.weight": try Tensor.ones([1]),
+            ], strict: false)
         #expect(report.loaded == ["head.weight"])
         #expect(report.shapeMismatches.count == 1 && report.unexpected == ["extra.weight"])
         #expect(try store.parameters["head.weight"]!.sum().item() == 6)

@@ -5,8 +5,10 @@ import Torch
 @Suite("Gradients match finite differences (float64)")
 struct GradientCheckTests {
     /// Compares d f / d inputs from backward() with (f(x+h) - f(x-h)) / 2h for every element.
-    func gradcheck(_ shapes: [[Int]], seed: UInt64 = 1, positive: Bool = false, tolerance: Double = 1e-6,
-                   _ f: ([Tensor]) throws -> Tensor) throws {
+    func gradcheck(
+        _ shapes: [[Int]], seed: UInt64 = 1, positive: Bool = false, tolerance: Double = 1e-6,
+        _ f: ([Tensor]) throws -> Tensor
+    ) throws {
         try Runtime.manualSeed(seed)
         let inputs = try shapes.map { shape -> Tensor in
             let x = try Tensor.randn(shape, dtype: .float64)
@@ -31,8 +33,9 @@ struct GradientCheckTests {
                 let numeric = (try evaluate(original + h) - evaluate(original - h)) / (2 * h)
                 values[i] = original
                 let scale = Swift.max(1, Swift.abs(numeric))
-                #expect(Swift.abs(analytic[i] - numeric) / scale < tolerance,
-                        "input \(k) element \(i): autograd \(analytic[i]) vs finite difference \(numeric)")
+                #expect(
+                    Swift.abs(analytic[i] - numeric) / scale < tolerance,
+                    "input \(k) element \(i): autograd \(analytic[i]) vs finite difference \(numeric)")
             }
         }
     }

@@ -59,10 +59,12 @@ struct HandComputedTests {
         let s = try Tensor([0, 0, Double(2).squareRoot().squareRoot()] as [Double]).softmax(0).sum().item()
         #expect(Swift.abs(s - 1) < 1e-12)
         let x = try Tensor([1, 2, 3, 4] as [Float], shape: [1, 1, 2, 2])
-        #expect(try x.interpolate(scale: [2], mode: .nearest).toArray(Float.self)
-            == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
-        #expect(try x.interpolate(size: [3, 3], mode: .linear, alignCorners: true).toArray(Float.self)
-            == [1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4])
+        #expect(
+            try x.interpolate(scale: [2], mode: .nearest).toArray(Float.self)
+                == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
+        #expect(
+            try x.interpolate(size: [3, 3], mode: .linear, alignCorners: true).toArray(Float.self)
+                == [1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4])
         let c = try Tensor([1, 2, 3, 4] as [Float], shape: [1, 4, 1, 1]).pixelShuffle(2)
         #expect(c.shape == [1, 1, 2, 2])
         #expect(try c.toArray(Float.self) == [1, 2, 3, 4])

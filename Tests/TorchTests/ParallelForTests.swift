@@ -19,7 +19,9 @@ import Torch
             try Runtime.parallelFor(count) { range in
                 let thread = UInt(bitPattern: Int(bitPattern: pthread_self()))
                 usleep(20_000)  // long enough that one thread could not take both chunks if two exist
-                log.state.withLock { $0.items += Array(range); $0.threads.insert(thread); $0.chunks += 1 }
+                log.state.withLock {
+                    $0.items += Array(range); $0.threads.insert(thread); $0.chunks += 1
+                }
             }
             let (items, threads, chunks) = log.state.withLock { $0 }
             #expect(items.sorted() == Array(0..<count), "\(count) items")

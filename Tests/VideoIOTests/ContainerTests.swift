@@ -43,10 +43,12 @@ private func checkTranscode(_ name: String, _ arguments: [String], expectBFrames
 }
 
 @Test func hevcInMatroska() throws {
-    try checkTranscode("hevc.mkv", ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=60:bframes=3", "-crf", "20"])
+    try checkTranscode(
+        "hevc.mkv", ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=60:bframes=3", "-crf", "20"])
 }
 
 @Test func rawH264WithoutTimestamps() throws {
     // A raw stream has no timestamps: random access decodes from the first frame.
-    try checkTranscode("raw.h264", ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "60", "-f", "h264"], seeksWithoutRestart: false)
+    try checkTranscode(
+        "raw.h264", ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "60", "-f", "h264"], seeksWithoutRestart: false)
 }

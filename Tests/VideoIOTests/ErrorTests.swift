@@ -39,8 +39,9 @@ import VideoIO
     for bad in [-1, 240, 1_000_000] {
         #expect(throws: VideoError.frameOutOfRange(path: reader.path, index: bad, frameCount: 240)) { try reader.frame(at: bad) }
     }
-    #expect(VideoError.frameOutOfRange(path: "a.mp4", index: 250, frameCount: 240).description
-        == "a.mp4: frame 250 is out of range (the video has 240 frames, valid indices 0...239)")
+    #expect(
+        VideoError.frameOutOfRange(path: "a.mp4", index: 250, frameCount: 240).description
+            == "a.mp4: frame 250 is out of range (the video has 240 frames, valid indices 0...239)")
     // The reader still works after refusing.
     #expect(Pattern.decode(try reader.frame(at: 239)) == 239)
 }

@@ -1,5 +1,5 @@
-import KinemaTestSupport
 import Foundation
+import KinemaTestSupport
 import Testing
 import VideoIO
 
@@ -69,7 +69,8 @@ enum Fixtures {
 
     /// Writes `count` numbered frames with the given GOP and B-frame settings.
     static func writeNumbered(to path: String, count: Int, keyframeInterval: Int, maxBFrames: Int) throws {
-        let options = VideoWriterOptions(crf: 18, preset: "veryfast", keyframeInterval: keyframeInterval, maxBFrames: maxBFrames, threads: 1)
+        let options = VideoWriterOptions(
+            crf: 18, preset: "veryfast", keyframeInterval: keyframeInterval, maxBFrames: maxBFrames, threads: 1)
         let writer = try VideoWriter(path: path, width: width, height: height, framesPerSecond: fps, options: options)
         for i in 0..<count { try writer.write(Pattern.frame(i, width: width, height: height)) }
         try writer.finish()

@@ -46,9 +46,11 @@ private func checkRandomSeeks(_ reader: VideoReader, seed: UInt64) throws {
     guard Fixtures.ffmpegTool != nil, canEncodeH264 else { return }  // needs the ffmpeg tool to make the file
     let source = try Fixtures.longGOP.get()
     let path = try Fixtures.temporaryFolder() + "/open-gop.mkv"
-    let made = try Fixtures.runFFmpeg(["-i", source, "-c:v", "libx264", "-preset", "veryfast", "-crf", "18",
-                                       "-x264-params", "keyint=60:min-keyint=60:scenecut=0:bframes=3:b-pyramid=normal:open-gop=1",
-                                       path])
+    let made = try Fixtures.runFFmpeg([
+        "-i", source, "-c:v", "libx264", "-preset", "veryfast", "-crf", "18",
+        "-x264-params", "keyint=60:min-keyint=60:scenecut=0:bframes=3:b-pyramid=normal:open-gop=1",
+        path,
+    ])
     #expect(made)
     let reader = try VideoReader(path: path)
     #expect(reader.frameCount == 300)
@@ -112,7 +114,9 @@ private func checkRandomSeeks(_ reader: VideoReader, seed: UInt64) throws {
         for y in 0..<64 {
             for x in 0..<96 {
                 for c in 0..<3 {
-                    let sum = Int(rgb[2 * y, 2 * x, c]) + Int(rgb[2 * y, 2 * x + 1, c]) + Int(rgb[2 * y + 1, 2 * x, c]) + Int(rgb[2 * y + 1, 2 * x + 1, c])
+                    let sum =
+                        Int(rgb[2 * y, 2 * x, c]) + Int(rgb[2 * y, 2 * x + 1, c]) + Int(rgb[2 * y + 1, 2 * x, c])
+                        + Int(rgb[2 * y + 1, 2 * x + 1, c])
                     error += abs(Double(sum) / 4 - Double(small[y, x, c]))
                 }
             }

@@ -16,7 +16,7 @@ let systemModules: Set<String> = [
 /// Dependencies that are linked for their side effects and imported by no source file.
 let linkOnly: [String: Set<String>] = [
     // The preinit function that chooses libgomp's wait policy before any library loads.
-    "kinema": ["CProcessStart"],
+    "kinema": ["CProcessStart"]
 ]
 
 struct Target {
@@ -29,8 +29,10 @@ struct Target {
 func readTargets() throws -> [Target] {
     let data = FileHandle.standardInput.readDataToEndOfFile()
     guard let package = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-          let targets = package["targets"] as? [[String: Any]] else {
-        throw NSError(domain: "package-check", code: 1, userInfo: [NSLocalizedDescriptionKey: "stdin is not `swift package dump-package` output"])
+        let targets = package["targets"] as? [[String: Any]]
+    else {
+        throw NSError(
+            domain: "package-check", code: 1, userInfo: [NSLocalizedDescriptionKey: "stdin is not `swift package dump-package` output"])
     }
     return targets.map { t in
         let name = t["name"] as? String ?? "?"
@@ -55,11 +57,14 @@ func imports(in directory: String) -> Set<String> {
         // Imports stand at the start of a line; indented text is code or a string (e.g. a Python script).
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) where !line.hasPrefix(" ") {
             var words = line.split(separator: " ").map(String.init)
-            while let first = words.first, first.hasPrefix("@") || ["public", "internal", "package", "private", "fileprivate"].contains(first) {
+            while let first = words.first,
+                first.hasPrefix("@") || ["public", "internal", "package", "private", "fileprivate"].contains(first)
+            {
                 words.removeFirst()
             }
             guard words.count >= 2, words[0] == "import" else { continue }
-            let path = words.count >= 3 && ["struct", "class", "enum", "protocol", "func", "var", "let", "typealias"].contains(words[1])
+            let path =
+                words.count >= 3 && ["struct", "class", "enum", "protocol", "func", "var", "let", "typealias"].contains(words[1])
                 ? words[2] : words[1]
             found.insert(String(path.split(separator: ".").first ?? ""))
         }

@@ -18,5 +18,7 @@ let window = try Tensor.rand([1, model.config.inChannels, 16, canvas, canvas])
 let activity = try withNoGrad { try model(window, mouse: 0, training: false) }
 print("predicted activity \(activity.shape) (batch, neurons, frames)")
 let values = try activity.contiguous().toArray(Float.self)
-print(String(format: "mean rate %.4f, all finite: %@", values.reduce(0, +) / Float(values.count),
-             values.allSatisfy(\.isFinite) ? "yes" : "no"))
+print(
+    String(
+        format: "mean rate %.4f, all finite: %@", values.reduce(0, +) / Float(values.count),
+        values.allSatisfy(\.isFinite) ? "yes" : "no"))

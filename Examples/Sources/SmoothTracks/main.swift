@@ -41,6 +41,8 @@ func rmse(_ xs: [Double], _ ys: [Double]) -> Double {
     return (sum / Double(frames)).squareRoot()
 }
 let oneX = (0..<frames).map { values[$0 * 3] }, oneY = (0..<frames).map { values[$0 * 3 + 1] }
-print(String(format: "one tracker: %.2f px, ensemble median: %.2f px, smoothed: %.2f px (s = %.3g)",
-             rmse(oneX, oneY), rmse(track.xEnsembleMedian, track.yEnsembleMedian), rmse(track.x, track.y),
-             result.smoothingParameters[0]))
+print(
+    String(
+        format: "one tracker: %.2f px, ensemble median: %.2f px, smoothed: %.2f px (s = %.3g)",
+        rmse(oneX, oneY), rmse(track.xEnsembleMedian, track.yEnsembleMedian), rmse(track.x, track.y),
+        result.smoothingParameters[0]))

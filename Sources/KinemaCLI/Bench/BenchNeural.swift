@@ -13,12 +13,12 @@ struct BenchNeural: ParsableCommand {
         commandName: "neural",
         abstract: "DwiseNeuro training step and inference: Kinema vs PyTorch (Python) on the same libtorch.",
         discussion: """
-        A training step is forward (one mouse's readout) + Poisson loss + backward + AdamW on a batch of \
-        (5, 16, canvas, canvas) windows; inference is a no-grad forward in eval mode. Both sides warm up, then \
-        the median of the timed iterations is kept. Peak memory is each process's maximum resident \
-        set size (host memory). Defaults: tiny preset (2 mice of 40 and 48 neurons, \
-        32×32 canvas) on CPU; --preset full --device cuda --train-batch 32 is the GPU figure of the issue.
-        """
+            A training step is forward (one mouse's readout) + Poisson loss + backward + AdamW on a batch of \
+            (5, 16, canvas, canvas) windows; inference is a no-grad forward in eval mode. Both sides warm up, then \
+            the median of the timed iterations is kept. Peak memory is each process's maximum resident \
+            set size (host memory). Defaults: tiny preset (2 mice of 40 and 48 neurons, \
+            32×32 canvas) on CPU; --preset full --device cuda --train-batch 32 is the GPU figure of the issue.
+            """
     )
 
     @Option(help: "Model preset: tiny or full.") var preset = "tiny"
@@ -33,22 +33,36 @@ struct BenchNeural: ParsableCommand {
         try dev.checkAvailable()
         let config = try Self.modelConfig(preset)
         let threads = Runtime.threads
-        print("DwiseNeuro \(preset), canvas \(config.canvas), neurons \(config.readoutNeurons.prefix(3))…, train batch \(trainBatch), infer batch \(inferBatch), \(dev), \(threads) threads, libtorch \(Runtime.torchVersion)")
+        print(
+            "DwiseNeuro \(preset), canvas \(config.canvas), neurons \(config.readoutNeurons.prefix(3))…, train batch \(trainBatch), infer batch \(inferBatch), \(dev), \(threads) threads, libtorch \(Runtime.torchVersion)"
+        )
         let (train, infer) = try measureKinema(config, dev)
         let kinemaPeak = peakMemoryMiB(dev)
         var baseline: [Double] = []
         if let python = baselinePython(python), let script = benchScript("neural_baseline.py") {
             let neurons = config.readoutNeurons.map(String.init).joined(separator: ",")
-            let out = try runProcess(python, [script, preset, neurons, "\(config.canvas)", "\(trainBatch)", "\(inferBatch)",
-                                              "\(iterations)", dev.description, "\(threads)"])
+            let out = try runProcess(
+                python,
+                [
+                    script, preset, neurons, "\(config.canvas)", "\(trainBatch)", "\(inferBatch)",
+                    "\(iterations)", dev.description, "\(threads)",
+                ])
             baseline = out.split(separator: "\n").last.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
         }
         let name = "dwiseneuro_\(preset)"
         let hasBaseline = baseline.count == 3
-        if hasBaseline { benchLine("\(name)_train_b\(trainBatch)_pytorch", Double(trainBatch) / baseline[0], "samples/s", ratio: 1, baseline: "pytorch") }
-        benchLine("\(name)_train_b\(trainBatch)", Double(trainBatch) / train, "samples/s", ratio: hasBaseline ? baseline[0] / train : nil, baseline: "pytorch")
-        if hasBaseline { benchLine("\(name)_infer_b\(inferBatch)_pytorch", Double(inferBatch) / baseline[1], "samples/s", ratio: 1, baseline: "pytorch") }
-        benchLine("\(name)_infer_b\(inferBatch)", Double(inferBatch) / infer, "samples/s", ratio: hasBaseline ? baseline[1] / infer : nil, baseline: "pytorch")
+        if hasBaseline {
+            benchLine("\(name)_train_b\(trainBatch)_pytorch", Double(trainBatch) / baseline[0], "samples/s", ratio: 1, baseline: "pytorch")
+        }
+        benchLine(
+            "\(name)_train_b\(trainBatch)", Double(trainBatch) / train, "samples/s", ratio: hasBaseline ? baseline[0] / train : nil,
+            baseline: "pytorch")
+        if hasBaseline {
+            benchLine("\(name)_infer_b\(inferBatch)_pytorch", Double(inferBatch) / baseline[1], "samples/s", ratio: 1, baseline: "pytorch")
+        }
+        benchLine(
+            "\(name)_infer_b\(inferBatch)", Double(inferBatch) / infer, "samples/s", ratio: hasBaseline ? baseline[1] / infer : nil,
+            baseline: "pytorch")
         // Memory: lower is better, so the ratio is baseline / Kinema as for the throughputs.
         if hasBaseline { benchLine("\(name)_peak_memory_pytorch", baseline[2], "MiB", ratio: 1, baseline: "pytorch") }
         benchLine("\(name)_peak_memory", kinemaPeak, "MiB", ratio: hasBaseline ? baseline[2] / kinemaPeak : nil, baseline: "pytorch")
@@ -89,12 +103,12 @@ struct BenchNeural: ParsableCommand {
         return (train, infer)
     }
 
-
     /// Peak resident (host) memory of this process in MiB (`VmHWM` of /proc/self/status).
     private func peakMemoryMiB(_ dev: Device) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = line.split(separator: " ").compactMap({ Double($0) }).first else { return .nan }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = line.split(separator: " ").compactMap({ Double($0) }).first
+        else { return .nan }
         return kib / 1024
     }
 }

@@ -20,12 +20,12 @@ struct BenchPredict: ParsableCommand {
         commandName: "predict",
         abstract: "Video prediction frames/s: end to end vs the forward pass alone, vs litpose, and start-up.",
         discussion: """
-        ratio=1 for end-to-end means decoding is fully hidden behind the network. Without MODEL, \
-        Kinema's default from-scratch network (U-Net, 128²) is benchmarked untrained: speed does not \
-        depend on the weights. The Lightning Pose figure is read from the summary that \
-        ../shared/peers/lp-baseline.sh writes (LP 2.4.3 on this machine, ResNet-50 256², same video); \
-        it is a separate run, so its load average is printed next to it.
-        """)
+            ratio=1 for end-to-end means decoding is fully hidden behind the network. Without MODEL, \
+            Kinema's default from-scratch network (U-Net, 128²) is benchmarked untrained: speed does not \
+            depend on the weights. The Lightning Pose figure is read from the summary that \
+            ../shared/peers/lp-baseline.sh writes (LP 2.4.3 on this machine, ResNet-50 256², same video); \
+            it is a separate run, so its load average is printed next to it.
+            """)
 
     @Argument(help: "Model directory written by `kinema train` (default: Kinema's default network, untrained).")
     var model: String?
@@ -42,10 +42,16 @@ struct BenchPredict: ParsableCommand {
     @Option(name: .customLong("resnet-frames"), help: "Frames predicted in the ResNet-50 section (0: the whole video).")
     var resnetFrames = 0
 
-    @Option(help: "Pairs of runs (end to end, then forward only) per model; medians are reported, and the ratio is the median of the pairs' ratios, so that a shared machine's slow phases cancel out.")
+    @Option(
+        help:
+            "Pairs of runs (end to end, then forward only) per model; medians are reported, and the ratio is the median of the pairs' ratios, so that a shared machine's slow phases cancel out."
+    )
     var repeats = 3
 
-    @Option(help: "When frames are decoded: auto, ahead (a decode thread ahead of the network) or between (between network passes, on libtorch's threads).")
+    @Option(
+        help:
+            "When frames are decoded: auto, ahead (a decode thread ahead of the network) or between (between network passes, on libtorch's threads)."
+    )
     var schedule = DecodeSettings().schedule.rawValue
 
     @Flag(name: .customLong("no-gap-filler"), help: "between schedule: no idle-priority decoding while the network runs (experiments).")
@@ -81,13 +87,17 @@ struct BenchPredict: ParsableCommand {
         decode.batchesAhead = batchesAhead
         let lp = LPSummary(path: lpSummary)
         guard let video = video ?? lp?.videoPath ?? defaultVideo() else {
-            throw ValidationError("no video given and none found (LP summary \(lpSummary), ../shared/data/mirror-mouse-example/videos/test_vid.mp4); pass VIDEO")
+            throw ValidationError(
+                "no video given and none found (LP summary \(lpSummary), ../shared/data/mirror-mouse-example/videos/test_vid.mp4); pass VIDEO"
+            )
         }
         guard FileManager.default.fileExists(atPath: video) else { throw ValidationError("\(video) does not exist") }
         printLoad("start")
         let threads = Runtime.threads  // chosen at start-up (ProcessPolicy)
         let resolved = decode.schedule.resolved
-        let details = resolved == .ahead ? "; decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead"
+        let details =
+            resolved == .ahead
+            ? "; decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead"
             : decode.fillGaps ? " with an idle-priority gap filler" : " without gap filler"
         print("video \(video); libtorch threads \(threads); decode schedule \(resolved.rawValue)\(details)")
 
@@ -107,8 +117,9 @@ struct BenchPredict: ParsableCommand {
         if !skipResNet50 {
             let resnet = try benchModel(backbone: "resnet50", size: 256)
             let lpBatch = lp?.framesPerBatch ?? 64
-            try measure(resnet, name: "predict_resnet50_256", video: video, batchSize: lpBatch,
-                        frameLimit: resnetFrames > 0 ? resnetFrames : nil, decode: decode, lp: lp)
+            try measure(
+                resnet, name: "predict_resnet50_256", video: video, batchSize: lpBatch,
+                frameLimit: resnetFrames > 0 ? resnetFrames : nil, decode: decode, lp: lp)
         }
 
         // 3. Start-up of `kinema predict` in a fresh process.
@@ -118,7 +129,9 @@ struct BenchPredict: ParsableCommand {
 
     // MARK: - Throughput
 
-    func measure(_ m: PoseModel, name: String, video: String, batchSize: Int, frameLimit: Int?, decode: DecodeSettings, lp: LPSummary?) throws {
+    func measure(_ m: PoseModel, name: String, video: String, batchSize: Int, frameLimit: Int?, decode: DecodeSettings, lp: LPSummary?)
+        throws
+    {
         print("-- \(name): \(m.config.backbone) \(m.config.resizeWidth)×\(m.config.resizeHeight), batch \(batchSize)")
         let plane = 3 * m.config.resizeWidth * m.config.resizeHeight
         let zeros = [Float](repeating: 0.1, count: batchSize * plane)
@@ -127,8 +140,9 @@ struct BenchPredict: ParsableCommand {
         var decodeCPU = 0.0, frames = 0
         for _ in 0..<max(1, repeats) {
             // End to end, through the same code as `kinema predict`.
-            let result = try m.predictVideo(path: video, scorer: "bench", batchSize: batchSize, showProgress: false,
-                                            decode: decode, frameLimit: frameLimit)
+            let result = try m.predictVideo(
+                path: video, scorer: "bench", batchSize: batchSize, showProgress: false,
+                decode: decode, frameLimit: frameLimit)
             frames = result.frames
             endToEnd.append(result.framesPerSecond)
             decodeCPU = result.decodeCPUSeconds / Double(max(1, frames))
@@ -156,12 +170,17 @@ struct BenchPredict: ParsableCommand {
         // work share the cores, and W_f/(W_f+W_d) is the best ratio.
         let wd = decodeOnly.cpuSeconds / Double(max(1, decodeOnly.frames)), wf = median(forwardCPU)
         let idle = max(0, Double(Runtime.threads) / medianForward - wf)
-        print(String(format: "   %d frames; runs end-to-end %@, forward %@ frames/s; pair ratios %@", frames,
-                     endToEnd.map { String(format: "%.1f", $0) }.joined(separator: " "),
-                     forward.map { String(format: "%.1f", $0) }.joined(separator: " "),
-                     zip(endToEnd, forward).map { String(format: "%.3f", $0 / $1) }.joined(separator: " ")))
-        print(String(format: "   CPU per frame: decode+RGB+resize W_d %.2f ms (%.2f ms inside end-to-end), forward W_f %.2f ms, leaving %.2f ms of %d threads' core time idle; without using idle time the best ratio is W_f/(W_f+W_d) = %.3f",
-                     wd * 1000, decodeCPU * 1000, wf * 1000, idle * 1000, Runtime.threads, wf / (wf + wd)))
+        print(
+            String(
+                format: "   %d frames; runs end-to-end %@, forward %@ frames/s; pair ratios %@", frames,
+                endToEnd.map { String(format: "%.1f", $0) }.joined(separator: " "),
+                forward.map { String(format: "%.1f", $0) }.joined(separator: " "),
+                zip(endToEnd, forward).map { String(format: "%.3f", $0 / $1) }.joined(separator: " ")))
+        print(
+            String(
+                format:
+                    "   CPU per frame: decode+RGB+resize W_d %.2f ms (%.2f ms inside end-to-end), forward W_f %.2f ms, leaving %.2f ms of %d threads' core time idle; without using idle time the best ratio is W_f/(W_f+W_d) = %.3f",
+                wd * 1000, decodeCPU * 1000, wf * 1000, idle * 1000, Runtime.threads, wf / (wf + wd)))
         try compareResize(m, name: name, video: video)
         if let lp {
             let lpFPS = lp.fps
@@ -184,18 +203,21 @@ struct BenchPredict: ParsableCommand {
         let augmenter = m.resizer()
         var resizer = PredictionResizer(outputWidth: m.config.resizeWidth, outputHeight: m.config.resizeHeight)
         var sink: Float = 0
-        let fast = timed {
-            for image in images { sink += resizer.resize(image)[0] }
-        } / Double(images.count)
-        let general = timed {
-            for image in images {
-                let t = Affine2D(a: Double(augmenter.outputWidth) / Double(image.width), b: 0, c: 0,
-                                 d: Double(augmenter.outputHeight) / Double(image.height), tx: 0, ty: 0)
-                var planes = augmenter.warp(image, transform: t)
-                augmenter.normalize(&planes)
-                sink += planes[0]
-            }
-        } / Double(images.count)
+        let fast =
+            timed {
+                for image in images { sink += resizer.resize(image)[0] }
+            } / Double(images.count)
+        let general =
+            timed {
+                for image in images {
+                    let t = Affine2D(
+                        a: Double(augmenter.outputWidth) / Double(image.width), b: 0, c: 0,
+                        d: Double(augmenter.outputHeight) / Double(image.height), tx: 0, ty: 0)
+                    var planes = augmenter.warp(image, transform: t)
+                    augmenter.normalize(&planes)
+                    sink += planes[0]
+                }
+            } / Double(images.count)
         benchLine(name + "_resize_augmenter_warp", general * 1000, "ms/frame", ratio: 1, baseline: "augmenter_warp")
         benchLine(name + "_resize", fast * 1000, "ms/frame", ratio: general / fast, baseline: "augmenter_warp")
         if sink.isNaN { print("   (NaN pixels)") }  // keeps the work from being optimised away
@@ -270,8 +292,9 @@ struct BenchPredict: ParsableCommand {
         var config = m.config
         config.dataDir = directory
         try config.yamlText().write(toFile: folder.config, atomically: true, encoding: .utf8)
-        try Checkpoint.save(to: URL(fileURLWithPath: folder.bestCheckpoint), store: m.network.store,
-                            metadata: ["epoch": "0"])
+        try Checkpoint.save(
+            to: URL(fileURLWithPath: folder.bestCheckpoint), store: m.network.store,
+            metadata: ["epoch": "0"])
     }
 
     func defaultVideo() -> String? {
@@ -282,7 +305,8 @@ struct BenchPredict: ParsableCommand {
 
 /// Prints the 1/5/15-minute load averages: every figure of a shared machine needs them next to it.
 func printLoad(_ label: String) {
-    let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+    let load =
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
     print("load average (\(label)): \(load)")
 }
 
@@ -295,7 +319,8 @@ struct LPSummary {
 
     init?(path: String) {
         guard let data = FileManager.default.contents(atPath: path),
-              let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+            let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return nil }
         self.path = path
         self.json = json
     }

@@ -9,11 +9,11 @@ struct BenchSmooth: AsyncParsableCommand {
         commandName: "smooth",
         abstract: "Time the golden EKS jobs: `kinema smooth` (whole process) against the EKS Python package.",
         discussion: """
-        Prints per job `bench smooth_<job> <seconds> s ratio=<package/kinema> vs eks-4.6.2` (median of --repeat
-        whole-process runs), the package's own line `bench smooth_<job>_eks …`, and the in-process time of the
-        same job (`smooth_<job>_inprocess`: reading, smoothing and writing without process start-up).
-        The package is set up by the baseline script in a venv (a minute or two on first use).
-        """
+            Prints per job `bench smooth_<job> <seconds> s ratio=<package/kinema> vs eks-4.6.2` (median of --repeat
+            whole-process runs), the package's own line `bench smooth_<job>_eks …`, and the in-process time of the
+            same job (`smooth_<job>_inprocess`: reading, smoothing and writing without process start-up).
+            The package is set up by the baseline script in a venv (a minute or two on first use).
+            """
     )
 
     @Option(help: "The EKS data folder (inputs of the golden jobs).")
@@ -25,7 +25,11 @@ struct BenchSmooth: AsyncParsableCommand {
     @Flag(help: "Skip the Python package (prints Kinema's figures with ratio=n/a).")
     var noBaseline = false
 
-    @Option(parsing: .upToNextOption, help: "Executables whose `smooth` subcommand is timed (default: this kinema); figures of the 2nd, 3rd… are named smooth_<job>_via_<name>.")
+    @Option(
+        parsing: .upToNextOption,
+        help:
+            "Executables whose `smooth` subcommand is timed (default: this kinema); figures of the 2nd, 3rd… are named smooth_<job>_via_<name>."
+    )
     var kinemaBinary: [String] = []
 
     @Option(name: .customLong("repeat"), help: "Whole-process runs of Kinema per job (the median is reported).")
@@ -43,7 +47,8 @@ struct BenchSmooth: AsyncParsableCommand {
         // By default: this kinema, and the torch-free kinema-smooth built next to it.
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let light = me.deletingLastPathComponent().appendingPathComponent("kinema-smooth").path
-        let binaries = kinemaBinary.isEmpty
+        let binaries =
+            kinemaBinary.isEmpty
             ? [me.path] + (FileManager.default.isExecutableFile(atPath: light) ? [light] : []) : kinemaBinary
         let baseline = noBaseline ? [:] : runBaseline(selected)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-bench-smooth-\(getpid())")
@@ -51,7 +56,9 @@ struct BenchSmooth: AsyncParsableCommand {
         // Process start-up alone (loading the executable and its libraries) is part of every whole-process figure.
         for binary in binaries {
             let startups = try (0..<3).map { _ in try timed { try runProcess(binary, ["--help"]) } }.sorted()
-            print("bench note: start-up of \(binary) alone (--help) takes " + String(format: "%.3f", startups[1]) + " s of each of its whole-process figures")
+            print(
+                "bench note: start-up of \(binary) alone (--help) takes " + String(format: "%.3f", startups[1])
+                    + " s of each of its whole-process figures")
         }
         for job in table where selected.contains(job.name) {
             let out = scratch.appendingPathComponent(job.name)
@@ -75,7 +82,9 @@ struct BenchSmooth: AsyncParsableCommand {
     /// Runs the package's jobs (one Python process each); returns process wall seconds per job.
     func runBaseline(_ names: [String]) -> [String: Double] {
         guard FileManager.default.fileExists(atPath: baselineScript) else {
-            print("bench note: EKS baseline unavailable: \(baselineScript) not found (run from the repository root or pass --baseline-script)")
+            print(
+                "bench note: EKS baseline unavailable: \(baselineScript) not found (run from the repository root or pass --baseline-script)"
+            )
             return [:]
         }
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-eks-baseline-\(getpid())")
@@ -90,7 +99,8 @@ struct BenchSmooth: AsyncParsableCommand {
         process.standardOutput = FileHandle.nullDevice
         let err = Pipe()
         process.standardError = err
-        FileHandle.standardError.write(Data("running the EKS package baseline (\(names.count) jobs; first use installs it in a venv)…\n".utf8))
+        FileHandle.standardError.write(
+            Data("running the EKS package baseline (\(names.count) jobs; first use installs it in a venv)…\n".utf8))
         do { try process.run() } catch {
             print("bench note: EKS baseline unavailable: cannot run bash (\(error))")
             return [:]
@@ -131,22 +141,31 @@ func benchSmoothJobs(data: String) -> [BenchSmoothJob] {
         var options = SmoothingOptions()
         if !s.isEmpty { options.smoothing = .fixed(s) }
         let sArgs = s.isEmpty ? [] : ["--s", "10"]
-        jobs.append(BenchSmoothJob(name: "mirror-mouse/singlecam_\(suffix)", arguments: ["singlecam", "--input-dir", mm] + sArgs) { out in
-            SmoothingJob(mode: .singleCamera, inputs: files(mm), outputFolder: out, options: options)
-        })
-        jobs.append(BenchSmoothJob(name: "mirror-mouse/mirrored_multicam_\(suffix)",
-                                   arguments: ["mirrored-multicam", "--input-dir", mm, "--bodypart-list"] + paws + ["--camera-names", "top", "bot"] + sArgs) { out in
-            SmoothingJob(mode: .mirrored(cameras: ["top", "bot"]), inputs: files(mm), outputFolder: out, keypoints: paws, options: options)
-        })
+        jobs.append(
+            BenchSmoothJob(name: "mirror-mouse/singlecam_\(suffix)", arguments: ["singlecam", "--input-dir", mm] + sArgs) { out in
+                SmoothingJob(mode: .singleCamera, inputs: files(mm), outputFolder: out, options: options)
+            })
+        jobs.append(
+            BenchSmoothJob(
+                name: "mirror-mouse/mirrored_multicam_\(suffix)",
+                arguments: ["mirrored-multicam", "--input-dir", mm, "--bodypart-list"] + paws + ["--camera-names", "top", "bot"] + sArgs
+            ) { out in
+                SmoothingJob(
+                    mode: .mirrored(cameras: ["top", "bot"]), inputs: files(mm), outputFolder: out, keypoints: paws, options: options)
+            })
         for (variant, q, inflate) in [("multicam", 95.0, true), ("multicam_noinflate_q50", 50.0, false)] {
             var o = options
             o.quantileKeepPCA = q
             o.inflateVariances = inflate
             let extra = inflate ? [] : ["--quantile-keep-pca", "50", "--no-inflate-vars"]
-            jobs.append(BenchSmoothJob(name: "mirror-mouse-separate/\(variant)_\(suffix)",
-                                       arguments: ["multicam", "--input-dir", mms, "--bodypart-list"] + paws + ["--camera-names", "top", "bot"] + extra + sArgs) { out in
-                SmoothingJob(mode: .multiCamera(cameras: ["top", "bot"]), inputs: files(mms), outputFolder: out, keypoints: paws, options: o)
-            })
+            jobs.append(
+                BenchSmoothJob(
+                    name: "mirror-mouse-separate/\(variant)_\(suffix)",
+                    arguments: ["multicam", "--input-dir", mms, "--bodypart-list"] + paws + ["--camera-names", "top", "bot"] + extra + sArgs
+                ) { out in
+                    SmoothingJob(
+                        mode: .multiCamera(cameras: ["top", "bot"]), inputs: files(mms), outputFolder: out, keypoints: paws, options: o)
+                })
         }
     }
     return jobs.sorted { $0.name < $1.name }

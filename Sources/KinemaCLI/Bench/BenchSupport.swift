@@ -9,8 +9,10 @@ func benchLine(_ name: String, _ value: Double, _ unit: String, ratio: Double?, 
 /// The Python that runs PyTorch baselines: `--python`, else $KINEMA_BENCH_PYTHON, else ./.venv-bench (made by
 /// scripts/bench-venv.sh). Nil (with a printed hint) when none can import torch.
 func baselinePython(_ explicit: String?) -> String? {
-    let candidates = [explicit, ProcessInfo.processInfo.environment["KINEMA_BENCH_PYTHON"],
-                      FileManager.default.currentDirectoryPath + "/.venv-bench/bin/python"].compactMap { $0 }
+    let candidates = [
+        explicit, ProcessInfo.processInfo.environment["KINEMA_BENCH_PYTHON"],
+        FileManager.default.currentDirectoryPath + "/.venv-bench/bin/python",
+    ].compactMap { $0 }
     for python in candidates where FileManager.default.isExecutableFile(atPath: python) {
         if (try? runProcess(python, ["-c", "import torch"])) != nil { return python }
     }
@@ -29,7 +31,9 @@ func benchScript(_ name: String) -> String? {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let candidates = [repository.path, FileManager.default.currentDirectoryPath].map { $0 + "/scripts/bench/" + name }
     if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
-    print("note: baseline script scripts/bench/\(name) not found (looked in \(candidates.joined(separator: ", "))); run from the repository to measure the baseline")
+    print(
+        "note: baseline script scripts/bench/\(name) not found (looked in \(candidates.joined(separator: ", "))); run from the repository to measure the baseline"
+    )
     return nil
 }
 

@@ -11,10 +11,10 @@ struct BenchTorch: AsyncParsableCommand {
         commandName: "torch",
         abstract: "ResNet-50 training step and inference: Kinema vs PyTorch (Python) on the same libtorch.",
         discussion: """
-        A training step is forward + cross-entropy + backward + Adam on a batch of 3×SIZE×SIZE images; inference is a
-        no-grad forward pass in eval mode. Both sides warm up first, then the steps are timed and the median is kept.
-        The PyTorch side needs a Python with torch: scripts/bench-venv.sh makes one in .venv-bench.
-        """
+            A training step is forward + cross-entropy + backward + Adam on a batch of 3×SIZE×SIZE images; inference is a
+            no-grad forward pass in eval mode. Both sides warm up first, then the steps are timed and the median is kept.
+            The PyTorch side needs a Python with torch: scripts/bench-venv.sh makes one in .venv-bench.
+            """
     )
 
     @Option(help: "Network depth (18, 34, 50, 101).") var depth = 50
@@ -29,13 +29,19 @@ struct BenchTorch: AsyncParsableCommand {
         let dev = try Device(parsing: device)
         try dev.checkAvailable()
         let threads = Runtime.threads
-        print("ResNet-\(depth), \(size)×\(size), train batch \(trainBatch), infer batch \(inferBatch), \(dev), \(threads) threads, libtorch \(Runtime.torchVersion)")
+        print(
+            "ResNet-\(depth), \(size)×\(size), train batch \(trainBatch), infer batch \(inferBatch), \(dev), \(threads) threads, libtorch \(Runtime.torchVersion)"
+        )
 
         let (train, infer) = try measureKinema(dev)
         var baseTrain: Double?, baseInfer: Double?
         if let python = baselinePython(python), let script = benchScript("torch_baseline.py") {
-            let out = try runProcess(python, [script, "\(depth)", "\(size)", "\(trainBatch)", "\(inferBatch)",
-                                              "\(iterations)", dev.description, "\(threads)"])
+            let out = try runProcess(
+                python,
+                [
+                    script, "\(depth)", "\(size)", "\(trainBatch)", "\(inferBatch)",
+                    "\(iterations)", dev.description, "\(threads)",
+                ])
             let numbers = out.split(separator: "\n").last.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
             if numbers.count == 2 { (baseTrain, baseInfer) = (numbers[0], numbers[1]) }
         }

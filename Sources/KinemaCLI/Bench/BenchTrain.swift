@@ -15,11 +15,11 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Training step and epoch seconds vs Lightning Pose on the same data and configuration.",
         discussion: """
-        Each section trains warm-up steps, then one full epoch of the project's train split (augmentation \
-        on, on the batch loader's thread), timing every step. LP's figures are read from the summary \
-        lp-baseline.sh writes (median over its epochs, same machine, separate run: its load average is \
-        printed next to it). ratio > 1 means Kinema is faster.
-        """)
+            Each section trains warm-up steps, then one full epoch of the project's train split (augmentation \
+            on, on the batch loader's thread), timing every step. LP's figures are read from the summary \
+            lp-baseline.sh writes (median over its epochs, same machine, separate run: its load average is \
+            printed next to it). ratio > 1 means Kinema is faster.
+            """)
 
     @Argument(help: "Project config (default: ../shared/data/mirror-mouse-example/lp-config.yaml).")
     var config: String?
@@ -78,13 +78,17 @@ struct BenchTrain: ParsableCommand {
         var options = TrainOptions(modelDir: directory)
         options.showProgress = false
         options.log = { print("   " + $0) }
-        print("-- \(label): \(project.config.backbone) \(project.config.resizeWidth)×\(project.config.resizeHeight), batch \(project.config.trainBatchSize), \(project.config.optimizer), imgaug \(project.config.imgaug)")
+        print(
+            "-- \(label): \(project.config.backbone) \(project.config.resizeWidth)×\(project.config.resizeHeight), batch \(project.config.trainBatchSize), \(project.config.optimizer), imgaug \(project.config.imgaug)"
+        )
         let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
         let timing = try trainer.timeTrainingEpoch(warmupSteps: warmupSteps)
-        print(String(format: "   %d steps/epoch (%d train frames); steps %@ s; warm-up %.1f s; epoch CPU %.1f s (all threads)",
-                     timing.stepSeconds.count, timing.batchSizes.reduce(0, +),
-                     timing.stepSeconds.map { String(format: "%.2f", $0) }.joined(separator: " "),
-                     timing.warmupSeconds, timing.epochCPUSeconds))
+        print(
+            String(
+                format: "   %d steps/epoch (%d train frames); steps %@ s; warm-up %.1f s; epoch CPU %.1f s (all threads)",
+                timing.stepSeconds.count, timing.batchSizes.reduce(0, +),
+                timing.stepSeconds.map { String(format: "%.2f", $0) }.joined(separator: " "),
+                timing.warmupSeconds, timing.epochCPUSeconds))
         return timing
     }
 
@@ -97,12 +101,17 @@ struct BenchTrain: ParsableCommand {
             if let lpEpoch { benchLine("train_litpose_epoch", lpEpoch, "s", ratio: 1, baseline: "litpose-2.4.3") }
         }
         benchLine(name + "_step_b16", step, "s", ratio: lpStep.map { $0 / step }, baseline: lp != nil ? "litpose-2.4.3" : "none")
-        benchLine(name + "_epoch", timing.epochSeconds, "s", ratio: lpEpoch.map { $0 / timing.epochSeconds }, baseline: lp != nil ? "litpose-2.4.3" : "none")
+        benchLine(
+            name + "_epoch", timing.epochSeconds, "s", ratio: lpEpoch.map { $0 / timing.epochSeconds },
+            baseline: lp != nil ? "litpose-2.4.3" : "none")
         if let lp, let t = lp.timing {
             func f(_ key: String) -> String { (t[key] as? Double).map { String(format: "%.2f", $0) } ?? "?" }
-            print("   litpose: \(t["steps_per_epoch"] ?? "?") steps/epoch, \(t["epochs"] ?? "?") epochs, load average during training \(f("loadavg1_mean_during_training")); \(lp.path)")
+            print(
+                "   litpose: \(t["steps_per_epoch"] ?? "?") steps/epoch, \(t["epochs"] ?? "?") epochs, load average during training \(f("loadavg1_mean_during_training")); \(lp.path)"
+            )
         } else if name.contains("resnet50") {
-            print("   litpose: not measured: no timing in \(lpSummary) (run ../shared/peers/lp-baseline.sh, or pass --lp-summary); ratio=n/a")
+            print(
+                "   litpose: not measured: no timing in \(lpSummary) (run ../shared/peers/lp-baseline.sh, or pass --lp-summary); ratio=n/a")
         }
     }
 }

@@ -12,11 +12,11 @@ struct BenchVideo: AsyncParsableCommand {
         commandName: "video",
         abstract: "Video decode to 256x256 RGB and random-access clips, against the ffmpeg command-line tool.",
         discussion: """
-        Without FILE, writes a 1280x720 H.264 test video (300 frames at 30 fps, a keyframe every 60 \
-        frames, B-frames) to a temporary folder first. Each measurement is repeated and the best run \
-        of each side is compared. The baseline is `ffmpeg` decoding to `-f null` (whole process, one \
-        process per clip for random access). Prints `bench <name> <value> <unit> ratio=<r> vs <baseline>` lines.
-        """
+            Without FILE, writes a 1280x720 H.264 test video (300 frames at 30 fps, a keyframe every 60 \
+            frames, B-frames) to a temporary folder first. Each measurement is repeated and the best run \
+            of each side is compared. The baseline is `ffmpeg` decoding to `-f null` (whole process, one \
+            process per clip for random access). Prints `bench <name> <value> <unit> ratio=<r> vs <baseline>` lines.
+            """
     )
 
     @Argument(help: "Video to decode (default: a generated 1280x720 H.264 video).")
@@ -49,8 +49,9 @@ struct BenchVideo: AsyncParsableCommand {
     func run() async throws {
         let path = try file ?? generateTestVideo()
         let info = try VideoReader(path: path).info
-        print("video \(path): \(info.width)x\(info.height) \(info.codec), \(info.frameCount) frames, "
-            + "\(info.keyframeCount) keyframes\(info.hasBFrames ? ", B-frames" : ""); output \(size)x\(size) RGB")
+        print(
+            "video \(path): \(info.width)x\(info.height) \(info.codec), \(info.frameCount) frames, "
+                + "\(info.keyframeCount) keyframes\(info.hasBFrames ? ", B-frames" : ""); output \(size)x\(size) RGB")
 
         let tool = executableOnPath(ffmpeg)
         if tool == nil { print("note: no \(ffmpeg) command-line tool for the baseline; install FFmpeg's or pass --ffmpeg to measure it") }
@@ -76,7 +77,8 @@ struct BenchVideo: AsyncParsableCommand {
         var bareClips = 0.0, kinemaClips = 0.0, parallelClips = 0.0
         for _ in 0..<repeats {
             if let baseline {
-                bareClips = max(bareClips, try baseline.clips(path: path, starts: starts, count: clipLength, framesPerSecond: info.framesPerSecond))
+                bareClips = max(
+                    bareClips, try baseline.clips(path: path, starts: starts, count: clipLength, framesPerSecond: info.framesPerSecond))
             }
             kinemaClips = max(kinemaClips, try readerClipReads(path: path, starts: starts))
             parallelClips = max(parallelClips, try prefetchedClipReads(path: path, starts: starts, workers: 2))
@@ -88,14 +90,14 @@ struct BenchVideo: AsyncParsableCommand {
         benchLine(clipName + "_2workers", parallelClips, "clips/s", ratio: clipRatio(parallelClips), baseline: bareClipName)
     }
 
-
     // MARK: - Kinema's side
 
     /// Frames per second through `FramePrefetcher` (background decode), opening and indexing included.
     private func prefetchedDecode(path: String) throws -> Double {
         let start = Date()
-        let prefetcher = try FramePrefetcher(path: path, output: FrameOutput(width: size, height: size, filter: .area),
-                                             capacity: 16, decoderThreads: threads)
+        let prefetcher = try FramePrefetcher(
+            path: path, output: FrameOutput(width: size, height: size, filter: .area),
+            capacity: 16, decoderThreads: threads)
         var count = 0, checksum = 0
         while let frame = try prefetcher.next() {
             count += 1
@@ -122,8 +124,9 @@ struct BenchVideo: AsyncParsableCommand {
     private func prefetchedClipReads(path: String, starts: [Int], workers: Int) throws -> Double {
         let start = Date()
         let requests = starts.map { ClipRequest(start: $0, count: clipLength) }
-        let prefetcher = try ClipPrefetcher(path: path, clips: requests, output: FrameOutput(width: size, height: size, filter: .area),
-                                            workers: workers, capacity: 8, decoderThreads: 1)
+        let prefetcher = try ClipPrefetcher(
+            path: path, clips: requests, output: FrameOutput(width: size, height: size, filter: .area),
+            workers: workers, capacity: 8, decoderThreads: 1)
         var count = 0
         while let clip = try prefetcher.next() { count += clip.isEmpty ? 0 : 1 }
         return Double(count) / Date().timeIntervalSince(start)
@@ -202,7 +205,9 @@ private struct FFmpegTool {
     /// Frames per second of a full decode with `threads` decoder threads (0: FFmpeg's choice).
     func decode(path file: String, threads: Int) throws -> Double {
         var count = 0
-        let seconds = try timed { count = frames(try runProcess(path, arguments(input: ["-threads", "\(threads)", "-i", file], frames: nil))) }
+        let seconds = try timed {
+            count = frames(try runProcess(path, arguments(input: ["-threads", "\(threads)", "-i", file], frames: nil)))
+        }
         return Double(count) / seconds
     }
 

@@ -16,8 +16,9 @@ enum FirstFrameReport {
 /// (`/proc/self/stat` start time against `/proc/uptime`, 10 ms resolution).
 func reportProcessAge() {
     guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-          let uptime = (try? String(contentsOfFile: "/proc/uptime", encoding: .utf8))?.split(separator: " ").first.flatMap({ Double($0) }),
-          let close = stat.lastIndex(of: ")") else { return }
+        let uptime = (try? String(contentsOfFile: "/proc/uptime", encoding: .utf8))?.split(separator: " ").first.flatMap({ Double($0) }),
+        let close = stat.lastIndex(of: ")")
+    else { return }
     // Fields after the command name; the start time is field 22 of the whole line (20th after ")").
     let fields = stat[stat.index(after: close)...].split(separator: " ")
     guard fields.count > 19, let ticks = Double(fields[19]) else { return }

@@ -13,8 +13,10 @@ struct DecodeTiming: Sendable {
 
 extension PoseModel {
     /// Runs the prediction pipeline without the network (for `kinema bench predict`).
-    func timeDecoding(path: String, batchSize: Int = 16, decode: DecodeSettings = DecodeSettings(),
-                             frameLimit: Int? = nil) throws -> DecodeTiming {
+    func timeDecoding(
+        path: String, batchSize: Int = 16, decode: DecodeSettings = DecodeSettings(),
+        frameLimit: Int? = nil
+    ) throws -> DecodeTiming {
         let start = Date()
         let source = try frameBatches(path: path, batchSize: batchSize, keepOriginals: false, decode: decode, frameLimit: frameLimit)
         defer { source.stop() }

@@ -52,9 +52,10 @@ extension PoseTrainer {
             sizes.append(batch.count)
         }
         let epoch = Date().timeIntervalSince(epochStart)
-        return TrainingTiming(stepSeconds: steps, batchSizes: sizes, epochSeconds: epoch,
-                              epochCPUSeconds: processCPUSeconds() - cpuStart, warmupSeconds: warmup,
-                              threads: Runtime.threads)
+        return TrainingTiming(
+            stepSeconds: steps, batchSizes: sizes, epochSeconds: epoch,
+            epochCPUSeconds: processCPUSeconds() - cpuStart, warmupSeconds: warmup,
+            threads: Runtime.threads)
     }
 }
 

@@ -12,15 +12,15 @@ struct NeuralDecodeCommand: ParsableCommand {
         commandName: "decode",
         abstract: "Decode a behaviour signal from neural activity with cross-validated ridge regression (R² per fold).",
         discussion: """
-        Two inputs:
-          kinema neural decode --data MOUSE --signal pupil [--tiers train,oracle]
-            Sensorium responses → pupil | speed | pupil-x | pupil-y; one segment per trial, trials spread over folds.
-          kinema neural decode --activity acts.npy --pose-csv poses.csv --column paw1:x
-            (neurons, frames) activity next to one column of a Lightning Pose / DeepLabCut CSV with one row per \
-        frame; the recording is cut into --folds contiguous blocks.
-        Features are standardised; the penalty is chosen per fold by inner cross-validation unless --alpha \
-        is given (relative to the number of training frames). --lags L adds activity at t−1 … t−L.
-        """
+            Two inputs:
+              kinema neural decode --data MOUSE --signal pupil [--tiers train,oracle]
+                Sensorium responses → pupil | speed | pupil-x | pupil-y; one segment per trial, trials spread over folds.
+              kinema neural decode --activity acts.npy --pose-csv poses.csv --column paw1:x
+                (neurons, frames) activity next to one column of a Lightning Pose / DeepLabCut CSV with one row per \
+            frame; the recording is cut into --folds contiguous blocks.
+            Features are standardised; the penalty is chosen per fold by inner cross-validation unless --alpha \
+            is given (relative to the number of training frames). --lags L adds activity at t−1 … t−L.
+            """
     )
 
     @Option(help: "Sensorium mouse folder (or a folder of mice with --mouse).")
@@ -69,22 +69,28 @@ struct NeuralDecodeCommand: ParsableCommand {
                 selected = m
             } else {
                 guard dataset.mice.count == 1, let m = dataset.mice.first else {
-                    throw ValidationError("\(data) holds \(dataset.mice.count) mice; choose one with --mouse (\(dataset.mice.map(\.name).joined(separator: ", ")))")
+                    throw ValidationError(
+                        "\(data) holds \(dataset.mice.count) mice; choose one with --mouse (\(dataset.mice.map(\.name).joined(separator: ", ")))"
+                    )
                 }
                 selected = m
             }
-            segments = try sensoriumDecodingSegments(mouse: selected, tiers: parseTiers(tiers), signal: chosen, folds: folds, maxNeurons: maxNeurons)
+            segments = try sensoriumDecodingSegments(
+                mouse: selected, tiers: parseTiers(tiers), signal: chosen, folds: folds, maxNeurons: maxNeurons)
             print("decoding \(chosen.rawValue) of \(selected.name) from \(segments.first?.neurons ?? 0) neurons, \(segments.count) trials")
         } else if let activity, let poseCsv, let column {
             let parts = column.split(separator: ":").map(String.init)
             guard parts.count == 2 else { throw ValidationError("--column must be KEYPOINT:COORD, e.g. paw1:x") }
             let table = try PoseTable.read(from: URL(fileURLWithPath: poseCsv))
             guard let target = table.column(keypoint: parts[0], coord: parts[1]) else {
-                throw ValidationError("\(poseCsv): no column \(column) (keypoints: \(table.keypoints.joined(separator: ", ")); coords: \(table.coords.joined(separator: ", ")))")
+                throw ValidationError(
+                    "\(poseCsv): no column \(column) (keypoints: \(table.keypoints.joined(separator: ", ")); coords: \(table.coords.joined(separator: ", ")))"
+                )
             }
             let array = try NpyArray(contentsOf: URL(fileURLWithPath: activity))
             guard array.shape.count == 2, array.shape[1] == target.count else {
-                throw ValidationError("\(activity): shape \(array.shape), expected (neurons, \(target.count)) to match the CSV's \(target.count) rows")
+                throw ValidationError(
+                    "\(activity): shape \(array.shape), expected (neurons, \(target.count)) to match the CSV's \(target.count) rows")
             }
             var values = try array.float32Values()
             let neurons = array.shape[0], frames = array.shape[1]

@@ -10,24 +10,24 @@ struct NeuralEvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Score predictions with the Sensorium single-trial correlation and correlation to average.",
         discussion: """
-        Examples:
-          kinema neural evaluate --data syn --predictions pred            (per-trial .npy files)
-          kinema neural evaluate --data syn --submission sub.parquet      (a submission table)
-          kinema neural evaluate --data syn --rates                       (synthetic ceiling)
+            Examples:
+              kinema neural evaluate --data syn --predictions pred            (per-trial .npy files)
+              kinema neural evaluate --data syn --submission sub.parquet      (a submission table)
+              kinema neural evaluate --data syn --rates                       (synthetic ceiling)
 
-        --predictions: DIR/<mouse folder name>/<trial>.npy, each (neurons, frames) float, as written by \
-        `kinema neural predict --out`. Frames [skip, min(L, cap)) of every labelled trial of the tier are scored; \
-        --drop-last also drops the last one (DwiseNeuro's local evaluation). Per neuron, the correlation is \
-        taken over the concatenated frames of all trials, then averaged over neurons. Correlation to average \
-        groups repeats of a clip by an exact hash of the video. --rates scores a synthetic set's true rates \
-        (the best achievable score).
-        --submission: a table written by `kinema neural predict --submission` (Parquet if the name ends in \
-        .parquet, else JSON Lines; columns mouse, trial_indices, prediction, neuron_ids; other Parquet files \
-        must be uncompressed and without dictionary: pandas to_parquet(compression=None, use_dictionary=False)); row column j is frame --skip + j, neurons are matched by unit id, \
-        and every labelled trial of the tier needs a row. Precision-scaled predictions are scored against the \
-        responses scaled by the same precision (what the official server did; such scores run higher than \
-        the raw metric and are not comparable with it); --unscaled for files written with `predict --unscaled`.
-        """
+            --predictions: DIR/<mouse folder name>/<trial>.npy, each (neurons, frames) float, as written by \
+            `kinema neural predict --out`. Frames [skip, min(L, cap)) of every labelled trial of the tier are scored; \
+            --drop-last also drops the last one (DwiseNeuro's local evaluation). Per neuron, the correlation is \
+            taken over the concatenated frames of all trials, then averaged over neurons. Correlation to average \
+            groups repeats of a clip by an exact hash of the video. --rates scores a synthetic set's true rates \
+            (the best achievable score).
+            --submission: a table written by `kinema neural predict --submission` (Parquet if the name ends in \
+            .parquet, else JSON Lines; columns mouse, trial_indices, prediction, neuron_ids; other Parquet files \
+            must be uncompressed and without dictionary: pandas to_parquet(compression=None, use_dictionary=False)); row column j is frame --skip + j, neurons are matched by unit id, \
+            and every labelled trial of the tier needs a row. Precision-scaled predictions are scored against the \
+            responses scaled by the same precision (what the official server did; such scores run higher than \
+            the raw metric and are not comparable with it); --unscaled for files written with `predict --unscaled`.
+            """
     )
 
     @OptionGroup var data: SensoriumDataOption
@@ -90,6 +90,9 @@ struct NeuralEvaluateCommand: ParsableCommand {
             pooled += r.score.singleTrial
         }
         let meanOfMice = results.map(\.score.singleTrialMean).reduce(0, +) / Double(results.count)
-        print(String(format: "all mice\tsingle_trial_corr pooled over neurons %.4f, mean of mice %.4f", pooled.reduce(0, +) / Double(max(pooled.count, 1)), meanOfMice))
+        print(
+            String(
+                format: "all mice\tsingle_trial_corr pooled over neurons %.4f, mean of mice %.4f",
+                pooled.reduce(0, +) / Double(max(pooled.count, 1)), meanOfMice))
     }
 }

@@ -1,6 +1,6 @@
-import KinemaConsole
 import ArgumentParser
 import Foundation
+import KinemaConsole
 import NeuralData
 import NeuralModels
 import PythonFormats
@@ -14,23 +14,23 @@ struct NeuralPredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Predict whole trials with a trained model (sliding windows, overlapping outputs averaged).",
         discussion: """
-        Examples:
-          kinema neural predict --model model --data syn --out pred --tiers oracle
-          kinema neural predict --model model --data real --submission main.parquet \\
-            --tiers live_test_main,final_test_main
+            Examples:
+              kinema neural predict --model model --data syn --out pred --tiers oracle
+              kinema neural predict --model model --data real --submission main.parquet \\
+                --tiers live_test_main,final_test_main
 
-        --out writes OUT/<mouse>/<trial>.npy, float32 (neurons, L) with column t = frame t (raw response scale); \
-        score them with `kinema neural evaluate --data ROOT --predictions OUT`.
-        --submission writes the competition's submission table (reference 4.4): one row per trial with the \
-        columns mouse (session folder name), trial_indices (trial id), prediction (one list of frame values per \
-        neuron) and neuron_ids (unit ids). FILE ending in .parquet gets a Parquet file (uncompressed; the \
-        original was brotli-compressed, which pandas/pyarrow read alike), any other name JSON Lines (one \
-        object per line). Frames 50 … min(L,300)−1 are written \
-        (--drop-last: … −2, as DwiseNeuro), multiplied by the organisers' precision 1/std from \
-        responses/all/std.npy as for the official server (--unscaled: raw values). Score it with \
-        `kinema neural evaluate --data ROOT --submission FILE`. Files are written atomically.
-        The data's mice must be in the order the model was trained on (same neuron counts).
-        """
+            --out writes OUT/<mouse>/<trial>.npy, float32 (neurons, L) with column t = frame t (raw response scale); \
+            score them with `kinema neural evaluate --data ROOT --predictions OUT`.
+            --submission writes the competition's submission table (reference 4.4): one row per trial with the \
+            columns mouse (session folder name), trial_indices (trial id), prediction (one list of frame values per \
+            neuron) and neuron_ids (unit ids). FILE ending in .parquet gets a Parquet file (uncompressed; the \
+            original was brotli-compressed, which pandas/pyarrow read alike), any other name JSON Lines (one \
+            object per line). Frames 50 … min(L,300)−1 are written \
+            (--drop-last: … −2, as DwiseNeuro), multiplied by the organisers' precision 1/std from \
+            responses/all/std.npy as for the official server (--unscaled: raw values). Score it with \
+            `kinema neural evaluate --data ROOT --submission FILE`. Files are written atomically.
+            The data's mice must be in the order the model was trained on (same neuron counts).
+            """
     )
 
     @Option(help: "Model folder written by `kinema neural train`.")
@@ -74,7 +74,9 @@ struct NeuralPredictCommand: ParsableCommand {
         let network = try DwiseNeuro(config: try SavedModel.config(in: folder), weights: folder, device: target)
         let dataset = try data.dataset()
         guard dataset.mice.map(\.neuronCount) == network.config.readoutNeurons else {
-            throw ValidationError("the data's mice have \(dataset.mice.map(\.neuronCount)) neurons but the model's readouts \(network.config.readoutNeurons); pass the same mouse folders as in training")
+            throw ValidationError(
+                "the data's mice have \(dataset.mice.map(\.neuronCount)) neurons but the model's readouts \(network.config.readoutNeurons); pass the same mouse folders as in training"
+            )
         }
         let predictor = SlidingWindowPredictor(model: network, batchSize: batchSize, windowStride: windowStride)
         let wanted = parseTiers(tiers)
@@ -92,7 +94,8 @@ struct NeuralPredictCommand: ParsableCommand {
                     .write(to: URL(fileURLWithPath: out).appendingPathComponent("\(mouse.name)/\(id).npy"))
             }
             if let writer {
-                try writer.append(try submissionRow(prediction: prediction, length: trial.length, mouse: mouse, trialID: id, format: format))
+                try writer.append(
+                    try submissionRow(prediction: prediction, length: trial.length, mouse: mouse, trialID: id, format: format))
             }
             progress.update(done + 1)
         }

@@ -1,6 +1,6 @@
-import KinemaConsole
 import ArgumentParser
 import Foundation
+import KinemaConsole
 import NeuralData
 import NeuralModels
 import Torch
@@ -13,35 +13,35 @@ struct NeuralTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a DwiseNeuro model on Sensorium-format data (all mice share core and cortex).",
         discussion: """
-        Examples:
-          kinema neural train --data syn --out model          (tiny, 600 steps: CPU-sized)
-          kinema neural train --data real --out e7 --preset full-e7 --recipe --device cuda:0
-          kinema neural train --data real --out e6 --preset full --recipe --teacher e7 \\
-            --device cuda:0                                  (stage 2, distillation)
+            Examples:
+              kinema neural train --data syn --out model          (tiny, 600 steps: CPU-sized)
+              kinema neural train --data real --out e7 --preset full-e7 --recipe --device cuda:0
+              kinema neural train --data real --out e6 --preset full --recipe --teacher e7 \\
+                --device cuda:0                                  (stage 2, distillation)
 
-        Stage 1 trains on recorded responses only. Stage 2 (distillation, as the winning solution): give one or \
-        more trained models with --teacher (the same fold's stage-1 model; several = their mean). Every readout \
-        then runs on every sample; the readouts of the other mice learn the teachers' predictions on the same \
-        input, weighted so that these pairs carry --distillation-ratio (0.36) of the loss. Needs ≥ 2 mice; the \
-        winner used expansion 6 (preset full) for students of expansion-7 (full-e7) teachers.
+            Stage 1 trains on recorded responses only. Stage 2 (distillation, as the winning solution): give one or \
+            more trained models with --teacher (the same fold's stage-1 model; several = their mean). Every readout \
+            then runs on every sample; the readouts of the other mice learn the teachers' predictions on the same \
+            input, weighted so that these pairs carry --distillation-ratio (0.36) of the loss. Needs ≥ 2 mice; the \
+            winner used expansion 6 (preset full) for students of expansion-7 (full-e7) teachers.
 
-        Readout start: by default (calibrate_readouts) each readout's bias starts at the training data's mean \
-        response and its weights ×0.1, so runs of a few hundred CPU steps learn patterns instead of the mean \
-        rate. This departs from the reference (zero bias); --no-calibrate-readouts (or --recipe) gives the \
-        reference initialisation.
+            Readout start: by default (calibrate_readouts) each readout's bias starts at the training data's mean \
+            response and its weights ×0.1, so runs of a few hundred CPU steps learn patterns instead of the mean \
+            rate. This departs from the reference (zero bias); --no-calibrate-readouts (or --recipe) gives the \
+            reference initialisation.
 
-        Settings come from --config YAML (keys of TrainingConfig: preset, model, steps, batch_size, learning_rate, \
-        weight_decay, warmup_fraction, min_learning_rate_factor, ema_decay, cutmix_probability, seed, folds, \
-        validation_fold, train_tiers, validation_tier, validate_every, score_skip, validation_window_stride, \
-        cache_trials, calibrate_readouts, teachers, distillation_ratio); options override it. Defaults: tiny \
-        preset, 600 steps of batch 8, EMA 0.99 of the whole state (BatchNorm statistics included); \
-        --recipe uses the winner's recipe (47,250 steps of batch 32, EMA 0.999: too slow for short runs, \
-        where it keeps most of the initial state).
-        Writes OUT/checkpoint.safetensors (exact resume with --resume) and OUT/model.yaml + OUT/model.safetensors \
-        (EMA weights; the best validation score) for `kinema neural predict`. Ctrl-C stops after the current \
-        step and writes the checkpoint; run the same command with --resume to continue exactly. Progress (loss, batch correlation, \
-        samples/s) goes to stderr; validation prints the single-trial correlation on the validation tier (oracle).
-        """
+            Settings come from --config YAML (keys of TrainingConfig: preset, model, steps, batch_size, learning_rate, \
+            weight_decay, warmup_fraction, min_learning_rate_factor, ema_decay, cutmix_probability, seed, folds, \
+            validation_fold, train_tiers, validation_tier, validate_every, score_skip, validation_window_stride, \
+            cache_trials, calibrate_readouts, teachers, distillation_ratio); options override it. Defaults: tiny \
+            preset, 600 steps of batch 8, EMA 0.99 of the whole state (BatchNorm statistics included); \
+            --recipe uses the winner's recipe (47,250 steps of batch 32, EMA 0.999: too slow for short runs, \
+            where it keeps most of the initial state).
+            Writes OUT/checkpoint.safetensors (exact resume with --resume) and OUT/model.yaml + OUT/model.safetensors \
+            (EMA weights; the best validation score) for `kinema neural predict`. Ctrl-C stops after the current \
+            step and writes the checkpoint; run the same command with --resume to continue exactly. Progress (loss, batch correlation, \
+            samples/s) goes to stderr; validation prints the single-trial correlation on the validation tier (oracle).
+            """
     )
 
     @OptionGroup var data: SensoriumDataOption
@@ -112,7 +112,9 @@ struct NeuralTrainCommand: ParsableCommand {
             try training.resume()
             logLine("resumed at step \(trainer.step)")
         }
-        logLine("model: \(trainer.model.parameterCount()) parameters, \(dataset.mice.count) mice, training trials \(trainer.trainTrials.map(\.count))")
+        logLine(
+            "model: \(trainer.model.parameterCount()) parameters, \(dataset.mice.count) mice, training trials \(trainer.trainTrials.map(\.count))"
+        )
         if let teachers = trainer.teachers {
             if dataset.mice.count < 2 { logLine("warning: distillation needs ≥ 2 mice; with one mouse the teachers are not used") }
             logLine("distillation from \(teachers.models.count) teacher(s), ratio \(settings.distillationRatio)")
@@ -122,8 +124,11 @@ struct NeuralTrainCommand: ParsableCommand {
             try training.run { event in
                 switch event {
                 case .step(let p):
-                    progress.update(p.step, extra: String(format: "loss %.3f  corr %.3f  %.1f samples/s  lr %.2e",
-                                                          p.smoothedLoss, p.smoothedCorrelation, p.samplesPerSecond, p.learningRate))
+                    progress.update(
+                        p.step,
+                        extra: String(
+                            format: "loss %.3f  corr %.3f  %.1f samples/s  lr %.2e",
+                            p.smoothedLoss, p.smoothedCorrelation, p.samplesPerSecond, p.learningRate))
                 case .validated(let v):
                     progress.finish()
                     let perMouse = v.score.perMouse.map { String(format: "%.4f", $0) }.joined(separator: " ")

@@ -1,7 +1,7 @@
-// `kinema demo`: the README's first command — a synthetic project from labels to labelled video.
-import KinemaConsole
 import ArgumentParser
 import Foundation
+// `kinema demo`: the README's first command — a synthetic project from labels to labelled video.
+import KinemaConsole
 import PoseModels
 import PosePrediction
 
@@ -35,8 +35,10 @@ struct PoseDemoCommand: ParsableCommand {
         options.labeledFrames = labeledFrames
         options.videoFrames = videoFrames
         let summary = try PoseDemo.run(options)
-        print(String(format: "demo finished in %@: video error %.2f px mean, %.2f px median (visible keypoints)",
-                     formatDuration(summary.seconds), summary.meanError, summary.medianError))
+        print(
+            String(
+                format: "demo finished in %@: video error %.2f px mean, %.2f px median (visible keypoints)",
+                formatDuration(summary.seconds), summary.meanError, summary.medianError))
         print("report:         \(summary.reportPath)")
         print("predictions:    \(summary.predictionsCSV)")
         print("labelled video: \(summary.labeledVideo)")

@@ -30,9 +30,10 @@ struct PosePredict: ParsableCommand {
 
     func run() throws {
         let trained = try TrainedModel(directory: model)
-        let files = try PoseWorkflows.predict(trained, inputs: inputs, outputDirectory: output, labeledVideo: labeledVideo,
-                                              threshold: threshold, batchSize: max(1, batchSize),
-                                              onFirstBatch: FirstFrameReport.hookIfRequested)
+        let files = try PoseWorkflows.predict(
+            trained, inputs: inputs, outputDirectory: output, labeledVideo: labeledVideo,
+            threshold: threshold, batchSize: max(1, batchSize),
+            onFirstBatch: FirstFrameReport.hookIfRequested)
         for file in files { print(file) }
     }
 }

@@ -1,6 +1,6 @@
-import KinemaConsole
 import ArgumentParser
 import Foundation
+import KinemaConsole
 import VideoIO
 
 // MARK: - kinema video
@@ -10,10 +10,10 @@ struct Video: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect videos and extract exact frames (FFmpeg).",
         discussion: """
-        Frame numbers count from 0 in display order. Kinema indexes every packet of the video when it \
-        opens it, so frame counts are exact and `frames --at` returns exactly the frames asked for, \
-        also in long-GOP and B-frame H.264.
-        """,
+            Frame numbers count from 0 in display order. Kinema indexes every packet of the video when it \
+            opens it, so frame counts are exact and `frames --at` returns exactly the frames asked for, \
+            also in long-GOP and B-frame H.264.
+            """,
         subcommands: [VideoInfoCommand.self, VideoFramesCommand.self]
     )
 }
@@ -45,11 +45,11 @@ struct VideoFramesCommand: AsyncParsableCommand {
         commandName: "frames",
         abstract: "Write chosen frames of a video as PNG images.",
         discussion: """
-        Each frame is written to DIR as <video name>_frame<NNNNNN>.png, where NNNNNN is the 0-based \
-        frame index. Examples:
-          kinema video frames mouse.mp4 --at 0,17,250 --out frames/
-          kinema video frames mouse.mp4 --at 100-115 --out clip/ --gray --width 256 --height 256
-        """
+            Each frame is written to DIR as <video name>_frame<NNNNNN>.png, where NNNNNN is the 0-based \
+            frame index. Examples:
+              kinema video frames mouse.mp4 --at 0,17,250 --out frames/
+              kinema video frames mouse.mp4 --at 100-115 --out clip/ --gray --width 256 --height 256
+            """
     )
 
     @Argument(help: "The video file.")

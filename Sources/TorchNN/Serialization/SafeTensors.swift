@@ -1,6 +1,6 @@
 import Foundation
-import OrderedCollections
 import KinemaFiles
+import OrderedCollections
 import Torch
 
 /// The safetensors format: 8-byte little-endian header length, a JSON header
@@ -48,11 +48,11 @@ public enum SafeTensors {
         var entries: [(String, DType, [Int], Int, Int)] = []
         for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtypeName = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+                let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else { throw bad("entry '\(name)' is malformed") }
             guard let dtype = DType(safetensorsName: dtypeName) else { throw bad("'\(name)' has unsupported dtype \(dtypeName)") }
             guard offsets[0] >= 0, offsets[0] <= offsets[1], start + offsets[1] <= data.count,
-                  offsets[1] - offsets[0] == shape.reduce(1, *) * dtype.byteSize
+                offsets[1] - offsets[0] == shape.reduce(1, *) * dtype.byteSize
             else { throw bad("'\(name)' has inconsistent data offsets") }
             entries.append((name, dtype, shape, offsets[0], offsets[1]))
         }

@@ -23,7 +23,9 @@ public enum TorchFile {
             throw NNError.badFile(path: url.path, reason: "cannot read its pickle: \(error.message)")
         }
         guard let dict = try stateDict(in: root, path: url.path) else {
-            throw NNError.badFile(path: url.path, reason: "holds no state dict of tensors (looked at the top level and under state_dict, model, model_state_dict)")
+            throw NNError.badFile(
+                path: url.path,
+                reason: "holds no state dict of tensors (looked at the top level and under state_dict, model, model_state_dict)")
         }
         var result: OrderedDictionary<String, Tensor> = [:]
         var storages: [String: Tensor] = [:]
@@ -43,7 +45,8 @@ public enum TorchFile {
                 }
                 storages[key] = storage
             }
-            let view = try Torch.call1("aten::as_strided", [.tensor(storage), .ints(tensor.size), .ints(tensor.stride), .int(tensor.offset)])
+            let view = try Torch.call1(
+                "aten::as_strided", [.tensor(storage), .ints(tensor.size), .ints(tensor.stride), .int(tensor.offset)])
             result[name] = try view.clone()
         }
         return result

@@ -25,8 +25,8 @@ struct TensorRecord {
             // ('storage', torch.FloatStorage, '0', 'cpu', numel) as the persistent id of the first argument.
             let a = call.arguments
             guard a.count >= 4, case .persistent(.tuple(let pid)) = a[0], pid.count >= 3, pid[0] == .string("storage"),
-                  case .global(_, let type) = pid[1], case .string(let key) = pid[2], case .int(let offset) = a[1],
-                  let size = a[2].items, let stride = a[3].items
+                case .global(_, let type) = pid[1], case .string(let key) = pid[2], case .int(let offset) = a[1],
+                let size = a[2].items, let stride = a[3].items
             else { throw NNError.badFile(path: path, reason: "cannot read its pickle: malformed tensor record") }
             let ints: ([PickleValue]) -> [Int] = { $0.compactMap { if case .int(let i) = $0 { i } else { nil } } }
             self.init(storageType: type, key: key, offset: offset, size: ints(size), stride: ints(stride))

@@ -36,7 +36,9 @@ struct ZipArchive {
             i -= 1
         }
         guard eocd >= 0 else {
-            throw fail("not a zip archive; files from torch.save before PyTorch 1.6 (legacy format) are not supported — re-save with a recent PyTorch")
+            throw fail(
+                "not a zip archive; files from torch.save before PyTorch 1.6 (legacy format) are not supported — re-save with a recent PyTorch"
+            )
         }
         var count = u16(eocd + 10)
         var offset = u32(eocd + 16)
@@ -78,7 +80,9 @@ struct ZipArchive {
     /// The bytes of `name` (stored entries only, as torch.save writes them).
     func contents(_ name: String) throws -> Data {
         guard let entry = entries[name] else { throw fail("the archive has no '\(name)'") }
-        guard entry.method == 0 else { throw fail("'\(name)' is compressed (method \(entry.method)); torch.save writes uncompressed archives") }
+        guard entry.method == 0 else {
+            throw fail("'\(name)' is compressed (method \(entry.method)); torch.save writes uncompressed archives")
+        }
         let h = entry.localHeaderOffset
         guard h + 30 <= data.count, u32(h) == 0x0403_4b50 else { throw fail("corrupt local header for '\(name)'") }
         let start = h + 30 + u16(h + 26) + u16(h + 28)

@@ -43,8 +43,10 @@ public final class ResNet: Layer {
             for b in 0..<count {
                 let stride = (b == 0 && stage > 0) ? 2 : 1
                 let blockPath = path / "layer\(stage + 1)" / b
-                blocks.append(try ResidualBlock(blockPath, inChannels: inChannels, width: width, stride: stride,
-                                                bottleneck: plan.bottleneck))
+                blocks.append(
+                    try ResidualBlock(
+                        blockPath, inChannels: inChannels, width: width, stride: stride,
+                        bottleneck: plan.bottleneck))
                 inChannels = width * expansion
             }
             stages.append(blocks)
@@ -83,21 +85,28 @@ final class ResidualBlock {
         if bottleneck {
             convs = [
                 try Conv(path / "conv1", inChannels, width, kernel: [1], bias: false, weightInit: .kaimingNormalFanOut),
-                try Conv(path / "conv2", width, width, kernel: [3], stride: [stride], padding: [1], bias: false, weightInit: .kaimingNormalFanOut),
+                try Conv(
+                    path / "conv2", width, width, kernel: [3], stride: [stride], padding: [1], bias: false, weightInit: .kaimingNormalFanOut
+                ),
                 try Conv(path / "conv3", width, out, kernel: [1], bias: false, weightInit: .kaimingNormalFanOut),
             ]
             norms = [try BatchNorm(path / "bn1", width), try BatchNorm(path / "bn2", width), try BatchNorm(path / "bn3", out)]
         } else {
             convs = [
-                try Conv(path / "conv1", inChannels, width, kernel: [3], stride: [stride], padding: [1], bias: false, weightInit: .kaimingNormalFanOut),
+                try Conv(
+                    path / "conv1", inChannels, width, kernel: [3], stride: [stride], padding: [1], bias: false,
+                    weightInit: .kaimingNormalFanOut),
                 try Conv(path / "conv2", width, width, kernel: [3], padding: [1], bias: false, weightInit: .kaimingNormalFanOut),
             ]
             norms = [try BatchNorm(path / "bn1", width), try BatchNorm(path / "bn2", width)]
         }
         if stride != 1 || inChannels != out {
-            downsample = (try Conv(path / "downsample" / 0, inChannels, out, kernel: [1], stride: [stride], bias: false,
-                                   weightInit: .kaimingNormalFanOut),
-                          try BatchNorm(path / "downsample" / 1, out))
+            downsample = (
+                try Conv(
+                    path / "downsample" / 0, inChannels, out, kernel: [1], stride: [stride], bias: false,
+                    weightInit: .kaimingNormalFanOut),
+                try BatchNorm(path / "downsample" / 1, out)
+            )
         } else {
             downsample = nil
         }
