@@ -88,7 +88,7 @@ let package = Package(
         // MARK: Video and images
         .target(name: "VideoIO", dependencies: ["CFFmpeg", "KinemaFiles"], swiftSettings: strictSwift),
 
-        // MARK: Pictures (plots as PNG, no dependencies)
+        // MARK: Pictures (plots as PNG, written atomically through KinemaFiles)
         .target(name: "Plotting", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
 
         // MARK: Config files (strict YAML decoding shared by pose and neural configs)
