@@ -167,7 +167,8 @@ let package = Package(
             ],
             swiftSettings: strictSwift),
         .testTarget(
-            name: "PosePredictionTests", dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch"],
+            name: "PosePredictionTests",
+            dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaTestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "NeuralTests",

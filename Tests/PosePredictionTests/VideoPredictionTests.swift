@@ -1,6 +1,7 @@
 // Video prediction: both decode schedules give the same predictions as predicting decoded frames
 // one batch at a time, and end with the reader's errors.
 import Foundation
+import KinemaTestSupport
 import PoseData
 import PoseFormats
 import PoseModels
@@ -8,15 +9,6 @@ import PosePrediction
 import Testing
 import Torch
 import VideoIO
-
-/// Random bytes from a fixed seed.
-private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return UInt8(truncatingIfNeeded: state >> 56)
-    }
-}
 
 @Suite(.serialized) struct VideoPredictionTests {
     /// An untrained 8-filter U-Net at 32² with one keypoint (for error paths).
@@ -36,7 +28,7 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
         let writer = try VideoWriter(
             path: path, width: w, height: h, framesPerSecond: 30,
             options: VideoWriterOptions(keyframeInterval: keyframeInterval))
-        let texture = noise(w * h * 3, seed: 7)
+        let texture = TestNoise.bytes(w * h * 3, seed: 7)
         for t in 0..<frames {
             var pixels = texture.map { $0 / 4 }
             let cx = 20 + 2 * t % 60, cy = 40 + Int(15 * sin(Double(t) / 5))

@@ -1,15 +1,7 @@
 // The prediction-time resize gives the same floats as the augmenter's warp + normalize, bit for bit.
+import KinemaTestSupport
 import PoseData
 import Testing
-
-/// Random bytes from a fixed seed.
-private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return UInt8(truncatingIfNeeded: state >> 56)
-    }
-}
 
 @Suite struct PredictionResizerTests {
     /// (source width, height, channels, output size): shrink ×3 (mirror-mouse 396×406 → 128), ×2, ×1, enlarging, grey, odd
@@ -20,7 +12,7 @@ private func noise(_ count: Int, seed: UInt64) -> [UInt8] {
     ])
     func resizerMatchesAugmenterBitForBit(_ c: (Int, Int, Int, Int)) {
         let (w, h, ch, size) = c
-        let image = HostImage(width: w, height: h, channels: ch, pixels: noise(w * h * ch, seed: UInt64(w * 1000 + h)))
+        let image = HostImage(width: w, height: h, channels: ch, pixels: TestNoise.bytes(w * h * ch, seed: UInt64(w * 1000 + h)))
         let augmenter = Augmenter(settings: .resizeOnly, outputWidth: size, outputHeight: size, flipPermutation: [])
         let transform = Affine2D(a: Double(size) / Double(w), b: 0, c: 0, d: Double(size) / Double(h), tx: 0, ty: 0)
         var expected = augmenter.warp(image, transform: transform)
