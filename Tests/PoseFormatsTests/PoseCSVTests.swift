@@ -5,7 +5,7 @@ import Testing
 
 // MARK: - Helpers
 
-let sharedData = TestFiles.shared
+let testData = TestFiles.data
 
 func temporaryFile(_ name: String) -> URL {
     let dir = FileManager.default.temporaryDirectory
@@ -98,9 +98,9 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
 
 @Test func realFilesRoundTripByteExact() throws {
     let files = [
-        sharedData.appendingPathComponent("mirror-mouse-example/CollectedData.csv"),
-        sharedData.appendingPathComponent("eks/mirror-mouse/180607_004.train_frames=75.rng=0.csv"),
-        sharedData.appendingPathComponent("eks/golden/mirror-mouse/singlecam_s10_x64/eks_singlecam.csv"),
+        testData.appendingPathComponent("mirror-mouse-example/CollectedData.csv"),
+        testData.appendingPathComponent("eks/mirror-mouse/180607_004.train_frames=75.rng=0.csv"),
+        testData.appendingPathComponent("eks/golden/mirror-mouse/singlecam_s10_x64/eks_singlecam.csv"),
     ]
     for url in files {
         let original = try String(contentsOf: url, encoding: .utf8)

@@ -3,12 +3,10 @@ import Foundation
 import KinemaTestSupport
 import PoseData
 
-/// `../shared/data` next to the repository.
-func sharedDataDirectory() -> String { TestFiles.shared.path }
 
 /// The mirror-mouse example project's LP config.
 func mirrorMouseConfig() -> String {
-    sharedDataDirectory() + "/mirror-mouse-example/lp-config.yaml"
+    TestFiles.data.appendingPathComponent("mirror-mouse-example/lp-config.yaml").path
 }
 
 /// A fresh temporary directory.

@@ -6,7 +6,7 @@ import Testing
 
 // MARK: - Locating shared data
 
-let eksData = TestFiles.shared.appendingPathComponent("eks")
+let eksData = TestFiles.data.appendingPathComponent("eks")
 
 /// CSV files of a folder, sorted by full path (the package's member order).
 func csvFiles(_ folder: String, containing: String? = nil) throws -> [URL] {

@@ -1,4 +1,4 @@
-// Where the test suites find their data: fixtures inside the repository and the shared data folder beside it.
+// Where the test suites find their data: all of it inside the repository, so a clone tests itself.
 import Foundation
 
 public enum TestFiles {
@@ -6,14 +6,9 @@ public enum TestFiles {
     public static let repository: URL = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `shared/data` beside the repository (CI clones the repository next to a copy of `shared/`).
-    public static let shared: URL = repository.deletingLastPathComponent().appendingPathComponent("shared/data")
-
-    /// A folder of `shared/data`, or nil when that folder is not beside this clone.
-    public static func sharedFolder(_ relative: String) -> URL? {
-        let url = shared.appendingPathComponent(relative)
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
-    }
+    /// `Tests/Data`: the real data the suite uses (LP's mirror-mouse example, EKS ensembles and goldens),
+    /// carried by the repository with its licences (Tests/Data/README.md).
+    public static let data: URL = repository.appendingPathComponent("Tests/Data")
 
     /// A test target's own fixture folder, `Tests/<target>/Fixtures`.
     public static func fixtures(_ target: String) -> URL {

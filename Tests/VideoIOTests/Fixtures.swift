@@ -106,12 +106,8 @@ enum Fixtures {
         return process.terminationStatus == 0
     }
 
-    /// The real mouse video in `../shared/data`, when that folder sits next to the repository.
-    static var mirrorMouseVideo: String? {
-        guard let videos = TestFiles.sharedFolder("mirror-mouse-example/videos") else { return nil }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: videos.path)) ?? []
-        return names.filter { $0.hasSuffix(".mp4") }.sorted().first.map { videos.appendingPathComponent($0).path }
-    }
+    /// The real mouse video of LP's example project (`Tests/Data`).
+    static let mirrorMouseVideo = TestFiles.data.appendingPathComponent("mirror-mouse-example/videos/test_vid.mp4").path
 }
 
 /// A small deterministic random generator, so failures reproduce.
