@@ -97,15 +97,6 @@ enum KinemaProcess {
     }
 }
 
-/// `which NAME`: the path of a tool on PATH, or nil.
-func toolPath(_ name: String) -> String? {
-    for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-        let path = "\(folder)/\(name)"
-        if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-}
-
 /// Runs a tool and returns its exit status (its output is discarded).
 @discardableResult
 func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {

@@ -25,7 +25,7 @@ struct EndToEndTests {
     }
 
     @Test func videoInfoAndFrames() throws {
-        guard let ffmpeg = toolPath("ffmpeg") else {
+        guard let ffmpeg = TestFiles.tool("ffmpeg") else {
             print("skipped video end-to-end test: the ffmpeg tool is not on PATH (needed to make a test video)")
             return
         }

@@ -15,6 +15,12 @@ public enum TestFiles {
         repository.appendingPathComponent("Tests/\(target)/Fixtures")
     }
 
+    /// The path of a command-line tool on `PATH` (`which NAME`), nil when it is not installed.
+    public static func tool(_ name: String) -> String? {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return folders.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     /// A fresh, empty temporary folder whose name says which test made it.
     public static func temporaryDirectory(_ name: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory

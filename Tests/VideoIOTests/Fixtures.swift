@@ -92,7 +92,7 @@ enum Fixtures {
 
     /// The `ffmpeg` command-line tool, when installed (used only to make odd fixtures).
     static var ffmpegTool: String? {
-        ["/usr/bin/ffmpeg", "/usr/local/bin/ffmpeg"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        TestFiles.tool("ffmpeg")
     }
 
     /// Runs the ffmpeg tool quietly; true on success.
