@@ -3,7 +3,6 @@ import Foundation
 import KinemaTestSupport
 import PoseData
 
-
 /// The mirror-mouse example project's LP config.
 func mirrorMouseConfig() -> String {
     TestFiles.data.appendingPathComponent("mirror-mouse-example/lp-config.yaml").path
