@@ -19,8 +19,8 @@ public enum ProcessPolicy {
     /// (`availableCores()`). Deterministic on purpose: libtorch's CPU reductions depend on the thread count, so
     /// a count that followed the machine's load gave different weights for the same command on a busy
     /// machine. The count a training run used is recorded in its checkpoints and reused on `--resume`.
-    /// (Idle OpenMP threads sleep rather than spin — `ProcessStart`'s wait policy — so a busy machine costs
-    /// time, not the 4× slowdown spinning threads once did.)
+    /// (Idle OpenMP threads sleep rather than spin — `CProcessStart`'s wait policy — which is what made the
+    /// old drop to 1 thread on a busy machine worth its cost; `KINEMA_THREADS=1` still chooses it.)
     public static func threadCount() -> Int {
         threadCount(setting: ProcessInfo.processInfo.environment["KINEMA_THREADS"], available: availableCores())
     }
