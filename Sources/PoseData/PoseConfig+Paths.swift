@@ -20,7 +20,7 @@ extension PoseConfig {
 
     /// Resolves every path of a config read from `configFile` (LP's rules, made independent of the working
     /// directory): `data_dir` against the config's folder; `video_dir`, `test_videos_directory`, `csv_file`,
-    /// `bbox_file` and `camera_params_file` against `data_dir`. When `data_dir` holds no label CSV, the project
+    /// `bbox_file`, `camera_params_file` and `deeplabcut_config` against `data_dir`. When `data_dir` holds no label CSV, the project
     /// has moved: it is looked for at `data_dir_relative` (what Kinema writes into a model folder), else in the
     /// config's own folder (an LP config copied next to its data); the other paths under the old `data_dir`
     /// move with it.
@@ -37,6 +37,7 @@ extension PoseConfig {
         eval.testVideosDirectory = eval.testVideosDirectory.map { join(written, $0) }
         data.bboxFile = data.bboxFile.map { join(written, $0) }
         data.cameraParamsFile = data.cameraParamsFile.map { join(written, $0) }
+        data.deeplabcutConfig = data.deeplabcutConfig.map { join(written, $0) }
         data.dataDir = written
         let fm = FileManager.default
         guard !fm.fileExists(atPath: written) || !fm.fileExists(atPath: csvPath) else { return }
@@ -52,6 +53,7 @@ extension PoseConfig {
         eval.testVideosDirectory = rebase(eval.testVideosDirectory)
         data.bboxFile = rebase(data.bboxFile)
         data.cameraParamsFile = rebase(data.cameraParamsFile)
+        data.deeplabcutConfig = rebase(data.deeplabcutConfig)
         data.dataDir = moved
     }
 

@@ -7,7 +7,8 @@ import Foundation
 /// A pose-estimation config. Keys follow Lightning Pose's `config.yaml` (§2 of the LP reference); absent keys take
 /// LP's defaults. Each section is a `ConfigSection`: a property `trainBatchSize` is the key `train_batch_size`, its
 /// initial value is the default, and `check` states its range. Kinema adds `data.skeleton`, `data.flip_pairs`,
-/// `model.heatmap_sigma`, `model.unet_filters` and `training.max_minutes`.
+/// `data.data_dir_relative`, `data.deeplabcut_config`, `model.heatmap_sigma`, `model.unet_filters`,
+/// `training.max_minutes` and `training.min_val_frames`.
 ///
 /// The flat names used across Kinema (`config.trainProb`, `config.resizeHeight`) read and write the sections.
 @dynamicMemberLookup
@@ -53,6 +54,9 @@ extension PoseConfig {
         public var dataDirRelative: String?
         /// Relative: to `data_dir` (as in LP).
         public var videoDir: String?
+        /// The DeepLabCut `config.yaml` a model was trained from (Kinema writes it into the model folder, so that
+        /// resuming and evaluating read every labeled-data folder of the project). Relative: to `data_dir`.
+        public var deeplabcutConfig: String?
         public var csvFile = "CollectedData.csv"
         public var numKeypoints: Int?
         public var keypointNames: [String]?

@@ -29,6 +29,13 @@ public struct PoseProject: Sendable {
             return try loadDeepLabCut(root: root, path: configPath)
         }
         let config = try PoseConfig.load(root: root, path: configPath)
+        if let dlcConfig = config.deeplabcutConfig {
+            // A model folder trained on a DeepLabCut project: its labels (every labeled-data folder), names and
+            // pcutoff come from the project, the training settings from this config.
+            var project = try loadDeepLabCut(root: try PoseDataError.readYAML(path: dlcConfig), path: dlcConfig)
+            project.config = config
+            return project
+        }
         return PoseProject(
             config: config, kind: .lightningPose, labelFiles: [config.csvPath],
             pcutoff: config.confidenceThreshForVid)
@@ -79,6 +86,7 @@ public struct PoseProject: Sendable {
         config.videoDir = "videos"
         config.testVideosDirectory = "videos"
         config.resolvePaths(configFile: path)  // the project is the config's folder
+        config.deeplabcutConfig = config.configFile
         config.keypointNames = dlc.bodyparts
         config.skeleton = dlc.skeleton
         config.modelName = "dlc"
@@ -109,7 +117,7 @@ public struct PoseProject: Sendable {
                 file: labeled, message: "no CollectedData_\(scorer).csv or .h5 in any labeled-data folder",
                 hint: "label frames first (napari-deeplabcut), or check the `scorer` key")
         }
-        config.csvFile = files[0]
+        config.csvFile = PoseConfig.relative(files[0], from: config.dataDir)  // relative: moves with the project
         return PoseProject(
             config: config, kind: .deepLabCut, labelFiles: files, dlcTask: dlc.Task, dlcDate: dlc.date,
             dlcScorer: scorer, pcutoff: dlc.pcutoff)

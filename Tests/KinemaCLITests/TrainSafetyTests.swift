@@ -330,22 +330,26 @@ struct TrainSafetyTests {
     }
 
     /// #11.10: a DeepLabCut project without pretrained weights trains the U-Net, says so, and validates on more
-    /// than LP's one frame.
+    /// than LP's one frame; its model folder reads the whole project again (evaluate, --resume).
     @Test func deepLabCutProjectGetsTheFromScratchDefault() throws {
         let dir = try TestFiles.temporaryDirectory("train-dlc")
         defer { try? FileManager.default.removeItem(at: dir) }
         let synthetic = try makeProject(in: dir)
-        // The synthetic labels as a DLC project: labeled-data/walk/CollectedData_me.csv beside config.yaml.
+        // The synthetic labels as a DLC project: two labeled-data folders of 6 frames, CollectedData_me.csv in each.
         let dlc = dir.appendingPathComponent("dlc")
-        let labeled = dlc.appendingPathComponent("labeled-data/walk")
-        try FileManager.default.createDirectory(at: labeled, withIntermediateDirectories: true)
-        var csv = text(synthetic.appendingPathComponent("CollectedData.csv"))
-        for name in try FileManager.default.contentsOfDirectory(atPath: synthetic.appendingPathComponent("labeled-data").path) {
-            try FileManager.default.copyItem(
-                at: synthetic.appendingPathComponent("labeled-data/\(name)"), to: labeled.appendingPathComponent(name))
+        let lines = text(synthetic.appendingPathComponent("CollectedData.csv")).split(separator: "\n").map(String.init)
+        for (folder, rows) in [("walk1", lines[3..<9]), ("walk2", lines[9..<15])] {
+            let labeled = dlc.appendingPathComponent("labeled-data/\(folder)")
+            try FileManager.default.createDirectory(at: labeled, withIntermediateDirectories: true)
+            var csv = lines[0..<3].joined(separator: "\n") + "\n"
+            for row in rows {
+                let name = String(row.prefix { $0 != "," }.dropFirst("labeled-data/".count))
+                try FileManager.default.copyItem(
+                    at: synthetic.appendingPathComponent("labeled-data/\(name)"), to: labeled.appendingPathComponent(name))
+                csv += row.replacingOccurrences(of: "labeled-data/", with: "labeled-data/\(folder)/") + "\n"
+            }
+            try csv.write(to: labeled.appendingPathComponent("CollectedData_me.csv"), atomically: true, encoding: .utf8)
         }
-        csv = csv.replacingOccurrences(of: "labeled-data/", with: "labeled-data/walk/")
-        try csv.write(to: labeled.appendingPathComponent("CollectedData_me.csv"), atomically: true, encoding: .utf8)
         let parts = SyntheticAnimalScene.keypointNames.map { "- \($0)" }.joined(separator: "\n")
         try "Task: walk\nscorer: me\ndate: Dec7\nbodyparts:\n\(parts)\nTrainingFraction:\n- 0.95\n"
             .write(to: dlc.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
@@ -355,6 +359,11 @@ struct TrainSafetyTests {
         #expect(result.stderrLines.contains { $0.hasPrefix("backbone: unet, the network that learns from scratch") }, "\(result)")
         #expect(result.stderrLines.contains { $0.hasPrefix("split: 9 train, 3 validation, 0 test frames") }, "\(result)")
         #expect(text(dir.appendingPathComponent("model/config.yaml")).contains("backbone: unet\n"))
+        // The model folder reads the project's labels again: every labeled-data folder, not the first one only.
+        try KinemaProcess.succeed(["evaluate", "model"], in: dir)
+        let predictions = text(dir.appendingPathComponent("model/predictions.csv")).split(separator: "\n")
+        #expect(predictions.count == 3 + 12, "\(predictions.count) lines")
+        #expect(predictions.contains { $0.hasPrefix("labeled-data/walk2/") })
     }
 
     // MARK: - The bad-input matrix

@@ -23,8 +23,8 @@ private func relativeMirrorMouse(_ name: String) throws -> String {
 /// Runs `body` with `folder` as the working directory.
 private func inFolder<T>(_ folder: String, _ body: () throws -> T) rethrows -> T {
     let previous = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(folder)
-    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+    _ = FileManager.default.changeCurrentDirectoryPath(folder)
+    defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
     return try body()
 }
 
@@ -134,7 +134,7 @@ private func weights(_ path: String) throws -> [String: [Float]] {
         let dir = try temporaryDirectory("dlc-defaults")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/labeled-data/v1", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/labeled-data/v1/CollectedData_me.csv", contents: Data())
+        #expect(FileManager.default.createFile(atPath: dir + "/labeled-data/v1/CollectedData_me.csv", contents: Data()))
         try "Task: t\nscorer: me\ndate: d\nbodyparts:\n- nose\nTrainingFraction:\n- 0.95\n"
             .write(toFile: dir + "/config.yaml", atomically: true, encoding: .utf8)
         var dlc = try PoseProject.load(configPath: dir + "/config.yaml")
