@@ -83,19 +83,20 @@ public final class BatchLoader: @unchecked Sendable {
         return permutation.map { indices[$0] }
     }
 
-    /// Starts producing the batches of `epoch` in the background; read them with `next()`.
-    public func start(epoch: Int) {
+    /// Starts producing the batches of `epoch` in the background, from batch `first` on (a resumed epoch);
+    /// read them with `next()`.
+    public func start(epoch: Int, from first: Int = 0) {
         condition.lock()
         generation += 1
         let myGeneration = generation
         queue.removeAll()
         produced = 0
         consumed = 0
-        total = batchesPerEpoch
+        total = max(0, batchesPerEpoch - first)
         condition.unlock()
         let order = order(epoch: epoch)
         let thread = Thread { [self] in
-            var b = 0
+            var b = first
             while b * batchSize < order.count {
                 let chunk = Array(order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)])
                 let batch = makeBatch(chunk, epoch: epoch)

@@ -78,15 +78,32 @@ public struct DataSplit: Sendable, Equatable {
         self.test = test
     }
 
+    /// The smallest validation set Kinema gives a DeepLabCut project (`training.min_val_frames`): one frame
+    /// is too noisy to pick the best checkpoint by.
+    public static let minimumValidationFrames = 5
+
+    /// The split a config asks for, over `count` labelled frames: what training and evaluation both use.
+    public static func of(_ config: PoseConfig, count: Int) -> DataSplit {
+        lightningPose(
+            count: count, trainProb: config.trainProb, valProb: config.valProb, seed: config.rngSeedDataPt,
+            trainFrames: config.trainFrames, minimumValidation: config.minValFrames ?? 1)
+    }
+
     /// LP's split (§6 of the LP reference): train ⌊p_train·N⌋, val max(1, ⌊p_val·N⌋), the rest is
     /// test when at least 5 frames, otherwise added to train; assignment by torch's seeded permutation.
     /// `trainFrames` ≤ 1 keeps that fraction of the train split, > 1 that many frames.
+    /// `minimumValidation` > 1 (Kinema) raises the validation set to that many frames, at most a quarter of
+    /// them, taken from the train share; 1 is LP's rule exactly.
     public static func lightningPose(
         count n: Int, trainProb: Double, valProb: Double, seed: Int,
-        trainFrames: Double = 1
+        trainFrames: Double = 1, minimumValidation: Int = 1
     ) -> DataSplit {
         var trainSize = Int((trainProb * Double(n)).rounded(.down))
         var valSize = max(1, Int((valProb * Double(n)).rounded(.down)))
+        if valSize < minimumValidation {
+            valSize = max(valSize, min(minimumValidation, n / 4))
+            trainSize = min(trainSize, n - valSize)
+        }
         if n < 2 { valSize = 0 }
         var testSize = n - trainSize - valSize
         if testSize < 5 {

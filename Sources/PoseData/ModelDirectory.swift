@@ -10,11 +10,12 @@ import KinemaFiles
 /// <path>/checkpoints/best.safetensors    weights with the best validation loss
 /// <path>/checkpoints/last.safetensors    weights, optimizer and RNG after the last epoch (resume)
 /// <path>/metrics.csv                     one row per epoch
-/// <path>/train_status.json               LP's progress file (TRAINING, EVALUATING, COMPLETED)
+/// <path>/train_status.json               LP's progress file (TRAINING, EVALUATING, then COMPLETED/INTERRUPTED/FAILED)
 /// <path>/predictions.csv                 evaluation on the labelled frames (+ predictions_pixel_error.csv)
 /// <path>/video_preds/                    default output folder of `kinema predict`
 /// ```
-/// Only paths: nothing is read or created by building one.
+/// Only paths: nothing is read or created by building one. `checkNewRun`/`startNewRun` are the one guard
+/// every command that creates a model folder goes through (an earlier run is never overwritten by accident).
 public struct ModelDirectory: Sendable, Equatable {
     /// The folder itself, as given.
     public let path: String
@@ -44,12 +45,100 @@ public struct ModelDirectory: Sendable, Equatable {
         [bestCheckpoint, lastCheckpoint].first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    /// Writes LP's `train_status.json`: `status` is `TRAINING`, `EVALUATING` or `COMPLETED`. Best effort
-    /// (a progress file must never stop training).
-    public func writeTrainStatus(_ status: String, completed: Int, total: Int, date: Date = Date()) {
+    /// Writes LP's `train_status.json`: `status` is `TRAINING` or `EVALUATING` while a run works, and one of the
+    /// final states when it ends: `COMPLETED`, `INTERRUPTED` (Ctrl-C, time budget; resumable) or `FAILED`, the
+    /// last two with the one-line `reason`. Best effort (a progress file must never stop training): when the
+    /// atomic write fails (a full disk), the old file is overwritten in place so it never keeps a stale state.
+    public func writeTrainStatus(_ status: String, completed: Int, total: Int, reason: String? = nil, date: Date = Date()) {
+        var fields = "\"status\": \"\(status)\", "
+        if let reason { fields += "\"reason\": \(Self.jsonString(reason)), " }
         let text =
-            "{\"status\": \"\(status)\", \"progress\": {\"completed\": \(completed), \"total\": \(total), \"timestamp\": \(Int(date.timeIntervalSince1970))}}\n"
-        try? AtomicFile.write(text, to: trainStatus)
+            "{\(fields)\"progress\": {\"completed\": \(completed), \"total\": \(total), \"timestamp\": \(Int(date.timeIntervalSince1970))}}\n"
+        do { try AtomicFile.write(text, to: trainStatus) } catch {
+            guard let handle = FileHandle(forWritingAtPath: trainStatus) else { return }
+            try? handle.truncate(atOffset: 0)
+            try? handle.write(contentsOf: Data(text.utf8))
+            try? handle.close()
+        }
+    }
+
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    // MARK: - The one guard for a new run
+
+    /// Checks, without writing anything, that a new training run may write its files here: the path is a
+    /// folder (or can be made one) on a writable disk, and holds no earlier run unless `overwrite` says to
+    /// replace it. Every command that creates a model folder calls this before its first write.
+    public func checkNewRun(overwrite: Bool) throws {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else {
+                throw PoseDataError(file: path, message: "is a file, not a model folder", hint: "choose another --model-dir")
+            }
+            let present = ((try? fm.contentsOfDirectory(atPath: path)) ?? []).sorted()
+            if !present.isEmpty, !overwrite {
+                let known = present.filter { ["config.yaml", "checkpoints", "metrics.csv"].contains($0) }
+                let shown = (known.isEmpty ? Array(present.prefix(3)) : known).joined(separator: ", ")
+                throw PoseDataError(
+                    file: path,
+                    message: known.isEmpty ? "already holds files (\(shown))" : "already holds a model (\(shown))",
+                    hint: "use --resume to continue or --overwrite to replace")
+            }
+        }
+        try checkWritable()
+    }
+
+    /// Checks, without writing anything, that files can be written here: the nearest folder of `path` that
+    /// exists must take new files (EACCES, and EROFS even for root on a read-only disk, show here).
+    public func checkWritable() throws {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        var existing = PoseConfig.absolute(path)
+        while !fm.fileExists(atPath: existing) { existing = (existing as NSString).deletingLastPathComponent }
+        guard fm.fileExists(atPath: existing, isDirectory: &isFolder), isFolder.boolValue else {
+            throw PoseDataError(file: path, message: "cannot be made: \(existing) is a file", hint: "choose another folder")
+        }
+        if access(existing, W_OK) != 0 {
+            throw PoseDataError(
+                file: path, message: "cannot be written: \(String(cString: strerror(errno))) (\(existing))",
+                hint: "make it writable or choose another folder")
+        }
+    }
+
+    /// Makes the folder ready for a new run (after `checkNewRun` passed and the run's own checks passed):
+    /// creates it, and with `overwrite` removes what an earlier run left in it.
+    public func startNewRun(overwrite: Bool) throws {
+        let fm = FileManager.default
+        do {
+            if overwrite {
+                for name in (try? fm.contentsOfDirectory(atPath: path)) ?? [] { try fm.removeItem(atPath: file(name)) }
+            }
+            try fm.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
+        } catch {
+            throw PoseDataError(
+                file: path, message: "cannot prepare the model folder: \(Self.reason(error))", hint: "choose a writable --model-dir")
+        }
+    }
+
+    /// The plain reason of a Foundation file error ("Permission denied"), without its domain and user info.
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return ns.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(ns.code))) : ns.localizedDescription
     }
 }
 

@@ -7,7 +7,8 @@ import Foundation
 /// A pose-estimation config. Keys follow Lightning Pose's `config.yaml` (§2 of the LP reference); absent keys take
 /// LP's defaults. Each section is a `ConfigSection`: a property `trainBatchSize` is the key `train_batch_size`, its
 /// initial value is the default, and `check` states its range. Kinema adds `data.skeleton`, `data.flip_pairs`,
-/// `model.heatmap_sigma`, `model.unet_filters` and `training.max_minutes`.
+/// `data.data_dir_relative`, `data.deeplabcut_config`, `model.heatmap_sigma`, `model.unet_filters`,
+/// `training.max_minutes` and `training.min_val_frames`.
 ///
 /// The flat names used across Kinema (`config.trainProb`, `config.resizeHeight`) read and write the sections.
 @dynamicMemberLookup
@@ -46,9 +47,16 @@ extension PoseConfig {
         /// Network input size; multiples of 32.
         public var imageResizeDims = ImageDims()
         public var imageOrigDims: ImageDims?
-        /// Project root; label CSV and image paths are relative to it.
+        /// Project root; label CSV and image paths are relative to it. Relative: to the config's folder.
         public var dataDir = "."
+        /// `data_dir` relative to the config's folder, tried when `data_dir` no longer exists (Kinema writes it
+        /// into a model folder's config.yaml so that a moved project still opens).
+        public var dataDirRelative: String?
+        /// Relative: to `data_dir` (as in LP).
         public var videoDir: String?
+        /// The DeepLabCut `config.yaml` a model was trained from (Kinema writes it into the model folder, so that
+        /// resuming and evaluating read every labeled-data folder of the project). Relative: to `data_dir`.
+        public var deeplabcutConfig: String?
         public var csvFile = "CollectedData.csv"
         public var numKeypoints: Int?
         public var keypointNames: [String]?
@@ -93,6 +101,8 @@ extension PoseConfig {
         public var trainProb = 0.95
         public var valProb = 0.05
         public var trainFrames = 1.0
+        /// At least this many validation frames (Kinema; LP's rule gives 1 to a small project). Nil: LP's rule.
+        public var minValFrames: Int?
         public var numGpus: Int?
         public var numWorkers: Int?
         public var unfreezingEpoch = 20
@@ -178,6 +188,19 @@ extension PoseConfig {
 
         public init() {}
 
+        /// What `backbone` may name (the pretrained LP variants `resnet50_*` are ResNet-50s).
+        public static let backboneNames = "unet, resnet18, resnet34, resnet50, resnet101, resnet50_animal_ap10k"
+
+        /// Whether Kinema builds `name`: `unet`, or `resnet18|34|50|101` with an optional `_suffix`.
+        public static func isKnownBackbone(_ name: String) -> Bool {
+            let lower = name.lowercased()
+            guard lower != "unet" else { return true }
+            guard lower.hasPrefix("resnet") else { return false }
+            let rest = lower.dropFirst(6), digits = rest.prefix { $0.isNumber }
+            return [18, 34, 50, 101].contains(Int(digits) ?? 0)
+                && (rest.count == digits.count || rest.dropFirst(digits.count).hasPrefix("_"))
+        }
+
         public func check(_ c: ConfigChecks) throws {
             try c.require(CodingKeys.modelType, modelType, "must be heatmap or regression") { ["heatmap", "regression"].contains($0) }
         }
@@ -251,19 +274,22 @@ extension PoseConfig {
     /// Reads and validates a Kinema / Lightning Pose YAML config.
     ///
     /// Unknown keys are an error naming the key and the closest valid one. OmegaConf
-    /// interpolations (`${data.data_dir}`, `${ENV_VAR:default}`) are resolved. When `data_dir`
-    /// does not exist but the config's own folder holds the label CSV (an LP config copied next to
-    /// its data), that folder is used.
+    /// interpolations (`${data.data_dir}`, `${ENV_VAR:default}`) are resolved. Every path is then made
+    /// absolute against the config's folder (`resolvePaths`), whatever the working directory.
     public static func load(path: String) throws -> PoseConfig {
         try load(root: try PoseDataError.readYAML(path: path), path: path)
     }
 
     /// Reads a config already parsed (PoseProject parses once to tell LP from DLC configs).
     static func load(root: ConfigNode, path: String) throws -> PoseConfig {
-        guard root.entries != nil else {
+        guard let entries = root.entries else {
             throw PoseDataError(
                 file: path, message: "the config is not a YAML mapping",
                 hint: "a config has sections `data:`, `training:`, `model:`")
+        }
+        // An empty file would otherwise train LP's defaults (a ResNet-50 for 300 epochs) on whatever lies beside it.
+        guard !entries.isEmpty else {
+            throw PoseDataError(file: path, message: "the config is empty", hint: "a config has sections `data:`, `training:`, `model:`")
         }
         if let entry = root["training"]?.entry("imgaug"), entry.value.entries != nil {
             throw PoseDataError(
@@ -274,25 +300,7 @@ extension PoseConfig {
         var config = try PoseDataError.converting {
             try ConfigDecoder(file: path, interpolates: true).decode(PoseConfig.self, from: root)
         }
-        config.configFile = path
-        let configDir = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
-        if config.dataDir.isEmpty || config.dataDir == "." {
-            config.dataDir = configDir.isEmpty ? "." : configDir
-        } else if !config.dataDir.hasPrefix("/") {
-            config.dataDir = (configDir as NSString).appendingPathComponent(config.dataDir)
-        }
-        let fm = FileManager.default
-        if !fm.fileExists(atPath: config.csvPath),
-            fm.fileExists(atPath: (configDir as NSString).appendingPathComponent(config.csvFile))
-        {
-            if let dir = config.videoDir, dir.hasPrefix(config.dataDir) {
-                config.videoDir = configDir + dir.dropFirst(config.dataDir.count)
-            }
-            if let dir = config.testVideosDirectory, dir.hasPrefix(config.dataDir) {
-                config.testVideosDirectory = configDir + dir.dropFirst(config.dataDir.count)
-            }
-            config.dataDir = configDir
-        }
+        config.resolvePaths(configFile: path)
         return config
     }
 }

@@ -1,5 +1,6 @@
 // One error type for every problem with a pose project: config, labels, images, videos.
 import ConfigDecoding
+import Foundation
 
 /// A problem with the user's project, reported before any training starts.
 ///
@@ -58,8 +59,11 @@ extension PoseDataError {
 
     /// Reads and parses a YAML file (one parse serves both kinds of project).
     static func readYAML(path: String) throws -> ConfigNode {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw PoseDataError(file: path, message: "cannot read the config file", hint: "check the path")
+        }
+        guard let text = String(data: data, encoding: .utf8), !text.contains("\u{0}") else {
+            throw PoseDataError(file: path, message: "is not a text file", hint: "give the project's YAML config")
         }
         return try converting { try ConfigNode.parse(text, file: path) }
     }

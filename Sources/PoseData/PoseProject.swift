@@ -22,12 +22,20 @@ public struct PoseProject: Sendable {
 
     /// Reads either kind of project from its config file: a DeepLabCut `config.yaml` is recognised
     /// by its `Task` and `bodyparts` keys, anything else is read as a Kinema / LP config.
+    /// Paths are resolved against the config's folder (`PoseConfig.resolvePaths`), whatever the working directory.
     public static func load(configPath: String) throws -> PoseProject {
         let root = try PoseDataError.readYAML(path: configPath)
         if root["Task"] != nil, root["bodyparts"] != nil {
             return try loadDeepLabCut(root: root, path: configPath)
         }
         let config = try PoseConfig.load(root: root, path: configPath)
+        if let dlcConfig = config.deeplabcutConfig {
+            // A model folder trained on a DeepLabCut project: its labels (every labeled-data folder), names and
+            // pcutoff come from the project, the training settings from this config.
+            var project = try loadDeepLabCut(root: try PoseDataError.readYAML(path: dlcConfig), path: dlcConfig)
+            project.config = config
+            return project
+        }
         return PoseProject(
             config: config, kind: .lightningPose, labelFiles: [config.csvPath],
             pcutoff: config.confidenceThreshForVid)
@@ -74,19 +82,20 @@ public struct PoseProject: Sendable {
                 hint: "list the keypoint names under `bodyparts:`")
         }
         let scorer = dlc.scorer
-        let projectDir = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
         var config = PoseConfig()
-        config.configFile = path
-        config.dataDir = projectDir.isEmpty ? "." : projectDir
+        config.videoDir = "videos"
+        config.testVideosDirectory = "videos"
+        config.resolvePaths(configFile: path)  // the project is the config's folder
+        config.deeplabcutConfig = config.configFile
         config.keypointNames = dlc.bodyparts
         config.skeleton = dlc.skeleton
-        config.videoDir = (config.dataDir as NSString).appendingPathComponent("videos")
-        config.testVideosDirectory = config.videoDir
         config.modelName = "dlc"
-        if let f = dlc.TrainingFraction?.first {
-            config.trainProb = f
-            config.valProb = 0
-        }
+        // DeepLabCut holds out 1 − TrainingFraction for testing and has no validation set; Kinema validates on
+        // that share, and on at least `minimumValidationFrames` (LP's rule alone would give a small project one).
+        let fraction = dlc.TrainingFraction?.first ?? 0.95
+        config.trainProb = fraction
+        config.valProb = 1 - fraction
+        config.minValFrames = DataSplit.minimumValidationFrames
         // Labels: labeled-data/<video>/CollectedData_<scorer>.h5, the copy DeepLabCut itself trains from (the .csv
         // beside it is an export), else the .csv alone (PoseTable reads both);
         // folders ending in _labeled are check_labels output.
@@ -108,9 +117,29 @@ public struct PoseProject: Sendable {
                 file: labeled, message: "no CollectedData_\(scorer).csv or .h5 in any labeled-data folder",
                 hint: "label frames first (napari-deeplabcut), or check the `scorer` key")
         }
-        config.csvFile = files[0]
+        config.csvFile = PoseConfig.relative(files[0], from: config.dataDir)  // relative: moves with the project
         return PoseProject(
             config: config, kind: .deepLabCut, labelFiles: files, dlcTask: dlc.Task, dlcDate: dlc.date,
             dlcScorer: scorer, pcutoff: dlc.pcutoff)
+    }
+}
+
+// MARK: - Defaults chosen from what is present
+
+extension PoseProject {
+    /// Picks the backbone of a DeepLabCut project, whose config names none: with pretrained weights the ResNet-50
+    /// DeepLabCut uses; without them Kinema's U-Net, because a ResNet trained from scratch on a few hundred
+    /// frames learns little in any budget a CPU allows. Returns the line that says what was chosen and how to
+    /// choose otherwise; nil (nothing changed) for Kinema / LP configs, which state their backbone.
+    public mutating func chooseDefaultBackbone(pretrainedWeights: Bool) -> String? {
+        guard kind == .deepLabCut else { return nil }
+        if pretrainedWeights {
+            config.backbone = "resnet50"
+            return
+                "backbone: resnet50 with the --pretrained weights (DeepLabCut's default network); --backbone unet trains Kinema's U-Net instead"
+        }
+        config.backbone = "unet"
+        return
+            "backbone: unet, the network that learns from scratch (no --pretrained weights given); for a ResNet pass --backbone resnet50 --pretrained FILE"
     }
 }

@@ -9,9 +9,7 @@ public enum PoseWorkflows {
     public static func evaluate(_ trained: TrainedModel, dataset: LabeledDataset? = nil) throws -> LabeledEvaluation {
         let data = try dataset ?? LabeledDataset.load(project: trained.project)
         let config = trained.model.config
-        let split = DataSplit.lightningPose(
-            count: data.count, trainProb: config.trainProb, valProb: config.valProb,
-            seed: config.rngSeedDataPt, trainFrames: config.trainFrames)
+        let split = DataSplit.of(config, count: data.count)
         let evaluation = try trained.model.evaluate(dataset: data, split: split)
         try evaluation.write(to: trained.folder, rowKeys: data.frames.map(\.key), scorer: trained.scorer)
         return evaluation

@@ -36,7 +36,15 @@ public struct TrainedModel {
         guard let checkpoint = folder.checkpointForPrediction() else {
             throw PoseModelError("\(path) has no checkpoint yet (checkpoints/best.safetensors); train it first")
         }
-        let meta = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint), store: model.network.store, restoreRNG: false)
+        let meta: [String: String]
+        do {
+            meta = try Checkpoint.load(from: URL(fileURLWithPath: checkpoint), store: model.network.store, restoreRNG: false)
+        } catch NNError.badFile(_, let reason) where reason.hasPrefix("does not fit this model") {
+            // The weights are what training wrote; the config that should describe them is what changed.
+            throw PoseModelError(
+                "\(folder.config): does not describe the weights in \(checkpoint) (it builds a \(project.config.backbone) network they do not fit) — restore the config.yaml that training wrote"
+            )
+        }
         self.folder = folder
         self.project = project
         self.model = model

@@ -19,11 +19,16 @@ public struct TrainOptions: Sendable {
     public var resume = false
     /// A torchvision ResNet state dict for the backbone.
     public var pretrained: String?
-    /// Wall-clock budget in minutes (overrides `training.max_minutes`).
+    /// Wall-clock budget of this run in minutes (overrides `training.max_minutes`); checked after every step.
     public var maxMinutes: Double?
+    /// The thread count the user chose for this process (`KINEMA_THREADS`), nil when it is the default. A
+    /// resumed run otherwise uses the count its model folder recorded, so that it continues exactly.
+    public var userThreads: Int?
     public var showProgress = true
     /// Stop this run after this many epochs as if killed (tests of `--resume`).
     public var stopAfterEpochs: Int?
+    /// Stop this run after this many optimisation steps as the time budget does (tests of mid-epoch resume).
+    public var stopAfterSteps: Int?
     public var log: @Sendable (String) -> Void = { logLine($0) }
 
     public init(modelDir: String) { self.modelDir = modelDir }
@@ -44,8 +49,11 @@ public struct EpochRecord: Sendable, Equatable {
 public struct TrainingInterrupted: Error, CustomStringConvertible {
     public var modelDir: String
     public var epochsDone: Int
+    /// Steps of the unfinished epoch saved in the checkpoint (0: it ended at an epoch boundary).
+    public var stepsIntoEpoch = 0
     public var description: String {
-        "training interrupted after \(epochsDone) complete epoch(s); continue with: kinema train --resume \(modelDir)"
+        let at = stepsIntoEpoch > 0 ? "in epoch \(epochsDone + 1) after step \(stepsIntoEpoch)" : "after \(epochsDone) complete epoch(s)"
+        return "training interrupted \(at); continue with: kinema train --resume \(modelDir)"
     }
 }
 
@@ -63,6 +71,8 @@ public final class PoseTrainer {
     let trainLoader: BatchLoader
     let evaluationLoader: BatchLoader
     var pretrainedLoaded = false
+    /// Why the last `train()` stopped before its last epoch (time budget); nil when it finished.
+    public private(set) var stoppedEarly: String?
 
     public var config: PoseConfig { model.config }
     /// The folder being written (`options.modelDir`).
@@ -75,15 +85,9 @@ public final class PoseTrainer {
         self.dataset = dataset
         self.options = options
         let config = project.config
-        let threads = Runtime.threads
-        options.log(
-            "libtorch threads: \(threads)\(threads == 1 && ProcessInfo.processInfo.activeProcessorCount > 1 ? " (the machine is busy; set KINEMA_THREADS to override)" : "")"
-        )
         try Runtime.manualSeed(UInt64(truncatingIfNeeded: config.rngSeedModelPt))
         model = try PoseModel(config: config, keypointNames: dataset.keypointNames)
-        split = DataSplit.lightningPose(
-            count: dataset.count, trainProb: config.trainProb, valProb: config.valProb,
-            seed: config.rngSeedDataPt, trainFrames: config.trainFrames)
+        split = DataSplit.of(config, count: dataset.count)
         let decoupled = config.optimizer.lowercased() == "adamw"
         optimizer = Adam(model.network.store, learningRate: config.learningRate, weightDecay: decoupled ? 0.01 : 0, decoupled: decoupled)
         schedule = MultiStepLR(base: config.learningRate, milestones: config.milestones, gamma: config.gamma)
@@ -130,6 +134,9 @@ public final class PoseTrainer {
         try fm.createDirectory(atPath: directory.checkpoints, withIntermediateDirectories: true)
         var records: [EpochRecord] = []
         var resumedEpoch = 0, stepCount = 0, bestLoss = Double.infinity, badChecks = 0, previousElapsed = 0.0
+        // An epoch a checkpoint stopped in: its steps done and their sums (so its metrics row comes out the same).
+        var skip = 0, partial = (loss: 0.0, errorSum: 0.0, errorCount: 0)
+        stoppedEarly = nil
         if options.resume {
             guard fm.fileExists(atPath: lastCheckpoint) else {
                 throw PoseModelError("nothing to resume in \(options.modelDir): no checkpoints/last.safetensors; start without --resume")
@@ -141,10 +148,24 @@ public final class PoseTrainer {
             badChecks = Int(meta["bad_checks"] ?? "") ?? 0
             previousElapsed = Double(meta["elapsed"] ?? "") ?? 0
             pretrainedLoaded = meta["pretrained"] == "1"
+            skip = Int(meta["epoch_steps"] ?? "") ?? 0
+            partial = (
+                Double(meta["epoch_loss_sum"] ?? "") ?? 0, Double(meta["epoch_error_sum"] ?? "") ?? 0,
+                Int(meta["epoch_error_count"] ?? "") ?? 0
+            )
+            guard resumedEpoch < config.maxEpochs else {
+                throw PoseModelError(
+                    "\(options.modelDir) has already trained \(resumedEpoch) of max_epochs \(config.maxEpochs) epochs; to train longer, resume with --epochs N (N > \(resumedEpoch))"
+                )
+            }
+            adoptRecordedThreads(meta["threads"].flatMap { Int($0) })
             records = try readMetrics().filter { $0.epoch < resumedEpoch }
-            options.log("resuming \(options.modelDir) after epoch \(resumedEpoch) (step \(stepCount))")
+            try AtomicFile.write(config.forModelFolder(options.modelDir).yamlText(), to: directory.config)  // new max_epochs, paths
+            let at = skip > 0 ? "in epoch \(resumedEpoch + 1) after step \(skip)" : "after epoch \(resumedEpoch)"
+            options.log("resuming \(options.modelDir) \(at) (step \(stepCount)), to epoch \(config.maxEpochs)")
         } else {
-            try AtomicFile.write(config.yamlText(), to: directory.config)
+            options.log("libtorch threads: \(Runtime.threads) (recorded in the checkpoints; --resume uses the same)")
+            try AtomicFile.write(config.forModelFolder(options.modelDir).yamlText(), to: directory.config)
             for file in project.labelFiles {
                 let copy = directory.file((file as NSString).lastPathComponent)
                 if !fm.fileExists(atPath: copy) { try? fm.copyItem(atPath: file, toPath: copy) }
@@ -154,84 +175,135 @@ public final class PoseTrainer {
                     "training \(config.backbone) from scratch (no --pretrained weights): \(model.network.store.parameterCount) parameters")
             }
         }
+        var raised = ""
+        if let minimum = config.minValFrames {
+            var lp = config
+            lp.minValFrames = nil
+            let lpCount = DataSplit.of(lp, count: dataset.count).validation.count
+            if lpCount < split.validation.count {
+                raised = " (at least training.min_val_frames \(minimum), at most a quarter; LP's rule gives \(lpCount))"
+            }
+        }
         options.log(
-            "split: \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test frames; input \(config.resizeWidth)×\(config.resizeHeight), heatmaps \(model.grid.width)×\(model.grid.height)"
+            "split: \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test frames\(raised); input \(config.resizeWidth)×\(config.resizeHeight), heatmaps \(model.grid.width)×\(model.grid.height)"
         )
-        let budget = (options.maxMinutes ?? config.maxMinutes).map { $0 * 60 }
+        let budget = (options.maxMinutes ?? config.maxMinutes).map { $0 * 60 }  // this run's, from its start
         let started = Date()
         let epochs = config.maxEpochs
         let progress = ProgressLine(label: "train", total: epochs * trainLoader.batchesPerEpoch, unit: "it", enabled: options.showProgress)
         Interruption.reset()
-        var epochsThisRun = 0
+        var epochsThisRun = 0, stepsThisRun = 0
         var epoch = resumedEpoch
-        while epoch < epochs {
-            let lr = schedule.learningRate(at: epoch)
-            let factor = try startEpoch(epoch)
-            var lossSum = 0.0, batches = 0, errorSum = 0.0, errorCount = 0
-            while let batch = nextBatch() {
-                if Interruption.isRequested {
+        func checkpointMetadata(elapsed: Double, epochSteps: Int = 0, sums: (Double, Double, Int) = (0, 0, 0)) -> [String: String] {
+            var meta = [
+                "epoch": String(epoch), "step": String(stepCount), "best_val_loss": String(bestLoss),
+                "bad_checks": String(badChecks), "elapsed": String(elapsed),
+                "pretrained": pretrainedLoaded ? "1" : "0", "threads": String(Runtime.threads),
+            ]
+            if epochSteps > 0 {
+                meta["epoch_steps"] = String(epochSteps)
+                meta["epoch_loss_sum"] = String(sums.0)
+                meta["epoch_error_sum"] = String(sums.1)
+                meta["epoch_error_count"] = String(sums.2)
+            }
+            return meta
+        }
+        do {
+            while epoch < epochs {
+                let lr = schedule.learningRate(at: epoch)
+                let factor = try startEpoch(epoch, from: skip)
+                var lossSum = partial.loss, batches = skip, errorSum = partial.errorSum, errorCount = partial.errorCount
+                (skip, partial) = (0, (0, 0, 0))
+                while let batch = nextBatch() {
+                    let result = try step(batch, backboneFactor: factor)
+                    lossSum += result.loss
+                    batches += 1
+                    stepCount += 1
+                    stepsThisRun += 1
+                    errorSum += result.errorSum; errorCount += result.errorCount
+                    progress.update(
+                        epoch * trainLoader.batchesPerEpoch + batches,
+                        extra: String(
+                            format: "epoch %d loss %.5f err %.1f px", epoch + 1, lossSum / Double(batches),
+                            errorSum / Double(Swift.max(1, errorCount))))
+                    // A step boundary is checkpoint-safe: Ctrl-C and the time budget stop here, mid-epoch, resumably.
+                    let interrupted = Interruption.isRequested
+                    let spent =
+                        budget.map { Date().timeIntervalSince(started) >= $0 } ?? false
+                        || options.stopAfterSteps.map { stepsThisRun >= $0 } ?? false
+                    guard interrupted || spent, batches < trainLoader.batchesPerEpoch else { continue }
                     cancelEpoch()
-                    progress.stop("interrupted")
+                    try saveCheckpoint(
+                        lastCheckpoint, withOptimizer: true,
+                        metadata: checkpointMetadata(
+                            elapsed: previousElapsed + Date().timeIntervalSince(started), epochSteps: batches,
+                            sums: (lossSum, errorSum, errorCount)))
+                    if interrupted {
+                        progress.stop("interrupted")
+                        throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch, stepsIntoEpoch: batches)
+                    }
+                    progress.stop("time budget spent")
+                    stoppedEarly =
+                        "time budget\(budget.map { " of " + formatDuration($0) } ?? "") spent in epoch \(epoch + 1) after step \(batches); continue with: kinema train --resume \(options.modelDir)"
+                    options.log(stoppedEarly!)
+                    break
+                }
+                if stoppedEarly != nil { break }
+                var record = EpochRecord(
+                    epoch: epoch, step: stepCount, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
+                    valPixelError: nil, learningRate: lr, elapsed: previousElapsed + Date().timeIntervalSince(started))
+                epoch += 1
+                epochsThisRun += 1
+                let outOfTime =
+                    budget.map { Date().timeIntervalSince(started) >= $0 } ?? false
+                    || options.stopAfterSteps.map { stepsThisRun >= $0 } ?? false
+                let validate = epoch % config.checkValEveryNEpoch == 0 || epoch == epochs || outOfTime
+                var stopEarly = false
+                if validate, !split.validation.isEmpty {
+                    let (valLoss, valError) = try evaluate(indices: split.validation)
+                    record.valLoss = valLoss
+                    record.valPixelError = valError
+                    if valLoss < bestLoss {
+                        bestLoss = valLoss
+                        badChecks = 0
+                        try saveCheckpoint(
+                            bestCheckpoint, withOptimizer: false,
+                            metadata: ["epoch": String(epoch), "val_loss": String(valLoss), "val_pixel_error": String(valError)])
+                    } else {
+                        badChecks += 1
+                        stopEarly = config.earlyStopping && badChecks >= config.earlyStopPatience && epoch >= config.minEpochs
+                    }
+                }
+                records.append(record)
+                try writeMetrics(records)
+                try saveCheckpoint(lastCheckpoint, withOptimizer: true, metadata: checkpointMetadata(elapsed: record.elapsed))
+                if let v = record.valPixelError {
+                    progress.update(
+                        epoch * trainLoader.batchesPerEpoch,
+                        extra: String(format: "epoch %d loss %.5f val err %.2f px", epoch, record.trainLoss, v), force: true)
+                }
+                if stopEarly {
+                    options.log("\nearly stopping after epoch \(epoch): validation loss did not improve for \(badChecks) checks"); break
+                }
+                if outOfTime, epoch < epochs {
+                    progress.stop("time budget spent")
+                    stoppedEarly =
+                        "time budget\(budget.map { " of " + formatDuration($0) } ?? "") spent after epoch \(epoch); continue with: kinema train --resume \(options.modelDir)"
+                    options.log(stoppedEarly!)
+                    break
+                }
+                if Interruption.isRequested || options.stopAfterEpochs.map({ epochsThisRun >= $0 }) ?? false, epoch < epochs {
+                    progress.stop(Interruption.isRequested ? "interrupted" : "stopped")
                     throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
                 }
-                let result = try step(batch, backboneFactor: factor)
-                lossSum += result.loss
-                batches += 1
-                stepCount += 1
-                errorSum += result.errorSum; errorCount += result.errorCount
-                progress.update(
-                    epoch * trainLoader.batchesPerEpoch + batches,
-                    extra: String(
-                        format: "epoch %d loss %.5f err %.1f px", epoch + 1, lossSum / Double(batches),
-                        errorSum / Double(Swift.max(1, errorCount))))
             }
-            var record = EpochRecord(
-                epoch: epoch, step: stepCount, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
-                valPixelError: nil, learningRate: lr, elapsed: previousElapsed + Date().timeIntervalSince(started))
-            epoch += 1
-            epochsThisRun += 1
-            let outOfTime = budget.map { record.elapsed >= $0 } ?? false
-            let validate = epoch % config.checkValEveryNEpoch == 0 || epoch == epochs || outOfTime
-            var stopEarly = false
-            if validate, !split.validation.isEmpty {
-                let (valLoss, valError) = try evaluate(indices: split.validation)
-                record.valLoss = valLoss
-                record.valPixelError = valError
-                if valLoss < bestLoss {
-                    bestLoss = valLoss
-                    badChecks = 0
-                    try saveCheckpoint(
-                        bestCheckpoint, withOptimizer: false,
-                        metadata: ["epoch": String(epoch), "val_loss": String(valLoss), "val_pixel_error": String(valError)])
-                } else {
-                    badChecks += 1
-                    stopEarly = config.earlyStopping && badChecks >= config.earlyStopPatience && epoch >= config.minEpochs
-                }
-            }
-            records.append(record)
-            try writeMetrics(records)
-            try saveCheckpoint(
-                lastCheckpoint, withOptimizer: true,
-                metadata: [
-                    "epoch": String(epoch), "step": String(stepCount), "best_val_loss": String(bestLoss),
-                    "bad_checks": String(badChecks), "elapsed": String(record.elapsed),
-                    "pretrained": pretrainedLoaded ? "1" : "0",
-                ])
-            if let v = record.valPixelError {
-                progress.update(
-                    epoch * trainLoader.batchesPerEpoch,
-                    extra: String(format: "epoch %d loss %.5f val err %.2f px", epoch, record.trainLoss, v), force: true)
-            }
-            if stopEarly {
-                options.log("\nearly stopping after epoch \(epoch): validation loss did not improve for \(badChecks) checks"); break
-            }
-            if outOfTime { options.log("\ntime budget of \(formatDuration(budget ?? 0)) spent after epoch \(epoch)"); break }
-            if let stop = options.stopAfterEpochs, epochsThisRun >= stop {
-                progress.stop("stopped")
-                throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
-            }
+        } catch let error as TrainingInterrupted {
+            throw error
+        } catch {
+            progress.stop("failed")  // so that the error that follows starts on its own line
+            throw error
         }
-        progress.finish()
+        if stoppedEarly == nil { progress.finish() }
         if !FileManager.default.fileExists(atPath: bestCheckpoint) {
             try saveCheckpoint(bestCheckpoint, withOptimizer: false, metadata: ["epoch": String(epoch)])
         }
@@ -251,12 +323,26 @@ public final class PoseTrainer {
     /// Prepares epoch `epoch` (backbone freezing, learning rates) and starts its augmented batches.
     /// Returns the backbone's learning-rate factor to pass to `step`.
     @discardableResult
-    public func startEpoch(_ epoch: Int) throws -> Double {
+    public func startEpoch(_ epoch: Int, from first: Int = 0) throws -> Double {
         let factor = backboneFactor(epoch: epoch)
         try setFrozen(factor == 0)
         optimizer.learningRate = schedule.learningRate(at: epoch)
-        trainLoader.start(epoch: epoch)
+        trainLoader.start(epoch: epoch, from: first)
         return factor
+    }
+
+    /// A resumed run computes with the thread count its checkpoint recorded (libtorch's CPU results depend on
+    /// it), unless the user set one (`KINEMA_THREADS`), which is then said in one line.
+    func adoptRecordedThreads(_ recorded: Int?) {
+        guard let recorded, recorded != Runtime.threads else { return }
+        if let user = options.userThreads {
+            options.log(
+                "KINEMA_THREADS=\(user) overrides the \(recorded) thread(s) this run trained with: the weights will not match an uninterrupted run bit for bit"
+            )
+        } else {
+            Runtime.threads = recorded
+            options.log("libtorch threads: \(recorded), as recorded when this run started (set KINEMA_THREADS to override)")
+        }
     }
 
     /// The next batch of the epoch `startEpoch` started; nil at its end.

@@ -7,37 +7,65 @@ import PoseModels
 extension PoseWorkflows {
     /// Validates the project, trains, then evaluates the labelled frames and (as LP does) predicts the
     /// project's videos. Returns the model directory.
+    ///
+    /// Nothing is written before every check has passed (the model folder's guard, the labels and images,
+    /// the network); a new run never replaces an earlier one unless `overwrite`. Once the run has started,
+    /// `train_status.json` always ends in a final state: COMPLETED, INTERRUPTED (Ctrl-C, time budget) or
+    /// FAILED, the last two with their one-line reason. A video that cannot be predicted is said in one line
+    /// and does not fail the run (the model and its evaluation are complete).
     @discardableResult
-    public static func train(project: PoseProject, options: TrainOptions, predictVideos: Bool? = nil) throws -> (
-        directory: String, records: [EpochRecord], evaluation: LabeledEvaluation
-    ) {
+    public static func train(project: PoseProject, options: TrainOptions, overwrite: Bool = false, predictVideos: Bool? = nil)
+        throws -> (directory: String, records: [EpochRecord], evaluation: LabeledEvaluation)
+    {
+        let directory = ModelDirectory(options.modelDir)
+        if !options.resume { try directory.checkNewRun(overwrite: overwrite) }
         let dataset = try LabeledDataset.load(project: project)
         options.log("\(dataset.count) labelled frames, \(dataset.keypointNames.count) keypoints: checked")
-        if !project.config.lossesToUse.isEmpty {
+        let config = project.config
+        let predicting = predictVideos ?? config.predictVidsAfterTraining
+        let (videos, videoReport) = config.findVideos()
+        options.log(videoReport + (videos.isEmpty ? "" : predicting ? " (predicted after training)" : " (not predicted)"))
+        if !config.lossesToUse.isEmpty {
             options.log(
-                "note: model.losses_to_use \(project.config.lossesToUse) are semi-supervised losses, not implemented yet; training supervised only"
+                "note: model.losses_to_use \(config.lossesToUse) are semi-supervised losses, not implemented yet; training supervised only"
             )
         }
         let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
-        let directory = trainer.directory
-        directory.writeTrainStatus("TRAINING", completed: 0, total: project.config.maxEpochs)
-        let records = try trainer.train()
-        directory.writeTrainStatus("EVALUATING", completed: records.count, total: project.config.maxEpochs)
-        let trained = try TrainedModel(directory: options.modelDir)
-        let evaluation = try evaluate(trained, dataset: dataset)
-        options.log(evaluation.report(pcutoff: project.pcutoff))
-        let config = project.config
-        if predictVideos ?? config.predictVidsAfterTraining, let dir = config.testVideosDirectory ?? config.videoDir,
-            FileManager.default.fileExists(atPath: dir)
-        {
-            let videos = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mp4") }.sorted()
-            if !videos.isEmpty {
-                _ = try predict(
-                    trained, inputs: videos.map { dir + "/" + $0 }, labeledVideo: config.saveVidsAfterTraining,
-                    showProgress: options.showProgress, log: options.log)
+        if !options.resume { try directory.startNewRun(overwrite: overwrite) }
+        // From here on the folder holds this run: its status always ends final.
+        let total = config.maxEpochs
+        directory.writeTrainStatus("TRAINING", completed: 0, total: total)
+        var records: [EpochRecord] = []
+        do {
+            records = try trainer.train()
+            directory.writeTrainStatus("EVALUATING", completed: records.count, total: total)
+            let trained = try TrainedModel(directory: options.modelDir)
+            let evaluation = try evaluate(trained, dataset: dataset)
+            options.log(evaluation.report(pcutoff: project.pcutoff))
+            if predicting {
+                for video in videos {
+                    do {
+                        _ = try predict(
+                            trained, inputs: [video], labeledVideo: config.saveVidsAfterTraining,
+                            showProgress: options.showProgress, log: options.log)
+                    } catch {
+                        options.log("could not predict \(video) (the model is complete): \(error)")
+                    }
+                }
             }
+            if let reason = trainer.stoppedEarly {
+                directory.writeTrainStatus("INTERRUPTED", completed: records.count, total: total, reason: reason)
+            } else {
+                directory.writeTrainStatus("COMPLETED", completed: records.count, total: total)
+            }
+            return (options.modelDir, records, evaluation)
+        } catch let error as TrainingInterrupted {
+            directory.writeTrainStatus("INTERRUPTED", completed: error.epochsDone, total: total, reason: error.description)
+            throw error
+        } catch {
+            let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+            directory.writeTrainStatus("FAILED", completed: records.count, total: total, reason: reason)
+            throw error
         }
-        directory.writeTrainStatus("COMPLETED", completed: records.count, total: project.config.maxEpochs)
-        return (options.modelDir, records, evaluation)
     }
 }

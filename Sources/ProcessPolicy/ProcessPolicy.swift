@@ -6,7 +6,7 @@ import Foundation
 ///
 /// | setting | where it is applied | why |
 /// |---|---|---|
-/// | libtorch threads (`threadCount()`) | `kinema`'s `main`: `Runtime.threads = ProcessPolicy.threadCount()` | spinning OpenMP threads on a busy machine |
+/// | libtorch threads (`threadCount()`) | `kinema`'s `main`: `Runtime.threads = ProcessPolicy.threadCount()` | the same count on a quiet or busy machine, so the same results |
 /// | allocator (`Allocator.apply()`) | both executables' `main` | freed buffers stay in the heap instead of being unmapped |
 /// | OpenMP wait policy | `Sources/CProcessStart` (before libgomp loads), then `adoptWaitPolicyChosenAtStart()` | idle threads sleep instead of spinning |
 ///
@@ -15,23 +15,64 @@ import Foundation
 /// machine, call `Runtime.threads = ProcessPolicy.threadCount()` (and `Allocator.tensorWorkloads.apply()`)
 /// once before the first network runs. Nothing in the libraries sets these behind the caller's back.
 public enum ProcessPolicy {
-    /// libtorch intra-op threads: `KINEMA_THREADS` if set; otherwise one per core on a quiet machine,
-    /// and a single thread when other processes already keep the cores busy (1-minute load ≥ cores − 0.5).
-    /// OpenMP threads spin while they wait for each other; on an oversubscribed machine that made a
-    /// training epoch 4× slower with 2 threads than with 1 (measured on mirror-mouse-example).
+    /// libtorch intra-op threads: `KINEMA_THREADS` if set, otherwise the cores this process may run on
+    /// (`availableCores()`). Deterministic on purpose: libtorch's CPU reductions depend on the thread count, so
+    /// a count that followed the machine's load gave different weights for the same command on a busy
+    /// machine. The count a training run used is recorded in its checkpoints and reused on `--resume`.
+    /// (Idle OpenMP threads sleep rather than spin — `CProcessStart`'s wait policy — which is what made the
+    /// old drop to 1 thread on a busy machine worth its cost; `KINEMA_THREADS=1` still chooses it.)
     public static func threadCount() -> Int {
-        let loadText = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)
-        return threadCount(
-            setting: ProcessInfo.processInfo.environment["KINEMA_THREADS"],
-            loadAverage: loadText?.split(separator: " ").first.flatMap { Double($0) },
-            cores: ProcessInfo.processInfo.activeProcessorCount)
+        threadCount(setting: ProcessInfo.processInfo.environment["KINEMA_THREADS"], available: availableCores())
+    }
+
+    /// `KINEMA_THREADS` when it is a positive integer (the user's choice), else nil.
+    public static func threadSetting() -> Int? {
+        ProcessInfo.processInfo.environment["KINEMA_THREADS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// The rule of `threadCount()` on given inputs: `setting` is `KINEMA_THREADS` (used when it is a
-    /// positive integer), `loadAverage` the 1-minute load (nil when unknown).
-    public static func threadCount(setting: String?, loadAverage: Double?, cores: Int) -> Int {
+    /// positive integer), `available` the cores the process may use.
+    public static func threadCount(setting: String?, available: Int) -> Int {
         if let setting, let n = Int(setting), n > 0 { return n }
-        if let loadAverage, loadAverage >= Double(cores) - 0.5 { return 1 }
-        return cores
+        return max(1, available)
+    }
+
+    /// Cores this process may use: its CPU affinity (`taskset`, container cpusets: `Cpus_allowed_list` in
+    /// /proc/self/status), capped by a cgroup v2 CPU quota (`cpu.max`, rounded up). Neither follows the load.
+    public static func availableCores() -> Int {
+        var cores = ProcessInfo.processInfo.processorCount
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
+            let allowed = cpuListCount(String(line.dropFirst("Cpus_allowed_list:".count)))
+        {
+            cores = allowed
+        }
+        if let text = try? String(contentsOfFile: "/sys/fs/cgroup/cpu.max", encoding: .utf8), let quota = cgroupQuota(text) {
+            cores = min(cores, quota)
+        }
+        return max(1, cores)
+    }
+
+    /// The number of CPUs in a kernel CPU list (`"0-3,8,10-11"` → 7); nil when it cannot be read.
+    public static func cpuListCount(_ text: String) -> Int? {
+        var count = 0
+        for part in text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",") {
+            let bounds = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            switch bounds.count {
+            case 1: guard bounds[0] != nil else { return nil }; count += 1
+            case 2:
+                guard let low = bounds[0], let high = bounds[1], high >= low else { return nil }
+                count += high - low + 1
+            default: return nil
+            }
+        }
+        return count > 0 ? count : nil
+    }
+
+    /// Cores allowed by a cgroup v2 `cpu.max` line (`"200000 100000"` → 2, `"150000 100000"` → 2); nil for `max`.
+    public static func cgroupQuota(_ text: String) -> Int? {
+        let parts = text.split(whereSeparator: \.isWhitespace)
+        guard parts.count >= 2, let quota = Double(parts[0]), let period = Double(parts[1]), quota > 0, period > 0 else { return nil }
+        return max(1, Int((quota / period).rounded(.up)))
     }
 }

@@ -18,6 +18,7 @@ struct PoseEvaluate: ParsableCommand {
 
     func run() throws {
         let trained = try TrainedModel(directory: model)
+        try trained.folder.checkWritable()  // before the work, not after it
         let evaluation = try PoseWorkflows.evaluate(trained)
         print(evaluation.report(pcutoff: pcutoff ?? trained.project.pcutoff))
     }

@@ -5,17 +5,20 @@ import KinemaConsole
 import PoseData
 import PoseModels
 import PosePrediction
+import ProcessPolicy
 
 struct PoseTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a pose model on labelled frames (Lightning Pose config or DeepLabCut config.yaml).",
         discussion: """
-            Checks every label and image first, then trains with Lightning Pose's recipe and writes the model
-            directory (config.yaml, checkpoints/, metrics.csv, predictions.csv, video_preds/).
-            Ctrl-C stops cleanly after the last finished epoch; continue with `kinema train --resume DIR`.
-            Without --pretrained the model trains from scratch; `--backbone unet` (the default for Kinema
-            configs) trains far faster from scratch than a ResNet on a CPU.
+            Checks the options, every label and image first, then trains with Lightning Pose's recipe and writes \
+            the model folder (config.yaml, checkpoints/, metrics.csv, predictions.csv, video_preds/). An \
+            existing model folder is never replaced by accident: continue it with --resume, replace it with \
+            --overwrite. Ctrl-C and --max-minutes stop at the next step, resumably: continue with \
+            `kinema train --resume DIR` (add --epochs N to train a finished run longer). Without --pretrained \
+            the model trains from scratch; `--backbone unet` (the default for Kinema configs and for DeepLabCut \
+            projects without pretrained weights) learns far faster from scratch than a ResNet on a CPU.
             """)
 
     @Argument(help: "Project config (Kinema/LP YAML or DeepLabCut config.yaml). Omit with --resume.")
@@ -27,16 +30,19 @@ struct PoseTrain: ParsableCommand {
     @Option(help: "Resume the model directory from its last checkpoint.")
     var resume: String?
 
+    @Flag(help: "Replace what an earlier run left in --model-dir (after every check has passed).")
+    var overwrite = false
+
     @Option(help: "torchvision ResNet state dict (.pth/.pt/.safetensors) for the backbone.")
     var pretrained: String?
 
-    @Option(name: .customLong("max-minutes"), help: "Stop after this much training time (minutes).")
+    @Option(name: .customLong("max-minutes"), help: "Stop this run after this much training time (minutes), resumably.")
     var maxMinutes: Double?
 
     @Option(help: "Override model.backbone (unet, resnet18, resnet34, resnet50, resnet101).")
     var backbone: String?
 
-    @Option(help: "Override training.max_epochs (and min_epochs).")
+    @Option(help: "Override training.max_epochs (and min_epochs); with --resume, train a run longer.")
     var epochs: Int?
 
     @Option(name: .customLong("image-size"), help: "Override data.image_resize_dims (square, multiple of 32).")
@@ -45,35 +51,89 @@ struct PoseTrain: ParsableCommand {
     @Flag(name: .customLong("no-videos"), help: "Do not predict the project's videos after training.")
     var noVideos = false
 
+    func validate() throws {
+        if config == nil && resume == nil { throw ValidationError("give a project config, or --resume MODEL_DIR") }
+        if config != nil && resume != nil {
+            throw ValidationError("give either a project config (a new run) or --resume MODEL_DIR (continue one), not both")
+        }
+    }
+
+    /// Every option checked before any file is read or written: one line naming the option.
+    func checkOptions() throws {
+        if let epochs, epochs < 1 { throw OptionError("--epochs", "\(epochs)", "must be at least 1") }
+        if let maxMinutes, !(maxMinutes > 0 && maxMinutes.isFinite) {
+            throw OptionError("--max-minutes", "\(maxMinutes)", "must be a positive number of minutes")
+        }
+        if let imageSize, imageSize < 32 || imageSize % 32 != 0 {
+            let below = max(32, imageSize / 32 * 32), above = below + 32
+            throw OptionError(
+                "--image-size", "\(imageSize)",
+                "the networks take multiples of 32 (their total stride), e.g. \(below == imageSize ? above : below) or \(above)")
+        }
+        if let backbone, !PoseConfig.ModelSection.isKnownBackbone(backbone) {
+            throw OptionError("--backbone", backbone, "must be one of \(PoseConfig.ModelSection.backboneNames)")
+        }
+        if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
+            throw OptionError("--pretrained", pretrained, "no such file")
+        }
+        if resume != nil {
+            for (name, given) in [
+                ("--model-dir", modelDir != nil), ("--backbone", backbone != nil), ("--image-size", imageSize != nil),
+                ("--pretrained", pretrained != nil), ("--overwrite", overwrite),
+            ] where given {
+                throw OptionError(name, "", "cannot change a run being resumed (only --epochs, --max-minutes and --no-videos can)")
+            }
+        }
+    }
+
     func run() throws {
+        try checkOptions()
         Interruption.install()
         do {
-            let project: PoseProject
+            var project: PoseProject
             let directory: String
             if let resume {
-                project = try PoseProject.load(configPath: ModelDirectory(resume).config)
+                let folder = ModelDirectory(resume)
+                guard FileManager.default.fileExists(atPath: folder.config) else {
+                    throw OptionError("--resume", resume, "is not a Kinema model folder (no config.yaml)")
+                }
+                project = try PoseProject.load(configPath: folder.config)
                 directory = resume
             } else {
-                guard let config else { throw ValidationError("give a project config, or --resume MODEL_DIR") }
-                var loaded = try PoseProject.load(configPath: config)
-                if let backbone { loaded.config.backbone = backbone }
-                if let epochs { loaded.config.maxEpochs = epochs; loaded.config.minEpochs = epochs }
-                if let imageSize { loaded.config.resizeWidth = imageSize; loaded.config.resizeHeight = imageSize }
-                if let maxMinutes { loaded.config.maxMinutes = maxMinutes }
-                project = loaded
+                project = try PoseProject.load(configPath: config!)
+                if let backbone {
+                    project.config.backbone = backbone
+                } else if let chosen = project.chooseDefaultBackbone(pretrainedWeights: pretrained != nil) {
+                    logLine(chosen)
+                }
+                if let imageSize { project.config.resizeWidth = imageSize; project.config.resizeHeight = imageSize }
                 let formatter = DateFormatter()
                 formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
                 directory = modelDir ?? "models/\(project.config.modelName)-\(formatter.string(from: Date()))"
             }
+            if let epochs { project.config.maxEpochs = epochs; project.config.minEpochs = epochs }
             var options = TrainOptions(modelDir: directory)
             options.resume = resume != nil
             options.pretrained = pretrained
-            options.maxMinutes = resume != nil ? maxMinutes : nil
-            let result = try PoseWorkflows.train(project: project, options: options, predictVideos: noVideos ? false : nil)
+            options.maxMinutes = maxMinutes
+            options.userThreads = ProcessPolicy.threadSetting()
+            let result = try PoseWorkflows.train(
+                project: project, options: options, overwrite: overwrite, predictVideos: noVideos ? false : nil)
             logLine("model directory: \(result.directory)")
         } catch let error as TrainingInterrupted {
             logLine(error.description)
             throw ExitCode(130)
         }
     }
+}
+
+/// A command-line option with a value Kinema cannot use: `--epochs 0: must be at least 1`.
+struct OptionError: Error, CustomStringConvertible {
+    var option: String, value: String, message: String
+    init(_ option: String, _ value: String, _ message: String) {
+        self.option = option
+        self.value = value
+        self.message = message
+    }
+    var description: String { value.isEmpty ? "\(option): \(message)" : "\(option) \(value): \(message)" }
 }
