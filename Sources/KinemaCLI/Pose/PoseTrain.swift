@@ -11,10 +11,10 @@ struct PoseTrain: ParsableCommand {
         commandName: "train",
         abstract: "Train a pose model on labelled frames (Lightning Pose config or DeepLabCut config.yaml).",
         discussion: """
-            Checks every label and image first, then trains with Lightning Pose's recipe and writes the model
-            directory (config.yaml, checkpoints/, metrics.csv, predictions.csv, video_preds/).
-            Ctrl-C stops cleanly after the last finished epoch; continue with `kinema train --resume DIR`.
-            Without --pretrained the model trains from scratch; `--backbone unet` (the default for Kinema
+            Checks every label and image first, then trains with Lightning Pose's recipe and writes the model \
+            directory (config.yaml, checkpoints/, metrics.csv, predictions.csv, video_preds/). \
+            Ctrl-C stops cleanly after the last finished epoch; continue with `kinema train --resume DIR`. \
+            Without --pretrained the model trains from scratch; `--backbone unet` (the default for Kinema \
             configs) trains far faster from scratch than a ResNet on a CPU.
             """)
 
