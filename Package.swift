@@ -104,7 +104,7 @@ let package = Package(
         // Video → poses: decode schedules, video/image-folder prediction, labelled videos, the demo.
         .target(
             name: "PosePrediction",
-            dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles"],
+            dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles", "Plotting"],
             swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
@@ -136,7 +136,7 @@ let package = Package(
             name: "KinemaCLI",
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
-                "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole",
+                "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(name: "PythonFormatsTests", dependencies: ["PythonFormats"], swiftSettings: strictSwift),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
         .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "KinemaFiles"], swiftSettings: strictSwift),
-        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "KinemaTestSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "KinemaFiles", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "PoseFormatsTests", dependencies: ["PoseFormats", "KinemaTestSupport"], exclude: ["Fixtures"], swiftSettings: strictSwift),
         .testTarget(
@@ -168,7 +168,7 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "PosePredictionTests",
-            dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaTestSupport"],
+            dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "Plotting", "KinemaTestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "NeuralTests",

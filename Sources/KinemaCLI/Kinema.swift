@@ -1,7 +1,9 @@
 import ArgumentParser
+import Foundation
+import KinemaFiles
 import SmoothCLI
 
-/// The root `kinema` command: a list of subcommands, nothing else.
+/// The root `kinema` command: a list of subcommands, and the one place that says how a command failed.
 public struct Kinema: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kinema",
@@ -16,4 +18,47 @@ public struct Kinema: AsyncParsableCommand {
         ]
     )
     public init() {}
+
+    /// Parses and runs a command. Usage errors, `--help` and exit codes are ArgumentParser's; any other error
+    /// is one line, `kinema <command>: error: <what went wrong>`, in words (never Foundation's or libtorch's
+    /// raw dump), and exit status 1.
+    public static func main() async {
+        await main(CommandLine.arguments.dropFirst().map { $0 })
+    }
+
+    /// `main()` with the given arguments (tests).
+    public static func main(_ arguments: [String]) async {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // ArgumentParser's own outcomes (help, usage errors, exit codes) exit as ArgumentParser says; the rest
+            // would print as its raw `description`, which may be Foundation's dump.
+            if error is ExitCode || exitCode(for: error) != .failure { exit(withError: error) }
+            FileHandle.standardError.write(Data((errorLine(error, arguments: arguments) + "\n").utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    /// `kinema video info: error: …`: the command path from the arguments, the error in one line.
+    static func errorLine(_ error: any Error, arguments: [String]) -> String {
+        var path = ["kinema"]
+        var commands: [any ParsableCommand.Type] = configuration.subcommands
+        for argument in arguments {
+            guard let next = commands.first(where: { $0._commandName == argument }) else { break }
+            path.append(argument)
+            commands = next.configuration.subcommands
+        }
+        let text = FileProblem.sentence(error).split(whereSeparator: \.isNewline).joined(separator: " ")
+        return "\(path.joined(separator: " ")): error: \(text)"
+    }
 }

@@ -33,6 +33,22 @@ public enum AtomicFile {
         try write(Data(text.utf8), to: URL(fileURLWithPath: path))
     }
 
+    /// The temporary name beside `path` that a write goes to first: `.<name>.<pid>.<random>.tmp`, with the name
+    /// cut and replaced by a hash when the whole would exceed the 255 bytes a file name may have (a destination
+    /// name near that limit must not fail after all the work that produced its bytes).
+    public static func temporaryPath(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let name = url.lastPathComponent
+        let suffix = ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        var stem = name
+        if 1 + stem.utf8.count + suffix.utf8.count > 255 {
+            // FNV-1a of the whole name keeps different long names apart; the start keeps it recognisable.
+            let hash = name.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+            stem = String(decoding: name.utf8.prefix(100), as: UTF8.self) + "~" + String(hash, radix: 16)
+        }
+        return url.deletingLastPathComponent().appendingPathComponent("." + stem + suffix).path
+    }
+
     /// A file written in pieces (for outputs too large to hold in memory): bytes go to a temporary file beside
     /// the destination, `commit()` renames it into place; a writer dropped without `commit()` removes it.
     public final class Writer {
@@ -43,14 +59,14 @@ public enum AtomicFile {
         public init(url: URL) throws(FileWriteError) {
             self.url = url
             let folder = url.deletingLastPathComponent()
-            temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+            temp = AtomicFile.temporaryPath(for: url.path)
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             } catch {
-                throw FileWriteError(path: url.path, reason: error.localizedDescription)
+                throw FileWriteError(path: url.path, reason: FileProblem.describe(error))
             }
             fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw FileWriteError(path: url.path, reason: String(cString: strerror(errno))) }
+            guard fd >= 0 else { throw FileWriteError(path: url.path, reason: FileProblem.describe(errno: errno)) }
         }
 
         deinit { abandon() }
@@ -85,7 +101,7 @@ public enum AtomicFile {
         }
 
         private func failure() -> FileWriteError {
-            let reason = String(cString: strerror(errno))
+            let reason = FileProblem.describe(errno: errno)
             abandon()
             return FileWriteError(path: url.path, reason: reason)
         }
@@ -98,6 +114,6 @@ public struct FileWriteError: Error, CustomStringConvertible, Sendable {
     public let reason: String
 
     public var description: String {
-        "cannot write \(path): \(reason) (check that the folder is writable and the disk has space; nothing was changed)"
+        "cannot write \(path): \(reason); nothing was changed"
     }
 }

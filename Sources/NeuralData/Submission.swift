@@ -213,7 +213,7 @@ public func readSubmission(_ url: URL, _ body: (SubmissionRow) throws -> Void) t
     while true {
         let chunk: Data
         do { chunk = try handle.read(upToCount: 1 << 22) ?? Data() } catch {
-            throw SensoriumError(path: url.path, message: "cannot read: \(error.localizedDescription)")
+            throw SensoriumError(path: url.path, message: "cannot read: \(FileProblem.describe(error))")
         }
         if chunk.isEmpty { break }
         pending.append(chunk)

@@ -7,6 +7,7 @@ public struct KeypointEstimate: Sendable, Equatable {
     public var x: Double
     public var y: Double
     public var likelihood: Double
+    public init(x: Double, y: Double, likelihood: Double) { (self.x, self.y, self.likelihood) = (x, y, likelihood) }
 }
 
 /// Reads keypoints out of heatmaps.

@@ -40,10 +40,11 @@ final class FrameBatchPipeline: FrameBatchSource, @unchecked Sendable {
                 while let job = handoff.claim() {
                     var originals: [HostImage] = []
                     var count = 0, done = false
+                    var failure: (any Error)?
                     let first = decoded
-                    do {
-                        let images = try [Float](unsafeUninitializedCapacity: batchSize * planeSize) { buffer, initialized in
-                            defer { initialized = count * planeSize }
+                    let images = [Float](unsafeUninitializedCapacity: batchSize * planeSize) { buffer, initialized in
+                        defer { initialized = count * planeSize }
+                        do {
                             while count < batchSize {
                                 guard decoded < limit else { done = true; break }
                                 guard let frame = try reader.nextFrame() else { done = true; break }
@@ -59,21 +60,26 @@ final class FrameBatchPipeline: FrameBatchSource, @unchecked Sendable {
                                 count += 1
                                 decoded += 1
                             }
+                        } catch {
+                            failure = error
                         }
-                        if count > 0 {
-                            handoff.deliver(
-                                job,
-                                .success(
-                                    FrameBatch(
-                                        images: images, originals: originals,
-                                        frameNumbers: Array(first..<(first + count)))))
+                    }
+                    // The frames decoded before an error go first (a cut file keeps every frame before the cut,
+                    // as in the `between` schedule), then the error as the next job.
+                    if count > 0 {
+                        handoff.deliver(
+                            job, .success(FrameBatch(images: images, originals: originals, frameNumbers: Array(first..<(first + count)))))
+                    }
+                    if let failure {
+                        if count == 0 {
+                            handoff.deliver(job, .failure(failure))
+                        } else if let next = handoff.claim() {
+                            handoff.deliver(next, .failure(failure))
                         }
-                        if done {
-                            handoff.end(at: count > 0 ? job + 1 : job)
-                            break
-                        }
-                    } catch {
-                        handoff.deliver(job, .failure(error))
+                        break
+                    }
+                    if done {
+                        handoff.end(at: count > 0 ? job + 1 : job)
                         break
                     }
                 }

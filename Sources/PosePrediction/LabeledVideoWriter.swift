@@ -1,6 +1,7 @@
-// Labelled videos: keypoints drawn on each frame (one colour per keypoint), skeleton lines,
-// points below the likelihood threshold hidden (DLC §11.1 / LP `confidence_thresh_for_vid`).
+// Labelled videos: keypoints drawn on each frame (one colour per keypoint), skeleton lines, a legend of
+// the colours, points below the likelihood threshold hidden (DLC §11.1 / LP `confidence_thresh_for_vid`).
 import Foundation
+import Plotting
 import PoseData
 import PoseModels
 import VideoIO
@@ -33,6 +34,9 @@ public func colormapColors(_ name: String, count: Int) -> [[UInt8]] {
 }
 
 /// Writes an H.264 MP4 with keypoints drawn over the original frames.
+///
+/// Videos of any size: yuv420p H.264 needs even sides, so an odd width or height gets one black column
+/// (right) or row (bottom) of padding; nothing is scaled, so keypoints keep their pixel coordinates.
 public final class LabeledVideoWriter {
     let writer: VideoWriter
     let colors: [[UInt8]]
@@ -41,6 +45,13 @@ public final class LabeledVideoWriter {
     let radius: Double
     var index = 0
     let fps: Double
+    /// The frames' size and the video's (one more where a side is odd).
+    let width: Int, height: Int, paddedWidth: Int, paddedHeight: Int
+    /// The legend: pixels darkened behind it, then coloured pixels (offsets into the padded RGB frame).
+    private var legendShade: [Int] = []
+    private var legendInk: [(offset: Int, color: [UInt8])] = []
+    /// Keypoints with finite coordinates, and those of them not drawn because of the threshold.
+    public private(set) var pointCount = 0, hiddenCount = 0
 
     /// - Parameters:
     ///   - threshold: points with likelihood ≤ this are not drawn (LP: 0.9, DLC: pcutoff).
@@ -50,8 +61,12 @@ public final class LabeledVideoWriter {
         colormap: String, threshold: Double, skeleton: [[String]]
     ) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        self.width = width
+        self.height = height
+        paddedWidth = width + width % 2
+        paddedHeight = height + height % 2
         writer = try VideoWriter(
-            path: path, width: width, height: height, framesPerSecond: framesPerSecond,
+            path: path, width: paddedWidth, height: paddedHeight, framesPerSecond: framesPerSecond,
             options: VideoWriterOptions(crf: 20, preset: "veryfast"))
         colors = colormapColors(colormap, count: keypointNames.count)
         self.threshold = threshold
@@ -63,12 +78,56 @@ public final class LabeledVideoWriter {
         }
         radius = Swift.max(2, Double(Swift.min(width, height)) / 120)
         fps = framesPerSecond
+        layOutLegend(keypointNames)
+    }
+
+    /// One line per keypoint in the top-left corner, "● name" in its colour on a darkened box; further
+    /// columns when the names do not fit in the height, and as many as fit in the width.
+    private func layOutLegend(_ names: [String]) {
+        let scale = Swift.max(1, Swift.min(paddedWidth, paddedHeight) / 360)
+        let line = 9 * scale, margin = 3 * scale, dot = 7 * scale
+        let perColumn = Swift.max(1, (paddedHeight - 2 * margin) / line)
+        var shaded = Set<Int>()
+        var x0 = margin
+        for start in stride(from: 0, to: names.count, by: perColumn) {
+            let column = Array(names[start..<Swift.min(names.count, start + perColumn)])
+            let columnWidth = dot + 3 * scale + (column.map { Canvas.textWidth($0, scale: scale) }.max() ?? 0)
+            guard x0 + columnWidth + margin <= paddedWidth else { break }
+            for (row, name) in column.enumerated() {
+                let y0 = margin + row * line, color = colors[start + row]
+                for y in Swift.max(0, y0 - scale)..<Swift.min(paddedHeight, y0 + line - scale) {
+                    for x in Swift.max(0, x0 - margin / 2)..<Swift.min(paddedWidth, x0 + columnWidth + margin / 2) {
+                        shaded.insert(y * paddedWidth + x)
+                    }
+                }
+                for y in 0..<dot { for x in 0..<dot { legendInk.append(((y0 + y) * paddedWidth + x0 + x, color)) } }
+                for p in TextStamp.pixels(name, scale: scale) {
+                    legendInk.append(((y0 + p.y) * paddedWidth + x0 + dot + 3 * scale + p.x, color))
+                }
+            }
+            x0 += columnWidth + 2 * margin
+        }
+        legendShade = shaded.sorted()
+        legendInk.removeAll { $0.offset < 0 || $0.offset >= paddedWidth * paddedHeight }
     }
 
     /// Draws one frame's keypoints (frame pixels) and appends it to the video.
     public func write(frame: HostImage, keypoints: [KeypointEstimate]) throws {
-        var image = frame.rgb()
-        let shown = keypoints.map { $0.likelihood > threshold && $0.x.isFinite && $0.y.isFinite }
+        guard frame.width == width, frame.height == height else {
+            throw VideoError.invalidArgument(
+                path: writer.path, reason: "frame \(index) is \(frame.width)x\(frame.height), the video is \(width)x\(height)")
+        }
+        var image = padded(frame.rgb())
+        let finite = keypoints.map { $0.x.isFinite && $0.y.isFinite }
+        let shown = keypoints.indices.map { keypoints[$0].likelihood > threshold && finite[$0] }
+        pointCount += finite.filter { $0 }.count
+        hiddenCount += zip(finite, shown).filter { $0 && !$1 }.count
+        for offset in legendShade {
+            for c in 0..<3 { image.pixels[offset * 3 + c] /= 3 }
+        }
+        for (offset, color) in legendInk {
+            for c in 0..<3 { image.pixels[offset * 3 + c] = color[c] }
+        }
         for (a, b) in edges where shown[a] && shown[b] {
             image.drawLine(
                 x0: keypoints[a].x, y0: keypoints[a].y, x1: keypoints[b].x, y1: keypoints[b].y,
@@ -82,5 +141,32 @@ public final class LabeledVideoWriter {
         index += 1
     }
 
+    /// The frame (`width`×`height`) with a black column and/or row added where a side is odd.
+    private func padded(_ image: HostImage) -> HostImage {
+        guard image.width != paddedWidth || image.height != paddedHeight else { return image }
+        var out = HostImage(width: paddedWidth, height: paddedHeight, channels: 3)
+        let rowBytes = image.width * 3
+        for y in 0..<image.height {
+            out.pixels.replaceSubrange(
+                (y * paddedWidth * 3)..<(y * paddedWidth * 3 + rowBytes),
+                with: image.pixels[(y * image.width * 3)..<(y * image.width * 3 + rowBytes)])
+        }
+        return out
+    }
+
+    /// Completes the video and puts it in place.
     public func finish() throws { try writer.finish() }
+
+    /// Stops without a video (the temporary file is removed; an earlier video at the path stays).
+    public func abandon() { writer.abandon() }
+
+    /// A one-line warning when at least half the keypoints were hidden by the threshold (a weak model's
+    /// labelled video would otherwise look empty without a word); nil otherwise.
+    public var thresholdWarning: String? {
+        guard pointCount > 0, hiddenCount * 2 >= pointCount else { return nil }
+        return String(
+            format:
+                "%@: %d of %d keypoints (%.0f%%) have a likelihood at or below %g and are not drawn; lower it with `kinema predict --threshold` (e.g. 0.5) or the config's confidence_thresh_for_vid",
+            writer.path, hiddenCount, pointCount, 100 * Double(hiddenCount) / Double(pointCount), threshold)
+    }
 }

@@ -38,6 +38,12 @@ public enum PoseDemo {
         let start = Date()
         let dir = (options.directory as NSString).standardizingPath
         let absolute = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
+        // An earlier demo (or anything else) there is never replaced: a second run would destroy its model.
+        if let contents = try? FileManager.default.contentsOfDirectory(atPath: absolute), !contents.isEmpty {
+            throw PoseModelError(
+                "--directory \(options.directory) already holds files (an earlier demo?); remove it or choose another --directory")
+        }
+        try PoseWorkflows.checkWritableFolder(absolute)
         log("1/4 generating a synthetic project in \(absolute)")
         let synthetic = try SyntheticProject.write(
             to: absolute + "/project", labeledFrames: options.labeledFrames,
@@ -52,7 +58,6 @@ public enum PoseDemo {
         project.config.maxMinutes = options.maxMinutes
         project.config.predictVidsAfterTraining = false
         let modelDir = absolute + "/model"
-        try? FileManager.default.removeItem(atPath: modelDir)
         log("2/4 training \(project.config.backbone) from scratch (\(options.epochs) epochs, at most \(options.maxMinutes) min)")
         var train = TrainOptions(modelDir: modelDir)
         train.showProgress = options.showProgress
@@ -62,7 +67,8 @@ public enum PoseDemo {
         let trained = try TrainedModel(directory: modelDir)
         let files = try PoseWorkflows.predict(
             trained, inputs: [synthetic.videoPath], labeledVideo: true,
-            showProgress: options.showProgress, log: log)
+            showProgress: options.showProgress, log: log
+        ).files
         let predictionsCSV = files[0]
         log("4/4 comparing with the ground truth")
         let predicted = try PoseTable.read(from: URL(fileURLWithPath: predictionsCSV))

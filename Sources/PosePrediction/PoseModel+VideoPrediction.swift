@@ -10,6 +10,8 @@ import VideoIO
 /// What `predictVideo` produced.
 public struct VideoPredictionResult: Sendable {
     public var table: PoseTable
+    /// The video's metadata.
+    public var video: VideoInfo
     public var frames: Int
     public var seconds: Double
     public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -19,10 +21,18 @@ public struct VideoPredictionResult: Sendable {
     public var firstBatchSeconds: Double
     /// CPU seconds spent by the decode thread (decoding, RGB conversion, resizing).
     public var decodeCPUSeconds: Double
+    /// Where a recording cut off mid-file broke (`VideoError.truncated`): `table` holds the frames before it.
+    public var truncation: VideoError? = nil
+    /// Why the labelled video could not be written (the predictions are complete without it).
+    public var labeledVideoFailure: String? = nil
 }
 
 extension PoseModel {
-    /// Predicts every frame of a video. With `drawer`, each frame is also drawn into a labelled video.
+    /// Predicts every frame of a video. With `drawer`, each frame is also drawn into a labelled video; a
+    /// failure there ends only the labelled video (`labeledVideoFailure`), never the predictions.
+    ///
+    /// A recording cut off mid-file keeps what was decoded: the table has one row per frame before the cut
+    /// (as many rows as any reader of the file finds frames) and `truncation` says where it broke.
     /// - Parameters:
     ///   - decode: when and how frames are decoded (schedule, decoder threads, read-ahead, priority).
     ///   - frameLimit: predict only the first frames.
@@ -45,7 +55,28 @@ extension PoseModel {
         var xs = [Double](repeating: .nan, count: total * k), ys = xs, ls = xs
         var startup = 0.0, firstBatch = 0.0
         var done = 0, rows = 0
-        while let batch = try source.next() {
+        var predicted = [Bool](repeating: false, count: total)
+        var truncation: VideoError?
+        var drawing = drawer, labeledVideoFailure: String?
+        func drawingFailed(_ error: any Error) {
+            labeledVideoFailure = "\(error)"
+            drawing?.abandon()
+            drawing = nil
+        }
+        while true {
+            let batch: FrameBatch
+            do {
+                guard let next = try source.next() else { break }
+                batch = next
+            } catch let error as VideoError {
+                // A cut recording: keep every frame before the cut (both schedules deliver all of them first).
+                guard case .truncated(_, let frame, _, _) = error, frame > 0, frame <= total,
+                    predicted[..<frame].allSatisfy({ $0 })
+                else { throw error }
+                truncation = error
+                (done, rows) = (frame, frame)  // a worker ahead of the cut may have predicted later frames
+                break
+            }
             if done == 0 { startup = Date().timeIntervalSince(start) }
             let estimates = try predict(images: batch.images, count: batch.count)
             for (b, row) in estimates.enumerated() {
@@ -53,7 +84,10 @@ extension PoseModel {
                 let f = batch.frameNumbers[b]
                 for (j, e) in frameRow.enumerated() { xs[f * k + j] = e.x; ys[f * k + j] = e.y; ls[f * k + j] = e.likelihood }
                 rows = max(rows, f + 1)
-                if let drawer { try drawer.write(frame: batch.originals[b], keypoints: frameRow) }
+                predicted[f] = true
+                if let drawer = drawing {
+                    do { try drawer.write(frame: batch.originals[b], keypoints: frameRow) } catch { drawingFailed(error) }
+                }
             }
             if done == 0 {
                 firstBatch = Date().timeIntervalSince(start)
@@ -64,7 +98,7 @@ extension PoseModel {
         }
         source.finish()
         progress.finish()
-        try drawer?.finish()
+        do { try drawing?.finish() } catch { drawingFailed(error) }
         guard done == rows else {
             throw PoseModelError(
                 "\(path): predicted \(done) frames but the last was frame \(rows - 1); frames were skipped or repeated (a decoding bug, please report it)"
@@ -74,7 +108,8 @@ extension PoseModel {
             scorer: scorer, keypoints: keypointNames, x: Array(xs.prefix(rows * k)),
             y: Array(ys.prefix(rows * k)), likelihood: Array(ls.prefix(rows * k)))
         return VideoPredictionResult(
-            table: table, frames: done, seconds: Date().timeIntervalSince(start), startupSeconds: startup,
-            firstBatchSeconds: firstBatch, decodeCPUSeconds: source.decodeCPUSeconds)
+            table: table, video: source.info, frames: done, seconds: Date().timeIntervalSince(start), startupSeconds: startup,
+            firstBatchSeconds: firstBatch, decodeCPUSeconds: source.decodeCPUSeconds, truncation: truncation,
+            labeledVideoFailure: labeledVideoFailure)
     }
 }

@@ -7,53 +7,87 @@ import PoseFormats
 import PoseModels
 import VideoIO
 
+/// What `PoseWorkflows.predict` wrote, and what it could not do without losing a prediction.
+public struct PredictionRun: Sendable {
+    /// The files written: CSVs, and labelled videos where they succeeded.
+    public var files: [String] = []
+    /// Recordings cut off mid-file, one line each (already logged): their CSVs hold the frames before the cut.
+    public var truncated: [String] = []
+    /// Optional outputs (labelled videos) that failed, one line each (already logged); the CSVs were written.
+    public var failedOutputs: [String] = []
+}
+
 extension PoseWorkflows {
-    /// Predicts videos (`.mp4`, `.avi`, `.mov`, `.mkv`) or folders of images; returns the CSVs written.
+    static let videoExtensions: Set<String> = ["mp4", "avi", "mov", "mkv", "m4v"]
+    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg"]
+
+    /// Predicts videos (`.mp4`, `.avi`, `.mov`, `.mkv`) or folders of images.
     ///
     /// Videos go to `<output>/<stem>.csv` (DLC projects: `<stem><scorer>.csv`), with
     /// `labeled_videos/<stem>_labeled.mp4` when `labeledVideo` is set; an image folder gives
-    /// `<output>/<folder>/predictions.csv` indexed by image path (names: `PredictionOutputs`).
+    /// `<output>/<folder>/predictions.csv` indexed by image path (names: `PredictionOutputs`). Outputs of an
+    /// earlier run are replaced, each in one step (temporary file, then rename).
+    ///
+    /// Nothing predicted is lost: each CSV is written as soon as its video is predicted; a labelled video
+    /// that fails is one line in `failedOutputs`; a recording cut off mid-file gives the CSV of the frames
+    /// before the cut and one line in `truncated`. Inputs and the output folder are checked before any work.
     /// `onFirstBatch` is called after each video's first batch (start-up measurements).
     public static func predict(
         _ trained: TrainedModel, inputs: [String], outputDirectory: String? = nil,
         labeledVideo: Bool = false, threshold: Double? = nil, batchSize: Int = 16,
         showProgress: Bool = true, log: (String) -> Void = logLine,
         onFirstBatch: (() -> Void)? = nil
-    ) throws -> [String] {
+    ) throws -> PredictionRun {
         let output = outputDirectory ?? trained.folder.videoPredictions
-        let outputs = PredictionOutputs(output)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        var written: [String] = []
-        let videoExtensions: Set<String> = ["mp4", "avi", "mov", "mkv", "m4v"]
+        // Everything that can be checked is checked before the first frame: the inputs, then the output folder.
+        var jobs: [(video: String?, imageFolder: String?, images: [String])] = []
         for input in inputs {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
-                throw PoseModelError("\(input) does not exist; pass video files or folders of images")
+                throw PoseModelError("\(input): no such file or folder; pass video files or folders of images")
             }
-            if isDirectory.boolValue {
-                let files = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
-                let videos = files.filter { videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
-                let images = files.filter { ["png", "jpg", "jpeg"].contains(($0 as NSString).pathExtension.lowercased()) }
-                if !images.isEmpty {
-                    written.append(try predictImages(trained, folder: input, files: images, output: output, batchSize: batchSize))
-                }
-                written += try predict(
-                    trained, inputs: videos.map { input + "/" + $0 }, outputDirectory: output,
-                    labeledVideo: labeledVideo, threshold: threshold, batchSize: batchSize,
-                    showProgress: showProgress, log: log, onFirstBatch: onFirstBatch)
-                if images.isEmpty && videos.isEmpty { throw PoseModelError("\(input) holds no videos or images") }
+            guard isDirectory.boolValue else { jobs.append((input, nil, [])); continue }
+            let files: [String]
+            do {
+                files = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
+            } catch {
+                throw PoseModelError("\(input): cannot list the folder: \(FileProblem.describe(error))")
+            }
+            let videos = files.filter { videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            let images = files.filter { imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            if images.isEmpty && videos.isEmpty {
+                throw PoseModelError("\(input) holds no videos (mp4, avi, mov, mkv) or images (png, jpg)")
+            }
+            if !images.isEmpty { jobs.append((nil, input, images)) }
+            jobs += videos.map { ((input as NSString).appendingPathComponent($0), nil, []) }
+        }
+        try checkWritableFolder(output)
+
+        var run = PredictionRun()
+        let outputs = PredictionOutputs(output)
+        for job in jobs {
+            guard let input = job.video else {
+                run.files.append(
+                    try predictImages(trained, folder: job.imageFolder!, files: job.images, output: output, batchSize: batchSize))
                 continue
             }
             var drawer: LabeledVideoWriter?
+            let labeledPath = outputs.labeledVideo(video: input)
             if labeledVideo {
-                let info = try VideoReader(path: input).info
+                let info = try VideoReader(path: input).info  // an unreadable video fails here, as below
                 let config = trained.model.config
-                drawer = try LabeledVideoWriter(
-                    path: outputs.labeledVideo(video: input), width: info.width, height: info.height,
-                    framesPerSecond: info.framesPerSecond > 0 ? info.framesPerSecond : 30, keypointNames: trained.model.keypointNames,
-                    colormap: config.colormap,
-                    threshold: threshold ?? (trained.project.kind == .deepLabCut ? trained.project.pcutoff : config.confidenceThreshForVid),
-                    skeleton: config.skeleton)
+                do {
+                    drawer = try LabeledVideoWriter(
+                        path: labeledPath, width: info.width, height: info.height,
+                        framesPerSecond: info.framesPerSecond > 0 ? info.framesPerSecond : 30, keypointNames: trained.model.keypointNames,
+                        colormap: config.colormap,
+                        threshold: threshold
+                            ?? (trained.project.kind == .deepLabCut ? trained.project.pcutoff : config.confidenceThreshForVid),
+                        skeleton: config.skeleton)
+                } catch {
+                    run.failedOutputs.append("warning: no labelled video for \(input): \(FileProblem.describe(error))")
+                    log(run.failedOutputs.last!)
+                }
             }
             let result = try trained.model.predictVideo(
                 path: input, scorer: trained.scorer, batchSize: batchSize,
@@ -65,10 +99,43 @@ extension PoseWorkflows {
                 String(
                     format: "%@: %d frames in %.1f s (%.1f frames/s, first batch after %.2f s) -> %@", input, result.frames,
                     result.seconds, result.framesPerSecond, result.startupSeconds, csv))
-            written.append(csv)
-            if labeledVideo { written.append(outputs.labeledVideo(video: input)) }
+            run.files.append(csv)
+            if let truncation = result.truncation {
+                run.truncated.append("warning: " + cutOffLine(truncation, info: result.video, rows: result.frames))
+                log(run.truncated.last!)
+            }
+            if let drawer {
+                if let failure = result.labeledVideoFailure {
+                    run.failedOutputs.append("warning: no labelled video for \(input): \(failure)")
+                    log(run.failedOutputs.last!)
+                } else {
+                    run.files.append(labeledPath)
+                    if let warning = drawer.thresholdWarning { log("warning: " + warning) }
+                }
+            }
         }
-        return written
+        return run
+    }
+
+    /// One line saying where a cut recording broke, in frames and seconds, and what the CSV holds.
+    static func cutOffLine(_ truncation: VideoError, info: VideoInfo, rows: Int) -> String {
+        guard case .truncated(let path, let frame, let expected, let reason) = truncation else { return "\(truncation)" }
+        let time = info.framesPerSecond > 0 ? String(format: " (%.2f s)", Double(frame) / info.framesPerSecond) : ""
+        let of = expected.map { " of the \($0) its header lists" } ?? ""
+        return "\(path) is cut off at frame \(frame)\(time)\(of) (\(reason)); predicted frames 0-\(frame - 1), the CSV has \(rows) rows"
+    }
+
+    /// Creates `folder` if needed and checks that files can be created in it, so that a run does not fail
+    /// after all its work.
+    static func checkWritableFolder(_ folder: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw PoseModelError("output folder \(folder): cannot create it: \(FileProblem.describe(error))")
+        }
+        guard access(folder, W_OK | X_OK) == 0 else {
+            throw PoseModelError("output folder \(folder): cannot write there: \(FileProblem.describe(errno: errno))")
+        }
     }
 
     /// Predicts a folder of images into `<output>/<folder>/predictions.csv`.

@@ -29,6 +29,8 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
         /// Next frame to decode, inside `chunks[0]`.
         var position = 0
         var failure: (any Error)?
+        /// Frames decoded in the current batch (fewer than its share after a failure).
+        var produced = 0
         var cpuSeconds = 0.0
         init(_ frames: ResizingReader) { self.frames = frames }
         var remaining: Int { chunks.isEmpty ? 0 : chunks.dropFirst().reduce(chunks[0].upperBound - position) { $0 + $1.count } }
@@ -78,6 +80,8 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     private let readsToEnd: Bool
     private let total: Int
     private var checkedEnd = false
+    /// A worker's error, thrown by the `next()` after the batch of the frames decoded before it.
+    private var pendingFailure: (any Error)?
 
     var decodeCPUSeconds: Double {
         workers.reduce(0) { $0 + $1.cpuSeconds } + shared.condition.withLock { shared.fillerCPUSeconds }
@@ -207,6 +211,7 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
     }
 
     func next() throws -> FrameBatch? {
+        if let pendingFailure { throw pendingFailure }
         let (filled, quota) = try plan()
         let count = filled.count + quota.reduce(0, +)
         guard count > 0 else {
@@ -226,6 +231,7 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
                 for (i, frame) in filled.enumerated() {
                     frame.planes.withUnsafeBufferPointer { (base.pointer + i * planeSize).update(from: $0.baseAddress!, count: planeSize) }
                 }
+                for worker in workers { worker.produced = 0 }
                 try Runtime.parallelFor(workers.count) { range in
                     for i in range where quota[i] > 0 {
                         self.decode(
@@ -236,8 +242,20 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
                 initialized = count * planeSize
             }
         }
-        for worker in workers { if let failure = worker.failure { throw failure } }
-        return FrameBatch(images: images, originals: keepOriginals ? originals.flatMap { $0 } : [], frameNumbers: frameNumbers)
+        guard let failure = workers.lazy.compactMap(\.failure).first else {
+            return FrameBatch(images: images, originals: keepOriginals ? originals.flatMap { $0 } : [], frameNumbers: frameNumbers)
+        }
+        // The frames decoded before the error go to the network first (a cut file keeps every frame before
+        // the cut, as in the `ahead` schedule); the next call throws it.
+        pendingFailure = failure
+        var keptImages = Array(images[..<(filled.count * planeSize)])
+        var keptFrames = Array(frameNumbers[..<filled.count])
+        for (i, worker) in workers.enumerated() {
+            keptImages += images[(offsets[i] * planeSize)..<((offsets[i] + worker.produced) * planeSize)]
+            keptFrames += frameNumbers[offsets[i]..<(offsets[i] + worker.produced)]
+        }
+        guard !keptFrames.isEmpty else { throw failure }
+        return FrameBatch(images: keptImages, originals: keepOriginals ? originals.flatMap { $0 } : [], frameNumbers: keptFrames)
     }
 
     /// Decodes the worker's next `count` frames into `destination` (runs on a libtorch thread).
@@ -259,6 +277,7 @@ final class SegmentedFrameDecoder: FrameBatchSource, @unchecked Sendable {
                     originals.append(HostImage(width: frame.width, height: frame.height, channels: frame.channels, pixels: frame.pixels))
                 }
                 worker.position += 1
+                worker.produced += 1
             }
             if worker.position == worker.chunks[0].upperBound && worker.chunks.count == 1 { worker.chunks.removeAll() }
         } catch {

@@ -65,7 +65,7 @@ public struct NpyArray: Sendable, Equatable {
         } catch {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw PythonFormatError.npy(
-                source: url.path, message: exists ? "cannot read file: \(error.localizedDescription)" : "file not found")
+                source: url.path, message: exists ? "cannot read file: \(FileProblem.describe(error))" : "file not found")
         }
         try self.init(npyBytes: [UInt8](data), source: url.path)
     }

@@ -10,8 +10,8 @@ public struct Smooth: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Smooth an ensemble of pose predictions into one trajectory with uncertainty (EKS).",
         discussion: """
-            Each subcommand reads the prediction CSVs of several models (an ensemble), writes the EKS package's
-            output CSVs (x, y, likelihood, ensemble median and variance, posterior variance) and prints a summary.
+            Each subcommand reads the prediction CSVs of several models (an ensemble), writes the EKS package's \
+            output CSVs (x, y, likelihood, ensemble median and variance, posterior variance) and prints a summary. \
             Without --s the smoothing parameter is chosen per keypoint by the package's likelihood search.
             """,
         subcommands: [SmoothSingleCam.self, SmoothMirroredMultiCam.self, SmoothMultiCam.self, SmoothPupil.self, SmoothPaw.self]

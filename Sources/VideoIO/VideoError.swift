@@ -1,4 +1,5 @@
 import CFFmpeg
+import KinemaFiles
 
 // MARK: - Errors
 
@@ -63,6 +64,12 @@ func ffmpegErrorText(_ code: Int32) -> String {
     let found = buffer.withUnsafeMutableBufferPointer { av_strerror(code, $0.baseAddress, 256) }
     if found < 0 { return "FFmpeg error \(code)" }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// An FFmpeg error from writing a file in words: a system error (`AVERROR(errno)`: permission denied, disk
+/// full, ...) as KinemaFiles says it, else FFmpeg's text.
+func fileErrorText(_ code: Int32) -> String {
+    code < 0 && code > -4096 ? FileProblem.describe(errno: -code) : ffmpegErrorText(code)
 }
 
 /// Error codes that are macros in C, read once.

@@ -47,8 +47,19 @@ public struct VideoInfo: Sendable, Equatable {
             "keyframes   \(keyframeCount)" + (hasBFrames ? ", B-frames" : ", no B-frames"),
         ]
         if bitRate > 0 { lines.append("bit rate    \(bitRate / 1000) kb/s") }
-        if let damage { lines.append("damage      \(damage)") }
+        if let damage {
+            lines.append("cut off     " + cutOff(decodable: frameCount))
+            lines.append("damage      \(damage)")
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// Where a damaged file breaks, in frames and seconds: "at frame 74 (2.467 s): frames 0-73 decode, …".
+    public func cutOff(decodable: Int) -> String {
+        let time = framesPerSecond > 0 ? " (\(formatted(Double(decodable) / framesPerSecond)) s)" : ""
+        let listed = containerFrameCount > decodable ? " of the \(containerFrameCount) the container header lists" : ""
+        let decode = decodable > 0 ? "frames 0-\(decodable - 1) decode" : "no frame decodes"
+        return "at frame \(decodable)\(time)\(listed): \(decode), the rest of the recording is missing"
     }
 
     private func formatted(_ value: Double) -> String {

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import KinemaFiles
 
 // MARK: - Writer settings
 
@@ -75,11 +76,7 @@ public final class VideoWriter {
         self.width = width
         self.height = height
         self.framesPerSecond = framesPerSecond
-        let url = URL(fileURLWithPath: path)
-        temporaryPath =
-            url.deletingLastPathComponent().appendingPathComponent(
-                ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-            ).path
+        temporaryPath = AtomicFile.temporaryPath(for: path)
 
         var context: UnsafeMutablePointer<AVFormatContext>? = nil
         guard avformat_alloc_output_context2(&context, nil, "mp4", temporaryPath) >= 0, let context else {
@@ -135,7 +132,7 @@ public final class VideoWriter {
         guard opening >= 0 else {
             avformat_free_context(context)
             output = nil
-            throw VideoError.writeFailed(path: path, reason: ffmpegErrorText(opening))
+            throw VideoError.writeFailed(path: path, reason: fileErrorText(opening))
         }
         var muxerOptions: OpaquePointer? = nil
         av_dict_set(&muxerOptions, "movflags", "+faststart", 0)
@@ -207,10 +204,10 @@ public final class VideoWriter {
         finished = true
         guard trailer >= 0 else {
             try? FileManager.default.removeItem(atPath: temporaryPath)
-            throw VideoError.writeFailed(path: path, reason: "MP4 trailer: \(ffmpegErrorText(trailer))")
+            throw VideoError.writeFailed(path: path, reason: "MP4 trailer: \(fileErrorText(trailer))")
         }
         guard rename(temporaryPath, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = FileProblem.describe(errno: errno)
             try? FileManager.default.removeItem(atPath: temporaryPath)
             throw VideoError.writeFailed(path: path, reason: "renaming the finished file: \(reason)")
         }
@@ -231,13 +228,13 @@ public final class VideoWriter {
             packet.pointer.pointee.stream_index = stream.pointee.index
             let written = av_interleaved_write_frame(context, packet.pointer)
             guard written >= 0 else {
-                throw VideoError.writeFailed(path: path, reason: ffmpegErrorText(written))
+                throw VideoError.writeFailed(path: path, reason: fileErrorText(written))
             }
         }
     }
 
-    /// Closes and deletes the temporary file without producing output.
-    private func abandon() {
+    /// Stops without producing output: closes and deletes the temporary file (an earlier file at `path` stays).
+    public func abandon() {
         finished = true
         if let context = output {
             if context.pointee.pb != nil { avio_closep(&context.pointee.pb) }

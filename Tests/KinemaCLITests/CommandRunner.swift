@@ -82,7 +82,8 @@ enum KinemaProcess {
         return result
     }
 
-    /// Runs and expects failure with one clear line on stderr (`Error: …` containing `message`, no crash report).
+    /// Runs and expects failure with one clear line on stderr containing `message`, no crash report: ArgumentParser's
+    /// `Error: …` for a usage error, `kinema <command>: error: …` for anything else.
     static func fail(
         _ arguments: [String], saying message: String, in directory: URL? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
@@ -90,7 +91,8 @@ enum KinemaProcess {
         let result = try run(arguments, in: directory)
         #expect(result.status != 0 && result.status < 128, "\(result)", sourceLocation: sourceLocation)
         let first = result.stderrLines.first ?? ""
-        #expect(first.hasPrefix("Error: ") && first.contains(message), "\(result)", sourceLocation: sourceLocation)
+        let oneLine = first.hasPrefix("Error: ") || (first.hasPrefix("kinema ") && first.contains(": error: "))
+        #expect(oneLine && first.contains(message), "\(result)", sourceLocation: sourceLocation)
         #expect(
             !result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump")
                 && !result.stderr.contains("backtrace"), "\(result)", sourceLocation: sourceLocation)

@@ -6,7 +6,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Kinema against its baselines on this machine.",
         discussion: """
-            Every figure is printed on one line, `bench <name> <value> <unit> ratio=<r> vs <baseline>`,
+            Every figure is printed on one line, `bench <name> <value> <unit> ratio=<r> vs <baseline>`, \
             with the baseline measured in the same run.
             """,
         subcommands: [

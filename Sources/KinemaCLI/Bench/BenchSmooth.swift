@@ -9,9 +9,9 @@ struct BenchSmooth: AsyncParsableCommand {
         commandName: "smooth",
         abstract: "Time the golden EKS jobs: `kinema smooth` (whole process) against the EKS Python package.",
         discussion: """
-            Prints per job `bench smooth_<job> <seconds> s ratio=<package/kinema> vs eks-4.6.2` (median of --repeat
-            whole-process runs), the package's own line `bench smooth_<job>_eks …`, and the in-process time of the
-            same job (`smooth_<job>_inprocess`: reading, smoothing and writing without process start-up).
+            Prints per job `bench smooth_<job> <seconds> s ratio=<package/kinema> vs eks-4.6.2` (median of --repeat \
+            whole-process runs), the package's own line `bench smooth_<job>_eks …`, and the in-process time of the \
+            same job (`smooth_<job>_inprocess`: reading, smoothing and writing without process start-up). \
             The package is set up by the baseline script in a venv (a minute or two on first use).
             """
     )

@@ -11,8 +11,8 @@ struct BenchTorch: AsyncParsableCommand {
         commandName: "torch",
         abstract: "ResNet-50 training step and inference: Kinema vs PyTorch (Python) on the same libtorch.",
         discussion: """
-            A training step is forward + cross-entropy + backward + Adam on a batch of 3×SIZE×SIZE images; inference is a
-            no-grad forward pass in eval mode. Both sides warm up first, then the steps are timed and the median is kept.
+            A training step is forward + cross-entropy + backward + Adam on a batch of 3×SIZE×SIZE images; inference is a \
+            no-grad forward pass in eval mode. Both sides warm up first, then the steps are timed and the median is kept. \
             The PyTorch side needs a Python with torch: scripts/bench-venv.sh makes one in .venv-bench.
             """
     )

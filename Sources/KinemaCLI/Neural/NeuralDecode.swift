@@ -17,7 +17,7 @@ struct NeuralDecodeCommand: ParsableCommand {
                 Sensorium responses → pupil | speed | pupil-x | pupil-y; one segment per trial, trials spread over folds.
               kinema neural decode --activity acts.npy --pose-csv poses.csv --column paw1:x
                 (neurons, frames) activity next to one column of a Lightning Pose / DeepLabCut CSV with one row per \
-            frame; the recording is cut into --folds contiguous blocks.
+            frame; the recording is cut into --folds contiguous blocks. \
             Features are standardised; the penalty is chosen per fold by inner cross-validation unless --alpha \
             is given (relative to the number of training frames). --lags L adds activity at t−1 … t−L.
             """

@@ -20,7 +20,7 @@ struct NeuralEvaluateCommand: ParsableCommand {
             --drop-last also drops the last one (DwiseNeuro's local evaluation). Per neuron, the correlation is \
             taken over the concatenated frames of all trials, then averaged over neurons. Correlation to average \
             groups repeats of a clip by an exact hash of the video. --rates scores a synthetic set's true rates \
-            (the best achievable score).
+            (the best achievable score). \
             --submission: a table written by `kinema neural predict --submission` (Parquet if the name ends in \
             .parquet, else JSON Lines; columns mouse, trial_indices, prediction, neuron_ids; other Parquet files \
             must be uncompressed and without dictionary: pandas to_parquet(compression=None, use_dictionary=False)); row column j is frame --skip + j, neurons are matched by unit id, \

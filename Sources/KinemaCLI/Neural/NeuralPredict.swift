@@ -20,7 +20,7 @@ struct NeuralPredictCommand: ParsableCommand {
                 --tiers live_test_main,final_test_main
 
             --out writes OUT/<mouse>/<trial>.npy, float32 (neurons, L) with column t = frame t (raw response scale); \
-            score them with `kinema neural evaluate --data ROOT --predictions OUT`.
+            score them with `kinema neural evaluate --data ROOT --predictions OUT`. \
             --submission writes the competition's submission table (reference 4.4): one row per trial with the \
             columns mouse (session folder name), trial_indices (trial id), prediction (one list of frame values per \
             neuron) and neuron_ids (unit ids). FILE ending in .parquet gets a Parquet file (uncompressed; the \
@@ -28,7 +28,7 @@ struct NeuralPredictCommand: ParsableCommand {
             object per line). Frames 50 … min(L,300)−1 are written \
             (--drop-last: … −2, as DwiseNeuro), multiplied by the organisers' precision 1/std from \
             responses/all/std.npy as for the official server (--unscaled: raw values). Score it with \
-            `kinema neural evaluate --data ROOT --submission FILE`. Files are written atomically.
+            `kinema neural evaluate --data ROOT --submission FILE`. Files are written atomically. \
             The data's mice must be in the order the model was trained on (same neuron counts).
             """
     )

@@ -36,7 +36,7 @@ struct NeuralTrainCommand: ParsableCommand {
             cache_trials, calibrate_readouts, teachers, distillation_ratio); options override it. Defaults: tiny \
             preset, 600 steps of batch 8, EMA 0.99 of the whole state (BatchNorm statistics included); \
             --recipe uses the winner's recipe (47,250 steps of batch 32, EMA 0.999: too slow for short runs, \
-            where it keeps most of the initial state).
+            where it keeps most of the initial state). \
             Writes OUT/checkpoint.safetensors (exact resume with --resume) and OUT/model.yaml + OUT/model.safetensors \
             (EMA weights; the best validation score) for `kinema neural predict`. Ctrl-C stops after the current \
             step and writes the checkpoint; run the same command with --resume to continue exactly. Progress (loss, batch correlation, \

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinemaConsole
+import KinemaFiles
 import VideoIO
 
 // MARK: - kinema video
@@ -25,7 +26,12 @@ struct VideoInfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Show a video's frame count, size, frame rate, duration and codec.",
-        discussion: "The frame count is counted from the packets, not taken from the container's header."
+        discussion: """
+            The frame count is counted from the packets, not taken from the container's header. For a \
+            recording cut off mid-file, the last group of pictures is decoded to confirm how many frames \
+            decode, and a `cut off` line says where the file breaks (frame and time); `kinema predict` \
+            predicts exactly those frames.
+            """
     )
 
     @Argument(help: "The video file (mp4, avi, mkv, mov, ...).")
@@ -33,7 +39,24 @@ struct VideoInfoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let reader = try VideoReader(path: file)
-        print(reader.info.summary)
+        var info = reader.info
+        if info.damage != nil {
+            // Decode from the last keyframe to the cut: the frames that really come out are what prediction gets.
+            info.frameCount = decodableFrames(reader)
+        }
+        print(info.summary)
+    }
+
+    /// Frames that decode in a damaged file: the indexed count, or fewer if the last group of pictures
+    /// breaks earlier.
+    private func decodableFrames(_ reader: VideoReader) -> Int {
+        var next = reader.keyframes.last ?? 0
+        do {
+            _ = try reader.frame(at: next)
+            next += 1
+            while try reader.nextFrame() != nil { next += 1 }
+        } catch {}
+        return min(next, reader.frameCount)
     }
 }
 
@@ -88,7 +111,11 @@ struct VideoFramesCommand: AsyncParsableCommand {
         let reader = try VideoReader(path: file, output: output)
         // Check every index before writing anything, so a typo does not leave half a folder.
         for index in indices { try reader.validate(frameIndex: index) }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            throw VideoError.writeFailed(path: out, reason: "cannot create the --out folder: \(FileProblem.describe(error))")
+        }
         let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let imageFormat: ImageFormat = format.lowercased() == "png" ? .png : .jpeg
         let progress = ProgressLine(total: indices.count, unit: "frames", quietSeconds: 1)

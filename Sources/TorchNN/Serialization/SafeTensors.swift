@@ -34,7 +34,7 @@ public enum SafeTensors {
     public static func read(_ url: URL) throws -> (tensors: OrderedDictionary<String, Tensor>, metadata: [String: String]) {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw NNError.badFile(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
+            throw NNError.badFile(path: url.path, reason: "cannot be read (\(FileProblem.describe(error)))")
         }
         func bad(_ reason: String) -> NNError { .badFile(path: url.path, reason: "not a valid safetensors file: \(reason)") }
         guard data.count >= 8 else { throw bad("too short") }

@@ -1,4 +1,5 @@
 import Foundation
+import KinemaFiles
 import OrderedCollections
 import PythonFormats
 import Torch
@@ -11,7 +12,7 @@ public enum TorchFile {
     public static func loadStateDict(_ url: URL) throws -> OrderedDictionary<String, Tensor> {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw NNError.badFile(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
+            throw NNError.badFile(path: url.path, reason: "cannot be read (\(FileProblem.describe(error)))")
         }
         let archive = try ZipArchive(data: data, path: url.path)
         guard let pickleName = archive.entries.keys.first(where: { $0.hasSuffix("/data.pkl") || $0 == "data.pkl" }) else {
