@@ -98,40 +98,52 @@ extension EnsembleKalmanSmoother {
         var sum = [Double](repeating: 0, count: T * 3)
         var pairs: [(Int, Int)] = []
         for a in 0..<V { for b in (a + 1)..<V { pairs.append((a, b)) } }
-        var estimates = [[Double]](repeating: [], count: 3)
+        // Scratch reused for every point: undistorted points, the pairs' estimates, the DLT matrices.
+        var points = [(Double, Double)](repeating: (0, 0), count: V)
+        var estimates = [Double](repeating: 0, count: 3 * pairs.count), column = [Double](repeating: 0, count: pairs.count)
+        var AtA = [Double](repeating: 0, count: 16), vectors = AtA
         for m in 0..<M {
             for t in 0..<T {
-                let points = (0..<V).map { c in
-                    cameras[c].undistort(
+                for c in 0..<V {
+                    points[c] = cameras[c].undistort(
                         views[c].value(member: m, frame: t, keypoint: k, coord: 0),
                         views[c].value(member: m, frame: t, keypoint: k, coord: 1))
                 }
-                for i in 0..<3 { estimates[i].removeAll(keepingCapacity: true) }
-                for (a, b) in pairs {
-                    let X = linearTriangulation([points[a], points[b]], [P[a], P[b]])
-                    for i in 0..<3 { estimates[i].append(X[i]) }
+                for (i, (a, b)) in pairs.enumerated() {
+                    let X = linearTriangulation(points[a], points[b], P[a], P[b], gram: &AtA, vectors: &vectors)
+                    estimates[i] = X.0; estimates[pairs.count + i] = X.1; estimates[2 * pairs.count + i] = X.2
                 }
-                for i in 0..<3 { sum[t * 3 + i] += Stats.nanMedian(estimates[i]) }
+                for j in 0..<3 {
+                    for i in 0..<pairs.count { column[i] = estimates[j * pairs.count + i] }
+                    sum[t * 3 + j] += Stats.nanMedian(column)
+                }
             }
         }
         return sum.map { $0 / Double(M) }
     }
 
-    /// Direct linear transform from normalised points and 3×4 extrinsics; NaN when a point is NaN.
-    static func linearTriangulation(_ points: [(Double, Double)], _ P: [[Double]]) -> [Double] {
-        var A = [Double](repeating: 0, count: points.count * 2 * 4)
-        for (i, (x, y)) in points.enumerated() {
-            for j in 0..<4 {
-                A[(2 * i) * 4 + j] = x * P[i][8 + j] - P[i][j]
-                A[(2 * i + 1) * 4 + j] = y * P[i][8 + j] - P[i][4 + j]
-            }
+    /// Direct linear transform from two normalised points and their 3×4 extrinsics: the right
+    /// singular vector of the smallest singular value of the 4×4 DLT matrix A (the eigenvector of
+    /// AᵀA), dehomogenised; NaN when a point is NaN. `gram` and `vectors` are 16-element scratch.
+    static func linearTriangulation(
+        _ p0: (Double, Double), _ p1: (Double, Double), _ P0: [Double], _ P1: [Double],
+        gram AtA: inout [Double], vectors: inout [Double]
+    ) -> (Double, Double, Double) {
+        guard p0.0.isFinite, p0.1.isFinite, p1.0.isFinite, p1.1.isFinite else { return (.nan, .nan, .nan) }
+        for i in 0..<16 { AtA[i] = 0 }
+        // Rows of A: x P[2] − P[0] and y P[2] − P[1] for each view; AᵀA accumulates their outer products.
+        func add(_ coordinate: Double, _ P: [Double], _ row: Int) {
+            let r = (
+                coordinate * P[8] - P[row], coordinate * P[9] - P[row + 1], coordinate * P[10] - P[row + 2], coordinate * P[11] - P[row + 3]
+            )
+            let e = [r.0, r.1, r.2, r.3]
+            for a in 0..<4 { for b in 0..<4 { AtA[a * 4 + b] += e[a] * e[b] } }
         }
-        guard A.allSatisfy(\.isFinite) else { return [.nan, .nan, .nan] }
-        var AtA = [Double](repeating: 0, count: 16)
-        for r in 0..<(points.count * 2) { for a in 0..<4 { for b in 0..<4 { AtA[a * 4 + b] += A[r * 4 + a] * A[r * 4 + b] } } }
-        let (_, vectors) = SmallMatrix.symmetricEigen(AtA, 4)
-        let v = (0..<4).map { vectors[$0 * 4 + 3] }  // smallest eigenvalue's vector
-        return [v[0] / v[3], v[1] / v[3], v[2] / v[3]]
+        add(p0.0, P0, 0); add(p0.1, P0, 4); add(p1.0, P1, 0); add(p1.1, P1, 4)
+        let v = AtA.withUnsafeMutableBufferPointer { a in
+            vectors.withUnsafeMutableBufferPointer { v in SmallMatrix.smallestEigenvector4(a.baseAddress!, v.baseAddress!) }
+        }
+        return (v.0 / v.3, v.1 / v.3, v.2 / v.3)
     }
 
     /// The 3-D random-walk model initialised from a triangulated track (§5.3).

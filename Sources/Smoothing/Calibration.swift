@@ -52,10 +52,26 @@ public struct CalibratedCamera: Sendable, Equatable {
         X = X + translation[0]; Y = Y + translation[1]; Z = Z + translation[2]
         let x = X / Z, y = Y / Z
         let d = distortions
-        let r2 = x * x + y * y, r4 = r2 * r2, r6 = r4 * r2, r8 = r4 * r4, r10 = r8 * r2, r12 = r6 * r6
-        let radial = Dual3(1) + r2 * d[0] + r4 * d[1] + r6 * d[4] + r8 * d[5] + r10 * d[6] + r12 * d[7]
-        let xd = x * radial + x * y * (2 * d[2]) + (r2 + x * x * 2) * d[3] + r2 * d[8] + r4 * d[9]
-        let yd = y * radial + (r2 + y * y * 2) * d[2] + x * y * (2 * d[3]) + r2 * d[10] + r4 * d[11]
+        // Terms with zero coefficients (most calibrations have k1, k2, p1, p2 at most) are skipped:
+        // they would add exact zeros, so the result is the same to the bit.
+        let higher = d[4] != 0 || d[5] != 0 || d[6] != 0 || d[7] != 0
+        let prism = d[8] != 0 || d[9] != 0 || d[10] != 0 || d[11] != 0
+        let r2 = x * x + y * y
+        var radial = Dual3(1) + r2 * d[0], r4 = Dual3(0)
+        if d[1] != 0 || higher || prism {
+            r4 = r2 * r2
+            radial = radial + r4 * d[1]
+        }
+        if higher {
+            let r6 = r4 * r2, r8 = r4 * r4, r10 = r8 * r2, r12 = r6 * r6
+            radial = radial + r6 * d[4] + r8 * d[5] + r10 * d[6] + r12 * d[7]
+        }
+        var xd = x * radial + x * y * (2 * d[2]) + (r2 + x * x * 2) * d[3]
+        var yd = y * radial + (r2 + y * y * 2) * d[2] + x * y * (2 * d[3])
+        if prism {
+            xd = xd + r2 * d[8] + r4 * d[9]
+            yd = yd + r2 * d[10] + r4 * d[11]
+        }
         let u = xd * matrix[0] + yd * matrix[1] + matrix[2]
         let v = yd * matrix[4] + matrix[5]
         uv[0] = u.value; uv[1] = v.value

@@ -372,6 +372,7 @@ enum Dim2: StaticDimension { static var n: Int { 2 } }
 enum Dim3: StaticDimension { static var n: Int { 3 } }
 enum Dim4: StaticDimension { static var n: Int { 4 } }
 enum Dim6: StaticDimension { static var n: Int { 6 } }
+enum Dim8: StaticDimension { static var n: Int { 8 } }
 
 /// The model shapes of the random-walk modes: singlecam (2, 2), two views (3, 4), three views (3, 6).
 enum FixedShape {
@@ -451,6 +452,269 @@ private func steadyTail<D: StaticDimension, P: StaticDimension>(
         }
         nll += total
         dnll += dTotal
+    }
+}
+
+// MARK: - Information form (linear observation, time-varying R)
+
+/// The observations of a linear model `y_t = C z_t + v`, `v ~ N(0, diag(r_t))`, reduced once to what
+/// the filter's update needs (`W_t = R_t⁻¹`): `J_t = Cᵀ W_t C` (d×d), `b_t = Cᵀ W_t y_t` (d),
+/// `y_tᵀ W_t y_t` and `log det R_t`. Evaluating the NLL for new A and Q is then d×d algebra per
+/// frame, whatever p: the pupil's search (p = 8, d = 3) evaluates it a few dozen times.
+struct InformationObservations {
+    let d: Int, p: Int, frames: Int
+    private var J: [Double], b: [Double], ywy: [Double], logDetR: [Double], missing: [Bool]
+
+    init(C: [Double], d: Int, p: Int, y: [Double], r: [Double]) {
+        self.d = d; self.p = p
+        let T = y.count / max(p, 1)
+        frames = T
+        J = [Double](repeating: 0, count: T * d * d); b = [Double](repeating: 0, count: T * d)
+        ywy = [Double](repeating: 0, count: T); logDetR = ywy
+        missing = [Bool](repeating: false, count: T)
+        for t in 0..<T {
+            if (0..<p).contains(where: { y[t * p + $0].isNaN }) { missing[t] = true; continue }
+            for j in 0..<p {
+                let rj = max(r[t * p + j], 1e-12), w = 1 / rj, yj = y[t * p + j]
+                ywy[t] += w * yj * yj
+                logDetR[t] += Foundation.log(rj)
+                for a in 0..<d {
+                    b[t * d + a] += C[j * d + a] * w * yj
+                    for c in 0..<d { J[(t * d + a) * d + c] += C[j * d + a] * w * C[j * d + c] }
+                }
+            }
+        }
+    }
+
+    /// The filter NLL of `model` (its C must be the one given at init) and its derivatives along
+    /// `tangents`, in one forward pass. With `N = I + P⁻J`, `F = N⁻¹`, `g = b − J m⁻`, `h = Fᵀ g`:
+    /// `log det S = log det R + log det N`, `eᵀS⁻¹e = yᵀWy − 2bᵀm⁻ + m⁻ᵀJm⁻ − gᵀP⁻h`,
+    /// `m = m⁻ + P⁻h`, `P = F P⁻`; tangents `dm = F(dm⁻ + dP⁻h)`, `dP = F dP⁻ Fᵀ`,
+    /// `dNLL_t = ½[tr(J F dP⁻) − 2hᵀdm⁻ − hᵀdP⁻h]` (Woodbury; the same numbers as `kalmanFilter`
+    /// to round-off, without dynamax's 1e-9 boost of S inside the gain).
+    func negativeLogLikelihood(_ model: StateSpaceModel, tangents: [ModelTangent]) -> (Double, [Double]) {
+        let d = self.d, nt = tangents.count, dd = d * d
+        let constant = Double(p) * Foundation.log(2 * Double.pi)
+        var nll = 0.0
+        var dnll = [Double](repeating: 0, count: nt)
+        // One arena: m, P, mF, PF, N, F, JF, tmp, tmp2, g, h, v, then per tangent dm, dP, dmF, dPF, dA, dQ.
+        let size = 5 * d + 9 * dd + nt * (2 * d + 6 * dd)
+        let arena = UnsafeMutablePointer<Double>.allocate(capacity: size)
+        arena.initialize(repeating: 0, count: size)
+        defer { arena.deallocate() }
+        let m = arena, P = m + d, mF = P + dd, PF = mF + d, N = PF + dd, F = N + dd, JF = F + dd
+        let tmp = JF + dd, tmp2 = tmp + dd, g = tmp2 + dd, h = g + d, v = h + d, A = v + d, Q = A + dd
+        let tangentBase = Q + dd
+        func dm(_ a: Int) -> UnsafeMutablePointer<Double> { tangentBase + a * (2 * d + 6 * dd) }
+        func dP(_ a: Int) -> UnsafeMutablePointer<Double> { dm(a) + d }
+        func dmF(_ a: Int) -> UnsafeMutablePointer<Double> { dP(a) + dd }
+        func dPF(_ a: Int) -> UnsafeMutablePointer<Double> { dmF(a) + d }
+        func dA(_ a: Int) -> UnsafeMutablePointer<Double> { dPF(a) + dd }
+        func dQ(_ a: Int) -> UnsafeMutablePointer<Double> { dA(a) + dd }
+        for i in 0..<d { m[i] = model.m0[i] }
+        for i in 0..<dd { P[i] = model.S0[i]; A[i] = model.A[i]; Q[i] = model.Q[i] }
+        for (a, tangent) in tangents.enumerated() {
+            for i in 0..<dd { dQ(a)[i] = tangent.dQ[i]; dA(a)[i] = tangent.dA?[i] ?? 0 }
+        }
+        let hasDA = tangents.map { $0.dA != nil }
+        let ok = J.withUnsafeBufferPointer { Jb in
+            b.withUnsafeBufferPointer { bb in
+                for t in 0..<frames {
+                    if missing[t] {
+                        for i in 0..<d { mF[i] = m[i] }
+                        for i in 0..<dd { PF[i] = P[i] }
+                        for a in 0..<nt { for i in 0..<d { dmF(a)[i] = dm(a)[i] }; for i in 0..<dd { dPF(a)[i] = dP(a)[i] } }
+                    } else {
+                        let Jt = Jb.baseAddress! + t * dd, bt = bb.baseAddress! + t * d
+                        SmallMatrix.multiply(P, Jt, N, d, d, d)
+                        for i in 0..<d { N[i * d + i] += 1 }  // N = I + P⁻ J
+                        guard let logDetN = Self.invert(N, d, into: F, work: tmp) else { return false }
+                        var quad = ywy[t]
+                        for i in 0..<d {
+                            var Jm = 0.0
+                            for k in 0..<d { Jm += Jt[i * d + k] * m[k] }
+                            g[i] = bt[i] - Jm
+                            quad += m[i] * (Jm - 2 * bt[i])
+                        }
+                        for i in 0..<d { var s = 0.0; for k in 0..<d { s += F[k * d + i] * g[k] }; h[i] = s }  // h = Fᵀ g
+                        for i in 0..<d {
+                            var s = 0.0
+                            for k in 0..<d { s += P[i * d + k] * h[k] }
+                            mF[i] = m[i] + s
+                            quad -= g[i] * s
+                        }
+                        nll += 0.5 * (constant + logDetR[t] + logDetN + quad)
+                        SmallMatrix.multiply(F, P, PF, d, d, d)
+                        for i in 0..<d {
+                            for j in 0..<i { let s = 0.5 * (PF[i * d + j] + PF[j * d + i]); PF[i * d + j] = s; PF[j * d + i] = s }
+                        }
+                        if nt > 0 { SmallMatrix.multiply(Jt, F, JF, d, d, d) }
+                        for a in 0..<nt {
+                            let dma = dm(a), dPa = dP(a)
+                            var trace = 0.0, hdm = 0.0, hdPh = 0.0
+                            for i in 0..<d {
+                                var s = 0.0
+                                for k in 0..<d { trace += JF[i * d + k] * dPa[k * d + i]; s += dPa[i * d + k] * h[k] }
+                                v[i] = dma[i] + s  // dm⁻ + dP⁻ h
+                                hdm += h[i] * dma[i]
+                                hdPh += h[i] * s
+                            }
+                            dnll[a] += 0.5 * (trace - 2 * hdm - hdPh)
+                            SmallMatrix.multiply(F, v, dmF(a), d, d, 1)
+                            SmallMatrix.multiply(F, dPa, tmp, d, d, d)
+                            SmallMatrix.multiplyTransposed(tmp, F, dPF(a), d, d, d)
+                        }
+                    }
+                    // Predict: m⁻ = A m, P⁻ = A P Aᵀ + Q; dm⁻ = A dm + dA m, dP⁻ = A dP Aᵀ + dA P Aᵀ + A P dAᵀ + dQ.
+                    SmallMatrix.multiply(A, mF, m, d, d, 1)
+                    SmallMatrix.multiply(A, PF, tmp, d, d, d)
+                    SmallMatrix.multiplyTransposed(tmp, A, P, d, d, d)
+                    for i in 0..<dd { P[i] += Q[i] }
+                    for a in 0..<nt {
+                        let dma = dm(a), dPa = dP(a)
+                        SmallMatrix.multiply(A, dmF(a), dma, d, d, 1)
+                        SmallMatrix.multiply(A, dPF(a), tmp, d, d, d)
+                        SmallMatrix.multiplyTransposed(tmp, A, dPa, d, d, d)
+                        if hasDA[a] {
+                            SmallMatrix.multiply(dA(a), mF, v, d, d, 1)
+                            for i in 0..<d { dma[i] += v[i] }
+                            SmallMatrix.multiply(dA(a), PF, tmp, d, d, d)
+                            SmallMatrix.multiplyTransposed(tmp, A, tmp2, d, d, d)
+                            for i in 0..<d { for j in 0..<d { dPa[i * d + j] += tmp2[i * d + j] + tmp2[j * d + i] } }
+                        }
+                        for i in 0..<dd { dPa[i] += dQ(a)[i] }
+                    }
+                }
+                return true
+            }
+        }
+        return ok ? (nll, dnll) : (.nan, dnll)
+    }
+
+    /// Inverse of a small general matrix by Gauss–Jordan with partial pivoting (`a` is overwritten
+    /// through `work`); returns log det, nil when singular or the determinant is not positive
+    /// (N = I + P⁻J has det ≥ 1).
+    private static func invert(
+        _ a: UnsafePointer<Double>, _ n: Int, into inv: UnsafeMutablePointer<Double>, work m: UnsafeMutablePointer<Double>
+    ) -> Double? {
+        for i in 0..<(n * n) { m[i] = a[i]; inv[i] = i % (n + 1) == 0 ? 1 : 0 }
+        var logDet = 0.0, sign = 1.0
+        for c in 0..<n {
+            var pivot = c
+            for r in (c + 1)..<max(n, c + 1) where abs(m[r * n + c]) > abs(m[pivot * n + c]) { pivot = r }
+            let pv = m[pivot * n + c]
+            guard pv != 0, pv.isFinite else { return nil }
+            if pivot != c {
+                sign = -sign
+                for k in 0..<n { swap(&m[c * n + k], &m[pivot * n + k]); swap(&inv[c * n + k], &inv[pivot * n + k]) }
+            }
+            if pv < 0 { sign = -sign }
+            logDet += Foundation.log(abs(pv))
+            for k in 0..<n { m[c * n + k] /= pv; inv[c * n + k] /= pv }
+            for r in 0..<n where r != c {
+                let f = m[r * n + c]
+                if f == 0 { continue }
+                for k in 0..<n { m[r * n + k] -= f * m[c * n + k]; inv[r * n + k] -= f * inv[c * n + k] }
+            }
+        }
+        return sign > 0 ? logDet : nil
+    }
+}
+
+// MARK: - Information form (nonlinear observation, constant R)
+
+/// The filter NLL of a model with a 3-D state, a nonlinear observation and a constant diagonal R
+/// (`r`, p entries), as the calibrated search needs it (three passes per Adam step). With
+/// `W = R⁻¹`, `J = Hᵀ W H`, `g = Hᵀ W e`, `N = I + P⁻J`, `F = N⁻¹`, `h = Fᵀ g`:
+/// `log det S = log det R + log det N`, `eᵀS⁻¹e = eᵀWe − gᵀP⁻h`, `m = m⁻ + P⁻h`, `P = F P⁻`
+/// (Woodbury): 3×3 algebra with a closed-form inverse instead of two p×p inversions, the same
+/// numbers as `kalmanFilter` to round-off (which adds dynamax's 1e-9 boost of S inside the gain
+/// only, a relative change below 1e-9). Nil for other state sizes, more than 4 cameras or a
+/// singular N (the caller falls back to `kalmanFilter`).
+func informationFormNegativeLogLikelihood(
+    _ model: StateSpaceModel, y: UnsafeBufferPointer<Double>, r: UnsafeBufferPointer<Double>, frames T: Int
+) -> Double? {
+    guard let observe = model.observe, model.d == 3, r.count == model.p else { return nil }
+    // Dimensions known at compile time (2–4 cameras), so that every loop unrolls.
+    switch model.p {
+    case 4: return informationFormPass(Dim4.self, model, observe, y, r, T)
+    case 6: return informationFormPass(Dim6.self, model, observe, y, r, T)
+    case 8: return informationFormPass(Dim8.self, model, observe, y, r, T)
+    default: return nil
+    }
+}
+
+@inline(never)
+private func informationFormPass<P: StaticDimension>(
+    _: P.Type, _ model: StateSpaceModel,
+    _ observe: @Sendable (UnsafePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void,
+    _ y: UnsafeBufferPointer<Double>, _ r: UnsafeBufferPointer<Double>, _ T: Int
+) -> Double? {
+    let d = 3, p = P.n
+    var logDetR = 0.0
+    for j in 0..<p { logDetR += Foundation.log(max(r[j], 1e-12)) }
+    let constant = Double(p) * Foundation.log(2 * Double.pi) + logDetR
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * p + 2 * p * d + 7 * 9 + 4 * d) { buffer -> Double? in
+        let w = buffer.baseAddress!, yhat = w + p, e = yhat + p, H = e + p, WH = H + p * d
+        let P = WH + p * d, J = P + 9, N = J + 9, F = N + 9, PF = F + 9, A = PF + 9, Q = A + 9
+        let m = Q + 9, g = m + d, h = g + d, k = h + d
+        for j in 0..<p { w[j] = 1 / max(r[j], 1e-12) }
+        for i in 0..<d { m[i] = model.m0[i] }
+        for i in 0..<9 { P[i] = model.S0[i]; A[i] = model.A[i]; Q[i] = model.Q[i] }
+        var nll = 0.0
+        for t in 0..<T {
+            let yt = y.baseAddress! + t * p
+            var missing = false
+            for j in 0..<p where yt[j].isNaN { missing = true }
+            if !missing {
+                observe(m, yhat, H)
+                var ewe = 0.0
+                for j in 0..<p {
+                    e[j] = yt[j] - yhat[j]
+                    ewe += w[j] * e[j] * e[j]
+                    for a in 0..<d { WH[j * d + a] = w[j] * H[j * d + a] }
+                }
+                for a in 0..<d {
+                    var s = 0.0
+                    for j in 0..<p { s += WH[j * d + a] * e[j] }
+                    g[a] = s
+                    for b in a..<d {
+                        var v = 0.0
+                        for j in 0..<p { v += WH[j * d + a] * H[j * d + b] }
+                        J[a * d + b] = v; J[b * d + a] = v
+                    }
+                }
+                SmallMatrix.multiply(P, J, N, d, d, d)
+                for i in 0..<d { N[i * d + i] += 1 }
+                // F = N⁻¹ by cofactors; det N ≥ 1 in exact arithmetic (P⁻J has non-negative eigenvalues).
+                let c00 = N[4] * N[8] - N[5] * N[7], c01 = N[5] * N[6] - N[3] * N[8], c02 = N[3] * N[7] - N[4] * N[6]
+                let det = N[0] * c00 + N[1] * c01 + N[2] * c02
+                guard det > 0, det.isFinite else { return nil }
+                let inv = 1 / det
+                F[0] = c00 * inv; F[1] = (N[2] * N[7] - N[1] * N[8]) * inv; F[2] = (N[1] * N[5] - N[2] * N[4]) * inv
+                F[3] = c01 * inv; F[4] = (N[0] * N[8] - N[2] * N[6]) * inv; F[5] = (N[2] * N[3] - N[0] * N[5]) * inv
+                F[6] = c02 * inv; F[7] = (N[1] * N[6] - N[0] * N[7]) * inv; F[8] = (N[0] * N[4] - N[1] * N[3]) * inv
+                for i in 0..<d { var s = 0.0; for a in 0..<d { s += F[a * d + i] * g[a] }; h[i] = s }  // h = Fᵀ g
+                var quad = ewe
+                for i in 0..<d {
+                    var s = 0.0
+                    for a in 0..<d { s += P[i * d + a] * h[a] }
+                    k[i] = s
+                    quad -= g[i] * s
+                }
+                nll += 0.5 * (constant + Foundation.log(det) + quad)
+                for i in 0..<d { m[i] += k[i] }
+                SmallMatrix.multiply(F, P, PF, d, d, d)
+                for i in 0..<d { for j in 0..<d { P[i * d + j] = 0.5 * (PF[i * d + j] + PF[j * d + i]) } }
+            }
+            // Predict: m⁻ = A m, P⁻ = A P Aᵀ + Q.
+            SmallMatrix.multiply(A, m, k, d, d, 1)
+            for i in 0..<d { m[i] = k[i] }
+            SmallMatrix.multiply(A, P, PF, d, d, d)
+            SmallMatrix.multiplyTransposed(PF, A, N, d, d, d)
+            for i in 0..<9 { P[i] = N[i] + Q[i] }
+        }
+        return nll
     }
 }
 

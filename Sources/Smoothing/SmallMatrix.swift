@@ -100,11 +100,93 @@ enum SmallMatrix {
     static func symmetricEigen(_ matrix: [Double], _ n: Int) -> (values: [Double], vectors: [Double]) {
         var a = matrix
         var v = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { v[i * n + i] = 1 }
+        a.withUnsafeMutableBufferPointer { ab in v.withUnsafeMutableBufferPointer { vb in jacobi(ab.baseAddress!, vb.baseAddress!, n) } }
+        let order = (0..<n).sorted { a[$0 * n + $0] > a[$1 * n + $1] }
+        var values = [Double](repeating: 0, count: n)
+        var vectors = [Double](repeating: 0, count: n * n)
+        for (dst, src) in order.enumerated() {
+            values[dst] = a[src * n + src]
+            for k in 0..<n { vectors[k * n + dst] = v[k * n + src] }
+        }
+        return (values, vectors)
+    }
+
+    /// The unit eigenvector of the smallest eigenvalue of a symmetric positive semi-definite 4×4
+    /// matrix (`a`, overwritten; `work` needs 16), up to sign. Inverse iteration: for the DLT's
+    /// AᵀA the smallest eigenvalue is orders of magnitude below the next, so 2–4 solves reach
+    /// round-off (a Jacobi decomposition took ~2.5k flops); Jacobi when it does not converge.
+    static func smallestEigenvector4(_ a: UnsafeMutablePointer<Double>, _ work: UnsafeMutablePointer<Double>) -> (
+        Double, Double, Double, Double
+    ) {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 24) { buffer in
+            let m = buffer.baseAddress!, x = m + 16, y = x + 4
+            var scale = 0.0
+            for i in 0..<16 { m[i] = a[i]; scale = max(scale, abs(a[i])) }
+            // LU with partial pivoting (row swaps recorded in `order`); a zero pivot becomes tiny.
+            var order = (0, 1, 2, 3)
+            withUnsafeMutableBytes(of: &order) { raw in
+                let piv = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+                for c in 0..<4 {
+                    var best = c
+                    for r in (c + 1)..<4 where abs(m[r * 4 + c]) > abs(m[best * 4 + c]) { best = r }
+                    if best != c {
+                        for k in 0..<4 { let t = m[c * 4 + k]; m[c * 4 + k] = m[best * 4 + k]; m[best * 4 + k] = t }
+                        let t = piv[c]; piv[c] = piv[best]; piv[best] = t
+                    }
+                    if abs(m[c * 4 + c]) < 1e-300 { m[c * 4 + c] = max(scale, 1) * 1e-300 }
+                    for r in (c + 1)..<4 {
+                        let f = m[r * 4 + c] / m[c * 4 + c]
+                        m[r * 4 + c] = f
+                        for k in (c + 1)..<4 { m[r * 4 + k] -= f * m[c * 4 + k] }
+                    }
+                }
+            }
+            let piv = [order.0, order.1, order.2, order.3]
+            for i in 0..<4 { x[i] = 0.5 }
+            for iteration in 0..<60 {
+                for i in 0..<4 {
+                    var s = x[piv[i]]
+                    for k in 0..<i { s -= m[i * 4 + k] * y[k] }
+                    y[i] = s
+                }
+                for i in stride(from: 3, through: 0, by: -1) {
+                    var s = y[i]
+                    for k in (i + 1)..<4 { s -= m[i * 4 + k] * y[k] }
+                    y[i] = s / m[i * 4 + i]
+                }
+                var norm = (y[0] * y[0] + y[1] * y[1] + y[2] * y[2] + y[3] * y[3]).squareRoot()
+                if y[0] * x[0] + y[1] * x[1] + y[2] * x[2] + y[3] * x[3] < 0 { norm = -norm }
+                guard norm.isFinite, norm != 0 else { break }
+                var change = 0.0
+                for i in 0..<4 {
+                    let v = y[i] / norm
+                    change = max(change, abs(v - x[i]))
+                    x[i] = v
+                }
+                if change < 1e-15 && iteration > 0 { return (x[0], x[1], x[2], x[3]) }
+            }
+            // Not converged (two nearly equal smallest eigenvalues): the full decomposition.
+            jacobi(a, work, 4)
+            var smallest = 0
+            for i in 1..<4 where a[i * 5] < a[smallest * 5] { smallest = i }
+            return (work[smallest], work[4 + smallest], work[8 + smallest], work[12 + smallest])
+        }
+    }
+
+    /// Cyclic Jacobi on the symmetric n×n `a`, in place: its diagonal ends as the eigenvalues and
+    /// `v` (set to the identity here) holds the eigenvectors as columns. Sweeps until the
+    /// off-diagonal mass is below 1e-36 of the diagonal's, i.e. converged to round-off (an absolute
+    /// threshold near underflow cost a dozen needless sweeps per call in the triangulation).
+    @inline(__always)
+    static func jacobi(_ a: UnsafeMutablePointer<Double>, _ v: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<(n * n) { v[i] = i % (n + 1) == 0 ? 1 : 0 }
         for _ in 0..<100 {
-            var off = 0.0
-            for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { off += a[i * n + j] * a[i * n + j] } }
-            if off < 1e-300 { break }
+            var off = 0.0, diagonal = 0.0
+            for i in 0..<n {
+                diagonal += a[i * n + i] * a[i * n + i]
+                for j in (i + 1)..<max(n, i + 1) { off += a[i * n + j] * a[i * n + j] }
+            }
+            if off < 1e-300 || off <= 1e-36 * diagonal { break }
             for p in 0..<n {
                 for q in (p + 1)..<max(n, p + 1) {
                     let apq = a[p * n + q]
@@ -130,14 +212,6 @@ enum SmallMatrix {
                 }
             }
         }
-        let order = (0..<n).sorted { a[$0 * n + $0] > a[$1 * n + $1] }
-        var values = [Double](repeating: 0, count: n)
-        var vectors = [Double](repeating: 0, count: n * n)
-        for (dst, src) in order.enumerated() {
-            values[dst] = a[src * n + src]
-            for k in 0..<n { vectors[k * n + dst] = v[k * n + src] }
-        }
-        return (values, vectors)
     }
 }
 

@@ -181,7 +181,7 @@ public struct SmoothingJob: Sendable {
         if isPupil {
             lines.append(
                 String(format: "s_diameter %.6g, s_centre %.6g", result.smoothingParameters[0], result.smoothingParameters[1])
-                    + (result.iterations[0] > 0 ? " (\(result.iterations[0]) Adam steps)" : " (fixed)"))
+                    + (result.iterations[0] > 0 ? " (\(result.iterations[0]) Newton steps)" : " (fixed)"))
         }
         let width = max(8, result.keypoints.map(\.count).max() ?? 8)
         for (k, name) in result.keypoints.enumerated() {

@@ -89,6 +89,60 @@ func adamSearch(
     return (theta, iterations, lastLoss)
 }
 
+// MARK: - Newton on a few parameters
+
+/// Minimises a smooth function of a few parameters by Newton's method: the exact gradient from
+/// `lossAndGradient`, the Hessian from forward differences of that gradient (its accuracy sets the
+/// convergence rate only; the minimiser is where the exact gradient vanishes), a backtracking line
+/// search, and a steepest-descent step where the Hessian is not positive definite. Steps are at
+/// most `maxStep` long (∞-norm). Stops when a step moves every parameter by less than `tolerance`.
+/// Returns the minimiser, the Newton iterations taken and the loss there.
+func newtonSearch(
+    start: [Double], tolerance: Double = 1e-9, maxStep: Double = 1, maxIterations: Int = 100,
+    lossAndGradient: ([Double]) -> (Double, [Double])
+) -> ([Double], Int, Double) {
+    let n = start.count
+    var x = start
+    var (loss, grad) = lossAndGradient(x)
+    var iterations = 0
+    while iterations < maxIterations, loss.isFinite, grad.allSatisfy(\.isFinite) {
+        iterations += 1
+        // Hessian columns from gradients at x + h eᵢ, symmetrised.
+        let h = 1e-5
+        var H = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            var xi = x
+            xi[i] += h
+            let gi = lossAndGradient(xi).1
+            for j in 0..<n { H[j * n + i] = (gi[j] - grad[j]) / h }
+        }
+        for i in 0..<n { for j in 0..<i { let v = 0.5 * (H[i * n + j] + H[j * n + i]); H[i * n + j] = v; H[j * n + i] = v } }
+        var inverse = [Double](repeating: 0, count: n * n), work = [Double](repeating: 0, count: n * n)
+        var step: [Double]
+        if SmallMatrix.spdInverse(H, n, &inverse, &work) != nil, inverse.allSatisfy(\.isFinite) {
+            step = (0..<n).map { i in -(0..<n).reduce(0) { $0 + inverse[i * n + $1] * grad[$1] } }
+        } else {
+            step = grad.map { -$0 }
+        }
+        let longest = step.map(abs).max() ?? 0
+        if longest > maxStep { step = step.map { $0 * maxStep / longest } }
+        // Backtracking (Armijo) line search.
+        let slope = zip(grad, step).reduce(0) { $0 + $1.0 * $1.1 }
+        var scale = 1.0, accepted = false
+        for _ in 0..<40 {
+            let trial = zip(x, step).map { $0 + scale * $1 }
+            let (l, g) = lossAndGradient(trial)
+            if l.isFinite, l <= loss + 1e-4 * scale * min(slope, 0) {
+                x = trial; loss = l; grad = g; accepted = true
+                break
+            }
+            scale *= 0.5
+        }
+        if !accepted || (step.map(abs).max() ?? 0) * scale < tolerance { break }
+    }
+    return (x, iterations, loss)
+}
+
 /// Chooses one s shared by `models` (a block of keypoints; usually one) by the package's method:
 /// NLL with constant R over `frames`, θ = ln s clipped to [−8, 8], Adam lr 1 on ¼ of the gradient.
 func searchSmoothingParameter(
@@ -139,10 +193,13 @@ func negativeLogLikelihood(_ model: StateSpaceModel, s: Double, y: [Double], r: 
                     tangents: [ModelTangent(dA: nil, dQ: model.Q)], keep: false)
                 return (moments.negativeLogLikelihood, d[0])
             }
-            let center = kalmanFilter(scaled, y: yb, r: rb, frames: T, keep: false).0.negativeLogLikelihood
+            func nll(_ m: StateSpaceModel) -> Double {
+                informationFormNegativeLogLikelihood(m, y: yb, r: rb, frames: T)
+                    ?? kalmanFilter(m, y: yb, r: rb, frames: T, keep: false).0.negativeLogLikelihood
+            }
+            let center = nll(scaled)
             let h = 1e-5
-            let up = kalmanFilter(model.scalingNoise(s * exp(h)), y: yb, r: rb, frames: T, keep: false).0.negativeLogLikelihood
-            let down = kalmanFilter(model.scalingNoise(s * exp(-h)), y: yb, r: rb, frames: T, keep: false).0.negativeLogLikelihood
+            let up = nll(model.scalingNoise(s * exp(h))), down = nll(model.scalingNoise(s * exp(-h)))
             return (center, (up - down) / (2 * h) / s)
         }
     }

@@ -110,6 +110,25 @@ func pupilMembers() throws -> EnsembleMembers {
     GoldenTolerance(position: 0.1, median: 1e-9, likelihood: 1e-9, ensembleVariance: 1e-6, posteriorVariance: 0.1).check(d, "pupil auto")
 }
 
+/// The pupil's two parameters are the minimiser of the filter NLL, found by Newton's method with
+/// exact forward-mode gradients in a handful of passes (the package's Adam, which we used to
+/// replay, took hundreds of steps of 5e-3 to get there): few iterations, same minimum as the
+/// package's float64 run (whose Adam state is float32, hence 1e-4 and not round-off).
+@Test func pupilSearchIsNewtonsFewSteps() throws {
+    let result = try EnsembleKalmanSmoother.pupil(try pupilMembers(), options: SmoothingOptions())
+    let expected = try fixtureS("pupil/auto")
+    print("pupil Newton steps:", result.iterations[0], "s:", result.smoothingParameters)
+    #expect(result.iterations[0] >= 1 && result.iterations[0] <= 12)
+    for (a, b) in zip(result.smoothingParameters, expected) { #expect(abs(a - b) < 1e-4) }
+    // Restricting the loss to frames changes the minimum, and the search still converges.
+    var options = SmoothingOptions()
+    options.smoothing = .automatic(frames: [FrameRange(start: 0, end: 150)])
+    let cropped = try EnsembleKalmanSmoother.pupil(try pupilMembers(), options: options)
+    #expect(cropped.iterations[0] <= 12)
+    #expect(cropped.smoothingParameters != result.smoothingParameters)
+    #expect(cropped.smoothingParameters.allSatisfy { $0 > 0.001 && $0 < 0.999 })
+}
+
 func pawResult(_ options: SmoothingOptions) throws -> SmoothingResult {
     let left = try fixtureFiles("paw/input", containing: "left"), right = try fixtureFiles("paw/input", containing: "right")
     let tl = try NumpyVector.read(from: fixtures.appendingPathComponent("paw/input/timestamps_left.npy"))

@@ -2,171 +2,209 @@ import ArgumentParser
 import Foundation
 import Smoothing
 
-/// `kinema bench smooth`: wall-clock of every golden EKS job, whole process, Kinema against the
-/// Python package (run by `../shared/peers/eks-baseline.sh`, each job in its own process).
+/// `kinema bench smooth`: every EKS mode with fixed and automatic s, whole process, `kinema-smooth`
+/// against the Python package (scripts/bench/eks-baseline.sh, each job its own process), in paired
+/// rounds: each round runs the package's job once and then Kinema's, so both see the same load.
 struct BenchSmooth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smooth",
-        abstract: "Time the golden EKS jobs: `kinema smooth` (whole process) against the EKS Python package.",
+        abstract: "Time every EKS mode (fixed and automatic s): `kinema-smooth` (whole process) against the EKS Python package.",
         discussion: """
-            Prints per job `bench smooth_<job> <seconds> s ratio=<package/kinema> vs eks-4.6.2` (median of --repeat \
-            whole-process runs), the package's own line `bench smooth_<job>_eks …`, and the in-process time of the \
-            same job (`smooth_<job>_inprocess`: reading, smoothing and writing without process start-up). \
-            The package is set up by the baseline script in a venv (a minute or two on first use).
+            Jobs: singlecam, mirrored-multicam, multicam (Tests/Data/eks), calibrated multicam, pupil and paw \
+            (Tests/SmoothingTests/Fixtures), each with a fixed and an automatic s; with --examples, also the package's own \
+            example data (ibl-pupil, fly, ibl-paw: the sizes users run) as examples/<mode>_<s>. \
+            Per job and round the package's job runs once (a fresh Python process) and then Kinema's --repeat times. Prints \
+            `bench smooth_<job>_eks <median s> s` and `bench smooth_<job> <median s> s ratio=<median of the rounds' \
+            package/Kinema ratios> vs eks-4.6.2`, with the ratios' spread and the load average on a note line, and at the \
+            end the worst ratio. The package is installed by the baseline script in a venv on first use (a few minutes).
             """
     )
 
-    @Option(help: "The EKS data folder (inputs of the golden jobs).")
-    var data: String = "../shared/data/eks"
+    @Option(help: "EKS ensembles and goldens (singlecam, mirrored-multicam, multicam jobs).")
+    var data: String = "Tests/Data/eks"
+
+    @Option(help: "The package-made calibrated, pupil and paw fixtures.")
+    var fixtures: String = "Tests/SmoothingTests/Fixtures"
+
+    @Option(help: "The package's own data/ folder (github.com/paninski-lab/eks v4.6.2): adds the examples/... jobs.")
+    var examples: String?
 
     @Option(help: "Baseline script that installs and times the Python package.")
-    var baselineScript: String = "../shared/peers/eks-baseline.sh"
+    var baselineScript: String = "scripts/bench/eks-baseline.sh"
 
     @Flag(help: "Skip the Python package (prints Kinema's figures with ratio=n/a).")
     var noBaseline = false
 
-    @Option(
-        parsing: .upToNextOption,
-        help:
-            "Executables whose `smooth` subcommand is timed (default: this kinema); figures of the 2nd, 3rd… are named smooth_<job>_via_<name>."
-    )
-    var kinemaBinary: [String] = []
+    @Option(help: "Executable whose `smooth` commands are timed (default: kinema-smooth next to this kinema, else this kinema).")
+    var kinemaBinary: String?
 
-    @Option(name: .customLong("repeat"), help: "Whole-process runs of Kinema per job (the median is reported).")
+    @Option(help: "Paired rounds per job (package once, then Kinema --repeat times).")
+    var rounds: Int = 2
+
+    @Option(name: .customLong("repeat"), help: "Whole-process runs of Kinema per round (their median pairs with the package's run).")
     var repetitions: Int = 3
 
-    @Option(parsing: .upToNextOption, help: "Jobs to run (default: all 12), e.g. mirror-mouse/singlecam_auto.")
+    @Option(parsing: .upToNextOption, help: "Jobs to run (default: all), e.g. pupil_auto examples/calibrated_s5.")
     var jobs: [String] = []
 
     func run() async throws {
-        let table = benchSmoothJobs(data: data)
+        let table = benchSmoothJobs(data: data, fixtures: fixtures, examples: examples)
         let selected = jobs.isEmpty ? table.map(\.name) : jobs
         for name in selected where !table.contains(where: { $0.name == name }) {
             throw ValidationError("unknown job '\(name)'; jobs: \(table.map(\.name).joined(separator: ", "))")
         }
-        // By default: this kinema, and the torch-free kinema-smooth built next to it.
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let light = me.deletingLastPathComponent().appendingPathComponent("kinema-smooth").path
-        let binaries =
-            kinemaBinary.isEmpty
-            ? [me.path] + (FileManager.default.isExecutableFile(atPath: light) ? [light] : []) : kinemaBinary
-        let baseline = noBaseline ? [:] : runBaseline(selected)
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-bench-smooth-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        // Process start-up alone (loading the executable and its libraries) is part of every whole-process figure.
-        for binary in binaries {
-            let startups = try (0..<3).map { _ in try timed { try runProcess(binary, ["--help"]) } }.sorted()
-            print(
-                "bench note: start-up of \(binary) alone (--help) takes " + String(format: "%.3f", startups[1])
-                    + " s of each of its whole-process figures")
-        }
+        // A wrong --data/--fixtures/--examples is one line here, not a failed run per job.
         for job in table where selected.contains(job.name) {
-            let out = scratch.appendingPathComponent(job.name)
-            let key = "smooth_" + job.name.replacingOccurrences(of: "/", with: "_")
-            if let python = baseline[job.name] { benchLine(key + "_eks", python, "s", ratio: 1, baseline: "eks-4.6.2") }
-            for (i, binary) in binaries.enumerated() {
-                // kinema-smooth's root command is `smooth` itself.
-                let isLight = URL(fileURLWithPath: binary).lastPathComponent == "kinema-smooth"
-                let args = (isLight ? [] : ["smooth"]) + job.arguments + ["--save-dir", out.path]
-                var times: [Double] = []
-                for _ in 0..<max(1, repetitions) { times.append(try timed { try runProcess(binary, args) }) }
-                let kinema = times.sorted()[times.count / 2]
-                let name = i == 0 ? key : key + "_via_" + URL(fileURLWithPath: binary).lastPathComponent
-                benchLine(name, kinema, "s", ratio: baseline[job.name].map { $0 / kinema }, baseline: "eks-4.6.2")
+            let folder = job.arguments[job.arguments.firstIndex(of: "--input-dir")! + 1]
+            guard let files = try? SmoothingJob.csvFiles(in: URL(fileURLWithPath: folder)), !files.isEmpty else {
+                throw ValidationError(
+                    "job \(job.name): no prediction CSV files in \(folder) (run from the repository root, or pass --data/--fixtures/--examples)"
+                )
             }
-            let inProcess = try timed { _ = try job.inProcess(out.appendingPathComponent("inprocess")).run() }
-            benchLine(key + "_inprocess", inProcess, "s", ratio: baseline[job.name].map { $0 / inProcess }, baseline: "eks-4.6.2")
         }
-    }
-
-    /// Runs the package's jobs (one Python process each); returns process wall seconds per job.
-    func runBaseline(_ names: [String]) -> [String: Double] {
-        guard FileManager.default.fileExists(atPath: baselineScript) else {
+        let binary = kinemaBinary ?? defaultSmoothBinary()
+        // kinema-smooth's root command is `smooth` itself.
+        let prefix = URL(fileURLWithPath: binary).lastPathComponent == "kinema-smooth" ? [] : ["smooth"]
+        var baseline = !noBaseline && FileManager.default.fileExists(atPath: baselineScript)
+        if !noBaseline && !baseline {
             print(
                 "bench note: EKS baseline unavailable: \(baselineScript) not found (run from the repository root or pass --baseline-script)"
             )
-            return [:]
         }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-eks-baseline-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: out) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [baselineScript, "--reuse-venv"] + names
-        var env = ProcessInfo.processInfo.environment
-        env["EKS_OUT"] = out.path
-        env["EKS_DATA"] = URL(fileURLWithPath: data).standardizedFileURL.path
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        let err = Pipe()
-        process.standardError = err
-        FileHandle.standardError.write(
-            Data("running the EKS package baseline (\(names.count) jobs; first use installs it in a venv)…\n".utf8))
-        do { try process.run() } catch {
-            print("bench note: EKS baseline unavailable: cannot run bash (\(error))")
-            return [:]
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-bench-smooth-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let startups = try (0..<3).map { _ in try timed { _ = try runProcess(binary, prefix + ["--help"]) } }.sorted()
+        print("bench note: \(binary): start-up alone (--help) \(String(format: "%.3f", startups[1])) s of each whole-process figure")
+        if baseline {
+            exportBaselineEnvironment()
+            FileHandle.standardError.write(
+                Data("EKS package baseline: \(selected.count) jobs × \(rounds) rounds (first use installs it)…\n".utf8))
         }
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard let tsv = try? String(contentsOf: out.appendingPathComponent("golden/TIMINGS.tsv"), encoding: .utf8) else {
-            let tail = String(decoding: errors, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " | ")
-            print("bench note: EKS baseline unavailable: the baseline script wrote no timings (\(tail))")
-            return [:]
+        var worst: (ratio: Double, job: String)?
+        for job in table where selected.contains(job.name) {
+            let out = scratch.appendingPathComponent(job.name)
+            let key = "smooth_" + job.name.replacingOccurrences(of: "/", with: "_")
+            var package: [Double] = [], kinema: [Double] = [], ratios: [Double] = []
+            var loads: [String] = []
+            for _ in 0..<max(1, rounds) {
+                loads.append(loadAverage())
+                var python: Double?
+                if baseline {
+                    switch runBaseline(job.name) {
+                    case .success(let seconds): python = seconds
+                    case .failure(let reason):
+                        print("bench note: EKS baseline failed for \(job.name): \(reason); no ratios from here on")
+                        baseline = false
+                    }
+                }
+                var times: [Double] = []
+                for _ in 0..<max(1, repetitions) {
+                    times.append(try timed { _ = try runProcess(binary, prefix + job.arguments + ["--save-dir", out.path]) })
+                }
+                kinema += times
+                if let python {
+                    package.append(python)
+                    ratios.append(python / median(times))
+                }
+            }
+            if !package.isEmpty { benchLine(key + "_eks", median(package), "s", ratio: 1, baseline: "eks-4.6.2") }
+            let ratio = ratios.isEmpty ? nil : median(ratios)
+            benchLine(key, median(kinema), "s", ratio: ratio, baseline: "eks-4.6.2")
+            let spread =
+                ratios.isEmpty
+                ? ""
+                : "ratio spread \(String(format: "%.1f", ratios.min()!))–\(String(format: "%.1f", ratios.max()!)) over \(ratios.count) rounds, "
+            print(
+                "bench note: \(job.name): \(spread)Kinema \(String(format: "%.4f", kinema.min()!))–\(String(format: "%.4f", kinema.max()!)) s, "
+                    + "load average (1/5/15 min) per round: \(loads.joined(separator: "; "))")
+            if let ratio, ratio < (worst?.ratio ?? .infinity) { worst = (ratio, job.name) }
+            fflush(nil)  // a job's lines as soon as they exist (the whole run takes minutes)
         }
-        var result: [String: Double] = [:]
-        for line in tsv.split(separator: "\n").dropFirst() {
+        if let worst {
+            print("bench note: the worst ratio is \(worst.job)'s")
+            benchLine("smooth_worst_ratio", worst.ratio, "x", ratio: worst.ratio, baseline: "eks-4.6.2")
+        }
+    }
+
+    /// kinema-smooth next to this executable (torch-free: the figure users get), else this kinema.
+    func defaultSmoothBinary() -> String {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let light = me.deletingLastPathComponent().appendingPathComponent("kinema-smooth").path
+        return FileManager.default.isExecutableFile(atPath: light) ? light : me.path
+    }
+
+    /// Runs one job of the package (one Python process); returns its whole-process seconds.
+    func runBaseline(_ job: String) -> Result<Double, BenchError> {
+        let output: String
+        do { output = try runProcess("/bin/bash", [baselineScript, "--reuse-venv", job]) } catch let error as BenchError {
+            return .failure(BenchError(String(error.description.split(separator: "\n").suffix(3).joined(separator: " | "))))
+        } catch { return .failure(BenchError("\(error)")) }
+        for line in output.split(separator: "\n") {
             let cells = line.split(separator: "\t")
-            if cells.count >= 2, let s = Double(cells[1]) { result[String(cells[0])] = s }
+            if cells.count >= 2, cells[0] == job, let seconds = Double(cells[1]) { return .success(seconds) }
         }
-        for name in names where result[name] == nil { print("bench note: EKS baseline job \(name) failed; no ratio for it") }
-        return result
+        return .failure(BenchError("the script printed no timing"))
+    }
+
+    /// Where the baseline script finds the data (it runs with this process's environment).
+    func exportBaselineEnvironment() {
+        setenv("EKS_DATA", URL(fileURLWithPath: data).standardizedFileURL.path, 1)
+        setenv("EKS_FIXTURES", URL(fileURLWithPath: fixtures).standardizedFileURL.path, 1)
+        if let examples { setenv("EKS_EXAMPLES", URL(fileURLWithPath: examples).standardizedFileURL.path, 1) }
     }
 }
 
-// MARK: - The golden jobs
-
-struct BenchSmoothJob {
-    let name: String
-    /// Arguments after `kinema smooth`.
-    let arguments: [String]
-    /// The same job in-process.
-    let inProcess: (URL) -> SmoothingJob
+/// The 1/5/15-minute load averages (the machine may be shared: every figure needs them next to it).
+private func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }
 
-func benchSmoothJobs(data: String) -> [BenchSmoothJob] {
+// MARK: - The jobs
+
+/// One job, named as in scripts/bench/eks_run.py (the package's side of it).
+struct BenchSmoothJob {
+    let name: String
+    /// Arguments after `kinema smooth` (or `kinema-smooth`), without --save-dir.
+    let arguments: [String]
+}
+
+/// Every mode with a fixed and an automatic s: singlecam, mirrored-multicam and multicam on the
+/// golden ensembles, calibrated, pupil and paw on the fixtures, and (with `examples`) the package's
+/// example data for the last three.
+func benchSmoothJobs(data: String, fixtures: String, examples: String?) -> [BenchSmoothJob] {
     let paws = ["paw1LH", "paw2LF", "paw3RF", "paw4RH"]
     let mm = data + "/mirror-mouse", mms = data + "/mirror-mouse-separate"
-    func files(_ dir: String) -> [URL] { (try? SmoothingJob.csvFiles(in: URL(fileURLWithPath: dir))) ?? [] }
+    let views = ["--bodypart-list"] + paws + ["--camera-names", "top", "bot"]
     var jobs: [BenchSmoothJob] = []
-    for (suffix, s) in [("auto", [Double]()), ("s10", [10.0]), ("s10_x64", [10.0])] {
-        var options = SmoothingOptions()
-        if !s.isEmpty { options.smoothing = .fixed(s) }
-        let sArgs = s.isEmpty ? [] : ["--s", "10"]
-        jobs.append(
-            BenchSmoothJob(name: "mirror-mouse/singlecam_\(suffix)", arguments: ["singlecam", "--input-dir", mm] + sArgs) { out in
-                SmoothingJob(mode: .singleCamera, inputs: files(mm), outputFolder: out, options: options)
-            })
-        jobs.append(
-            BenchSmoothJob(
-                name: "mirror-mouse/mirrored_multicam_\(suffix)",
-                arguments: ["mirrored-multicam", "--input-dir", mm, "--bodypart-list"] + paws + ["--camera-names", "top", "bot"] + sArgs
-            ) { out in
-                SmoothingJob(
-                    mode: .mirrored(cameras: ["top", "bot"]), inputs: files(mm), outputFolder: out, keypoints: paws, options: options)
-            })
-        for (variant, q, inflate) in [("multicam", 95.0, true), ("multicam_noinflate_q50", 50.0, false)] {
-            var o = options
-            o.quantileKeepPCA = q
-            o.inflateVariances = inflate
-            let extra = inflate ? [] : ["--quantile-keep-pca", "50", "--no-inflate-vars"]
+    for (suffix, s) in [("auto", [String]()), ("s10", ["--s", "10"])] {
+        jobs.append(BenchSmoothJob(name: "singlecam_\(suffix)", arguments: ["singlecam", "--input-dir", mm] + s))
+        jobs.append(BenchSmoothJob(name: "mirrored_multicam_\(suffix)", arguments: ["mirrored-multicam", "--input-dir", mm] + views + s))
+        jobs.append(BenchSmoothJob(name: "multicam_\(suffix)", arguments: ["multicam", "--input-dir", mms] + views + s))
+    }
+    func calibrated(_ name: String, _ folder: String, _ toml: String, _ extra: [String]) {
+        for (suffix, s) in [("auto", [String]()), ("s5", ["--s", "5"])] {
             jobs.append(
                 BenchSmoothJob(
-                    name: "mirror-mouse-separate/\(variant)_\(suffix)",
-                    arguments: ["multicam", "--input-dir", mms, "--bodypart-list"] + paws + ["--camera-names", "top", "bot"] + extra + sArgs
-                ) { out in
-                    SmoothingJob(
-                        mode: .multiCamera(cameras: ["top", "bot"]), inputs: files(mms), outputFolder: out, keypoints: paws, options: o)
-                })
+                    name: "\(name)_\(suffix)", arguments: ["multicam", "--input-dir", folder, "--calibration", toml] + extra + s))
         }
+    }
+    func pupil(_ name: String, _ folder: String) {
+        for (suffix, s) in [("auto", [String]()), ("fixed", ["--diameter-s", "0.99", "--com-s", "0.98"])] {
+            jobs.append(BenchSmoothJob(name: "\(name)_\(suffix)", arguments: ["pupil", "--input-dir", folder] + s))
+        }
+    }
+    func paw(_ name: String, _ folder: String) {
+        for (suffix, s) in [("auto", [String]()), ("s5", ["--s", "5"])] {
+            jobs.append(BenchSmoothJob(name: "\(name)_\(suffix)", arguments: ["paw", "--input-dir", folder] + s))
+        }
+    }
+    calibrated("calibrated", fixtures + "/calibrated/input", fixtures + "/calibrated/calibration.toml", ["--bodypart-list", "nose", "paw"])
+    pupil("pupil", fixtures + "/pupil/input")
+    paw("paw", fixtures + "/paw/input")
+    if let examples {
+        calibrated("examples/calibrated", examples + "/fly", examples + "/fly/calibration.toml", [])
+        pupil("examples/pupil", examples + "/ibl-pupil")
+        paw("examples/paw", examples + "/ibl-paw")
     }
     return jobs.sorted { $0.name < $1.name }
 }
