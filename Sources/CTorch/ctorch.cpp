@@ -213,6 +213,10 @@ int64_t ct_tensor_numel(ct_tensor t) {
     return guarded<int64_t>(-1, [&] { return unwrap(t).numel(); });
 }
 
+int64_t ct_tensor_version(ct_tensor t) {
+    return guarded<int64_t>(-1, [&] { return static_cast<int64_t>(unwrap(t)._version()); });
+}
+
 // ---- host data ----------------------------------------------------------------------------------
 
 ct_tensor ct_tensor_from_data(const void *data, const int64_t *shape, int32_t ndim, int32_t dtype) {

@@ -195,10 +195,18 @@ public final class ResNetHeatmapNetwork: PoseNetwork {
         outputStride = 1 << d
     }
 
+    /// Runs channels-last end to end, the head's PixelShuffle and transposed convolutions included (no reorder
+    /// between layers), with batch norm folded into the backbone's convolutions when autograd is off; the
+    /// heatmaps come back as plain NCHW for the read-out. Same values as NCHW up to float summation order.
     public func forward(_ images: Tensor, training: Bool) throws -> Tensor {
-        var y = try backbone.features(images, training: training).pixelShuffle(2)
+        try forward(images, training: training, layout: .channelsLast)
+    }
+
+    /// The forward pass in a chosen activation layout (`.contiguous`, `foldBatchNorm: false` is the plain formulation).
+    public func forward(_ images: Tensor, training: Bool, layout: MemoryFormat, foldBatchNorm: Bool = true) throws -> Tensor {
+        var y = try backbone.features(images, training: training, layout: layout, foldBatchNorm: foldBatchNorm).pixelShuffle(2)
         for layer in deconvs { y = try layer(y, training: training) }
-        return y
+        return try y.contiguous(.contiguous)
     }
 }
 

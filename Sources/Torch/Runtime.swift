@@ -108,6 +108,9 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
     return try body()
 }
 
+/// Whether autograd records operations on this thread (`torch.is_grad_enabled()`).
+public var isGradEnabled: Bool { ct_autograd_is_enabled() != 0 }
+
 /// Runs `body` with autograd recording on (inside a no-grad scope, for example).
 public func withGrad<R>(_ body: () throws -> R) rethrows -> R {
     let previous = ct_autograd_set_enabled(1)

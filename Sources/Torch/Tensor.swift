@@ -177,6 +177,10 @@ public final class Tensor {
 
     public var isLeaf: Bool { ct_tensor_is_leaf(raw) != 0 }
 
+    /// The storage's version counter (torch's `_version`): every in-place write moves it on (optimizer steps,
+    /// loading, batch norm's running statistics), so a value derived from this tensor can tell it is stale.
+    public var version: Int { Int(ct_tensor_version(raw)) }
+
     /// The accumulated gradient, or nil if none has been computed.
     public var grad: Tensor? {
         guard let g = try? adopt(ct_tensor_grad(raw), "Tensor.grad"), g.isDefined else { return nil }

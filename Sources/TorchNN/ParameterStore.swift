@@ -14,14 +14,16 @@ import Torch
 /// can keep references to them.
 public final class ParameterStore {
     public let device: Device
+    /// Element type of new parameters and of the float buffers layers register (float64 for exact gradient checks).
+    public let dtype: DType
     /// Trainable tensors (`requiresGrad`), in registration order.
     public private(set) var parameters: OrderedDictionary<String, Tensor> = [:]
     /// Non-trainable state (BatchNorm statistics, ...), in registration order.
     public private(set) var buffers: OrderedDictionary<String, Tensor> = [:]
     private var frozen: Set<String> = []
 
-    public init(device: Device = .cpu) {
-        self.device = device
+    public init(device: Device = .cpu, dtype: DType = .float32) {
+        (self.device, self.dtype) = (device, dtype)
     }
 
     public var root: ParameterPath { ParameterPath(store: self, components: []) }
@@ -29,9 +31,9 @@ public final class ParameterStore {
     // MARK: - Registration
 
     /// Registers a parameter initialised by `initializer` (run without autograd), and returns it.
-    public func parameter(_ name: String, shape: [Int], dtype: DType = .float32, _ initializer: Initializer) throws -> Tensor {
+    public func parameter(_ name: String, shape: [Int], dtype: DType? = nil, _ initializer: Initializer) throws -> Tensor {
         guard parameters[name] == nil, buffers[name] == nil else { throw NNError.duplicateName(name) }
-        let t = try Tensor.zeros(shape, dtype: dtype, device: device)
+        let t = try Tensor.zeros(shape, dtype: dtype ?? self.dtype, device: device)
         try withNoGrad { try initializer.fill(t) }
         try t.requiresGrad(true)
         parameters[name] = t

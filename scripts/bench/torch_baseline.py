@@ -1,13 +1,14 @@
 # Baseline of `kinema bench torch`: the same ResNet training steps and inference in PyTorch's Python API.
-# usage: python torch_baseline.py DEPTH SIZE TRAIN_BATCH INFER_BATCH ITERATIONS DEVICE THREADS
-# prints "train_seconds infer_seconds" (medians) on its last line.
-# torchvision's ResNet written out (torchvision is not installed in the bench venv), same init and layout.
-import sys, time, statistics
+# usage: python torch_baseline.py DEPTH SIZE TRAIN_BATCH INFER_BATCH DEVICE THREADS
+# Serves timed runs for interleaved pairs: after "ready", each stdin line `train` or `infer` runs one training
+# step or inference batch and answers its seconds on one line (the first of each is the warm-up; Kinema discards it).
+# torchvision's ResNet written out (torchvision is not installed in the bench venv), same init and layout (NCHW, as LP).
+import sys, time
 import torch
 from torch import nn
 
-depth, size, train_batch, infer_batch, iterations, device, threads = sys.argv[1:8]
-depth, size, train_batch, infer_batch, iterations, threads = map(int, (depth, size, train_batch, infer_batch, iterations, threads))
+depth, size, train_batch, infer_batch, device, threads = sys.argv[1:7]
+depth, size, train_batch, infer_batch, threads = map(int, (depth, size, train_batch, infer_batch, threads))
 torch.set_num_threads(threads)
 dev = torch.device(device)
 
@@ -57,11 +58,11 @@ def step():
 def timed(f):
     sync(); t = time.perf_counter(); f(); sync(); return time.perf_counter() - t
 
-step()
-train = statistics.median(timed(step) for _ in range(iterations))
 xi = torch.randn(infer_batch, 3, size, size, device=dev)
 def infer():
     with torch.no_grad(): net.eval()(xi).sum().item()
-infer()
-inference = statistics.median(timed(infer) for _ in range(iterations))
-print(train, inference)
+
+runs = {"train": step, "infer": infer}
+print("ready", flush=True)
+for line in sys.stdin:
+    print(timed(runs[line.strip()]), flush=True)

@@ -57,6 +57,8 @@ int32_t ct_tensor_strides(ct_tensor t, int64_t *out, int32_t cap);
 int32_t ct_tensor_dtype(ct_tensor t);               /* c10::ScalarType code */
 int32_t ct_tensor_device(ct_tensor t, int32_t *type, int32_t *index);
 int64_t ct_tensor_numel(ct_tensor t);
+/* The storage's version counter (bumped by every in-place write, as torch's `_version`); -1 on failure. */
+int64_t ct_tensor_version(ct_tensor t);
 
 /* ---- host data ------------------------------------------------------------------------------ */
 /* Copies `data` (C-contiguous, dtype code) into a new CPU tensor. */

@@ -13,8 +13,8 @@ public final class ResNet: Layer {
     public let depth: Int
     /// Channels of the last feature map (512 for 18/34, 2048 for 50/101/152).
     public let featureChannels: Int
-    let conv1: Conv
-    let bn1: BatchNorm
+    /// `conv1` and `bn1`.
+    let stem: ConvBatchNorm
     let stages: [[ResidualBlock]]
     let fc: Linear?
 
@@ -33,8 +33,9 @@ public final class ResNet: Layer {
         }
         self.depth = depth
         let expansion = plan.bottleneck ? 4 : 1
-        conv1 = try Conv(path / "conv1", 3, 64, kernel: [7], stride: [2], padding: [3], bias: false, weightInit: .kaimingNormalFanOut)
-        bn1 = try BatchNorm(path / "bn1", 64)
+        stem = ConvBatchNorm(
+            conv: try Conv(path / "conv1", 3, 64, kernel: [7], stride: [2], padding: [3], bias: false, weightInit: .kaimingNormalFanOut),
+            norm: try BatchNorm(path / "bn1", 64))
         var inChannels = 64
         var stages: [[ResidualBlock]] = []
         for (stage, count) in plan.blocks.enumerated() {
@@ -56,69 +57,82 @@ public final class ResNet: Layer {
         fc = try classes.map { try Linear(path / "fc", inChannels, $0) }
     }
 
-    /// The last feature map, stride 32 (before average pooling).
+    /// The last feature map, stride 32 (before average pooling), computed channels-last.
     public func features(_ x: Tensor, training: Bool) throws -> Tensor {
-        var y = try bn1(conv1(x), training: training).relu()
+        try features(x, training: training, layout: .channelsLast)
+    }
+
+    /// The last feature map with activations in `layout` (`.contiguous` is the plain NCHW formulation), as a
+    /// tensor in that layout.
+    ///
+    /// Channels-last (NHWC in memory) is the fast layout on CPU: oneDNN's convolutions take it without reordering
+    /// the activations, and ATen's pooling, batch-norm and element-wise kernels vectorise over channels. For
+    /// inference with autograd off (`withNoGrad`), batch norm is folded into the convolutions (``ConvBatchNorm``)
+    /// unless `foldBatchNorm` is false. Every variant computes the same values up to float summation order.
+    public func features(_ x: Tensor, training: Bool, layout: MemoryFormat, foldBatchNorm: Bool = true) throws -> Tensor {
+        let fold = foldBatchNorm && !training && !isGradEnabled
+        var y = try stem.forward(x.contiguous(layout), training: training, fold: fold).reluInPlace()
         y = try y.maxPool(kernel: [3], stride: [2], padding: [1])
         for stage in stages {
-            for block in stage { y = try block.forward(y, training: training) }
+            for block in stage { y = try block.forward(y, training: training, fold: fold) }
         }
         return y
     }
 
     /// Class logits when built with `classes`, else the feature map.
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        let f = try features(x, training: training)
-        guard let fc else { return f }
-        return try fc(f.adaptiveAvgPool([1, 1]).flatten(from: 1))
+        try classify(features(x, training: training))
+    }
+
+    /// Class logits from a feature map (average pool, `fc`) when built with `classes`, else the feature map itself.
+    public func classify(_ features: Tensor) throws -> Tensor {
+        guard let fc else { return features }
+        return try fc(features.adaptiveAvgPool([1, 1]).flatten(from: 1))
     }
 }
 
 /// torchvision's BasicBlock (two 3×3 convs) or Bottleneck (1×1, 3×3 with the stride, 1×1 ×4).
 final class ResidualBlock {
-    let convs: [Conv]
-    let norms: [BatchNorm]
-    let downsample: (Conv, BatchNorm)?
+    let units: [ConvBatchNorm]
+    let downsample: ConvBatchNorm?
 
     init(_ path: ParameterPath, inChannels: Int, width: Int, stride: Int, bottleneck: Bool) throws {
         let out = bottleneck ? width * 4 : width
-        if bottleneck {
-            convs = [
-                try Conv(path / "conv1", inChannels, width, kernel: [1], bias: false, weightInit: .kaimingNormalFanOut),
-                try Conv(
-                    path / "conv2", width, width, kernel: [3], stride: [stride], padding: [1], bias: false, weightInit: .kaimingNormalFanOut
-                ),
-                try Conv(path / "conv3", width, out, kernel: [1], bias: false, weightInit: .kaimingNormalFanOut),
-            ]
-            norms = [try BatchNorm(path / "bn1", width), try BatchNorm(path / "bn2", width), try BatchNorm(path / "bn3", out)]
-        } else {
-            convs = [
-                try Conv(
-                    path / "conv1", inChannels, width, kernel: [3], stride: [stride], padding: [1], bias: false,
+        func unit(_ n: Int, _ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1) throws -> ConvBatchNorm {
+            ConvBatchNorm(
+                conv: try Conv(
+                    path / "conv\(n)", cin, cout, kernel: [kernel], stride: [stride], padding: [kernel / 2], bias: false,
                     weightInit: .kaimingNormalFanOut),
-                try Conv(path / "conv2", width, width, kernel: [3], padding: [1], bias: false, weightInit: .kaimingNormalFanOut),
+                norm: try BatchNorm(path / "bn\(n)", cout))
+        }
+        if bottleneck {
+            units = [
+                try unit(1, inChannels, width, kernel: 1), try unit(2, width, width, kernel: 3, stride: stride),
+                try unit(3, width, out, kernel: 1),
             ]
-            norms = [try BatchNorm(path / "bn1", width), try BatchNorm(path / "bn2", width)]
+        } else {
+            units = [try unit(1, inChannels, width, kernel: 3, stride: stride), try unit(2, width, width, kernel: 3)]
         }
         if stride != 1 || inChannels != out {
-            downsample = (
-                try Conv(
+            downsample = ConvBatchNorm(
+                conv: try Conv(
                     path / "downsample" / 0, inChannels, out, kernel: [1], stride: [stride], bias: false,
                     weightInit: .kaimingNormalFanOut),
-                try BatchNorm(path / "downsample" / 1, out)
-            )
+                norm: try BatchNorm(path / "downsample" / 1, out))
         } else {
             downsample = nil
         }
     }
 
-    func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+    /// As torchvision: ReLUs, the residual sum and the last ReLU in place (batch norm's and the convolution's
+    /// backward need their inputs, not these outputs, so autograd allows it).
+    func forward(_ x: Tensor, training: Bool, fold: Bool) throws -> Tensor {
         var y = x
-        for (i, (conv, norm)) in zip(convs, norms).enumerated() {
-            y = try norm(conv(y), training: training)
-            if i < convs.count - 1 { y = try y.relu() }
+        for (i, unit) in units.enumerated() {
+            y = try unit.forward(y, training: training, fold: fold)
+            if i < units.count - 1 { y = try y.reluInPlace() }
         }
-        let identity = try downsample.map { try $0.1($0.0(x), training: training) } ?? x
-        return try (y + identity).relu()
+        try y.addInPlace(downsample?.forward(x, training: training, fold: fold) ?? x)
+        return try y.reluInPlace()
     }
 }
