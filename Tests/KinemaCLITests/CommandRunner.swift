@@ -82,6 +82,12 @@ enum KinemaProcess {
         return result
     }
 
+    /// A command's one error line: ArgumentParser's `Error: …` for a usage error, `kinema <command>: error: …`
+    /// (or `kinema-smooth <command>: error: …`) for anything else.
+    static func isErrorLine(_ line: String) -> Bool {
+        line.hasPrefix("Error: ") || (line.hasPrefix("kinema") && line.contains(": error: "))
+    }
+
     /// Runs and expects failure with one clear line on stderr containing `message`, no crash report: ArgumentParser's
     /// `Error: …` for a usage error, `kinema <command>: error: …` for anything else.
     static func fail(
@@ -91,8 +97,7 @@ enum KinemaProcess {
         let result = try run(arguments, in: directory)
         #expect(result.status != 0 && result.status < 128, "\(result)", sourceLocation: sourceLocation)
         let first = result.stderrLines.first ?? ""
-        let oneLine = first.hasPrefix("Error: ") || (first.hasPrefix("kinema ") && first.contains(": error: "))
-        #expect(oneLine && first.contains(message), "\(result)", sourceLocation: sourceLocation)
+        #expect(isErrorLine(first) && first.contains(message), "\(result)", sourceLocation: sourceLocation)
         #expect(
             !result.stderr.contains("Fatal error") && !result.stderr.contains("Stack dump")
                 && !result.stderr.contains("backtrace"), "\(result)", sourceLocation: sourceLocation)

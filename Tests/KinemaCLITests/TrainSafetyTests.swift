@@ -61,7 +61,7 @@ private let rawErrorMarkers = [
     "Stack dump", "backtrace",
 ]
 
-/// Expects a failure with exactly one `Error:` line that contains `naming`, and no raw error text.
+/// Expects a failure with exactly one error line (`KinemaProcess.isErrorLine`) that contains `naming`, and no raw error text.
 private func expectOneErrorLine(
     _ result: CommandResult, naming: String, sourceLocation: SourceLocation = #_sourceLocation
 ) {
@@ -69,7 +69,7 @@ private func expectOneErrorLine(
     let errors = result.stderrLines.filter { $0.contains("Error") || $0.contains("error:") }
     #expect(errors.count == 1, "exactly one error line\n\(result)", sourceLocation: sourceLocation)
     #expect(
-        errors.first?.hasPrefix("Error: ") == true && errors.first?.contains(naming) == true, "\(result)", sourceLocation: sourceLocation)
+        errors.first.map(KinemaProcess.isErrorLine) == true && errors.first?.contains(naming) == true, "\(result)", sourceLocation: sourceLocation)
     for marker in rawErrorMarkers {
         #expect(
             !result.stderr.contains(marker) && !result.stdout.contains(marker), "raw `\(marker)`\n\(result)", sourceLocation: sourceLocation
