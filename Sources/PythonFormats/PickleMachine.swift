@@ -23,7 +23,7 @@ private indirect enum Node {
 
 private final class Box {
     enum Kind { case list, dict, object(callable: Node, arguments: [Node]) }
-    let kind: Kind
+    var kind: Kind
     var items: [Node] = []
     var entries: [(Node, Node)] = []
     var state: Node?
@@ -98,6 +98,32 @@ private struct PickleMachine {
         return items
     }
 
+    /// Boxes refer to each other; a stream that puts a container inside itself (refused at STOP, or left behind
+    /// by an error) would otherwise keep its boxes alive forever (found by fuzzing, under LeakSanitizer).
+    func breakCycles() {
+        var seen = Set<ObjectIdentifier>()
+        var pending = stack + Array(memo.values)
+        var boxes: [Box] = []
+        while let node = pending.popLast() {
+            switch node {
+            case .box(let box):
+                guard seen.insert(ObjectIdentifier(box)).inserted else { continue }
+                boxes.append(box)
+                pending += box.items + box.entries.flatMap { [$0.0, $0.1] } + (box.state.map { [$0] } ?? [])
+                if case .object(let callable, let arguments) = box.kind { pending += [callable] + arguments }
+            case .tuple(let items): pending += items
+            case .persistent(let inner): pending.append(inner)
+            case .value, .mark: break
+            }
+        }
+        for box in boxes {
+            box.items = []
+            box.entries = []
+            box.state = nil
+            box.kind = .list
+        }
+    }
+
     func top(_ opcode: PickleOpcode) throws(PythonFormatError) -> Box {
         guard case .box(let box)? = stack.last else { throw fail("\(opcode) on a value that is not a list, dict or object") }
         return box
@@ -112,6 +138,7 @@ private struct PickleMachine {
     // MARK: Running
 
     mutating func run() throws(PythonFormatError) -> PickleValue {
+        defer { breakCycles() }
         while position < bytes.count {
             let at = position
             let code = bytes[position]
