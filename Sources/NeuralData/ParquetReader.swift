@@ -79,7 +79,8 @@ struct ParquetFile {
             // A damaged schema can claim a negative number of children or nest without end (found by fuzzing);
             // a submission nests 5 levels deep.
             guard path.count < 32 else {
-                throw SensoriumError(path: url.path, message: "Parquet schema nests more than 32 levels; the file is damaged")
+                throw SensoriumError(
+                    path: url.path, message: "Parquet schema nests more than 32 levels; the file is damaged")
             }
             let element = schema[index]
             index += 1
@@ -92,7 +93,8 @@ struct ParquetFile {
             }
             let children = Int(element[5]?.int ?? 0)
             guard children >= 0 else {
-                throw SensoriumError(path: url.path, message: "Parquet schema element '\(name)' has \(children) children; the file is damaged")
+                throw SensoriumError(
+                    path: url.path, message: "Parquet schema element '\(name)' has \(children) children; the file is damaged")
             }
             if children == 0 {
                 result.append(
