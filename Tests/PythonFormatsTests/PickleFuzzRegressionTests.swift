@@ -28,6 +28,11 @@ struct PickleFuzzRegressionTests {
         BYAQAAAHhxgXV1Lg==
         """
 
+    /// A dict set into itself through DUP (not the memo), the stream then ending without STOP.
+    static let dictInsideItselfByDup = """
+        gAB9cQp9fX19fX19Mn1zc3Nzc2FhX3Yy
+        """
+
     @Test func aContainerInsideItselfIsAnError() throws {
         let bytes = try #require(Data(base64Encoded: Self.containerInsideItself, options: .ignoreUnknownCharacters))
         #expect(throws: PythonFormatError.self) { try PickleValue(unpickling: bytes) }
@@ -36,5 +41,7 @@ struct PickleFuzzRegressionTests {
         } catch {
             #expect("\(error)".contains("pickle"), "\(error)")
         }
+        let dup = try #require(Data(base64Encoded: Self.dictInsideItselfByDup, options: .ignoreUnknownCharacters))
+        #expect(throws: PythonFormatError.self) { try PickleValue(unpickling: dup) }
     }
 }
