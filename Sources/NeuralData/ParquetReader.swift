@@ -161,6 +161,8 @@ struct ParquetFile {
             if r == 0 { idLists.append([]) }
             guard Int(d) >= idLeaf.repeatedDefs[0] else { continue }  // empty (or null) list
             guard Int(d) == idLeaf.maxDef else { throw nullError("neuron_ids", group) }
+            // Levels that continue a list before any started, or more values than the column holds (found by fuzzing).
+            guard !idLists.isEmpty, v < idValues.count else { throw levelsError("neuron_ids", group) }
             idLists[idLists.count - 1].append(idValues[v])
             v += 1
         }
@@ -171,10 +173,12 @@ struct ParquetFile {
             if r == 0 { predictionLists.append([]) }
             let d = Int(d)
             guard d >= predictionLeaf.repeatedDefs[0] else { continue }
+            guard !predictionLists.isEmpty else { throw levelsError("prediction", group) }
             if r <= 1 { predictionLists[predictionLists.count - 1].append([]) }
             guard d >= predictionLeaf.repeatedDefs[1] else { continue }
             guard d == predictionLeaf.maxDef else { throw nullError("prediction", group) }
             let last = predictionLists.count - 1
+            guard !predictionLists[last].isEmpty, v < predictionValues.count else { throw levelsError("prediction", group) }
             predictionLists[last][predictionLists[last].count - 1].append(predictionValues[v])
             v += 1
         }
@@ -190,6 +194,11 @@ struct ParquetFile {
                 mouse: String(decoding: mouseValues[i], as: UTF8.self), trialIndex: Int(trialValues[i]),
                 prediction: predictionLists[i], neuronIDs: idLists[i])
         }
+    }
+
+    private func levelsError(_ column: String, _ group: Int) -> SensoriumError {
+        SensoriumError(
+            path: url.path, message: "row group \(group): column \(column)'s list levels do not match its values; the file is damaged")
     }
 
     private func nullError(_ column: String, _ group: Int) -> SensoriumError {
