@@ -1,7 +1,7 @@
 # Kinema: `make demo` sets everything up and runs the demo; `make test` runs the tests.
 SWIFT_FLAGS ?= -c release
 
-.PHONY: setup build demo test lint format examples bench clean
+.PHONY: setup build demo test lint format examples bench fuzz clean
 setup:
 	@bash scripts/setup.sh
 
@@ -28,8 +28,13 @@ examples: setup
 	for example in PoseForward NeuralForward SmoothTracks; do \
 		$$(swift build $(SWIFT_FLAGS) --package-path Examples --show-bin-path)/$$example || exit 1; done
 
+# libFuzzer over every reader of files from outside (Fuzz/, scripts/fuzz/run.sh): FUZZ=SECONDS per target (60).
+FUZZ ?= 60
+fuzz: setup
+	bash scripts/fuzz/run.sh $(FUZZ)
+
 bench: build
 	$$(swift build $(SWIFT_FLAGS) --show-bin-path)/kinema bench
 
 clean:
-	rm -rf .build Examples/.build
+	rm -rf .build Examples/.build Fuzz/.build

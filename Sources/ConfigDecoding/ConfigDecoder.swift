@@ -37,9 +37,20 @@ public struct ConfigDecoder: Sendable {
     }
 
     /// Reads and decodes a YAML file.
+    /// A missing, binary or empty file is said in those words (an empty config is a mistake, not "all defaults").
     public static func load<T: Decodable>(_ type: T.Type, path: String, interpolates: Bool = false) throws -> T {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, line: nil, message: "cannot read the config file; check the path")
+        }
+        guard let text = String(data: data, encoding: .utf8), !text.contains("\0") else {
+            throw ConfigError(file: path, line: nil, message: "not a YAML config: the file is not text (UTF-8)")
+        }
+        let settings = text.split(whereSeparator: \.isNewline).filter {
+            let line = $0.trimmingCharacters(in: .whitespaces)
+            return !line.isEmpty && !line.hasPrefix("#") && line != "---" && line != "..."
+        }
+        if settings.isEmpty {
+            throw ConfigError(file: path, line: nil, message: "the config file is empty; write its settings as `key: value` lines")
         }
         return try ConfigDecoder(file: path, interpolates: interpolates).decode(type, yaml: text)
     }
@@ -145,7 +156,10 @@ final class DecodingContext: Sendable {
         let found: String
         switch node {
         case .null: found = "nothing"
-        case .scalar(let text, _, _): found = "'\(text)'"
+        case .scalar(let text, _, _):
+            // A whole file read as one scalar (a CSV given as a config) would make a screenful of an error line.
+            let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            found = line.count > 60 || line.count < text.count ? "'\(line.prefix(60))…'" : "'\(text)'"
         case .list: found = "a list"
         case .map: found = "a section"
         }

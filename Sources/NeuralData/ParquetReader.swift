@@ -76,6 +76,12 @@ struct ParquetFile {
             guard index < schema.count else {
                 throw SensoriumError(path: url.path, message: "Parquet schema ends early; the file is damaged")
             }
+            // A damaged schema can claim a negative number of children or nest without end (found by fuzzing);
+            // a submission nests 5 levels deep.
+            guard path.count < 32 else {
+                throw SensoriumError(
+                    path: url.path, message: "Parquet schema nests more than 32 levels; the file is damaged")
+            }
             let element = schema[index]
             index += 1
             let name = String(decoding: element[4]?.binary ?? [], as: UTF8.self)
@@ -86,6 +92,10 @@ struct ParquetFile {
             default: break
             }
             let children = Int(element[5]?.int ?? 0)
+            guard children >= 0 else {
+                throw SensoriumError(
+                    path: url.path, message: "Parquet schema element '\(name)' has \(children) children; the file is damaged")
+            }
             if children == 0 {
                 result.append(
                     ParquetLeaf(path: path + [name], type: element[1]?.int ?? -1, maxRep: rep, maxDef: def, repeatedDefs: repeatedDefs))
@@ -93,6 +103,9 @@ struct ParquetFile {
             for _ in 0..<children { try walk(path: path + [name], rep: rep, def: def, repeatedDefs: repeatedDefs) }
         }
         let rootChildren = Int(schema.first?[5]?.int ?? 0)
+        guard rootChildren >= 0 else {
+            throw SensoriumError(path: url.path, message: "Parquet schema root has \(rootChildren) children; the file is damaged")
+        }
         for _ in 0..<rootChildren { try walk(path: [], rep: 0, def: 0, repeatedDefs: []) }
         return result
     }
@@ -148,6 +161,8 @@ struct ParquetFile {
             if r == 0 { idLists.append([]) }
             guard Int(d) >= idLeaf.repeatedDefs[0] else { continue }  // empty (or null) list
             guard Int(d) == idLeaf.maxDef else { throw nullError("neuron_ids", group) }
+            // Levels that continue a list before any started, or more values than the column holds (found by fuzzing).
+            guard !idLists.isEmpty, v < idValues.count else { throw levelsError("neuron_ids", group) }
             idLists[idLists.count - 1].append(idValues[v])
             v += 1
         }
@@ -158,10 +173,12 @@ struct ParquetFile {
             if r == 0 { predictionLists.append([]) }
             let d = Int(d)
             guard d >= predictionLeaf.repeatedDefs[0] else { continue }
+            guard !predictionLists.isEmpty else { throw levelsError("prediction", group) }
             if r <= 1 { predictionLists[predictionLists.count - 1].append([]) }
             guard d >= predictionLeaf.repeatedDefs[1] else { continue }
             guard d == predictionLeaf.maxDef else { throw nullError("prediction", group) }
             let last = predictionLists.count - 1
+            guard !predictionLists[last].isEmpty, v < predictionValues.count else { throw levelsError("prediction", group) }
             predictionLists[last][predictionLists[last].count - 1].append(predictionValues[v])
             v += 1
         }
@@ -177,6 +194,11 @@ struct ParquetFile {
                 mouse: String(decoding: mouseValues[i], as: UTF8.self), trialIndex: Int(trialValues[i]),
                 prediction: predictionLists[i], neuronIDs: idLists[i])
         }
+    }
+
+    private func levelsError(_ column: String, _ group: Int) -> SensoriumError {
+        SensoriumError(
+            path: url.path, message: "row group \(group): column \(column)'s list levels do not match its values; the file is damaged")
     }
 
     private func nullError(_ column: String, _ group: Int) -> SensoriumError {
@@ -203,7 +225,9 @@ struct ParquetFile {
             throw fail("dictionary-encoded; rewrite with `df.to_parquet(f, compression=None, use_dictionary=False)`")
         }
         let start = Int(meta[9]?.int ?? -1), size = Int(meta[7]?.int ?? -1), total = Int(meta[5]?.int ?? 0)
-        guard start >= 4, size >= 0, start + size <= data.count - 8 else { throw fail("chunk lies outside the file; the file is damaged") }
+        guard start >= 4, size >= 0, start <= data.count - 8, size <= data.count - 8 - start else {
+            throw fail("chunk lies outside the file; the file is damaged")
+        }
         let chunk = Array(data[start..<(start + size)])
         var result = ParquetColumnData()
         var doubles: [Double] = [], ints: [Int64] = [], strings: [[UInt8]] = []
@@ -215,7 +239,7 @@ struct ParquetFile {
             do { header = try headerReader.readStruct() } catch { throw fail("unreadable page header (\(error))") }
             let bodySize = Int(header[3]?.int ?? -1)
             let bodyStart = headerReader.position
-            guard bodySize >= 0, bodyStart + bodySize <= chunk.count else { throw fail("page runs past its chunk; the file is damaged") }
+            guard bodySize >= 0, bodySize <= chunk.count - bodyStart else { throw fail("page runs past its chunk; the file is damaged") }
             guard header[1]?.int == 0, let page = header[5] else {
                 throw fail(
                     "page type \(header[1]?.int ?? -1) is not supported (only v1 data pages; rewrite with `data_page_version=\"1.0\"`, `use_dictionary=False`)"
@@ -225,6 +249,8 @@ struct ParquetFile {
                 throw fail("value encoding \(page[2]?.int ?? -1) is not PLAIN; rewrite with `use_dictionary=False`")
             }
             let count = Int(page[1]?.int ?? 0)
+            // Parquet counts a page's values in an i32; real pages hold far fewer than 2^28.
+            guard count >= 0, count < 1 << 28 else { throw fail("a page claims \(count) values; the file is damaged") }
             var body = ParquetByteCursor(bytes: chunk, position: bodyStart, end: bodyStart + bodySize)
             do {
                 let rep = leaf.maxRep > 0 ? try body.levels(count: count, maxLevel: leaf.maxRep) : []
@@ -296,7 +322,7 @@ struct ParquetByteCursor {
 
     mutating func hybrid(count: Int, bitWidth: Int) throws -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(count)
+        out.reserveCapacity(min(count, 1 << 20))
         while out.count < count {
             var header: UInt64 = 0, shift: UInt64 = 0
             while true {
@@ -313,8 +339,9 @@ struct ParquetByteCursor {
             } else {
                 // Bit-packed groups of 8 values, least significant bit first.
                 let groups = Int(header >> 1)
+                guard groups <= end - position else { throw ParquetDecodeError(message: "bit-packed run longer than the page") }
                 let packed = try take(groups * bitWidth)
-                for i in 0..<(groups * 8) where out.count < count {
+                for i in 0..<min(groups * 8, count - out.count) {
                     var value = 0
                     for b in 0..<bitWidth {
                         let bit = i * bitWidth + b
@@ -375,6 +402,12 @@ public struct ThriftCompactReader {
         }
     }
 
+    /// A varint length, which a damaged file can make larger than any Int (found by fuzzing).
+    mutating func length() throws -> Int {
+        guard let n = Int(exactly: try varint()) else { throw ParquetDecodeError(message: "Thrift length out of range") }
+        return n
+    }
+
     mutating func zigzagInt() throws -> Int64 {
         let v = try varint()
         return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
@@ -408,19 +441,19 @@ public struct ThriftCompactReader {
             position += 8
             return .double(Double(bitPattern: bits))
         case 8:
-            let n = Int(try varint())
+            let n = try length()
             guard n <= bytes.count - position else { throw ParquetDecodeError(message: "Thrift string runs past the data") }
             defer { position += n }
             return .binary(Array(bytes[position..<(position + n)]))
         case 9, 10:
             let header = try byte()
-            let n = header >> 4 == 15 ? Int(try varint()) : Int(header >> 4)
+            let n = header >> 4 == 15 ? try length() : Int(header >> 4)
             guard n <= bytes.count - position else { throw ParquetDecodeError(message: "Thrift list longer than the data") }
             var items: [ThriftValue] = []
             for _ in 0..<n { items.append(try value(type: header & 0x0F, depth: depth + 1)) }
             return .list(items)
         case 11:
-            let n = Int(try varint())
+            let n = try length()
             guard n <= bytes.count - position else { throw ParquetDecodeError(message: "Thrift map longer than the data") }
             var items: [ThriftValue] = []
             if n > 0 {

@@ -71,6 +71,10 @@ extension PoseTable {
         func fail(_ line: Int?, _ message: String) -> PoseFormatError {
             PoseFormatError(file: fileName, row: line, message: message)
         }
+        // A video, an .h5 or a .npy given as a CSV: said as such, not as a header cell of binary bytes.
+        if UnsafeBufferPointer(rebasing: bytes[0..<min(count, 4096)]).contains(0) {
+            throw fail(nil, "not a CSV file (it holds binary data); give the pose CSV (or DeepLabCut .h5) file")
+        }
         guard lines.count >= 3 else {
             throw fail(nil, "expected 3 header rows (scorer, bodyparts, coords), found \(lines.count) lines")
         }
@@ -78,9 +82,14 @@ extension PoseTable {
         if h1.first == "individuals" {
             throw fail(2, "multi-animal file (4 header rows with 'individuals') is not supported; export a single animal")
         }
-        guard h0.first == "scorer" else { throw fail(1, "first header cell must be 'scorer', found '\(h0.first ?? "")'") }
-        guard h1.first == "bodyparts" else { throw fail(2, "second header row must start with 'bodyparts', found '\(h1.first ?? "")'") }
-        guard h2.first == "coords" else { throw fail(3, "third header row must start with 'coords', found '\(h2.first ?? "")'") }
+        /// A header cell as quoted in an error: at most 40 characters, so a wrong file stays a one-line error.
+        func quoted(_ cell: String?) -> String {
+            let cell = cell ?? ""
+            return cell.count > 40 ? "'\(cell.prefix(40))…'" : "'\(cell)'"
+        }
+        guard h0.first == "scorer" else { throw fail(1, "first header cell must be 'scorer', found \(quoted(h0.first))") }
+        guard h1.first == "bodyparts" else { throw fail(2, "second header row must start with 'bodyparts', found \(quoted(h1.first))") }
+        guard h2.first == "coords" else { throw fail(3, "third header row must start with 'coords', found \(quoted(h2.first))") }
         guard h0.count == h1.count, h1.count == h2.count else {
             throw fail(nil, "header rows have different lengths (\(h0.count), \(h1.count), \(h2.count))")
         }

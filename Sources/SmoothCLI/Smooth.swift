@@ -18,6 +18,16 @@ public struct Smooth: AsyncParsableCommand {
     )
 }
 
+/// `kinema-smooth`: the same subcommands under the executable's own name, so its usage and help say
+/// `kinema-smooth …` while `kinema smooth …` stays what `kinema` shows.
+public struct KinemaSmooth: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        commandName: "kinema-smooth", abstract: Smooth.configuration.abstract, discussion: Smooth.configuration.discussion,
+        subcommands: Smooth.configuration.subcommands)
+}
+
 // MARK: - Subcommands
 
 struct SmoothSingleCam: AsyncParsableCommand {
@@ -119,7 +129,8 @@ struct SmoothPaw: AsyncParsableCommand {
         aliases: ["ibl-paw"])
     @OptionGroup var input: SmoothInputOptions
     @Option(name: .customLong("s"), parsing: .upToNextOption, help: "Fixed smoothing parameter (one, or one per paw).")
-    var s: [Double] = []
+    var sLists: [NumberList] = []
+    var s: [Double] { sLists.flatMap(\.values) }
     @Option(name: .customLong("s-frames"), help: "Frames used to choose s.")
     var sFrames: String?
     @Option(name: .customLong("quantile-keep-pca"), help: "Percentile of ensemble variance below which frames are used for the PCA.")
@@ -148,8 +159,11 @@ func runSmoothing(_ mode: SmoothingJob.Mode, input: SmoothInputOptions, keypoint
     var options = options
     let progress = ProgressLine(label: "choosing s:", total: 0, unit: "keypoints", quietSeconds: 1)
     options.progress = { done, total in progress.update(done, of: total) }
+    let inputs = try input.files()
+    try OutputFolder.create(input.saveDir, option: "--save-dir")
+    if let warning = singleMemberWarning(mode, inputs: inputs) { printErr(warning) }
     var job = SmoothingJob(
-        mode: mode, inputs: try input.files(), outputFolder: URL(fileURLWithPath: input.saveDir),
+        mode: mode, inputs: inputs, outputFolder: URL(fileURLWithPath: input.saveDir),
         outputFileName: input.saveFilename, keypoints: keypoints, options: options)
     job.plot = input.plot
     job.plotFrames = try input.plotRange()
@@ -165,4 +179,22 @@ func runSmoothing(_ mode: SmoothingJob.Mode, input: SmoothInputOptions, keypoint
     for line in report.summary { print(line) }
     for file in report.files + report.plots { print("wrote \(file.path)") }
     if input.verbose { print(String(format: "done in %.3f s", Date().timeIntervalSince(start))) }
+}
+
+/// EKS's ensemble variance is the spread of the members; with one member there is none, and (like the EKS package)
+/// the observation variance becomes 1/likelihood, which makes the result a plain Kalman smoother of that one track.
+/// Said in one line, because an ensemble of one is usually a forgotten file rather than a choice.
+func singleMemberWarning(_ mode: SmoothingJob.Mode, inputs: [URL]) -> String? {
+    let files = SmoothingJob.poseFiles(inputs).map(\.lastPathComponent)
+    func members(per names: [String]) -> Int? { names.map { name in files.filter { $0.contains(name) }.count }.min() }
+    let count: Int?
+    switch mode {
+    case .singleCamera, .mirrored, .pupil: count = files.count
+    case .multiCamera(let cameras): count = members(per: cameras)
+    case .calibrated(let url): count = (try? CameraCalibration.read(from: url)).flatMap { members(per: $0.cameras.map(\.name)) }
+    case .paw: count = min(files.filter { $0.contains("left") }.count, files.filter { !$0.contains("left") }.count)
+    }
+    guard count == 1 else { return nil }
+    return "warning: one ensemble member per view: EKS needs at least 2 members for a meaningful ensemble variance; "
+        + "smoothing the one track with variance 1/likelihood instead (a plain Kalman smoother)"
 }

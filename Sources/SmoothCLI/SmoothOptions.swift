@@ -59,7 +59,8 @@ struct SmoothParameterOptions: ParsableArguments {
     @Option(
         name: .customLong("s"), parsing: .upToNextOption,
         help: "Fixed smoothing parameter: one value for all keypoints or one per keypoint (default: chosen automatically).")
-    var s: [Double] = []
+    var sLists: [NumberList] = []
+    var s: [Double] { sLists.flatMap(\.values) }
 
     @Option(
         name: .customLong("s-frames"),
@@ -69,7 +70,8 @@ struct SmoothParameterOptions: ParsableArguments {
     var sFrames: String?
 
     @Option(name: .customLong("bodypart-list"), parsing: .upToNextOption, help: "Keypoints to smooth (default: all).")
-    var bodypartList: [String] = []
+    var bodypartLists: [NameList] = []
+    var bodypartList: [String] { bodypartLists.flatMap(\.names) }
 
     @Option(name: .customLong("avg-mode"), help: "Ensemble centre: median or mean.")
     var avgMode: String = "median"
@@ -99,7 +101,8 @@ struct SmoothParameterOptions: ParsableArguments {
 struct MultiViewOptions: ParsableArguments {
     @Option(
         name: .customLong("camera-names"), parsing: .upToNextOption, help: "Camera names; each file name must contain its camera's name.")
-    var cameraNames: [String] = []
+    var cameraLists: [NameList] = []
+    var cameraNames: [String] { cameraLists.flatMap(\.names) }
 
     @Option(name: .customLong("quantile-keep-pca"), help: "Percentile of ensemble variance below which frames are used for the PCA.")
     var quantileKeepPCA: Double = 95
@@ -119,6 +122,27 @@ struct MultiViewOptions: ParsableArguments {
 }
 
 // MARK: - Parsing helpers
+
+/// One value of a list option, which a person may give as `top bot` or as `top,bot` (both are common in the tools
+/// labs use): the commas split it further.
+struct NameList: ExpressibleByArgument {
+    var names: [String]
+    init?(argument: String) {
+        names = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if names.isEmpty { return nil }
+    }
+}
+
+/// A numeric list option's value: `--s 5 10` or `--s 5,10`.
+struct NumberList: ExpressibleByArgument {
+    var values: [Double]
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.count == parts.count else { return nil }
+        self.values = values
+    }
+}
 
 /// Parses the package's `--s-frames` syntax.
 func parseFrameRanges(_ text: String) throws -> [FrameRange] {

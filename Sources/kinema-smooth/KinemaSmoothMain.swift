@@ -7,6 +7,6 @@ import SmoothCLI
 enum KinemaSmoothMain {
     static func main() async {
         ProcessPolicy.Allocator.shortJobs.apply()  // see `ProcessPolicy.Allocator` for why
-        await Smooth.main()
+        await KinemaSmooth.main()
     }
 }

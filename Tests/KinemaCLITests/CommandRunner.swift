@@ -33,11 +33,14 @@ enum KinemaProcess {
         throw Missing(searched: Array(Set(folders.map(\.path))).sorted())
     }
 
-    /// Runs `kinema arguments…` in `directory` with stdin closed; kills it after `timeout` seconds.
+    /// Runs `kinema arguments…` (or another built executable) in `directory` with stdin closed; kills it after
+    /// `timeout` seconds.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120) throws -> CommandResult {
+    static func run(
+        _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120, executable: URL? = nil
+    ) throws -> CommandResult {
         let process = Process()
-        process.executableURL = try executable()
+        process.executableURL = try executable ?? Self.executable()
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         // Output goes to files, so a chatty command cannot fill a pipe and stall.

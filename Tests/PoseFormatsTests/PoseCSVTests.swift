@@ -151,3 +151,25 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
         try PoseTable.predictions(scorer: "s", keypoints: ["a"], x: [1], y: [], likelihood: [])
     }
 }
+
+/// A video, .npy or .h5 given where a CSV belongs: one short line, not a header cell made of binary bytes.
+@Test func binaryFileIsNotACSV() throws {
+    let dir = try TestFiles.temporaryDirectory("pose-csv-binary")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let url = dir.appendingPathComponent("predictions.csv")
+    try Data([0x1A, 0x45, 0xDF, 0xA3, 0x00, 0x00, 0x00, 0x1F] + TestNoise.bytes(3000, seed: 3)).write(to: url)
+    #expect(throws: PoseFormatError.self) { try PoseTable.read(from: url) }
+    do {
+        _ = try PoseTable.read(from: url)
+    } catch {
+        #expect("\(error)" == "\(url.path): not a CSV file (it holds binary data); give the pose CSV (or DeepLabCut .h5) file")
+    }
+    // Text that is not a pose table quotes at most 40 characters of its first cell.
+    try Data((String(repeating: "frame_index_of_the_experiment", count: 5) + ",x\n1,2\n3,4\n").utf8).write(to: url)
+    do {
+        _ = try PoseTable.read(from: url)
+        Issue.record("read a table without a pose header")
+    } catch {
+        #expect("\(error)".contains("found 'frame_index_of_the_experimentframe_index…'"), "\(error)")
+    }
+}

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fix=0; [ "${1:-}" = "--fix" ] && fix=1
-sources=(Package.swift Sources Tests Examples/Package.swift Examples/Sources scripts/lint/package-check.swift)
+sources=(Package.swift Sources Tests Examples/Package.swift Examples/Sources Fuzz/Package.swift Fuzz/Sources scripts/lint/package-check.swift)
 status=0
 
 if [ $fix = 1 ]; then

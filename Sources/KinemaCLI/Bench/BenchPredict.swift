@@ -14,7 +14,7 @@ import VideoIO
 /// `kinema bench predict [MODEL] [VIDEO]`: end-to-end video prediction (decode, resize, network,
 /// read-out, table) against the network alone on frames already in memory; the same for LP's
 /// architecture (ResNet-50 at 256²) against Lightning Pose's own `predict_on_video_file` figure from
-/// `../shared/peers/lp-baseline.sh`; and the start-up time of `kinema predict`.
+/// `scripts/bench/lp-baseline.sh`; and the start-up time of `kinema predict`.
 struct BenchPredict: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
@@ -23,21 +23,21 @@ struct BenchPredict: ParsableCommand {
             ratio=1 for end-to-end means decoding is fully hidden behind the network. Without MODEL, \
             Kinema's default from-scratch network (U-Net, 128²) is benchmarked untrained: speed does not \
             depend on the weights. The Lightning Pose figure is read from the summary that \
-            ../shared/peers/lp-baseline.sh writes (LP 2.4.3 on this machine, ResNet-50 256², same video); \
+            scripts/bench/lp-baseline.sh writes (LP 2.4.3 on this machine, ResNet-50 256², same video); \
             it is a separate run, so its load average is printed next to it.
             """)
 
     @Argument(help: "Model directory written by `kinema train` (default: Kinema's default network, untrained).")
     var model: String?
 
-    @Argument(help: "Video (default: the video of LP's run, else ../shared/data/mirror-mouse-example/videos/test_vid.mp4).")
+    @Argument(help: "Video (default: the video of LP's run, else the repository's Tests/Data/mirror-mouse-example/videos/test_vid.mp4).")
     var video: String?
 
     @Option(name: .customLong("batch-size"), help: "Frames per forward pass for MODEL (as `kinema predict`).")
     var batchSize = 16
 
     @Option(name: .customLong("lp-summary"), help: "peer_summary.json of lp-baseline.sh.")
-    var lpSummary = "/tmp/lp-baseline/work/lp/model-e15/peer_summary.json"
+    var lpSummary = defaultLPSummary
 
     @Option(name: .customLong("resnet-frames"), help: "Frames predicted in the ResNet-50 section (0: the whole video).")
     var resnetFrames = 0
@@ -88,7 +88,7 @@ struct BenchPredict: ParsableCommand {
         let lp = LPSummary(path: lpSummary)
         guard let video = video ?? lp?.videoPath ?? defaultVideo() else {
             throw ValidationError(
-                "no video given and none found (LP summary \(lpSummary), ../shared/data/mirror-mouse-example/videos/test_vid.mp4); pass VIDEO"
+                "no video given and none found (LP summary \(lpSummary), Tests/Data/mirror-mouse-example/videos/test_vid.mp4); pass VIDEO"
             )
         }
         guard FileManager.default.fileExists(atPath: video) else { throw ValidationError("\(video) does not exist") }
@@ -189,7 +189,7 @@ struct BenchPredict: ParsableCommand {
             print("   litpose: \(lp.describeVideo)")
         } else if name.contains("resnet50") {
             benchLine(name + "_end_to_end", medianEndToEnd, "frames/s", ratio: nil, baseline: "litpose-2.4.3")
-            print("   litpose predict: not measured: no \(lpSummary) (run ../shared/peers/lp-baseline.sh, or pass --lp-summary)")
+            print("   litpose predict: not measured: no \(lpSummary) (run scripts/bench/lp-baseline.sh, or pass --lp-summary)")
         }
     }
 
@@ -297,10 +297,7 @@ struct BenchPredict: ParsableCommand {
             metadata: ["epoch": "0"])
     }
 
-    func defaultVideo() -> String? {
-        let path = FileManager.default.currentDirectoryPath + "/../shared/data/mirror-mouse-example/videos/test_vid.mp4"
-        return FileManager.default.fileExists(atPath: path) ? (path as NSString).standardizingPath : nil
-    }
+    func defaultVideo() -> String? { benchExampleData("videos/test_vid.mp4").map { ($0 as NSString).standardizingPath } }
 }
 
 /// Prints the 1/5/15-minute load averages: every figure of a shared machine needs them next to it.

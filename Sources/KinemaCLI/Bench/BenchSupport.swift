@@ -27,15 +27,33 @@ func baselinePython(_ explicit: String?) -> String? {
 /// build time: it works whether the binary runs from `.build/release` or elsewhere, from any folder), then
 /// under the current folder, for a binary built elsewhere and run from a checkout.
 func benchScript(_ name: String) -> String? {
-    let repository = URL(fileURLWithPath: #filePath)  // <repo>/Sources/KinemaCLI/Bench/BenchSupport.swift
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let candidates = [repository.path, FileManager.default.currentDirectoryPath].map { $0 + "/scripts/bench/" + name }
+    let candidates = benchRepositories.map { $0 + "/scripts/bench/" + name }
     if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
     print(
         "note: baseline script scripts/bench/\(name) not found (looked in \(candidates.joined(separator: ", "))); run from the repository to measure the baseline"
     )
     return nil
 }
+
+/// Where a checkout may be: the source tree this binary was compiled from (`#filePath`, see `benchScript`), then
+/// the current folder.
+let benchRepositories: [String] = [
+    URL(fileURLWithPath: #filePath)  // <repo>/Sources/KinemaCLI/Bench/BenchSupport.swift
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path,
+    FileManager.default.currentDirectoryPath,
+]
+
+/// LP's mirror-mouse example as the repository carries it (Tests/Data), the data `kinema bench train|predict`
+/// and `scripts/bench/lp-baseline.sh` use by default; `relative` is a path inside it.
+func benchExampleData(_ relative: String) -> String? {
+    benchRepositories.map { $0 + "/Tests/Data/mirror-mouse-example/" + relative }
+        .first { FileManager.default.fileExists(atPath: $0) }
+}
+
+/// Where `scripts/bench/lp-baseline.sh` writes Lightning Pose's figures (its defaults: $KINEMA_LP_DIR, else
+/// /tmp/kinema-lp-baseline, and 15 epochs).
+let defaultLPSummary =
+    (ProcessInfo.processInfo.environment["KINEMA_LP_DIR"] ?? "/tmp/kinema-lp-baseline") + "/model-e15/peer_summary.json"
 
 /// The full path of `program` on $PATH (or `program` itself when it names a file), nil when absent.
 func executableOnPath(_ program: String) -> String? {

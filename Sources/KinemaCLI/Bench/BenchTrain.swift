@@ -9,7 +9,7 @@ import PoseModels
 
 /// `kinema bench train [CONFIG]`: training step and epoch time for Lightning Pose's configuration
 /// (ResNet-50 heatmap, 256², batch 16, Adam, from scratch, DLC augmentation) against LP's own figures
-/// from `../shared/peers/lp-baseline.sh`, and for Kinema's default from-scratch model.
+/// from `scripts/bench/lp-baseline.sh`, and for Kinema's default from-scratch model.
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -21,11 +21,11 @@ struct BenchTrain: ParsableCommand {
             printed next to it). ratio > 1 means Kinema is faster.
             """)
 
-    @Argument(help: "Project config (default: ../shared/data/mirror-mouse-example/lp-config.yaml).")
+    @Argument(help: "Project config (default: the repository's Tests/Data/mirror-mouse-example/lp-config.yaml).")
     var config: String?
 
     @Option(name: .customLong("lp-summary"), help: "peer_summary.json of lp-baseline.sh.")
-    var lpSummary = "/tmp/lp-baseline/work/lp/model-e15/peer_summary.json"
+    var lpSummary = defaultLPSummary
 
     @Option(name: .customLong("warmup-steps"), help: "Untimed steps before the timed epoch.")
     var warmupSteps = 1
@@ -37,9 +37,10 @@ struct BenchTrain: ParsableCommand {
     var skipDefault = false
 
     func run() throws {
-        let path = config ?? FileManager.default.currentDirectoryPath + "/../shared/data/mirror-mouse-example/lp-config.yaml"
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("\(path) does not exist; pass the project config (e.g. mirror-mouse-example/lp-config.yaml)")
+        guard let path = config ?? benchExampleData("lp-config.yaml"), FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError(
+                "\(config ?? "Tests/Data/mirror-mouse-example/lp-config.yaml") does not exist; pass the project config (e.g. mirror-mouse-example/lp-config.yaml)"
+            )
         }
         printLoad("start")
         let base = try PoseProject.load(configPath: path)
@@ -111,7 +112,7 @@ struct BenchTrain: ParsableCommand {
             )
         } else if name.contains("resnet50") {
             print(
-                "   litpose: not measured: no timing in \(lpSummary) (run ../shared/peers/lp-baseline.sh, or pass --lp-summary); ratio=n/a")
+                "   litpose: not measured: no timing in \(lpSummary) (run scripts/bench/lp-baseline.sh, or pass --lp-summary); ratio=n/a")
         }
     }
 }

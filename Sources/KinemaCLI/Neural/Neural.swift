@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KinemaConsole
 import NeuralData
+import SmoothCLI
 
 // MARK: - kinema neural
 
@@ -91,6 +92,11 @@ struct NeuralSynthCommand: ParsableCommand {
         if let sharedPositions { settings.sharedPositions = sharedPositions }
         if fullSize { settings.height = 36; settings.width = 64 }
         let generator = try SyntheticGenerator(config: settings)
+        // Writing into an earlier data set would mix two sessions' trials in one folder.
+        if let earlier = try? FileManager.default.contentsOfDirectory(atPath: out), !earlier.isEmpty {
+            throw PathProblem("\(out) already holds files; neural synth writes a new data set into a new or empty folder")
+        }
+        try OutputFolder.create(out, option: "OUT")
         let progress = ProgressLine(total: settings.trialsPerMouse * settings.neuronCounts.count, unit: "trials", quietSeconds: 1)
         let folders = try generator.write(to: URL(fileURLWithPath: out)) { done, _ in progress.update(done) }
         progress.finish()

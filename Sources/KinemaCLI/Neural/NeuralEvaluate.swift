@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralData
+import SmoothCLI
 
 // MARK: - kinema neural evaluate
 
@@ -57,6 +58,13 @@ struct NeuralEvaluateCommand: ParsableCommand {
     var dropLast = false
 
     func run() throws {
+        if let submission {
+            // Said before the data set is read, and in these words rather than as a table with no rows.
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: submission))?[.size] as? Int else {
+                throw PathProblem("\(submission): no such submission file (--submission)")
+            }
+            if size == 0 { throw PathProblem("\(submission): the submission file is empty (--submission)") }
+        }
         let dataset = try data.dataset()
         let frames = ScoredFrames(skip: skip, cap: cap, dropLast: dropLast)
         let results: [MouseEvaluation]

@@ -4,6 +4,7 @@ import KinemaConsole
 import NeuralData
 import NeuralModels
 import PythonFormats
+import SmoothCLI
 import Torch
 
 // MARK: - kinema neural predict
@@ -69,6 +70,8 @@ struct NeuralPredictCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let out { try OutputFolder.create(out, option: "--out") }
+        if let submission { try OutputFolder.createParent(of: submission, option: "--submission") }
         let target = try device.target()
         let folder = URL(fileURLWithPath: model)
         let network = try DwiseNeuro(config: try SavedModel.config(in: folder), weights: folder, device: target)

@@ -3,6 +3,7 @@ import Foundation
 import KinemaConsole
 import NeuralData
 import NeuralModels
+import SmoothCLI
 import Torch
 
 // MARK: - kinema neural train
@@ -81,6 +82,9 @@ struct NeuralTrainCommand: ParsableCommand {
     @Flag(help: "Continue from OUT/checkpoint.safetensors.")
     var resume = false
 
+    @Flag(help: "Replace the model already in OUT (without it, an existing model is refused; --resume continues it).")
+    var overwrite = false
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -98,10 +102,24 @@ struct NeuralTrainCommand: ParsableCommand {
         return settings
     }
 
+    /// The model folder, checked before the data are read: a model trained earlier is never replaced by accident.
+    func checkOutput() throws {
+        let folder = try OutputFolder.create(out, option: "--out")
+        let earlier = ["model.safetensors", "checkpoint.safetensors"].filter {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+        }
+        if !earlier.isEmpty, !resume, !overwrite {
+            throw PathProblem(
+                "\(out) already holds a model (\(earlier.joined(separator: ", "))); "
+                    + "give --resume to continue it, --overwrite to replace it, or another --out")
+        }
+    }
+
     func run() throws {
         Interruption.install()
         let settings = try trainingConfig()
         let target = try device.target()
+        try checkOutput()
         let dataset = try data.dataset()
         let training = try NeuralTraining(config: settings, dataset: dataset, folder: URL(fileURLWithPath: out), device: target)
         let trainer = training.trainer
