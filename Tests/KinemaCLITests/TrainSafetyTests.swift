@@ -69,7 +69,8 @@ private func expectOneErrorLine(
     let errors = result.stderrLines.filter { $0.contains("Error") || $0.contains("error:") }
     #expect(errors.count == 1, "exactly one error line\n\(result)", sourceLocation: sourceLocation)
     #expect(
-        errors.first.map(KinemaProcess.isErrorLine) == true && errors.first?.contains(naming) == true, "\(result)", sourceLocation: sourceLocation)
+        errors.first.map(KinemaProcess.isErrorLine) == true && errors.first?.contains(naming) == true, "\(result)",
+        sourceLocation: sourceLocation)
     for marker in rawErrorMarkers {
         #expect(
             !result.stderr.contains(marker) && !result.stdout.contains(marker), "raw `\(marker)`\n\(result)", sourceLocation: sourceLocation
