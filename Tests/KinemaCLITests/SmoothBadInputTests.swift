@@ -71,19 +71,6 @@ enum KinemaSmoothProcess {
     }
 }
 
-/// What every bad-input row expects: a clean failure in one line that names `naming`, last on stderr (after what the
-/// command said before it found the problem, e.g. the model's size when a trial file breaks during training).
-func expectOneErrorLine(_ result: CommandResult, naming: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(result.status != 0 && result.status < 128, "\(result)", sourceLocation: sourceLocation)
-    let errors = result.stderrLines.filter { $0.localizedCaseInsensitiveContains("error") }
-    #expect(errors.count == 1, "exactly one error line\n\(result)", sourceLocation: sourceLocation)
-    let line = result.stderrLines.last ?? ""
-    #expect(line.hasPrefix("Error: ") && line.contains(naming), "\(result)", sourceLocation: sourceLocation)
-    for raw in ["NSCocoaErrorDomain", "Error Domain=", "UserInfo", "Fatal error", "Exception raised from", "c10::", "Usage:"] {
-        #expect(!result.stderr.contains(raw), "raw '\(raw)' in\n\(result)", sourceLocation: sourceLocation)
-    }
-}
-
 /// Whether this process may mount a small tmpfs (root in a container that allows it), to fill a disk on purpose.
 let canMountTmpfs: Bool = {
     guard getuid() == 0, let dir = try? TestFiles.temporaryDirectory("tmpfs-probe") else { return false }
@@ -237,7 +224,7 @@ struct SmoothBadInputTests {
         ) {
             let result = try run(mode, in: dir, out: "disk")
             expectOneErrorLine(result, naming: mode.output)
-            #expect(result.stderr.contains("No space left on device"), "\(result)")
+            #expect(result.stderr.contains("the disk is full"), "\(result)")
             let earlier = try String(contentsOf: disk.appendingPathComponent(mode.output), encoding: .utf8)
             #expect(earlier == "earlier result\n")
             let left = try FileManager.default.contentsOfDirectory(atPath: disk.path).sorted()
@@ -245,7 +232,7 @@ struct SmoothBadInputTests {
         }
     }
 
-    /// `kinema smooth` and `kinema-smooth` are one implementation: the same row gives the same line.
+    /// `kinema smooth` and `kinema-smooth` are one implementation: the same row gives the same message.
     @Test func kinemaSmoothSaysTheSame() throws {
         let mode = SmoothModeCase.all[0]
         let dir = try prepare(mode, "same")
@@ -253,7 +240,10 @@ struct SmoothBadInputTests {
         try Data().write(to: dir.appendingPathComponent(mode.spoiled))
         let viaKinema = try KinemaProcess.run(["smooth"] + mode.arguments + ["--save-dir", "out"], in: dir)
         expectOneErrorLine(viaKinema, naming: mode.spoiled)
-        #expect(viaKinema.stderr == (try run(mode, in: dir)).stderr)
+        // `kinema` frames every non-usage error as `kinema smooth <mode>: error: …`, kinema-smooth as `Error: …`.
+        let message = { (line: String?) in line.map { $0.components(separatedBy: "rror: ").dropFirst().joined(separator: "rror: ") } }
+        let direct = try run(mode, in: dir)
+        #expect(message(viaKinema.stderrLines.last) == message(direct.stderrLines.last), "\(viaKinema)\n\(direct)")
     }
 }
 

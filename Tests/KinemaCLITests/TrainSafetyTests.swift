@@ -24,20 +24,6 @@ private func makeProject(in dir: URL, epochs: Int = 1) throws -> URL {
     return folder
 }
 
-/// Every file under `folder` with its bytes (relative path → contents), to prove a failed run changed nothing.
-private func snapshot(_ folder: URL) -> [String: Data] {
-    var result: [String: Data] = [:]
-    guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return result }
-    for case let path as String in walker {
-        var isFolder: ObjCBool = false
-        let full = folder.appendingPathComponent(path).path
-        if FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue {
-            result[path] = FileManager.default.contents(atPath: full) ?? Data()
-        }
-    }
-    return result
-}
-
 private func text(_ url: URL) -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
 
 /// The `status` (and `reason`) of a model folder's train_status.json.
@@ -52,29 +38,6 @@ private func losses(_ model: URL) -> [String] {
     text(model.appendingPathComponent("metrics.csv")).split(separator: "\n").dropFirst().map { line in
         let c = line.split(separator: ",", omittingEmptySubsequences: false)
         return "\(c[0]) \(c[2]) \(c[4])"
-    }
-}
-
-/// Text that only a raw Foundation / libtorch / Swift runtime error would print.
-private let rawErrorMarkers = [
-    "NSCocoaErrorDomain", "Error Domain=", "UserInfo=", "NSFilePath", "c10::", "Exception raised from", "Fatal error",
-    "Stack dump", "backtrace",
-]
-
-/// Expects a failure with exactly one error line (`KinemaProcess.isErrorLine`) that contains `naming`, and no raw error text.
-private func expectOneErrorLine(
-    _ result: CommandResult, naming: String, sourceLocation: SourceLocation = #_sourceLocation
-) {
-    #expect(result.status != 0 && result.status < 128, "\(result)", sourceLocation: sourceLocation)
-    let errors = result.stderrLines.filter { $0.contains("Error") || $0.contains("error:") }
-    #expect(errors.count == 1, "exactly one error line\n\(result)", sourceLocation: sourceLocation)
-    #expect(
-        errors.first.map(KinemaProcess.isErrorLine) == true && errors.first?.contains(naming) == true, "\(result)",
-        sourceLocation: sourceLocation)
-    for marker in rawErrorMarkers {
-        #expect(
-            !result.stderr.contains(marker) && !result.stdout.contains(marker), "raw `\(marker)`\n\(result)", sourceLocation: sourceLocation
-        )
     }
 }
 
