@@ -41,6 +41,7 @@ final class HDF5Library: @unchecked Sendable {
     let H5Fflush: @convention(c) (HID, Int32) -> HErr
     let H5Fget_file_image: @convention(c) (HID, UnsafeMutableRawPointer?, Int) -> Int
     let H5Fclose: @convention(c) (HID) -> HErr
+    let H5Fget_obj_count: @convention(c) (HID, UInt32) -> Int  // ssize_t (hid_t file_id, unsigned types)
     let H5Pcreate: @convention(c) (HID) -> HID
     let H5Pset_fapl_core: @convention(c) (HID, Int, Bool) -> HErr
     let H5Pclose: @convention(c) (HID) -> HErr
@@ -130,6 +131,16 @@ final class HDF5Library: @unchecked Sendable {
 
     struct LoadFailure: Error { let message: String }
 
+    /// Files, groups, datasets and attributes still open in the whole process (H5F_OBJ_ALL over all files);
+    /// 0 between calls when every wrapper closed its identifier. nil when the library is not installed.
+    static func openIdentifierCount() -> Int? {
+        guard case .success(let library) = loaded else { return nil }
+        library.lock.lock()
+        defer { library.lock.unlock() }
+        let all: UInt32 = 0x1F  // H5F_OBJ_ALL
+        return library.H5Fget_obj_count(HID(all), all)
+    }
+
     /// Runs `body` with the library while holding the process-wide HDF5 lock; a missing library becomes a
     /// one-line error naming `file`.
     static func withLibrary<T>(file: String, _ body: (HDF5Library) throws -> T) throws -> T {
@@ -171,6 +182,7 @@ final class HDF5Library: @unchecked Sendable {
         H5Fflush = try symbol("H5Fflush")
         H5Fget_file_image = try symbol("H5Fget_file_image")
         H5Fclose = try symbol("H5Fclose")
+        H5Fget_obj_count = try symbol("H5Fget_obj_count")
         H5Pcreate = try symbol("H5Pcreate")
         H5Pset_fapl_core = try symbol("H5Pset_fapl_core")
         H5Pclose = try symbol("H5Pclose")

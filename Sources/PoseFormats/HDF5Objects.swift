@@ -157,7 +157,8 @@ final class HDF5Group: HDF5Object {
         return HDF5Group(lib: lib, id: root, path: "", close: lib.H5Gclose, parent: fileObject)
     }
 
-    enum ChildKind { case group, dataset, other }
+    /// `damaged`: the link exists but its object cannot be opened (a corrupt object header).
+    enum ChildKind { case group, dataset, other, damaged }
 
     /// Names of the links in this group.
     func childNames() throws(HDF5Failure) -> [String] {
@@ -182,7 +183,7 @@ final class HDF5Group: HDF5Object {
     func childKind(_ name: String) -> ChildKind? {
         guard lib.H5Lexists(id, name, HDF5Library.defaultProperties) > 0 else { return nil }
         let object = lib.H5Oopen(id, name, HDF5Library.defaultProperties)
-        guard object >= 0 else { return .other }
+        guard object >= 0 else { return .damaged }
         defer { _ = lib.H5Oclose(object) }
         switch lib.H5Iget_type(object) {
         case HDF5Library.groupObject: return .group
@@ -198,7 +199,11 @@ final class HDF5Group: HDF5Object {
     }
 
     func dataset(_ name: String) throws(HDF5Failure) -> HDF5Dataset {
-        guard childKind(name) == .dataset else { throw HDF5Failure(message: "missing dataset \(path)/\(name)") }
+        switch childKind(name) {
+        case .dataset: break
+        case .damaged: throw HDF5Failure(message: "dataset \(path)/\(name) is damaged (its header cannot be read)")
+        default: throw HDF5Failure(message: "missing dataset \(path)/\(name)")
+        }
         let child = lib.H5Dopen2(id, name, HDF5Library.defaultProperties)
         guard child >= 0 else { throw HDF5Failure(message: "cannot open dataset \(path)/\(name)") }
         return HDF5Dataset(lib: lib, id: child, path: path + "/" + name, close: lib.H5Dclose, parent: self)

@@ -5,6 +5,8 @@
 # every target runs. The corpora grow in Fuzz/.corpus/<target> (kept between runs, not committed); a crash, leak or
 # hang stops with the reproducing input in Fuzz/.findings/<target>/ and a non-zero exit.
 # Each run's numbers (executions, exec/s, seconds) are appended to Fuzz/.findings/summary.tsv.
+# KINEMA_FUZZ_SEED=N fixes libFuzzer's random seed, so that a run (CI's) explores the same inputs each time and a
+# finding there reproduces; without it each run explores new ones.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -62,10 +64,10 @@ for target in "${targets[@]}"; do
     esac
     echo "fuzz: $target (${budget[*]})"
     log=$findings/last.log
-    extra=()
+    extra=(${KINEMA_FUZZ_SEED:+-seed=$KINEMA_FUZZ_SEED})
     # libhdf5 (C, not instrumented) may ask malloc for petabytes on a corrupt file and reports the failure as an
     # error; such requests must fail as they do outside the fuzzer instead of counting as findings.
-    [[ $target == FuzzPoseHDF5 ]] && extra=(-malloc_limit_mb=100000000)
+    [[ $target == FuzzPoseHDF5 ]] && extra+=(-malloc_limit_mb=100000000)
     # Swift's own crash reporter would hold the crash; libFuzzer must see it to save the input. Inputs of up to
     # 8 KiB reach every structure of these formats and keep the rate high; the input files live in memory.
     if ! TMPDIR=$scratch SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
