@@ -153,7 +153,7 @@ final class HDF5Library: @unchecked Sendable {
             // We report our own one-line errors. HDF5's default handler prints its error stack to stderr, and
             // Debian's build is thread-safe, where that setting is per thread: switch it off on this one.
             _ = library.H5Eset_auto2(0, nil, nil)
-            return try body(library)
+            return try HDF5CrashGuard.run(file: file, version: library.version) { try body(library) }
         }
     }
 

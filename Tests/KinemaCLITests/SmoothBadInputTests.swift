@@ -233,6 +233,23 @@ struct SmoothBadInputTests {
     }
 
     /// `kinema smooth` and `kinema-smooth` are one implementation: the same row gives the same message.
+    /// A damaged .h5 on which libhdf5 1.10.8 itself crashes (a NULL read in H5F__accum_read, found by fuzzing):
+    /// one line naming the file instead of "Segmentation fault", and the earlier result kept.
+    @Test func anHDF5FileThatCrashesLibhdf5IsOneLine() throws {
+        let mode = SmoothModeCase.all[0]
+        let dir = try prepare(mode, "h5-crash")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(
+            at: TestFiles.fixtures("PoseFormatsTests").appendingPathComponent("libhdf5-crash-corrupt-btree.h5"),
+            to: dir.appendingPathComponent("seed0.h5"))
+        let arguments = ["singlecam", "--input-files", "seed0.h5", "seed1.camA.csv", "--s", "5", "--save-dir", "out"]
+        let result = try KinemaSmoothProcess.run(arguments, in: dir)
+        expectOneErrorLine(result, naming: "seed0.h5")
+        #expect(result.stderr.contains("this HDF5 file is damaged") && result.status == 1, "\(result)")
+        expectEarlierResultKept(mode, dir)
+        expectOneErrorLine(try KinemaProcess.run(["smooth"] + arguments, in: dir), naming: "seed0.h5")
+    }
+
     @Test func kinemaSmoothSaysTheSame() throws {
         let mode = SmoothModeCase.all[0]
         let dir = try prepare(mode, "same")

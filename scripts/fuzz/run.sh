@@ -47,6 +47,23 @@ torch_fixture() {
         | tr -d ' \n' | base64 -d
 }
 
+# One target with the sanitizers' settings (LeakSanitizer's suppressions say why each one is not Kinema's).
+run_target() {
+    local target=$1
+    shift
+    TMPDIR=$scratch SWIFT_BACKTRACE=enable=no KINEMA_HDF5_CRASH_GUARD=off \
+        ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 LSAN_OPTIONS=suppressions=$root/scripts/fuzz/lsan.supp \
+        "$bin/$target" "$@"
+}
+
+# Whether an input crashes the HDF5 target inside libhdf5: the innermost frame outside libc and the sanitizer
+# runtime is the library's.
+crashes_inside_libhdf5() {
+    local report
+    report=$(run_target FuzzPoseHDF5 "$1" -malloc_limit_mb=100000000 2>&1 || true)
+    grep -E '^ +#[0-9]+ ' <<<"$report" | grep -vE 'sysdeps|compiler-rt|sanitizer_common|libc\.so' | head -n1 | grep -q libhdf5
+}
+
 mkdir -p Fuzz/.findings
 scratch=$(mktemp -d "$([[ -d /dev/shm ]] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/kinema-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
@@ -65,22 +82,38 @@ for target in "${targets[@]}"; do
     echo "fuzz: $target (${budget[*]})"
     log=$findings/last.log
     extra=(${KINEMA_FUZZ_SEED:+-seed=$KINEMA_FUZZ_SEED})
-    # libhdf5 (C, not instrumented) may ask malloc for petabytes on a corrupt file and reports the failure as an
-    # error; such requests must fail as they do outside the fuzzer instead of counting as findings.
-    [[ $target == FuzzPoseHDF5 ]] && extra+=(-malloc_limit_mb=100000000)
+    if [[ $target == FuzzPoseHDF5 ]]; then
+        # libhdf5 (C, not instrumented) may ask malloc for petabytes on a corrupt file and reports the failure as
+        # an error; such requests must fail as they do outside the fuzzer instead of counting as findings. It also
+        # crashes on some damaged files (a bug of the library, answered in Kinema by the reader's crash guard): the
+        # run goes on past crashes (fork mode) and each one is triaged below.
+        extra+=(-malloc_limit_mb=100000000 -fork=1 -ignore_crashes=1)
+    fi
+    before=$(ls "$findings" | grep '^crash-' || true)
     # Swift's own crash reporter would hold the crash; libFuzzer must see it to save the input. Inputs of up to
     # 8 KiB reach every structure of these formats and keep the rate high; the input files live in memory.
-    if ! TMPDIR=$scratch SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-        LSAN_OPTIONS=suppressions=$root/scripts/fuzz/lsan.supp \
-        "$bin/$target" "$corpus" "${budget[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    if ! run_target "$target" "$corpus" "${budget[@]}" "${extra[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
         -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1; then
         echo "fuzz: $target FOUND A PROBLEM; the input is in $findings/ (log: $log):" >&2
         grep -E "ERROR|SUMMARY|Fatal error|deadly|leak|timeout" "$log" | head -n 5 >&2 || true
         status=1
         continue
     fi
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    for crash in $(comm -13 <(echo "$before") <(ls "$findings" | grep '^crash-' || true)); do
+        if crashes_inside_libhdf5 "$findings/$crash"; then
+            echo "fuzz: $target: a crash inside libhdf5 itself, not Kinema's ($findings/$crash); the crash guard covers it"
+        else
+            echo "fuzz: $target FOUND A PROBLEM; the input is $findings/$crash" >&2
+            status=1
+        fi
+    done
+    if grep -q '^stat::number_of_executed_units' "$log"; then
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    else  # fork mode: its last progress line holds the totals
+        runs=$(sed -n 's/^#\([0-9]*\): .*/\1/p' "$log" | tail -n1)
+        rate=$(sed -n 's/^#.* exec\/s: \([0-9]*\) .*/\1/p' "$log" | tail -n1)
+    fi
     seconds=$(awk -v r="$runs" -v s="$rate" 'BEGIN { if (s > 0) printf "%.0f", r / s; else print "?" }')
     printf '%s\t%s\t%s\t%s\n' "$target" "$runs" "$rate" "$seconds" | tee -a Fuzz/.findings/summary.tsv
 done
