@@ -351,7 +351,7 @@ func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? 
         if c >= 48 && c <= 57 {
             sawDigit = true
             if mantissa > 0 || c != 48 { digits += 1 }
-            if digits > 15 { return nil }
+            if digits > 19 { return nil }  // 10^19 < 2^64: the mantissa stays exact
             mantissa = mantissa * 10 + UInt64(c - 48)
             if seenDot { exponent -= 1 }
         } else if c == UInt8(ascii: ".") && !seenDot {
@@ -377,6 +377,10 @@ func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? 
         exponent += expNegative ? -e : e
     }
     guard i == hi, i > lo + (negative ? 1 : 0) else { return nil }
+    if digits > 15 {
+        guard let v = extendedDecimal(mantissa, exponent) else { return nil }
+        return negative ? -v : v
+    }
     var v = Double(mantissa)
     if exponent == 0 {
     } else if exponent > 0 && exponent <= 22 {
@@ -389,6 +393,26 @@ func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? 
         return nil
     }
     return negative ? -v : v
+}
+
+/// mantissa × 10^exponent correctly rounded, for the 16–19 significant digits that float32 values printed as
+/// float64 have (every LP prediction CSV): one rounding in x86's 64-bit-significand Float80 (10^k is exact there for
+/// k ≤ 27), then one to Double. Double rounding could differ from the correctly rounded result only when the
+/// Float80 value sits within an ulp of a Double halfway point; those rare cases, other exponents and machines
+/// without Float80 return nil for strtod.
+@inline(__always)
+private func extendedDecimal(_ mantissa: UInt64, _ exponent: Int) -> Double? {
+    #if arch(x86_64) && !os(Windows)
+    guard exponent >= -27 && exponent <= 27, mantissa != 0 else { return nil }
+    var power: Float80 = 1
+    for _ in 0..<abs(exponent) { power *= 10 }  // exact: 10^27 < 2^64 · 2^27 needs 63 bits of significand
+    let x = exponent >= 0 ? Float80(mantissa) * power : Float80(mantissa) / power
+    let tail = x.significandBitPattern & 0x7FF  // the 11 bits below Double's 52-bit fraction
+    guard tail < 0x3FF || tail > 0x401 else { return nil }
+    return Double(x)
+    #else
+    return nil
+    #endif
 }
 
 /// 10^e for 0 ≤ e ≤ 22 (all exactly representable); a switch avoids a lazily initialised global.

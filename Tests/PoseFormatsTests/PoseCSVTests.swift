@@ -173,3 +173,40 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
         #expect("\(error)".contains("found 'frame_index_of_the_experimentframe_index…'"), "\(error)")
     }
 }
+
+/// Cells of 16–19 significant digits (float32 values printed as float64, as LP writes every prediction) take the
+/// reader's extended-precision path; each must equal strtod's correctly rounded value bit for bit, including
+/// decimals printed next to the halfway point between two doubles (where the path must defer to strtod).
+@Test func longDecimalsParseExactlyAsStrtod() throws {
+    var generator = SystemRandomNumberGenerator()
+    var cells: [String] = []
+    for _ in 0..<20_000 {
+        let digits = Int.random(in: 16...19, using: &generator)
+        var mantissa = String(UInt64.random(in: 1...9, using: &generator))
+        for _ in 1..<digits { mantissa += String(UInt64.random(in: 0...9, using: &generator)) }
+        let dot = Int.random(in: 0...digits, using: &generator)
+        var cell = dot == digits ? mantissa : String(mantissa.prefix(dot)) + "." + String(mantissa.dropFirst(dot))
+        if cell.hasPrefix(".") { cell = "0" + cell }
+        if Int.random(in: 0..<4, using: &generator) == 0 { cell += "e\(Int.random(in: -12...8, using: &generator))" }
+        cells.append(Bool.random(using: &generator) ? "-" + cell : cell)
+    }
+    for _ in 0..<5_000 {  // 19 significant digits of the exact midpoint between a double and the next one
+        let d = Double.random(in: 1e-6...1e6, using: &generator)
+        let midpoint = (Float80(d) + Float80(d.nextUp)) / 2
+        cells.append(String(format: "%.18Le", midpoint as CVarArg))
+    }
+    let keypoints = (0..<(cells.count / 3)).map { "k\($0)" }
+    var text = "scorer" + String(repeating: ",s", count: keypoints.count * 3) + "\n"
+    text += "bodyparts" + keypoints.map { ",\($0),\($0),\($0)" }.joined() + "\n"
+    text += "coords" + String(repeating: ",x,y,likelihood", count: keypoints.count) + "\n"
+    text += "0," + cells.prefix(keypoints.count * 3).joined(separator: ",") + "\n"
+    let url = temporaryFile("long-decimals.csv")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    let table = try PoseTable.read(from: url)
+    var differing: [String] = []
+    for (cell, value) in zip(cells, table.values) where strtod(cell, nil).bitPattern != value.bitPattern {
+        differing.append(cell)
+    }
+    #expect(table.values.count == keypoints.count * 3)
+    #expect(differing.isEmpty, "\(differing.count) cells differ from strtod, e.g. \(differing.prefix(3))")
+}
