@@ -97,10 +97,30 @@ enum SmallMatrix {
 
     /// Eigenvalues (descending) and eigenvectors (columns of `vectors`, n×n row-major) of a
     /// symmetric matrix by cyclic Jacobi rotations: exact to round-off for the tiny matrices here.
-    static func symmetricEigen(_ matrix: [Double], _ n: Int) -> (values: [Double], vectors: [Double]) {
+    /// `near`: the eigenvectors of a nearby matrix (an iteration's previous step). The matrix is first
+    /// rotated into that basis, where it is almost diagonal, so Jacobi needs one or two sweeps, not six
+    /// to eight; the result is the same to round-off.
+    static func symmetricEigen(_ matrix: [Double], _ n: Int, near basis: [Double]? = nil) -> (values: [Double], vectors: [Double]) {
         var a = matrix
         var v = [Double](repeating: 0, count: n * n)
+        if let basis {  // a ← Bᵀ A B
+            var ab = [Double](repeating: 0, count: n * n)
+            for i in 0..<n {
+                for j in 0..<n { var sum = 0.0; for k in 0..<n { sum += matrix[i * n + k] * basis[k * n + j] }; ab[i * n + j] = sum }
+            }
+            for i in 0..<n {
+                for j in i..<n {
+                    var sum = 0.0; for k in 0..<n { sum += basis[k * n + i] * ab[k * n + j] }; a[i * n + j] = sum; a[j * n + i] = sum
+                }
+            }
+        }
         a.withUnsafeMutableBufferPointer { ab in v.withUnsafeMutableBufferPointer { vb in jacobi(ab.baseAddress!, vb.baseAddress!, n) } }
+        if let basis {  // eigenvectors of A: B times those of Bᵀ A B
+            let rotated = v
+            for i in 0..<n {
+                for j in 0..<n { var sum = 0.0; for k in 0..<n { sum += basis[i * n + k] * rotated[k * n + j] }; v[i * n + j] = sum }
+            }
+        }
         let order = (0..<n).sorted { a[$0 * n + $0] > a[$1 * n + $1] }
         var values = [Double](repeating: 0, count: n)
         var vectors = [Double](repeating: 0, count: n * n)
@@ -119,58 +139,65 @@ enum SmallMatrix {
         Double, Double, Double, Double
     ) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 24) { buffer in
-            let m = buffer.baseAddress!, x = m + 16, y = x + 4
-            var scale = 0.0
-            for i in 0..<16 { m[i] = a[i]; scale = max(scale, abs(a[i])) }
-            // LU with partial pivoting (row swaps recorded in `order`); a zero pivot becomes tiny.
-            var order = (0, 1, 2, 3)
-            withUnsafeMutableBytes(of: &order) { raw in
-                let piv = raw.baseAddress!.assumingMemoryBound(to: Int.self)
-                for c in 0..<4 {
-                    var best = c
-                    for r in (c + 1)..<4 where abs(m[r * 4 + c]) > abs(m[best * 4 + c]) { best = r }
-                    if best != c {
-                        for k in 0..<4 { let t = m[c * 4 + k]; m[c * 4 + k] = m[best * 4 + k]; m[best * 4 + k] = t }
-                        let t = piv[c]; piv[c] = piv[best]; piv[best] = t
-                    }
-                    if abs(m[c * 4 + c]) < 1e-300 { m[c * 4 + c] = max(scale, 1) * 1e-300 }
-                    for r in (c + 1)..<4 {
-                        let f = m[r * 4 + c] / m[c * 4 + c]
-                        m[r * 4 + c] = f
-                        for k in (c + 1)..<4 { m[r * 4 + k] -= f * m[c * 4 + k] }
-                    }
-                }
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 4) { pivots in
+                smallestEigenvector4(a, work, buffer.baseAddress!, pivots.baseAddress!)
             }
-            let piv = [order.0, order.1, order.2, order.3]
-            for i in 0..<4 { x[i] = 0.5 }
-            for iteration in 0..<60 {
-                for i in 0..<4 {
-                    var s = x[piv[i]]
-                    for k in 0..<i { s -= m[i * 4 + k] * y[k] }
-                    y[i] = s
-                }
-                for i in stride(from: 3, through: 0, by: -1) {
-                    var s = y[i]
-                    for k in (i + 1)..<4 { s -= m[i * 4 + k] * y[k] }
-                    y[i] = s / m[i * 4 + i]
-                }
-                var norm = (y[0] * y[0] + y[1] * y[1] + y[2] * y[2] + y[3] * y[3]).squareRoot()
-                if y[0] * x[0] + y[1] * x[1] + y[2] * x[2] + y[3] * x[3] < 0 { norm = -norm }
-                guard norm.isFinite, norm != 0 else { break }
-                var change = 0.0
-                for i in 0..<4 {
-                    let v = y[i] / norm
-                    change = max(change, abs(v - x[i]))
-                    x[i] = v
-                }
-                if change < 1e-15 && iteration > 0 { return (x[0], x[1], x[2], x[3]) }
-            }
-            // Not converged (two nearly equal smallest eigenvalues): the full decomposition.
-            jacobi(a, work, 4)
-            var smallest = 0
-            for i in 1..<4 where a[i * 5] < a[smallest * 5] { smallest = i }
-            return (work[smallest], work[4 + smallest], work[8 + smallest], work[12 + smallest])
         }
+    }
+
+    /// `smallestEigenvector4`'s body, with its scratch (24 doubles, 4 pivot indices) on the caller's stack.
+    @inline(__always)
+    private static func smallestEigenvector4(
+        _ a: UnsafeMutablePointer<Double>, _ work: UnsafeMutablePointer<Double>, _ m: UnsafeMutablePointer<Double>,
+        _ piv: UnsafeMutablePointer<Int>
+    ) -> (Double, Double, Double, Double) {
+        let x = m + 16, y = x + 4
+        var scale = 0.0
+        for i in 0..<16 { m[i] = a[i]; scale = max(scale, abs(a[i])) }
+        // LU with partial pivoting (row swaps recorded in `piv`); a zero pivot becomes tiny.
+        for i in 0..<4 { piv[i] = i }
+        for c in 0..<4 {
+            var best = c
+            for r in (c + 1)..<4 where abs(m[r * 4 + c]) > abs(m[best * 4 + c]) { best = r }
+            if best != c {
+                for k in 0..<4 { let t = m[c * 4 + k]; m[c * 4 + k] = m[best * 4 + k]; m[best * 4 + k] = t }
+                let t = piv[c]; piv[c] = piv[best]; piv[best] = t
+            }
+            if abs(m[c * 4 + c]) < 1e-300 { m[c * 4 + c] = max(scale, 1) * 1e-300 }
+            for r in (c + 1)..<4 {
+                let f = m[r * 4 + c] / m[c * 4 + c]
+                m[r * 4 + c] = f
+                for k in (c + 1)..<4 { m[r * 4 + k] -= f * m[c * 4 + k] }
+            }
+        }
+        for i in 0..<4 { x[i] = 0.5 }
+        for iteration in 0..<60 {
+            for i in 0..<4 {
+                var s = x[piv[i]]
+                for k in 0..<i { s -= m[i * 4 + k] * y[k] }
+                y[i] = s
+            }
+            for i in stride(from: 3, through: 0, by: -1) {
+                var s = y[i]
+                for k in (i + 1)..<4 { s -= m[i * 4 + k] * y[k] }
+                y[i] = s / m[i * 4 + i]
+            }
+            var norm = (y[0] * y[0] + y[1] * y[1] + y[2] * y[2] + y[3] * y[3]).squareRoot()
+            if y[0] * x[0] + y[1] * x[1] + y[2] * x[2] + y[3] * x[3] < 0 { norm = -norm }
+            guard norm.isFinite, norm != 0 else { break }
+            var change = 0.0
+            for i in 0..<4 {
+                let v = y[i] / norm
+                change = max(change, abs(v - x[i]))
+                x[i] = v
+            }
+            if change < 1e-15 && iteration > 0 { return (x[0], x[1], x[2], x[3]) }
+        }
+        // Not converged (two nearly equal smallest eigenvalues): the full decomposition.
+        jacobi(a, work, 4)
+        var smallest = 0
+        for i in 1..<4 where a[i * 5] < a[smallest * 5] { smallest = i }
+        return (work[smallest], work[4 + smallest], work[8 + smallest], work[12 + smallest])
     }
 
     /// Cyclic Jacobi on the symmetric n×n `a`, in place: its diagonal ends as the eigenvalues and

@@ -22,11 +22,13 @@ func factorAnalysis(rows data: [Double], n: Int, p: Int, q: Int) -> (W: [Double]
     var W = [Double](repeating: 0, count: q * p)  // q × p as scikit-learn stores it
     let llConst = Double(p) * Foundation.log(2 * Double.pi) + Double(q)
     var oldLL = -Double.infinity
+    var basis: [Double]? = nil  // the previous iteration's eigenvectors: ψ changes little between iterations
     for _ in 0..<1000 {
         let sqrtPsi = psi.map { $0.squareRoot() + 1e-12 }
         var gram = cov
         for a in 0..<p { for b in 0..<p { gram[a * p + b] /= sqrtPsi[a] * sqrtPsi[b] } }
-        let (values, vectors) = SmallMatrix.symmetricEigen(gram, p)
+        let (values, vectors) = SmallMatrix.symmetricEigen(gram, p, near: basis)
+        basis = vectors
         let total = (0..<p).reduce(0.0) { $0 + gram[$1 * p + $1] }
         var explained = 0.0, logS = 0.0
         for i in 0..<q {
