@@ -294,13 +294,17 @@ extension PoseTable {
                 let padded = parts.map(String.init) + Array(repeating: "", count: max(0, 3 - parts.count))
                 out += padded.map(csvEscape).joined(separator: ",").utf8
             } else {
-                out += csvEscape(rowKeys[r]).utf8
+                var key = csvEscape(rowKeys[r])
+                key.withUTF8 { out.append(contentsOf: $0) }
             }
             let base = r * perRow
             for j in 0..<perRow {
                 out.append(44)
                 let v = values[base + j]
-                if !v.isNaN { out += v.description.utf8 }
+                if !v.isNaN {  // shortest round-trip digits, as pandas writes; copied as one block, not per byte
+                    var digits = v.description
+                    digits.withUTF8 { out.append(contentsOf: $0) }
+                }
             }
             for e in extraColumns { out += ("," + csvEscape(e.cells[r])).utf8 }
             out.append(10)
@@ -333,8 +337,8 @@ private final class ChunkBuffers: @unchecked Sendable {
 
 // MARK: - Numbers
 
-/// Parses a plain decimal (`-12.345`, `1e-05`) exactly when the digits fit in 2^53 and the decimal
-/// exponent is within ±22 (Clinger's fast path: one correctly rounded multiply or divide).
+/// Parses a plain decimal (`-12.345`, `1e-05`) exactly: Clinger's fast path (one correctly rounded multiply or
+/// divide) when the digits fit in 2^53 and the decimal exponent is within ±22, `extendedDecimal` for 16–19 digits.
 /// Returns nil for anything else, so the caller falls back to strtod.
 @inline(__always)
 func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? {
@@ -343,23 +347,38 @@ func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? 
     if base[i] == UInt8(ascii: "-") { negative = true; i += 1 } else if base[i] == UInt8(ascii: "+") { i += 1 }
     var mantissa: UInt64 = 0
     var exponent = 0
-    var digits = 0
-    var seenDot = false
-    var sawDigit = false
+    var digits = 0  // significant digits so far (leading zeros do not count)
+    let integerStart = i
     while i < hi {
-        let c = base[i]
-        if c >= 48 && c <= 57 {
-            sawDigit = true
-            if mantissa > 0 || c != 48 { digits += 1 }
-            if digits > 19 { return nil }  // 10^19 < 2^64: the mantissa stays exact
-            mantissa = mantissa * 10 + UInt64(c - 48)
-            if seenDot { exponent -= 1 }
-        } else if c == UInt8(ascii: ".") && !seenDot {
-            seenDot = true
-        } else {
-            break
-        }
+        let d = base[i] &- 48
+        guard d < 10 else { break }
+        if mantissa > 0 || d != 0 { digits += 1 }
+        if digits > 19 { return nil }  // 10^19 < 2^64: the mantissa stays exact
+        mantissa = mantissa &* 10 &+ UInt64(d)
         i += 1
+    }
+    var sawDigit = i > integerStart
+    if i < hi && base[i] == UInt8(ascii: ".") {
+        i += 1
+        let fractionStart = i
+        // Eight digits per step once the mantissa is significant and has room (most of a pose CSV's digits).
+        while mantissa > 0 && digits <= 11 && i + 8 <= hi {
+            let chunk = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            guard isEightDigits(chunk) else { break }
+            mantissa = mantissa &* 100_000_000 &+ eightDigitsValue(chunk)
+            digits += 8
+            i += 8
+        }
+        while i < hi {
+            let d = base[i] &- 48
+            guard d < 10 else { break }
+            if mantissa > 0 || d != 0 { digits += 1 }
+            if digits > 19 { return nil }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        exponent = fractionStart - i
+        sawDigit = sawDigit || i > fractionStart
     }
     guard sawDigit else { return nil }
     if i < hi {
@@ -393,6 +412,28 @@ func fastDecimal(_ base: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> Double? 
         return nil
     }
     return negative ? -v : v
+}
+
+/// Whether the eight bytes of `chunk` (little-endian) are all ASCII digits (the SWAR test of fast_float).
+@inline(__always)
+private func isEightDigits(_ chunk: UInt64) -> Bool {
+    #if _endian(little)
+    return (chunk & 0xF0F0_F0F0_F0F0_F0F0) | (((chunk &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
+        == 0x3333_3333_3333_3333
+    #else
+    return false
+    #endif
+}
+
+/// The value of eight ASCII digits loaded little-endian (first digit in the lowest byte): three multiply-add
+/// steps combine digits pairwise into 2-, 4- and 8-digit numbers.
+@inline(__always)
+private func eightDigitsValue(_ chunk: UInt64) -> UInt64 {
+    var v = chunk &- 0x3030_3030_3030_3030
+    v = (v &* 10) &+ (v >> 8)  // each even byte: two digits
+    let mask: UInt64 = 0x0000_00FF_0000_00FF
+    let mul1: UInt64 = 100 &+ (1_000_000 << 32), mul2: UInt64 = 1 &+ (10_000 << 32)
+    return (((v & mask) &* mul1) &+ (((v >> 16) & mask) &* mul2)) >> 32
 }
 
 /// mantissa × 10^exponent correctly rounded, for the 16–19 significant digits that float32 values printed as

@@ -766,8 +766,79 @@ func rtsSmoother(_ model: StateSpaceModel, filtered: KalmanMoments, frames T: In
 /// Filter + smoother with time-varying observation variances `r` (T × p).
 public func kalmanSmooth(_ model: StateSpaceModel, observations y: [Double], variances r: [Double]) -> KalmanMoments {
     let T = model.p == 0 ? 0 : y.count / model.p
+    if model.isDiagonal { return diagonalKalmanSmooth(model, observations: y, variances: r, frames: T) }
     let (filtered, _) = y.withUnsafeBufferPointer { yb in
         r.withUnsafeBufferPointer { rb in kalmanFilter(model, y: yb, r: rb, frames: T, keep: true) }
     }
     return rtsSmoother(model, filtered: filtered, frames: T)
+}
+
+// MARK: - Diagonal models
+
+extension StateSpaceModel {
+    /// Every coordinate its own scalar random walk: A, C, Q and S0 diagonal, one observation per state, linear.
+    /// (The single-camera model: x and y of a keypoint never interact.)
+    var isDiagonal: Bool {
+        guard observe == nil, d == p, d > 0 else { return false }
+        for i in 0..<d {
+            for j in 0..<d where i != j {
+                let k = i * d + j
+                if A[k] != 0 || C[k] != 0 || Q[k] != 0 || S0[k] != 0 { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// `kalmanSmooth` for a diagonal model: the d coordinates are filtered and smoothed as independent scalar
+/// series, with the same formulas as the matrix recursion (the 1e-12 floor on R, the 1e-9 boost of the gain's and
+/// the smoother's inverses, a frame with any NaN coordinate predicted only) and therefore the same numbers to
+/// round-off; the off-diagonal covariances are 0. Five to ten times fewer operations than the 2×2 matrix code.
+func diagonalKalmanSmooth(_ model: StateSpaceModel, observations y: [Double], variances r: [Double], frames T: Int)
+    -> KalmanMoments
+{
+    let d = model.d
+    guard T > 0 else { return KalmanMoments(means: [], covariances: [], negativeLogLikelihood: 0) }
+    let constantR = r.count == d
+    var means = [Double](repeating: 0, count: T * d), covs = [Double](repeating: 0, count: T * d * d)
+    var missing = [Bool](repeating: false, count: T)
+    for t in 0..<T { for i in 0..<d where y[t * d + i].isNaN { missing[t] = true } }
+    let log2pi = Foundation.log(2 * Double.pi)
+    var nll = 0.0
+    var filteredMean = [Double](repeating: 0, count: T), filteredVar = filteredMean
+    for i in 0..<d {
+        let a = model.A[i * d + i], c = model.C[i * d + i], q = model.Q[i * d + i]
+        var mPred = model.m0[i], pPred = model.S0[i * d + i]
+        for t in 0..<T {
+            var mF = mPred, pF = pPred
+            if !missing[t] {
+                let e = y[t * d + i] - c * mPred
+                let S = c * pPred * c + max(r[constantR ? i : t * d + i], 1e-12)
+                let gain = pPred * c / (S + 1e-9)
+                pF = pPred - gain * S * gain
+                mF = mPred + gain * e
+                nll += 0.5 * (log2pi + Foundation.log(S) + e * e / S)
+            }
+            filteredMean[t] = mF
+            filteredVar[t] = pF
+            mPred = a * mF
+            pPred = a * pF * a + q
+        }
+        // Rauch–Tung–Striebel, backwards.
+        var mNext = filteredMean[T - 1], pNext = filteredVar[T - 1]
+        means[(T - 1) * d + i] = mNext
+        covs[(T - 1) * d * d + i * d + i] = pNext
+        var t = T - 2
+        while t >= 0 {
+            let pt = filteredVar[t], mt = filteredMean[t]
+            let pp = a * pt * a + q
+            let gain = pt * a / (pp + 1e-9)
+            mNext = mt + gain * (mNext - a * mt)
+            pNext = pt + gain * (pNext - pp) * gain
+            means[t * d + i] = mNext
+            covs[t * d * d + i * d + i] = pNext
+            t -= 1
+        }
+    }
+    return KalmanMoments(means: means, covariances: covs, negativeLogLikelihood: nll)
 }
