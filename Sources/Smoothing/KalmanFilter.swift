@@ -463,24 +463,33 @@ private func steadyTail<D: StaticDimension, P: StaticDimension>(
 /// frame, whatever p: the pupil's search (p = 8, d = 3) evaluates it a few dozen times.
 struct InformationObservations {
     let d: Int, p: Int, frames: Int
+    private let gainBoost: Double
     private var J: [Double], b: [Double], ywy: [Double], logDetR: [Double], missing: [Bool]
+    private var J2: [Double]  // Cᵀ W_t² C, for the boosted gain's covariance term (empty without a boost)
 
-    init(C: [Double], d: Int, p: Int, y: [Double], r: [Double]) {
-        self.d = d; self.p = p
+    /// `gainBoost` ε > 0 reproduces the matrix filter's gain `K = P⁻Cᵀ(S + εI)⁻¹` and covariance
+    /// `P = P⁻ − K S Kᵀ` for `smooth`: with W = (R + εI)⁻¹ the update is the usual information form plus
+    /// ε K Kᵀ = ε (F P⁻) Cᵀ W² C (F P⁻). (The NLL of such observations is that of R + εI: the search uses ε = 0.)
+    init(C: [Double], d: Int, p: Int, y: [Double], r: [Double], gainBoost: Double = 0) {
+        self.d = d; self.p = p; self.gainBoost = gainBoost
         let T = y.count / max(p, 1)
         frames = T
         J = [Double](repeating: 0, count: T * d * d); b = [Double](repeating: 0, count: T * d)
+        J2 = gainBoost > 0 ? J : []
         ywy = [Double](repeating: 0, count: T); logDetR = ywy
         missing = [Bool](repeating: false, count: T)
         for t in 0..<T {
             if (0..<p).contains(where: { y[t * p + $0].isNaN }) { missing[t] = true; continue }
             for j in 0..<p {
-                let rj = max(r[t * p + j], 1e-12), w = 1 / rj, yj = y[t * p + j]
+                let rj = max(r[t * p + j], 1e-12) + gainBoost, w = 1 / rj, yj = y[t * p + j]
                 ywy[t] += w * yj * yj
                 logDetR[t] += Foundation.log(rj)
                 for a in 0..<d {
                     b[t * d + a] += C[j * d + a] * w * yj
-                    for c in 0..<d { J[(t * d + a) * d + c] += C[j * d + a] * w * C[j * d + c] }
+                    for c in 0..<d {
+                        J[(t * d + a) * d + c] += C[j * d + a] * w * C[j * d + c]
+                        if gainBoost > 0 { J2[(t * d + a) * d + c] += C[j * d + a] * w * w * C[j * d + c] }
+                    }
                 }
             }
         }
@@ -493,7 +502,24 @@ struct InformationObservations {
     /// `dNLL_t = ½[tr(J F dP⁻) − 2hᵀdm⁻ − hᵀdP⁻h]` (Woodbury; the same numbers as `kalmanFilter`
     /// to round-off, without dynamax's 1e-9 boost of S inside the gain).
     func negativeLogLikelihood(_ model: StateSpaceModel, tangents: [ModelTangent]) -> (Double, [Double]) {
+        let (nll, dnll, _) = filter(model, tangents: tangents, keep: false)
+        return (nll, dnll)
+    }
+
+    /// `kalmanSmooth` for this linear model: the same filter pass keeping each frame's filtered moments, then
+    /// Rauch–Tung–Striebel. Per frame d×d algebra instead of the p×p innovation covariance and its two inverses
+    /// (the pupil: 3×3 instead of 8×8); with `gainBoost` 1e-9, the matrix recursion's numbers to round-off.
+    func smooth(_ model: StateSpaceModel) -> KalmanMoments? {
+        let (nll, _, filtered) = filter(model, tangents: [], keep: true)
+        guard nll.isFinite || frames == 0, var moments = filtered else { return nil }
+        moments.negativeLogLikelihood = nll
+        return rtsSmoother(model, filtered: moments, frames: frames)
+    }
+
+    private func filter(_ model: StateSpaceModel, tangents: [ModelTangent], keep: Bool) -> (Double, [Double], KalmanMoments?) {
         let d = self.d, nt = tangents.count, dd = d * d
+        var keptMeans = keep ? [Double](repeating: 0, count: frames * d) : []
+        var keptCovariances = keep ? [Double](repeating: 0, count: frames * dd) : []
         let constant = Double(p) * Foundation.log(2 * Double.pi)
         var nll = 0.0
         var dnll = [Double](repeating: 0, count: nt)
@@ -545,6 +571,13 @@ struct InformationObservations {
                         }
                         nll += 0.5 * (constant + logDetR[t] + logDetN + quad)
                         SmallMatrix.multiply(F, P, PF, d, d, d)
+                        if keep && gainBoost > 0 {  // + ε (F P⁻) J2 (F P⁻)ᵀ
+                            J2.withUnsafeBufferPointer { J2b in
+                                SmallMatrix.multiply(PF, J2b.baseAddress! + t * dd, tmp, d, d, d)
+                                SmallMatrix.multiplyTransposed(tmp, PF, tmp2, d, d, d)
+                            }
+                            for i in 0..<dd { PF[i] += gainBoost * tmp2[i] }
+                        }
                         for i in 0..<d {
                             for j in 0..<i { let s = 0.5 * (PF[i * d + j] + PF[j * d + i]); PF[i * d + j] = s; PF[j * d + i] = s }
                         }
@@ -564,6 +597,10 @@ struct InformationObservations {
                             SmallMatrix.multiply(F, dPa, tmp, d, d, d)
                             SmallMatrix.multiplyTransposed(tmp, F, dPF(a), d, d, d)
                         }
+                    }
+                    if keep {
+                        for i in 0..<d { keptMeans[t * d + i] = mF[i] }
+                        for i in 0..<dd { keptCovariances[t * dd + i] = PF[i] }
                     }
                     // Predict: m⁻ = A m, P⁻ = A P Aᵀ + Q; dm⁻ = A dm + dA m, dP⁻ = A dP Aᵀ + dA P Aᵀ + A P dAᵀ + dQ.
                     SmallMatrix.multiply(A, mF, m, d, d, 1)
@@ -588,7 +625,8 @@ struct InformationObservations {
                 return true
             }
         }
-        return ok ? (nll, dnll) : (.nan, dnll)
+        guard ok else { return (.nan, dnll, nil) }
+        return (nll, dnll, keep ? KalmanMoments(means: keptMeans, covariances: keptCovariances, negativeLogLikelihood: nll) : nil)
     }
 
     /// Inverse of a small general matrix by Gauss–Jordan with partial pivoting (`a` is overwritten

@@ -94,7 +94,10 @@ extension EnsembleKalmanSmoother {
             }
             sd = squash(u[0]).0; sc = squash(u[1]).0; iterations = iters
         }
-        let sm = kalmanSmooth(model(sd, sc), observations: y, variances: r)
+        let finalModel = model(sd, sc)
+        let sm =
+            InformationObservations(C: C, d: 3, p: 8, y: y, r: r, gainBoost: 1e-9).smooth(finalModel)
+            ?? kalmanSmooth(finalModel, observations: y, variances: r)
         // Smoothed observations C m and their variances diag(C V Cᵀ), in P order.
         var obs = [Double](repeating: 0, count: T * 8), obsVar = obs
         for t in 0..<T {
