@@ -103,22 +103,30 @@ enum SmallMatrix {
     static func symmetricEigen(_ matrix: [Double], _ n: Int, near basis: [Double]? = nil) -> (values: [Double], vectors: [Double]) {
         var a = matrix
         var v = [Double](repeating: 0, count: n * n)
-        if let basis {  // a ← Bᵀ A B
-            var ab = [Double](repeating: 0, count: n * n)
-            for i in 0..<n {
-                for j in 0..<n { var sum = 0.0; for k in 0..<n { sum += matrix[i * n + k] * basis[k * n + j] }; ab[i * n + j] = sum }
-            }
-            for i in 0..<n {
-                for j in i..<n {
-                    var sum = 0.0; for k in 0..<n { sum += basis[k * n + i] * ab[k * n + j] }; a[i * n + j] = sum; a[j * n + i] = sum
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: n * n) { scratch in
+            let t = scratch.baseAddress!
+            a.withUnsafeMutableBufferPointer { ab in
+                v.withUnsafeMutableBufferPointer { vb in
+                    let a = ab.baseAddress!, v = vb.baseAddress!
+                    if let basis {
+                        basis.withUnsafeBufferPointer { bb in
+                            let b = bb.baseAddress!
+                            multiply(a, b, t, n, n, n)  // t = A B
+                            for i in 0..<n {  // A ← Bᵀ (A B), symmetric
+                                for j in i..<n {
+                                    var sum = 0.0
+                                    for k in 0..<n { sum += b[k * n + i] * t[k * n + j] }
+                                    a[i * n + j] = sum; a[j * n + i] = sum
+                                }
+                            }
+                        }
+                    }
+                    jacobi(a, v, n)
+                    if let basis {  // eigenvectors of A: B times those of Bᵀ A B
+                        for i in 0..<(n * n) { t[i] = v[i] }
+                        basis.withUnsafeBufferPointer { bb in multiply(bb.baseAddress!, t, v, n, n, n) }
+                    }
                 }
-            }
-        }
-        a.withUnsafeMutableBufferPointer { ab in v.withUnsafeMutableBufferPointer { vb in jacobi(ab.baseAddress!, vb.baseAddress!, n) } }
-        if let basis {  // eigenvectors of A: B times those of Bᵀ A B
-            let rotated = v
-            for i in 0..<n {
-                for j in 0..<n { var sum = 0.0; for k in 0..<n { sum += basis[i * n + k] * rotated[k * n + j] }; v[i * n + j] = sum }
             }
         }
         let order = (0..<n).sorted { a[$0 * n + $0] > a[$1 * n + $1] }
@@ -217,7 +225,12 @@ enum SmallMatrix {
             for p in 0..<n {
                 for q in (p + 1)..<max(n, p + 1) {
                     let apq = a[p * n + q]
-                    if abs(apq) < 1e-300 { continue }
+                    // A pair already diagonal to round-off is left alone (its rotation would change nothing
+                    // beyond the last bit): a matrix that starts nearly diagonal costs a fraction of a sweep.
+                    if abs(apq) < 1e-300 || abs(apq) <= 1e-18 * (abs(a[p * n + p]) + abs(a[q * n + q])) {
+                        a[p * n + q] = 0; a[q * n + p] = 0
+                        continue
+                    }
                     let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
                     let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
                     let c = 1 / (t * t + 1).squareRoot(), s = t * c
