@@ -19,10 +19,11 @@ public struct PoseConfig: ConfigSection, Sendable, Equatable {
     public var training = TrainingSection()
     public var model = ModelSection()
     public var eval = EvalSection()
+    /// The unsupervised losses' parameters and their annealing (PoseConfig+Losses).
+    public var losses = LossesSection()
+    public var callbacks = CallbacksSection()
     // LP sections Kinema does not use: kept as written, written back unchanged.
-    public var losses: ConfigValue?
     public var dali: ConfigValue?
-    public var callbacks: ConfigValue?
     public var detector: ConfigValue?
     public var hydra: ConfigValue?
 
@@ -202,6 +203,9 @@ extension PoseConfig {
         }
 
         public func check(_ c: ConfigChecks) throws {
+            if let problem = UnsupervisedLossSettings.problem(inLossNames: lossesToUse) {
+                throw c.error(CodingKeys.lossesToUse, problem)
+            }
             try c.require(CodingKeys.modelType, modelType, "must be heatmap or regression") { ["heatmap", "regression"].contains($0) }
         }
     }

@@ -1,1 +1,1 @@
-// Pose models over libtorch: networks, read-out, training, evaluation, opening a trained model folder.
+// Pose models over libtorch: networks, read-out, unsupervised losses, training, evaluation, opening a trained model folder.

@@ -26,6 +26,8 @@ extension PoseWorkflows {
         let (videos, videoReport) = config.findVideos()
         options.log(videoReport + (videos.isEmpty ? "" : predicting ? " (predicted after training)" : " (not predicted)"))
         if !config.lossesToUse.isEmpty {
+            // Their keys are checked against the project now, so a bad value fails before anything is written.
+            _ = try UnsupervisedLossSettings(config: config, keypointCount: dataset.keypointNames.count)
             options.log(
                 "note: model.losses_to_use \(config.lossesToUse) are semi-supervised losses, not implemented yet; training supervised only"
             )

@@ -377,6 +377,23 @@ struct TrainSafetyTests {
                 name: "config is a PNG", prepare: { nil }, arguments: ["train", "project/labeled-data/img0000.png"],
                 naming: "img0000.png: is not a text file"),
             Row(
+                name: "loss key out of range",
+                prepare: {
+                    var c = try PoseConfig.load(path: config.path)
+                    c.losses.temporal.probThreshold = 2
+                    try Data(c.yamlText().utf8).write(to: config)
+                    return nil
+                }, arguments: ["train", "project/config.yaml"], naming: "losses.temporal.prob_threshold must be in [0, 1]"),
+            Row(
+                name: "loss setting the project contradicts",
+                prepare: {
+                    var c = try PoseConfig.load(path: config.path)
+                    c.lossesToUse = ["temporal"]
+                    c.losses.temporal.epsilon = [1, 2, 3]
+                    try Data(c.yamlText().utf8).write(to: config)
+                    return nil
+                }, arguments: ["train", "project/config.yaml"], naming: "losses.temporal.epsilon has 3 values for 11 keypoints"),
+            Row(
                 name: "labels missing",
                 prepare: {
                     try FileManager.default.removeItem(at: labels); return nil
