@@ -152,6 +152,21 @@ public struct UnlabeledClipSource: Sendable {
             modelHeight: modelHeight, seed: seed, augmentation: augmentation)
     }
 
+    /// The clips a project's config asks for: the videos of `folder` (default: `data.video_dir`) at the
+    /// model size `data.image_resize_dims`, with LP's clip augmentation when `training.imgaug` is `dlc` or
+    /// `dlc-top-down` (§5.2), else resize only.
+    public init(config: PoseConfig, folder: String? = nil, clipLength: Int = 32, seed: Int = 0) throws {
+        guard let folder = folder ?? config.data.videoDir else {
+            throw PoseDataError(
+                file: config.configFile.isEmpty ? "config" : config.configFile,
+                message: "sets no data.video_dir, so there are no videos for unlabelled clips",
+                hint: "set data.video_dir or give a folder of unlabelled videos")
+        }
+        try self.init(
+            folder: folder, clipLength: clipLength, modelWidth: config.resizeWidth, modelHeight: config.resizeHeight,
+            seed: seed, augmentation: .forImgaug(config.training.imgaug))
+    }
+
     /// The video files in `folder`, sorted absolute paths.
     /// - Throws: `PoseDataError` when the folder is missing or holds no video files.
     public static func videos(inFolder folder: String) throws -> [String] {

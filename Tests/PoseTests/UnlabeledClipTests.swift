@@ -127,6 +127,25 @@ private func transcode(_ source: String, _ path: String, _ arguments: [String]) 
         if TestFiles.tool("ffmpeg") != nil && canEncodeH264 { #expect(made == variants.count) }
     }
 
+    @Test func aConfigGivesItsVideosSizeAndAugmentation() throws {
+        let folder = try temporaryDirectory("clips-config")
+        try NumberedVideo.write(folder + "/a.mp4", count: 20)
+        var config = PoseConfig()
+        config.data.videoDir = folder
+        config.resizeWidth = 48
+        config.resizeHeight = 40
+        for (imgaug, augmented) in [("dlc", true), ("dlc-top-down", true), ("dlc-lr", false), ("default", false)] {
+            config.training.imgaug = imgaug
+            let source = try UnlabeledClipSource(config: config, clipLength: 16)
+            #expect(source.videos.count == 1 && source.modelWidth == 48 && source.modelHeight == 40)
+            #expect((source.augmentation == .lightningPose) == augmented && (source.augmentation == .resizeOnly) == !augmented, "\(imgaug)")
+        }
+        config.data.videoDir = nil
+        config.configFile = folder + "/config.yaml"
+        let error = #expect(throws: PoseDataError.self) { try UnlabeledClipSource(config: config) }
+        #expect(error?.description.hasPrefix(folder + "/config.yaml: sets no data.video_dir") == true)
+    }
+
     // MARK: Schedule and determinism
 
     @Test func anEpochVisitsEveryVideoInNonOverlappingSlots() throws {
