@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "PoseTests",
             dependencies: [
-                "PoseData", "PoseModels", "PoseFormats", "ProcessPolicy", "Torch", "TorchNN", "KinemaFiles", "KinemaTestSupport",
+                "PoseData", "PoseModels", "PoseFormats", "ProcessPolicy", "Torch", "TorchNN", "KinemaFiles", "VideoIO", "KinemaTestSupport",
             ],
             swiftSettings: strictSwift),
         .testTarget(

@@ -181,7 +181,11 @@ struct ParsingTests {
     }
 
     @Test func benchAndInfo() {
-        helps(["bench"], "predict", "train", "neural", "smooth")
+        helps(["bench"], "predict", "train", "neural", "smooth", "clips")
+        helps(["bench", "clips"], "--clip-length", "--step-ms", "--augmentation")
+        parses(["bench", "clips", "v.mp4", "--clip-length", "16", "--augmentation", "none"])
+        rejects(["bench", "clips", "--augmentation", "dlc"], "--augmentation is lp or none")
+        rejects(["bench", "clips", "--batches", "1"], "--batches at least 2")
         helps(["info"], "libtorch", "FFmpeg")
         rejects(["info", "extra"], "Unexpected argument 'extra'")
     }

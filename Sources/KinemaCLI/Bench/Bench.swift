@@ -12,6 +12,7 @@ struct Bench: AsyncParsableCommand {
         subcommands: [
             BenchTorch.self,
             BenchVideo.self,
+            BenchClips.self,
             BenchPredict.self,
             BenchTrain.self,
             BenchSmooth.self,
