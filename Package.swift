@@ -177,7 +177,8 @@ let package = Package(
         .testTarget(
             name: "KinemaCLITests",
             dependencies: [
-                "KinemaCLI", "PoseData", "KinemaTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "KinemaCLI", "PoseData", "PosePrediction", "KinemaTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
     ],
