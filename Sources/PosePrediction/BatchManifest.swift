@@ -81,8 +81,10 @@ public struct BatchManifest: Codable, Equatable, Sendable {
     }
 
     /// The manifest in `output`, or nil when there is none.
-    public static func load(from output: String) throws -> BatchManifest? {
-        let path = Self.path(in: output)
+    public static func load(from output: String) throws -> BatchManifest? { try load(file: path(in: output)) }
+
+    /// The manifest at `path`, or nil when there is none.
+    public static func load(file path: String) throws -> BatchManifest? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data: Data
         do {
@@ -101,12 +103,15 @@ public struct BatchManifest: Codable, Equatable, Sendable {
     }
 
     /// Writes the manifest into `output` in one step (temporary file, then rename).
-    public func save(to output: String) throws {
+    public func save(to output: String) throws { try save(file: Self.path(in: output)) }
+
+    /// Writes the manifest to `path` in one step.
+    public func save(file path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         let data = try encoder.encode(self)
-        try AtomicFile.write(data + Data("\n".utf8), to: URL(fileURLWithPath: Self.path(in: output)))
+        try AtomicFile.write(data + Data("\n".utf8), to: URL(fileURLWithPath: path))
     }
 
     /// The entry of `video`, added as pending when the manifest has none.

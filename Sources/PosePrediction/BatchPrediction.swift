@@ -18,11 +18,14 @@ public struct BatchOptions: Sendable {
     /// The executable and arguments that start one worker (`kinema predict MODEL --batch-worker …`).
     public var workerCommand: [String]
     public var showProgress: Bool
+    /// The manifest file: `DIR/manifest.json`, or one per Slurm task.
+    public var manifest: String
 
     public init(
         model: String, output: String, workers: Int, threadsPerWorker: Int, retryFailed: Bool, workerCommand: [String],
-        showProgress: Bool = true
+        showProgress: Bool = true, manifest: String? = nil
     ) {
+        self.manifest = manifest ?? BatchManifest.path(in: output)
         self.model = model
         self.output = output
         self.workers = workers
@@ -93,10 +96,10 @@ public enum BatchPrediction {
     public static func run(videos: [String], options: BatchOptions, log: (String) -> Void = logLine) throws -> BatchSummary {
         let start = Date()
         try PoseWorkflows.checkWritableFolder(options.output)
-        var manifest = try BatchManifest.load(from: options.output) ?? BatchManifest(model: options.model)
+        var manifest = try BatchManifest.load(file: options.manifest) ?? BatchManifest(model: options.model)
         guard manifest.model == options.model else {
             throw PoseModelError(
-                "\(BatchManifest.path(in: options.output)) records predictions of the model \(manifest.model), not \(options.model); predict into another --output folder"
+                "\(options.manifest) records predictions of the model \(manifest.model), not \(options.model); predict into another --output folder"
             )
         }
         var index: [String: Int] = [:]
@@ -149,7 +152,7 @@ public enum BatchPrediction {
         var fatal: String?
         func save(force: Bool) throws {
             guard force || Date().timeIntervalSince(lastSave) >= 0.5 else { return }
-            try manifest.save(to: options.output)
+            try manifest.save(file: options.manifest)
             lastSave = Date()
             manifestWritten = true
         }

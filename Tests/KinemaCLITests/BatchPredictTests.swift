@@ -225,6 +225,87 @@ struct BatchPredictTests {
         for entry in done { #expect(finished.videos.first { $0.video == entry.video } == entry) }
     }
 
+    /// `--slurm` on a stand-in Slurm (sbatch, sacct, squeue as scripts answering as Slurm does): the array script is
+    /// submitted for every task; the tasks run here (the script itself, as Slurm would run it); `kinema jobs status`
+    /// finds the task that did not run, `retry` resubmits only it, and then every video is done.
+    @Test func slurmArraySubmitsRetriesAndCompletes() throws {
+        guard let f = try fixture() else { return }
+        let videos = try f.videos("slurm", count: 3)
+        let fake = f.dir.appendingPathComponent("fake-slurm-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: fake, withIntermediateDirectories: true)
+        let tools = [
+            "sbatch":
+                "n=$(cat \"$FAKE_SLURM/n\" 2>/dev/null || echo 4241); n=$((n+1)); echo $n > \"$FAKE_SLURM/n\"\necho \"$@\" >> \"$FAKE_SLURM/sbatch.log\"\necho \"$n;local\"",
+            "sacct": "cat \"$FAKE_SLURM/sacct.txt\"", "squeue": "exit 0",
+        ]
+        for (name, body) in tools {
+            let path = fake.appendingPathComponent(name).path
+            try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        }
+        let environment = [
+            "PATH": fake.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"), "FAKE_SLURM": fake.path,
+        ]
+        let out = f.dir.appendingPathComponent("slurm-out-\(UInt32.random(in: 0...UInt32.max))")
+        let submit = [
+            "predict", f.model, "--videos", videos.path, "--output", out.path, "--slurm", "--videos-per-task", "2", "--partition", "cpu",
+            "--time", "10", "--max-parallel", "2", "--sbatch-line", "mem=1G",
+        ]
+        let submitted = try KinemaProcess.run(submit, in: f.dir, environment: environment)
+        #expect(submitted.status == 0 && submitted.stdoutLines == ["4242"], "\(submitted)")
+        let slurm = out.appendingPathComponent("slurm")
+        let script = slurm.appendingPathComponent("predict.sbatch").path
+        let sbatchLog = { (try? String(contentsOf: fake.appendingPathComponent("sbatch.log"), encoding: .utf8)) ?? "" }
+        #expect(sbatchLog() == "--parsable --array=0-1%2 \(script)\n")
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        #expect(text.contains("#SBATCH --partition=cpu\n#SBATCH --time=10\n#SBATCH --mem=1G\n"), "\(text)")
+        #expect(try String(contentsOf: slurm.appendingPathComponent("videos.txt"), encoding: .utf8).split(separator: "\n").count == 3)
+        try KinemaProcess.fail(submit, saying: "a Slurm batch was already submitted", in: f.dir)
+
+        /// Runs array task `task` as Slurm would: the script, with its index in the environment.
+        func runTask(_ task: Int, _ arguments: [String] = []) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [script] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(["SLURM_ARRAY_TASK_ID": "\(task)"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try runTask(0) == 0)  // task 1 never ran: its node failed
+        // Each task keeps its own manifest (tasks run at once must not share one file).
+        #expect(try BatchManifest.load(file: slurm.appendingPathComponent("manifests/task-0.json").path)?.videos.count == 2)
+        #expect(!FileManager.default.fileExists(atPath: BatchManifest.path(in: out.path)))
+        let sacct = fake.appendingPathComponent("sacct.txt")
+        try "4242_0|COMPLETED|0:0\n4242_1|NODE_FAIL|0:0\n".write(to: sacct, atomically: true, encoding: .utf8)
+        let status = try KinemaProcess.run(["jobs", "status", out.path], environment: environment)
+        #expect(status.status == 5, "\(status)")
+        #expect(status.stdoutLines.contains("videos: 2 done, 0 failed, 1 not done, of 3"), "\(status)")
+        #expect(status.stdoutLines.contains("tasks: 1 COMPLETED, 1 NODE_FAIL"), "\(status)")
+        #expect(
+            status.stdoutLines.contains("task 1: NODE_FAIL (exit 0:0), 1 videos not done, log \(slurm.path)/logs/4242_1.log"), "\(status)")
+
+        let retry = try KinemaProcess.run(["jobs", "retry", out.path], environment: environment)
+        #expect(retry.status == 0 && retry.stdoutLines == ["resubmitted tasks 1 as Slurm job 4243"], "\(retry)")
+        #expect(sbatchLog().split(separator: "\n").last == "--parsable --array=1%2 \(script)")
+        #expect(try runTask(1) == 0)
+        try "4242_0|COMPLETED|0:0\n4242_1|NODE_FAIL|0:0\n4243_1|COMPLETED|0:0\n".write(to: sacct, atomically: true, encoding: .utf8)
+        let waited = try KinemaProcess.run(["jobs", "wait", out.path, "--interval", "0.1"], environment: environment)
+        #expect(waited.status == 0, "\(waited)")
+        #expect(
+            waited.stdoutLines.contains("videos: 3 done, 0 failed, 0 not done, of 3") && waited.stdoutLines.contains("tasks: 2 COMPLETED"),
+            "\(waited)")
+        let nothing = try KinemaProcess.run(["jobs", "retry", out.path], environment: environment)
+        #expect(nothing.stdoutLines == ["nothing to resubmit: every video is done"], "\(nothing)")
+        for i in 0..<3 { #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("v\(i).csv").path)) }
+        // Without Slurm on PATH: one line saying so.
+        if TestFiles.tool("squeue") == nil {
+            try KinemaProcess.fail(["jobs", "retry", out.path], saying: "squeue is not on PATH", in: f.dir)
+        }
+    }
+
     /// Wrong combinations are one usage line before any work.
     @Test func batchOptionsAreChecked() throws {
         guard let f = try fixture() else { return }
@@ -235,6 +316,8 @@ struct BatchPredictTests {
             ["predict", f.model, "--videos", "x.mp4", "--workers", "0"], saying: "--workers must be positive", in: f.dir)
         try KinemaProcess.fail(["predict", f.model, "--videos", "nowhere/*.mp4"], saying: "the pattern matches no videos", in: f.dir)
         try KinemaProcess.fail(["predict", f.model], saying: "or a batch with --videos", in: f.dir)
+        try KinemaProcess.fail(["predict", f.model, "--videos", "x.mp4", "--partition", "gpu"], saying: "go with --slurm", in: f.dir)
+        try KinemaProcess.fail(["jobs", "status", "nowhere"], saying: "no Slurm batch was submitted into this folder", in: f.dir)
         // A model folder that is not there: the first worker says so, in one line, and the batch stops.
         let videos = try f.videos("no-model", count: 1)
         try KinemaProcess.fail(

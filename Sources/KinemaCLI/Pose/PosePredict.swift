@@ -29,6 +29,11 @@ struct PosePredict: ParsableCommand {
             workers and puts their videos back to pending. LIST is a text file of video paths, one a line \
             (relative to the list's folder; # comments). Exit status: 0 when every video is done; 5 when some \
             failed (the others' outputs are kept); 130 when interrupted.
+
+            On a Slurm cluster, --slurm writes DIR/slurm/predict.sbatch, a job array with one task per \
+            --videos-per-task videos (each task a batch of its own, with its manifest under DIR/slurm/manifests), \
+            and submits it with sbatch; `kinema jobs status|wait|retry DIR` follow it up and resubmit only the \
+            tasks whose videos are not all done.
             """)
 
     @Argument(help: "Model directory written by `kinema train`.")
@@ -50,6 +55,9 @@ struct PosePredict: ParsableCommand {
 
     @Flag(name: .customLong("batch-worker"), help: .hidden)
     var batchWorker = false
+
+    @OptionGroup(title: "Slurm (with --videos)")
+    var slurmOptions: SlurmOptions
 
     @Option(name: .customLong("output"), help: "Output folder (default: MODEL/video_preds).")
     var output: String?
@@ -87,6 +95,7 @@ struct PosePredict: ParsableCommand {
             throw ValidationError("--workers and --retry-failed apply to a batch given with --videos")
         }
         if !videos.isEmpty && strict { throw ValidationError("--strict applies to videos given after MODEL, not to --videos") }
+        try slurmOptions.validate(batch: !videos.isEmpty)
     }
 
     func run() throws {
@@ -117,13 +126,15 @@ extension PosePredict {
         var worker = [executable, "predict", modelPath, "--batch-worker", "--output", outputPath, "--batch-size", String(batchSize)]
         if labeledVideo { worker.append("--labeled-video") }
         if let threshold { worker += ["--threshold", String(threshold)] }
-        let count = min(workers, list.count)
-        let options = BatchOptions(
-            model: modelPath, output: outputPath, workers: workers,
-            threadsPerWorker: max(1, ProcessPolicy.threadCount() / count), retryFailed: retryFailed, workerCommand: worker)
-        let summary = try BatchPrediction.run(videos: list, options: options)
+        if slurmOptions.slurm { return try submitToSlurm(list: list, model: modelPath, output: outputPath, workerCommand: worker) }
+        var options = BatchOptions(
+            model: modelPath, output: outputPath, workers: workers, threadsPerWorker: 1, retryFailed: retryFailed,
+            workerCommand: worker)
+        let selected = try slurmOptions.batchChunk.map { try chunk($0, of: list, options: &options) } ?? list
+        options.threadsPerWorker = max(1, ProcessPolicy.threadCount() / min(workers, selected.count))
+        let summary = try BatchPrediction.run(videos: selected, options: options)
         for line in summary.lines { logLine(line) }
-        print(BatchManifest.path(in: outputPath))
+        print(options.manifest)
         if summary.interrupted { throw ExitCode(Self.interrupted) }
         if !summary.failed.isEmpty { throw ExitCode(Self.batchHadFailures) }
     }
