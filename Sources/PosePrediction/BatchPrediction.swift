@@ -93,6 +93,8 @@ public enum BatchPrediction {
     /// `retryFailed`, every other video is predicted. It is written once the first worker is ready and again as
     /// videos finish (at most twice a second, and at the end). On Ctrl-C or SIGTERM the workers are ended, the
     /// videos they held go back to pending and the manifest is written: a rerun predicts only what is missing.
+    /// Process-wide settings are the caller's (as `kinema predict` does): route SIGINT and SIGTERM to `Interruption`,
+    /// and ignore SIGPIPE, so that writing to a worker that died is an error rather than the end of the batch.
     public static func run(videos: [String], options: BatchOptions, log: (String) -> Void = logLine) throws -> BatchSummary {
         let start = Date()
         try PoseWorkflows.checkWritableFolder(options.output)
@@ -133,9 +135,7 @@ public enum BatchPrediction {
             return summary
         }
 
-        Interruption.install(signals: [SIGINT, SIGTERM])
         Interruption.reset()
-        signal(SIGPIPE, SIG_IGN)  // a worker that died must not take the batch with it
         let events = EventQueue()
         var workers: [Worker] = []
         func spawn() throws {

@@ -132,6 +132,8 @@ extension PosePredict {
             workerCommand: worker)
         let selected = try slurmOptions.batchChunk.map { try chunk($0, of: list, options: &options) } ?? list
         options.threadsPerWorker = max(1, ProcessPolicy.threadCount() / min(workers, selected.count))
+        Interruption.install(signals: [SIGINT, SIGTERM])  // Ctrl-C, scancel and Slurm's time limit alike
+        signal(SIGPIPE, SIG_IGN)  // a worker that died must not take the batch with it
         let summary = try BatchPrediction.run(videos: selected, options: options)
         for line in summary.lines { logLine(line) }
         print(options.manifest)
