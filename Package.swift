@@ -74,6 +74,8 @@ let package = Package(
         // MARK: Files (atomic writes shared by every module) and the console (progress, log lines, Ctrl-C)
         .target(name: "KinemaFiles", swiftSettings: strictSwift),
         .target(name: "KinemaConsole", swiftSettings: strictSwift),
+        // Slurm job arrays: the sbatch script, submission, and sacct/squeue read back (no libtorch)
+        .target(name: "SlurmJobs", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
         // Files Python's ecosystem writes: NumPy .npy arrays and pickle streams (no libtorch, no FFmpeg).
         .target(name: "PythonFormats", dependencies: ["KinemaFiles"], swiftSettings: strictSwift),
 
@@ -136,7 +138,7 @@ let package = Package(
             name: "KinemaCLI",
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
-                "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles",
+                "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles", "SlurmJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -150,6 +152,7 @@ let package = Package(
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).
         .target(name: "KinemaTestSupport", path: "Tests/Support", swiftSettings: strictSwift),
         .testTarget(name: "KinemaConsoleTests", dependencies: ["KinemaConsole"], swiftSettings: strictSwift),
+        .testTarget(name: "SlurmJobsTests", dependencies: ["SlurmJobs"], swiftSettings: strictSwift),
         .testTarget(name: "ConfigDecodingTests", dependencies: ["ConfigDecoding"], swiftSettings: strictSwift),
         .testTarget(name: "PythonFormatsTests", dependencies: ["PythonFormats"], swiftSettings: strictSwift),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
@@ -177,7 +180,8 @@ let package = Package(
         .testTarget(
             name: "KinemaCLITests",
             dependencies: [
-                "KinemaCLI", "PoseData", "KinemaTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "KinemaCLI", "PoseData", "PosePrediction", "KinemaTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
     ],

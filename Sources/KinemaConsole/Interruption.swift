@@ -7,10 +7,13 @@ import Synchronization
 public enum Interruption {
     private static let requested = Atomic<Bool>(false)
 
-    /// Routes SIGINT here: the first asks to stop, a second one exits at once with status 130.
-    public static func install() {
-        signal(SIGINT) { _ in
-            if Interruption.requested.exchange(true, ordering: .sequentiallyConsistent) { _exit(130) }
+    /// Routes SIGINT (and any other of `signals`, e.g. SIGTERM from a scheduler) here: the first asks to stop,
+    /// a second one exits at once with status 130.
+    public static func install(signals: [Int32] = [SIGINT]) {
+        for number in signals {
+            signal(number) { _ in
+                if Interruption.requested.exchange(true, ordering: .sequentiallyConsistent) { _exit(130) }
+            }
         }
     }
 

@@ -34,14 +34,18 @@ enum KinemaProcess {
     }
 
     /// Runs `kinema arguments…` (or another built executable) in `directory` with stdin closed; kills it after
-    /// `timeout` seconds.
+    /// `timeout` seconds. `environment` adds to (or replaces in) the test's own environment.
     @discardableResult
     static func run(
-        _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120, executable: URL? = nil
+        _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120, executable: URL? = nil,
+        environment: [String: String] = [:]
     ) throws -> CommandResult {
         let process = Process()
         process.executableURL = try executable ?? Self.executable()
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let directory { process.currentDirectoryURL = directory }
         // Output goes to files, so a chatty command cannot fill a pipe and stall.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kinema-cli-\(UUID().uuidString)")

@@ -173,10 +173,20 @@ struct ParsingTests {
         defaults(["predict"], ["--batch-size <batch-size>": "16"])
         defaults(["demo"], ["--directory <directory>": "kinema-demo", "--epochs <epochs>": "20"])
         rejects(["train", "c.yaml", "--epochs", "one"], "The value 'one' is invalid for '--epochs <epochs>'")
-        rejects(["predict", "model"], "Missing expected argument '<inputs> ...'")
+        rejects(["predict", "model"], "give videos or folders of images after MODEL, or a batch with --videos")
+        parses(["predict", "model", "--videos", "list.txt", "more/*.mp4", "--output", "out", "--workers", "4", "--retry-failed"])
+        rejects(["predict", "model", "--videos", "a.mp4", "--strict"], "--strict applies to videos given after MODEL")
+        parses([
+            "predict", "model", "--videos", "list.txt", "--slurm", "--partition", "gpu", "--time", "2:00:00", "--gpus-per-task", "1",
+            "--max-parallel", "8", "--sbatch-line", "mem=16G", "--sbatch-line=--account=lab", "--videos-per-task", "20",
+        ])
+        rejects(["predict", "model", "a.mp4", "--slurm"], "--slurm applies to a batch given with --videos")
+        rejects(["predict", "model", "--videos", "a.mp4", "--slurm", "--max-parallel", "0"], "--max-parallel must be positive")
+        parses(["jobs", "wait", "out", "--interval", "60"])
+        helps(["jobs"], "status", "wait", "retry")
         rejects(["evaluate"], "Missing expected argument '<model>'")
         helps(["train"], "--model-dir", "--resume", "--epochs", "--image-size", "--backbone")
-        helps(["predict"], "--output", "--labeled-video", "--batch-size")
+        helps(["predict"], "--output", "--labeled-video", "--batch-size", "--videos", "--workers", "--retry-failed")
         helps(["demo"], "--directory", "--epochs")
     }
 

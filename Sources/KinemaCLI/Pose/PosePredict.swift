@@ -1,9 +1,11 @@
 // `kinema predict`: keypoints for videos or image folders, optionally a labelled video.
 import ArgumentParser
 import Foundation
+import KinemaConsole
 import PoseData
 import PoseModels
 import PosePrediction
+import ProcessPolicy
 
 struct PosePredict: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,13 +21,43 @@ struct PosePredict: ParsableCommand {
             Exit status: 0 when everything was written; 1 on an error (the CSVs of the videos finished before \
             it are kept); 3 when every CSV was written but a labelled video failed; 4 with --strict when a \
             recording was cut off (its CSV is still written).
+
+            Many videos: `kinema predict MODEL --videos LIST|FOLDER|PATTERN... --output DIR [--workers N]` runs a \
+            resumable batch. DIR/manifest.json records each video as done (with its outputs), failed (with the \
+            reason) or pending; a rerun skips the videos done and unchanged, and predicts failed ones again only \
+            with --retry-failed. N worker processes share the cores (each uses cores/N threads). Ctrl-C ends the \
+            workers and puts their videos back to pending. LIST is a text file of video paths, one a line \
+            (relative to the list's folder; # comments). Exit status: 0 when every video is done; 5 when some \
+            failed (the others' outputs are kept); 130 when interrupted.
+
+            On a Slurm cluster, --slurm writes DIR/slurm/predict.sbatch, a job array with one task per \
+            --videos-per-task videos (each task a batch of its own, with its manifest under DIR/slurm/manifests), \
+            and submits it with sbatch; `kinema jobs status|wait|retry DIR` follow it up and resubmit only the \
+            tasks whose videos are not all done.
             """)
 
     @Argument(help: "Model directory written by `kinema train`.")
     var model: String
 
     @Argument(help: "Videos and/or folders of images.")
-    var inputs: [String]
+    var inputs: [String] = []
+
+    @Option(
+        parsing: .upToNextOption,
+        help: "Predict many videos as a resumable batch: video files, folders, text files listing videos, or patterns.")
+    var videos: [String] = []
+
+    @Option(help: "Worker processes for --videos.")
+    var workers = 1
+
+    @Flag(name: .customLong("retry-failed"), help: "With --videos: predict again the videos an earlier run recorded as failed.")
+    var retryFailed = false
+
+    @Flag(name: .customLong("batch-worker"), help: .hidden)
+    var batchWorker = false
+
+    @OptionGroup(title: "Slurm (with --videos)")
+    var slurmOptions: SlurmOptions
 
     @Option(name: .customLong("output"), help: "Output folder (default: MODEL/video_preds).")
     var output: String?
@@ -43,16 +75,35 @@ struct PosePredict: ParsableCommand {
     var strict = false
 
     /// Exit statuses after a run that wrote every CSV (documented in the discussion above).
-    static let labeledVideoFailed: Int32 = 3, cutOffWhenStrict: Int32 = 4
+    static let labeledVideoFailed: Int32 = 3, cutOffWhenStrict: Int32 = 4, batchHadFailures: Int32 = 5
+    static let interrupted: Int32 = 130
 
     func validate() throws {
         if let threshold, !(0...1).contains(threshold) {
             throw ValidationError("--threshold must be a likelihood between 0 and 1, not \(threshold)")
         }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, not \(batchSize)") }
+        guard workers > 0 else { throw ValidationError("--workers must be positive, not \(workers)") }
+        if batchWorker { return }
+        if !videos.isEmpty && !inputs.isEmpty {
+            throw ValidationError("give the videos either after MODEL or with --videos, not both")
+        }
+        if videos.isEmpty && inputs.isEmpty {
+            throw ValidationError("give videos or folders of images after MODEL, or a batch with --videos")
+        }
+        if videos.isEmpty && (workers != 1 || retryFailed) {
+            throw ValidationError("--workers and --retry-failed apply to a batch given with --videos")
+        }
+        if !videos.isEmpty && strict { throw ValidationError("--strict applies to videos given after MODEL, not to --videos") }
+        try slurmOptions.validate(batch: !videos.isEmpty)
     }
 
     func run() throws {
+        let settings = BatchPredictionSettings(batchSize: batchSize, labeledVideo: labeledVideo, threshold: threshold)
+        if batchWorker {
+            return BatchWorker.serve(model: model, output: output ?? ModelDirectory(model).videoPredictions, settings: settings)
+        }
+        if !videos.isEmpty { return try runBatch() }
         let trained = try TrainedModel(directory: model)
         let run = try PoseWorkflows.predict(
             trained, inputs: inputs, outputDirectory: output, labeledVideo: labeledVideo,
@@ -61,5 +112,32 @@ struct PosePredict: ParsableCommand {
         for file in run.files { print(file) }
         if strict && !run.truncated.isEmpty { throw ExitCode(Self.cutOffWhenStrict) }
         if !run.failedOutputs.isEmpty { throw ExitCode(Self.labeledVideoFailed) }
+    }
+}
+
+extension PosePredict {
+    /// `--videos`: the batch runs in worker processes of this same executable (`--batch-worker`).
+    func runBatch() throws {
+        let here = FileManager.default.currentDirectoryPath
+        let modelPath = BatchVideoList.absolute(model, relativeTo: here)
+        let outputPath = BatchVideoList.absolute(output ?? ModelDirectory(model).videoPredictions, relativeTo: here)
+        let list = try BatchVideoList.resolve(videos, relativeTo: here)
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var worker = [executable, "predict", modelPath, "--batch-worker", "--output", outputPath, "--batch-size", String(batchSize)]
+        if labeledVideo { worker.append("--labeled-video") }
+        if let threshold { worker += ["--threshold", String(threshold)] }
+        if slurmOptions.slurm { return try submitToSlurm(list: list, model: modelPath, output: outputPath, workerCommand: worker) }
+        var options = BatchOptions(
+            model: modelPath, output: outputPath, workers: workers, threadsPerWorker: 1, retryFailed: retryFailed,
+            workerCommand: worker)
+        let selected = try slurmOptions.batchChunk.map { try chunk($0, of: list, options: &options) } ?? list
+        options.threadsPerWorker = max(1, ProcessPolicy.threadCount() / min(workers, selected.count))
+        Interruption.install(signals: [SIGINT, SIGTERM])  // Ctrl-C, scancel and Slurm's time limit alike
+        signal(SIGPIPE, SIG_IGN)  // a worker that died must not take the batch with it
+        let summary = try BatchPrediction.run(videos: selected, options: options)
+        for line in summary.lines { logLine(line) }
+        print(options.manifest)
+        if summary.interrupted { throw ExitCode(Self.interrupted) }
+        if !summary.failed.isEmpty { throw ExitCode(Self.batchHadFailures) }
     }
 }

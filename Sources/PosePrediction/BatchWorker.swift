@@ -1,0 +1,95 @@
+// One worker process of a batch prediction: the model loaded once, then videos read from stdin one path a line,
+// each predicted through `PoseWorkflows.predict` (atomic CSVs) and answered with one JSON line on stdout.
+import Foundation
+import KinemaFiles
+import PoseData
+import PoseModels
+
+/// A line between a batch and its workers: `ready` once the model is loaded; then, per video, its files or the
+/// one-line reason it failed. An `error` without a `video` means the worker could not start.
+public struct BatchWorkerMessage: Codable, Equatable, Sendable {
+    public var ready: Bool?
+    public var video: String?
+    public var files: [String]?
+    public var warnings: [String]?
+    public var seconds: Double?
+    public var error: String?
+
+    public init(
+        ready: Bool? = nil, video: String? = nil, files: [String]? = nil, warnings: [String]? = nil, seconds: Double? = nil,
+        error: String? = nil
+    ) {
+        self.ready = ready
+        self.video = video
+        self.files = files
+        self.warnings = warnings
+        self.seconds = seconds
+        self.error = error
+    }
+
+    /// The message as one line (no newline inside: JSON escapes them).
+    public var line: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    public static func parse(_ line: Substring) -> BatchWorkerMessage? {
+        try? JSONDecoder().decode(BatchWorkerMessage.self, from: Data(line.utf8))
+    }
+}
+
+/// The settings a worker predicts with (those of `kinema predict` that apply to one video).
+public struct BatchPredictionSettings: Sendable {
+    public var batchSize: Int
+    public var labeledVideo: Bool
+    public var threshold: Double?
+
+    public init(batchSize: Int = 16, labeledVideo: Bool = false, threshold: Double? = nil) {
+        self.batchSize = batchSize
+        self.labeledVideo = labeledVideo
+        self.threshold = threshold
+    }
+}
+
+public enum BatchWorker {
+    /// Serves videos until stdin ends. The batch, not the worker, decides what an interruption means, so
+    /// the worker ignores SIGINT (Ctrl-C reaches the whole process group) and is ended by the batch instead.
+    public static func serve(model: String, output: String, settings: BatchPredictionSettings) {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let trained: TrainedModel
+        do {
+            trained = try TrainedModel(directory: model)
+        } catch {
+            send(BatchWorkerMessage(error: oneLine(error)))
+            return
+        }
+        send(BatchWorkerMessage(ready: true))
+        while let video = readLine(strippingNewline: true) {
+            if video.isEmpty { continue }
+            let start = Date()
+            do {
+                let run = try PoseWorkflows.predict(
+                    trained, inputs: [video], outputDirectory: output, labeledVideo: settings.labeledVideo,
+                    threshold: settings.threshold, batchSize: settings.batchSize, showProgress: false, log: { _ in })
+                let temporalNorm = PredictionOutputs(output).temporalNorm(video: video)
+                let extra = FileManager.default.fileExists(atPath: temporalNorm) ? [temporalNorm] : []
+                send(
+                    BatchWorkerMessage(
+                        video: video, files: run.files + extra,
+                        warnings: run.truncated + run.failedOutputs, seconds: Date().timeIntervalSince(start)))
+            } catch {
+                send(BatchWorkerMessage(video: video, seconds: Date().timeIntervalSince(start), error: oneLine(error)))
+            }
+        }
+    }
+
+    private static func send(_ message: BatchWorkerMessage) {
+        try? FileHandle.standardOutput.write(contentsOf: Data((message.line + "\n").utf8))
+    }
+
+    static func oneLine(_ error: any Error) -> String {
+        FileProblem.sentence(error).split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}

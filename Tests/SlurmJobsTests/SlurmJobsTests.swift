@@ -1,0 +1,101 @@
+// The job-array script, the `--array` value, and Slurm's answers (sbatch --parsable, sacct, squeue) as recorded.
+import Foundation
+import SlurmJobs
+import Testing
+
+@Suite("Slurm job arrays")
+struct SlurmJobsTests {
+    @Test func scriptText() {
+        let settings = SlurmSettings(
+            partition: "gpu", time: "2:00:00", gpusPerTask: 1, cpusPerTask: 8, maxParallel: 4,
+            extraLines: ["mem=16G", "--account=lab", "#SBATCH --qos=long"])
+        let script = SlurmArray.script(
+            settings: settings, jobName: "kinema-predict", logs: "/data/out/slurm/logs",
+            command: ["/opt/kinema", "predict", "/models/mouse", "--videos", "/data/out/slurm/videos.txt", "--output", "/data/my out"])
+        #expect(
+            script == """
+                #!/bin/bash
+                #SBATCH --job-name=kinema-predict
+                #SBATCH --output=/data/out/slurm/logs/%A_%a.log
+                #SBATCH --partition=gpu
+                #SBATCH --time=2:00:00
+                #SBATCH --gpus-per-task=1
+                #SBATCH --cpus-per-task=8
+                #SBATCH --mem=16G
+                #SBATCH --account=lab
+                #SBATCH --qos=long
+                # Written by kinema predict --slurm; submitted with sbatch --array=TASKS (kinema jobs retry does that again).
+                set -euo pipefail
+                exec /opt/kinema predict /models/mouse --videos /data/out/slurm/videos.txt --output '/data/my out' --batch-chunk "$SLURM_ARRAY_TASK_ID" "$@"
+
+                """)
+        // Nothing asked, nothing written.
+        let bare = SlurmArray.script(settings: SlurmSettings(), jobName: "j", logs: "/l", command: ["k"])
+        #expect(
+            bare.split(separator: "\n").filter { $0.hasPrefix("#SBATCH") } == ["#SBATCH --job-name=j", "#SBATCH --output=/l/%A_%a.log"])
+    }
+
+    @Test func arraySpecAndJobID() {
+        #expect(SlurmArray.arraySpec([0, 1, 2, 3], maxParallel: 4) == "0-3%4")
+        #expect(SlurmArray.arraySpec([7, 0, 1, 3, 5, 6], maxParallel: nil) == "0-1,3,5-7")
+        #expect(SlurmArray.arraySpec([2], maxParallel: nil) == "2")
+        #expect(SlurmArray.jobID(fromParsable: "4242\n") == "4242")
+        #expect(SlurmArray.jobID(fromParsable: "4242;cluster1\n") == "4242")
+        #expect(SlurmArray.jobID(fromParsable: "sbatch: error: Batch job submission failed") == nil)
+    }
+
+    /// `sacct -j 4242,4250 -X -n -P -o JobID,State,ExitCode` and `squeue -h -r -o %i|%T` as Slurm 23 prints them.
+    static let sacct = """
+        4242_0|COMPLETED|0:0
+        4242_1|COMPLETED|0:0
+        4242_2|FAILED|1:0
+        4242_3|CANCELLED by 1000|0:15
+        4242_4|TIMEOUT|0:0
+        4242_5|RUNNING|0:0
+        4242_[6-8,10%2]|PENDING|0:0
+        4250_2|COMPLETED|0:0
+        4251|COMPLETED|0:0
+
+        """
+    static let squeue = """
+        4242_5|COMPLETING
+        4242_6|RUNNING
+        4242_7|PENDING
+        4242_8|PENDING
+        4242_10|PENDING
+
+        """
+
+    @Test func sacctAndSqueueParsing() {
+        let accounted = SlurmAccounting.parseSacct(Self.sacct)
+        #expect(accounted.count == 11)
+        #expect(accounted[2] == SlurmTaskState(job: "4242", task: 2, state: "FAILED", exitCode: "1:0"))
+        #expect(accounted[3] == SlurmTaskState(job: "4242", task: 3, state: "CANCELLED", exitCode: "0:15"))
+        #expect(accounted[6...9].map(\.task) == [6, 7, 8, 10] && accounted[6...9].allSatisfy { $0.state == "PENDING" })
+        let queued = SlurmAccounting.parseSqueue(Self.squeue)
+        #expect(queued.map(\.task) == [5, 6, 7, 8, 10] && queued[0].state == "COMPLETING" && queued[0].exitCode == nil)
+
+        let latest = SlurmAccounting.latest(sacct: accounted, squeue: queued, jobs: ["4242", "4250"])
+        #expect(latest.keys.sorted() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10])
+        #expect(latest[2] == SlurmTaskState(job: "4250", task: 2, state: "COMPLETED", exitCode: "0:0"))  // the retry's
+        #expect(latest[5] == SlurmTaskState(job: "4242", task: 5, state: "COMPLETING", exitCode: "0:0"))  // squeue is newer
+        #expect(latest[6]?.state == "RUNNING" && latest[6]?.isActive == true)
+        #expect(latest[3]?.isActive == false && latest[4]?.state == "TIMEOUT")
+        #expect(latest.values.filter(\.isActive).count == 5)
+        // Another job's lines (not this batch's) are left out.
+        #expect(SlurmAccounting.latest(sacct: accounted, squeue: [], jobs: ["4250"]).keys.sorted() == [2])
+    }
+
+    @Test func jobRecordChunks() throws {
+        let record = SlurmJobRecord(videos: 23, videosPerTask: 10, settings: SlurmSettings(partition: "cpu"), jobs: ["1"])
+        #expect(record.tasks == 3)
+        #expect(record.chunk(0) == 0..<10 && record.chunk(2) == 20..<23)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-record-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = SlurmJobFolder(output: dir.path)
+        #expect(throws: SlurmError.self) { try SlurmJobRecord.load(folder) }
+        try record.save(folder)
+        #expect(try SlurmJobRecord.load(folder) == record)
+        #expect(folder.manifest(task: 2) == dir.path + "/slurm/manifests/task-2.json")
+    }
+}
