@@ -199,7 +199,8 @@ public enum FrameExtraction {
             if !chosen.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             for index in chosen {
                 let frame = try reader.frame(at: index)
-                try ImageIO.write(frame, to: (folder as NSString).appendingPathComponent(imageName(frame: index, frameCount: frameCount)), format: .png)
+                try ImageIO.write(
+                    frame, to: (folder as NSString).appendingPathComponent(imageName(frame: index, frameCount: frameCount)), format: .png)
                 written.append(index)
                 progress(.writing, written.count, chosen.count)
             }

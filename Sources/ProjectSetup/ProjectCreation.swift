@@ -107,7 +107,8 @@ public enum ProjectCreation {
             if error is ProjectSetupError { throw error }
             throw ProjectSetupError.writeFailed(path: root, reason: FileProblem.describe(error))
         }
-        return CreatedProject(directory: root, config: "\(root)/config.yaml", layout: spec.layout, keypoints: keypoints, videos: finalVideos)
+        return CreatedProject(
+            directory: root, config: "\(root)/config.yaml", layout: spec.layout, keypoints: keypoints, videos: finalVideos)
     }
 
     // MARK: - Checks
@@ -117,7 +118,9 @@ public enum ProjectCreation {
         try checkNames(keypoints, option: "--keypoints", example: "--keypoints nose,ear_left,tail_base")
         guard !views.isEmpty else { return keypoints }
         try checkNames(views, option: "--views", example: "--views top,bottom")
-        guard views.count > 1 else { throw ProjectSetupError.badNames(option: "--views", reason: "name at least two views (one view needs no --views)") }
+        guard views.count > 1 else {
+            throw ProjectSetupError.badNames(option: "--views", reason: "name at least two views (one view needs no --views)")
+        }
         return views.flatMap { view in keypoints.map { "\($0)_\(view)" } }
     }
 
@@ -128,7 +131,8 @@ public enum ProjectCreation {
         var seen = Set<String>(), repeated: [String] = []
         for name in names where !seen.insert(name).inserted && !repeated.contains(name) { repeated.append(name) }
         guard repeated.isEmpty else {
-            throw ProjectSetupError.badNames(option: option, reason: "\(repeated.joined(separator: ", ")) given more than once (names must be unique)")
+            throw ProjectSetupError.badNames(
+                option: option, reason: "\(repeated.joined(separator: ", ")) given more than once (names must be unique)")
         }
         if let bad = names.first(where: { $0.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) }) {
             throw ProjectSetupError.badNames(option: option, reason: "'\(bad)' holds a comma, quote or line break (label files are CSV)")
@@ -139,11 +143,16 @@ public enum ProjectCreation {
     static func expandedSkeleton(_ edges: [[String]], keypoints: [String], views: [String]) throws -> [[String]] {
         for edge in edges {
             let text = edge.joined(separator: "-")
-            guard edge.count == 2 else { throw ProjectSetupError.badSkeletonEdge(edge: text, reason: "an edge joins two keypoints, e.g. nose-tail_base") }
-            if let unknown = edge.first(where: { !keypoints.contains($0) }) {
-                throw ProjectSetupError.badSkeletonEdge(edge: text, reason: "'\(unknown)' is not one of --keypoints (\(keypoints.joined(separator: ", ")))")
+            guard edge.count == 2 else {
+                throw ProjectSetupError.badSkeletonEdge(edge: text, reason: "an edge joins two keypoints, e.g. nose-tail_base")
             }
-            guard edge[0] != edge[1] else { throw ProjectSetupError.badSkeletonEdge(edge: text, reason: "an edge joins two different keypoints") }
+            if let unknown = edge.first(where: { !keypoints.contains($0) }) {
+                throw ProjectSetupError.badSkeletonEdge(
+                    edge: text, reason: "'\(unknown)' is not one of --keypoints (\(keypoints.joined(separator: ", ")))")
+            }
+            guard edge[0] != edge[1] else {
+                throw ProjectSetupError.badSkeletonEdge(edge: text, reason: "an edge joins two different keypoints")
+            }
         }
         guard !views.isEmpty else { return edges }
         return views.flatMap { view in edges.map { $0.map { "\($0)_\(view)" } } }
@@ -157,7 +166,8 @@ public enum ProjectCreation {
             let splits = dashes.map { [String(edge[..<$0]), String(edge[edge.index(after: $0)...])] }
             if let known = splits.first(where: { keypoints.contains($0[0]) && keypoints.contains($0[1]) }) { return known }
             guard let first = splits.first else {
-                throw ProjectSetupError.badSkeletonEdge(edge: edge, reason: "write an edge as two keypoints joined by '-', e.g. nose-tail_base")
+                throw ProjectSetupError.badSkeletonEdge(
+                    edge: edge, reason: "write an edge as two keypoints joined by '-', e.g. nose-tail_base")
             }
             return first  // names the unknown keypoint in `expandedSkeleton`
         }
@@ -166,7 +176,9 @@ public enum ProjectCreation {
     private static func checkFolderIsFree(_ root: String) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isFolder) else { return }
-        guard isFolder.boolValue else { throw ProjectSetupError.notAProject(path: root, reason: "it is a file; give a new folder for the project") }
+        guard isFolder.boolValue else {
+            throw ProjectSetupError.notAProject(path: root, reason: "it is a file; give a new folder for the project")
+        }
         let contents = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [""]
         guard contents.isEmpty else { throw ProjectSetupError.folderNotEmpty(path: root) }
     }

@@ -10,7 +10,9 @@ import Testing
         let folder = try TestFiles.temporaryDirectory("cli-project")
         defer { try? FileManager.default.removeItem(at: folder) }
         let project = folder.appendingPathComponent("mouse").path
-        let created = try KinemaProcess.succeed(["project", "create", project, "--videos", video, "--keypoints", "nose,paw", "--skeleton", "nose-paw"])
+        let created = try KinemaProcess.succeed([
+            "project", "create", project, "--videos", video, "--keypoints", "nose,paw", "--skeleton", "nose-paw",
+        ])
         #expect(created.stdout.contains("created \(project) (Kinema / Lightning Pose layout)"), "\(created)")
         #expect(created.stdoutLines.last == "next: kinema extract-frames \(project) --method kmeans --count 20")
 
@@ -19,7 +21,9 @@ import Testing
         #expect(first.stdout.contains("test_vid.mp4: 3 new frames (k-means over 30 of "), "\(first)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: images).filter { $0.hasPrefix("img") }.count == 3)
         let second = try KinemaProcess.succeed(["extract-frames", project, "--method", "uniform", "--count", "2", "--seed", "4"])
-        #expect(second.stdout.contains("test_vid.mp4: 2 new frames (uniform over") && second.stdout.contains("3 already there, kept"), "\(second)")
+        #expect(
+            second.stdout.contains("test_vid.mp4: 2 new frames (uniform over") && second.stdout.contains("3 already there, kept"),
+            "\(second)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: images).filter { $0.hasPrefix("img") }.count == 5)
     }
 

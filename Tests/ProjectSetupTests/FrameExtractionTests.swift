@@ -1,9 +1,8 @@
 import Foundation
 import KinemaTestSupport
+import ProjectSetup
 import Testing
 import VideoIO
-
-import ProjectSetup
 
 @Suite struct FrameExtractionTests {
     /// DeepLabCut's names: `img` + index padded to ⌈log10(frames)⌉ digits.
@@ -134,7 +133,8 @@ import ProjectSetup
         var options = ExtractionOptions()
         options.count = 4
         options.seed = 8
-        let result = try FrameExtraction.extract(video: video, labeledData: folder.appendingPathComponent("labeled-data").path, options: options)
+        let result = try FrameExtraction.extract(
+            video: video, labeledData: folder.appendingPathComponent("labeled-data").path, options: options)
         #expect(result.sampled == 60)
         #expect(Set(result.written.map { $0 / 15 }) == [0, 1, 2, 3], "\(result.written)")
     }

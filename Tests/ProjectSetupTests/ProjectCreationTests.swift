@@ -2,10 +2,9 @@ import Foundation
 import KinemaTestSupport
 import PoseData
 import PoseFormats
+import ProjectSetup
 import Testing
 import VideoIO
-
-import ProjectSetup
 
 @Suite struct ProjectCreationTests {
     /// A Kinema/LP project: linked videos, a config `PoseConfig` reads with the keypoints, skeleton and videos; after
@@ -116,7 +115,9 @@ import ProjectSetup
         }
         #expect(failure(ProjectSpec(directory: taken.path, videos: [video], keypoints: ["a"])) == .folderNotEmpty(path: taken.path))
         #expect(FileManager.default.contents(atPath: taken.appendingPathComponent("notes.txt").path) == Data("keep".utf8))
-        #expect(failure(ProjectSpec(directory: fresh, videos: [video, "gone1.mp4", "gone2.avi"], keypoints: ["a"])) == .missingVideos(["gone1.mp4", "gone2.avi"]))
+        #expect(
+            failure(ProjectSpec(directory: fresh, videos: [video, "gone1.mp4", "gone2.avi"], keypoints: ["a"]))
+                == .missingVideos(["gone1.mp4", "gone2.avi"]))
         let repeated = failure(ProjectSpec(directory: fresh, videos: [video], keypoints: ["a", "b", "a"]))
         #expect(repeated?.description == "--keypoints: a given more than once (names must be unique)")
         var unknownEdge = ProjectSpec(directory: fresh, videos: [video], keypoints: ["a", "b"])
@@ -124,7 +125,9 @@ import ProjectSetup
         #expect(failure(unknownEdge)?.description.contains("'c' is not one of --keypoints") == true)
         let textFile = folder.appendingPathComponent("notes.mp4")
         try Data("hello".utf8).write(to: textFile)
-        #expect(throws: VideoError.self) { try ProjectCreation.create(ProjectSpec(directory: fresh, videos: [textFile.path], keypoints: ["a"])) }
+        #expect(throws: VideoError.self) {
+            try ProjectCreation.create(ProjectSpec(directory: fresh, videos: [textFile.path], keypoints: ["a"]))
+        }
         // An empty folder is fine to create into.
         let empty = folder.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
@@ -137,6 +140,9 @@ import ProjectSetup
     /// Skeleton edges split at the `-` that leaves two keypoints, so names may contain `-` themselves.
     @Test func skeletonParsingHandlesDashesInNames() throws {
         let names = ["paw-left", "paw-right", "nose"]
-        #expect(try ProjectCreation.parseSkeleton("paw-left-nose,nose-paw-right", keypoints: names) == [["paw-left", "nose"], ["nose", "paw-right"]])
+        #expect(
+            try ProjectCreation.parseSkeleton("paw-left-nose,nose-paw-right", keypoints: names) == [
+                ["paw-left", "nose"], ["nose", "paw-right"],
+            ])
     }
 }

@@ -80,12 +80,16 @@ struct ExtractFrames: AsyncParsableCommand {
             }
             line?.progress.finish()
             total += result.written.count
-            let how = options.method == .kmeans ? "k-means over \(result.sampled) of \(result.frameCount) frames" : "uniform over \(result.frameCount) frames"
+            let how =
+                options.method == .kmeans
+                ? "k-means over \(result.sampled) of \(result.frameCount) frames" : "uniform over \(result.frameCount) frames"
             let before = result.alreadyThere > 0 ? "; \(result.alreadyThere) already there, kept" : ""
             let short = result.written.count < count ? " (no more frames to choose from)" : ""
             print("\(name): \(result.written.count) new frames\(short) (\(how)) → \(result.folder)\(before)")
         }
         let labels = opened.layout == .deepLabCut ? "labeled-data/<video>/CollectedData_<scorer>.csv" : "CollectedData.csv"
-        print("wrote \(total) frames for \(chosenVideos.count) video\(chosenVideos.count == 1 ? "" : "s"); next: label them (\(labels)), then `kinema train \(opened.config)`")
+        print(
+            "wrote \(total) frames for \(chosenVideos.count) video\(chosenVideos.count == 1 ? "" : "s"); next: label them (\(labels)), then `kinema train \(opened.config)`"
+        )
     }
 }

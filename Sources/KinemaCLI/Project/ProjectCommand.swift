@@ -49,7 +49,9 @@ struct ProjectCreate: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Keypoint names, comma-separated, in labelling order.", valueName: "a,b,c"))
     var keypoints: String
 
-    @Option(help: ArgumentHelp("Skeleton edges between keypoints (drawing only), e.g. nose-tail_base,paw_left-paw_right.", valueName: "a-b,b-c"))
+    @Option(
+        help: ArgumentHelp("Skeleton edges between keypoints (drawing only), e.g. nose-tail_base,paw_left-paw_right.", valueName: "a-b,b-c")
+    )
     var skeleton: String?
 
     @Option(help: ArgumentHelp("Views seen side by side in every video (mirrors), e.g. top,bottom.", valueName: "v1,v2"))
@@ -77,8 +79,12 @@ struct ProjectCreate: AsyncParsableCommand {
         let edges = spec.skeleton.count * max(1, spec.views.count)
         let labels = deepLabCut ? "labeled-data/<video>/CollectedData_\(scorer).csv" : "CollectedData.csv"
         print("created \(created.directory) (\(layout))")
-        print("  config.yaml    \(created.keypoints.count) keypoints (\(created.keypoints.joined(separator: ", ")))\(edges > 0 ? ", \(edges) skeleton edges" : "")")
-        print("  videos/        \(created.videos.count) \(copyVideos ? "copied" : "linked"): \(created.videos.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))")
+        print(
+            "  config.yaml    \(created.keypoints.count) keypoints (\(created.keypoints.joined(separator: ", ")))\(edges > 0 ? ", \(edges) skeleton edges" : "")"
+        )
+        print(
+            "  videos/        \(created.videos.count) \(copyVideos ? "copied" : "linked"): \(created.videos.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))"
+        )
         print("  labeled-data/  one folder per video for the frames to label; labels will go to \(labels)")
         print("next: kinema extract-frames \(Self.shellWord(directory)) --method kmeans --count 20")
     }
@@ -90,6 +96,7 @@ struct ProjectCreate: AsyncParsableCommand {
 
     /// `path` as it can be pasted into a shell.
     static func shellWord(_ path: String) -> String {
-        path.allSatisfy { $0.isLetter || $0.isNumber || "_-./+=:@".contains($0) } ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        path.allSatisfy { $0.isLetter || $0.isNumber || "_-./+=:@".contains($0) }
+            ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
