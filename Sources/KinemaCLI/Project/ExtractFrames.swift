@@ -11,18 +11,23 @@ struct ExtractFrames: AsyncParsableCommand {
         discussion: """
             Each chosen frame is written full size as labeled-data/<video name>/img<index>.png, where <index> is \
             the exact 0-based frame number, zero-padded as DeepLabCut does (img00042.png in a 12,000-frame video).
+
             --method kmeans (the default, as in DeepLabCut) decodes up to --sample frames spread evenly over the \
             video as small grey thumbnails (30 px wide), clusters them into --count groups with k-means and takes \
             one frame from each: frames that look different, e.g. varied postures. Only the thumbnails are held in \
             memory, so a two-hour video is as safe as a short one. --method uniform draws --count frames at random \
             over the whole video (DeepLabCut's uniform; random, not evenly spaced).
+
             Running it again adds new frames: frames already in labeled-data/ are never chosen again nor \
             rewritten, and the label files (CollectedData*) are not touched. --seed makes the choice repeatable.
+
             PROJECT is a project folder (with config.yaml: Kinema/LP or DeepLabCut) or its config file; its \
             videos are DeepLabCut's video_sets, or the LP config's video_dir; --videos picks others.
+
             Examples:
-              kinema extract-frames mouse-reach --method kmeans --count 20
-              kinema extract-frames mouse-reach --videos mouse-reach/videos/day2.mp4 --method uniform --count 10 --seed 3
+              kinema extract-frames reach --method kmeans --count 20
+              kinema extract-frames reach --videos reach/videos/day2.mp4 \\
+                --method uniform --count 10 --seed 3
             """
     )
 

@@ -27,15 +27,21 @@ struct ProjectCreate: AsyncParsableCommand {
             project_path, video_sets with each video's crop, bodyparts, skeleton, numframes2pick, ...), which \
             DeepLabCut, napari-deeplabcut and `kinema train` all open; labels go to \
             labeled-data/<video>/CollectedData_<scorer>.csv.
+
             Videos are linked (symbolic links to the recordings) unless --copy-videos. DIR must be new or empty; \
             the project is built beside it and renamed into place, so a failed run leaves nothing behind.
+
             --views names views that every video shows side by side (a mirror, as in Lightning Pose's \
             mirror-mouse example): each keypoint is labelled once per view, as <keypoint>_<view>.
+
             Examples:
-              kinema project create mouse-reach --videos day1.mp4 day2.mp4 --keypoints nose,paw_left,paw_right,tail_base \\
-                  --skeleton nose-tail_base,paw_left-paw_right
-              kinema project create mirror --videos session1.mp4 --keypoints paw,nose --views top,bottom
-              kinema project create reach-dlc --videos day1.mp4 --keypoints nose,paw --dlc --scorer ana --copy-videos
+              kinema project create reach --videos day1.mp4 day2.mp4 \\
+                --keypoints nose,paw,tail --skeleton nose-paw,paw-tail
+              kinema project create mirror --videos s1.mp4 --keypoints paw,nose \\
+                --views top,bottom
+              kinema project create reach-dlc --videos day1.mp4 --keypoints nose,paw \\
+                --dlc --scorer ana --copy-videos
+
             Then: kinema extract-frames DIR --method kmeans --count 20
             """
     )
