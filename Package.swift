@@ -109,6 +109,10 @@ let package = Package(
             dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles", "Plotting"],
             swiftSettings: strictSwift),
 
+        // New projects (Kinema/LP or DeepLabCut layout) and frames to label, chosen from videos (DLC's extract_frames).
+        .target(
+            name: "ProjectSetup", dependencies: ["PoseData", "VideoIO", "KinemaFiles", "ConfigDecoding"], swiftSettings: strictSwift),
+
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting", "PythonFormats"], swiftSettings: strictSwift),
 
@@ -139,7 +143,7 @@ let package = Package(
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
                 "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles", "SlurmJobs",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProjectSetup", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),
@@ -177,6 +181,9 @@ let package = Package(
             name: "NeuralTests",
             dependencies: ["NeuralData", "NeuralModels", "PythonFormats", "Torch", "TorchNN", "TorchOptim", "KinemaConsole"],
             swiftSettings: strictSwift),
+        .testTarget(
+            name: "ProjectSetupTests",
+            dependencies: ["ProjectSetup", "PoseData", "PoseFormats", "VideoIO", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "KinemaCLITests",
             dependencies: [

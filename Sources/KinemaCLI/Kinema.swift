@@ -10,6 +10,7 @@ public struct Kinema: AsyncParsableCommand {
         abstract: "From behavioural video to poses, smooth trajectories and predicted neural activity.",
         subcommands: [
             Info.self,
+            ProjectCommand.self, ExtractFrames.self,
             PoseDemoCommand.self, PoseTrain.self, PoseEvaluate.self, PosePredict.self, Jobs.self,
             Bench.self,
             Video.self,

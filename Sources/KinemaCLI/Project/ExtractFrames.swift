@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import KinemaConsole
+import ProjectSetup
+
+/// `kinema extract-frames PROJECT --method kmeans --count 20`: frames to label, as DeepLabCut's extract_frames.
+struct ExtractFrames: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract-frames",
+        abstract: "Choose frames of a project's videos to label and write them into labeled-data/ (DeepLabCut's extract_frames).",
+        discussion: """
+            Each chosen frame is written full size as labeled-data/<video name>/img<index>.png, where <index> is \
+            the exact 0-based frame number, zero-padded as DeepLabCut does (img00042.png in a 12,000-frame video).
+
+            --method kmeans (the default, as in DeepLabCut) decodes up to --sample frames spread evenly over the \
+            video as small grey thumbnails (30 px wide), clusters them into --count groups with k-means and takes \
+            one frame from each: frames that look different, e.g. varied postures. Only the thumbnails are held in \
+            memory, so a two-hour video is as safe as a short one. --method uniform draws --count frames at random \
+            over the whole video (DeepLabCut's uniform; random, not evenly spaced).
+
+            Running it again adds new frames: frames already in labeled-data/ are never chosen again nor \
+            rewritten, and the label files (CollectedData*) are not touched. --seed makes the choice repeatable.
+
+            PROJECT is a project folder (with config.yaml: Kinema/LP or DeepLabCut) or its config file; its \
+            videos are DeepLabCut's video_sets, or the LP config's video_dir; --videos picks others.
+
+            Examples:
+              kinema extract-frames reach --method kmeans --count 20
+              kinema extract-frames reach --videos reach/videos/day2.mp4 \\
+                --method uniform --count 10 --seed 3
+            """
+    )
+
+    @Argument(help: "The project folder (or its config.yaml).")
+    var project: String
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Only these videos (default: the project's).", valueName: "video"))
+    var videos: [String] = []
+
+    @Option(help: "How frames are chosen: kmeans or uniform.")
+    var method = "kmeans"
+
+    @Option(help: "New frames per video.")
+    var count = 20
+
+    @Option(help: "Seed of the random choices (the same seed picks the same frames).")
+    var seed: UInt64 = 0
+
+    @Option(help: "kmeans: at most this many frames, spread over the video, are clustered.")
+    var sample = ExtractionOptions().sampleLimit
+
+    func validate() throws {
+        guard FrameSelection(rawValue: method) != nil else {
+            throw ValidationError("--method '\(method)': choose kmeans or uniform")
+        }
+        guard count >= 1 else { throw ValidationError("--count \(count): give at least 1 frame per video") }
+        guard sample >= 1 else { throw ValidationError("--sample \(sample): give at least 1 frame") }
+    }
+
+    func run() async throws {
+        let opened = try FrameExtraction.openProject(project)
+        let chosenVideos = videos.isEmpty ? opened.videos : videos
+        let missing = chosenVideos.filter { !FileManager.default.fileExists(atPath: $0) }
+        guard missing.isEmpty else { throw ProjectSetupError.missingVideos(missing) }
+        guard !chosenVideos.isEmpty else {
+            throw ProjectSetupError.noVideos(project: project, reason: "its videos folder is empty; add videos or give --videos")
+        }
+        var options = ExtractionOptions()
+        options.method = FrameSelection(rawValue: method) ?? .kmeans
+        options.count = count
+        options.seed = seed
+        options.sampleLimit = sample
+        let labeledData = (opened.root as NSString).appendingPathComponent("labeled-data")
+        var total = 0
+        for video in chosenVideos {
+            let name = (video as NSString).lastPathComponent
+            var line: (stage: FrameExtraction.Stage, progress: ProgressLine)? = nil
+            let result = try FrameExtraction.extract(video: video, labeledData: labeledData, options: options) { stage, done, of in
+                if line?.stage != stage {
+                    line?.progress.finish()
+                    let unit = stage == .sampling ? "thumbnails" : "frames written"
+                    line = (stage, ProgressLine(label: name, total: of, unit: unit, quietSeconds: 1))
+                }
+                line?.progress.update(done)
+            }
+            line?.progress.finish()
+            total += result.written.count
+            let how =
+                options.method == .kmeans
+                ? "k-means over \(result.sampled) of \(result.frameCount) frames" : "uniform over \(result.frameCount) frames"
+            let before = result.alreadyThere > 0 ? "; \(result.alreadyThere) already there, kept" : ""
+            let short = result.written.count < count ? " (no more frames to choose from)" : ""
+            print("\(name): \(result.written.count) new frames\(short) (\(how)) → \(result.folder)\(before)")
+        }
+        let labels = opened.layout == .deepLabCut ? "labeled-data/<video>/CollectedData_<scorer>.csv" : "CollectedData.csv"
+        print(
+            "wrote \(total) frames for \(chosenVideos.count) video\(chosenVideos.count == 1 ? "" : "s"); next: label them (\(labels)), then `kinema train \(opened.config)`"
+        )
+    }
+}

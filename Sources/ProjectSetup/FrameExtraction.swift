@@ -1,0 +1,214 @@
+// Frames to label, chosen from videos with DeepLabCut's `extract_frames` semantics and written as exact-index PNGs
+// into labeled-data/<video>/, next to whatever labels are already there.
+import ConfigDecoding
+import Foundation
+import KinemaFiles
+import PoseData
+import VideoIO
+
+/// How frames are chosen (DeepLabCut's automatic modes).
+public enum FrameSelection: String, Sendable, CaseIterable {
+    /// Grey thumbnails of frames spread over the video, clustered; one frame from each cluster: varied postures.
+    case kmeans
+    /// Frames drawn at random over the whole video, without replacement (DeepLabCut's `uniform`).
+    case uniform
+}
+
+public struct ExtractionOptions: Sendable, Equatable {
+    public var method: FrameSelection = .kmeans
+    /// New frames per video.
+    public var count = 20
+    /// Seeds every random choice: the same seed picks the same frames.
+    public var seed: UInt64 = 0
+    /// k-means: at most this many frames are decoded (as thumbnails) to cluster, spread evenly over the video. DLC
+    /// decodes and holds every frame, which exhausts memory on long videos (DLC issue #1826); this bounds it.
+    public var sampleLimit = 1000
+    /// k-means: thumbnail width in pixels (DeepLabCut's `cluster_resizewidth`), aspect kept.
+    public var thumbnailWidth = 30
+    public init() {}
+}
+
+/// What one video gave.
+public struct ExtractionResult: Sendable, Equatable {
+    public var video: String
+    /// `labeled-data/<video stem>`, absolute.
+    public var folder: String
+    /// Frame indices written now, ascending.
+    public var written: [Int]
+    /// Frames that were already extracted (skipped, never rewritten).
+    public var alreadyThere: Int
+    /// k-means: frames decoded as thumbnails (at most `sampleLimit`); 0 for uniform.
+    public var sampled: Int
+    public var frameCount: Int
+}
+
+/// A project's folder, its layout and its videos, as `extract-frames` needs them.
+public struct ProjectVideos: Sendable, Equatable {
+    /// The folder that holds `labeled-data/` (an LP config's `data_dir`; a DeepLabCut project's folder).
+    public var root: String
+    public var config: String
+    public var layout: ProjectLayout
+    public var videos: [String]
+}
+
+public enum FrameExtraction {
+    public enum Stage: String, Sendable { case sampling, writing }
+
+    // MARK: - The project
+
+    /// Reads PROJECT (a project folder with `config.yaml`, or the config file itself): DeepLabCut's videos are the
+    /// `video_sets` (looked for in `videos/` when the paths are from another machine), else `videos/`; a Kinema/LP
+    /// config's are those in `video_dir`.
+    public static func openProject(_ path: String) throws -> ProjectVideos {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw ProjectSetupError.notAProject(path: path, reason: "no such folder or file")
+        }
+        let config = PoseConfig.absolute(isFolder.boolValue ? (path as NSString).appendingPathComponent("config.yaml") : path)
+        guard FileManager.default.fileExists(atPath: config) else {
+            throw ProjectSetupError.notAProject(path: path, reason: "it has no config.yaml (create one with `kinema project create`)")
+        }
+        guard let data = FileManager.default.contents(atPath: config), let text = String(data: data, encoding: .utf8) else {
+            throw ProjectSetupError.notAProject(path: config, reason: "the config cannot be read as text")
+        }
+        let node = try ConfigNode.parse(text, file: config)
+        let folder = (config as NSString).deletingLastPathComponent
+        if node["Task"] != nil, node["bodyparts"] != nil {
+            let videosFolder = (folder as NSString).appendingPathComponent("videos")
+            var videos: [String] = []
+            for key in node["video_sets"]?.entries?.map(\.key) ?? [] {
+                let here = (videosFolder as NSString).appendingPathComponent((key as NSString).lastPathComponent)
+                if FileManager.default.fileExists(atPath: key) {
+                    videos.append(key)
+                } else if FileManager.default.fileExists(atPath: here) {
+                    videos.append(here)
+                }
+            }
+            if videos.isEmpty { videos = videoFiles(in: videosFolder) }
+            return ProjectVideos(root: folder, config: config, layout: .deepLabCut, videos: videos)
+        }
+        let loaded = try PoseConfig.load(path: config)
+        return ProjectVideos(root: loaded.dataDir, config: config, layout: .kinema, videos: loaded.findVideos().videos)
+    }
+
+    private static func videoFiles(in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { PoseConfig.videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+            .map { (folder as NSString).appendingPathComponent($0) }
+    }
+
+    // MARK: - Names
+
+    /// DeepLabCut's image name: `img` + the frame index zero-padded to ⌈log10(frames)⌉ digits (`img00042.png` in a
+    /// 12,000-frame video).
+    public static func imageName(frame: Int, frameCount: Int) -> String {
+        let digits = frameCount > 1 ? Int(log10(Double(frameCount)).rounded(.up)) : 0
+        let number = String(frame)
+        return "img" + String(repeating: "0", count: max(0, digits - number.count)) + number + ".png"
+    }
+
+    /// Frame indices already extracted into `folder` (`img<digits>.png`, any padding).
+    public static func existingFrames(in folder: String) -> Set<Int> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return Set(
+            names.compactMap { name -> Int? in
+                guard name.hasPrefix("img"), name.lowercased().hasSuffix(".png") else { return nil }
+                let digits = name.dropFirst(3).dropLast(4)
+                return !digits.isEmpty && digits.allSatisfy(\.isASCII) ? Int(digits) : nil
+            })
+    }
+
+    // MARK: - Choosing frames
+
+    /// DeepLabCut's `uniform`: `count` distinct frames drawn at random from `0..<frameCount` (its range with
+    /// start 0, stop 1: `[floor(n·0), ceil(n·1))`), leaving out `excluding`; all that remain when fewer. Ascending.
+    public static func uniformChoice(frameCount: Int, count: Int, excluding: Set<Int>, seed: UInt64) -> [Int] {
+        var available = (0..<frameCount).filter { !excluding.contains($0) }
+        guard available.count > count else { return available }
+        var random = SeededGenerator(seed: seed)
+        for i in 0..<count { available.swapAt(i, Int.random(in: i..<available.count, using: &random)) }
+        return available[..<count].sorted()
+    }
+
+    /// The frames k-means looks at: all of `0..<frameCount` not in `excluding`, or `limit` of them spread evenly
+    /// (the middle of each of `limit` equal stretches). Ascending.
+    public static func sampleIndices(frameCount: Int, limit: Int, excluding: Set<Int>) -> [Int] {
+        let available = (0..<frameCount).filter { !excluding.contains($0) }
+        guard available.count > limit else { return available }
+        return (0..<limit).map { available[Int((Double($0) + 0.5) * Double(available.count) / Double(limit))] }
+    }
+
+    /// DeepLabCut's k-means choice: `count` clusters of the thumbnails (`samples.count × dimension`), one member of
+    /// each drawn at random; every sample when there are no more than `count`. Returns positions in `samples`.
+    public static func kmeansChoice(thumbnails: [Float], dimension: Int, count: Int, seed: UInt64) -> [Int] {
+        let n = dimension > 0 ? thumbnails.count / dimension : 0
+        guard n > count else { return Array(0..<n) }
+        guard count > 0 else { return [] }
+        // DLC subtracts the mean frame first; that moves every point alike and changes no distance, so it is left out.
+        let clusters = KMeans(vectors: thumbnails, dimension: dimension, k: count, seed: seed)
+        var random = SeededGenerator(seed: seed ^ 0x5EED)
+        return clusters.members.compactMap { $0.randomElement(using: &random) }.sorted()
+    }
+
+    // MARK: - Extracting
+
+    /// Chooses `options.count` new frames of `video` and writes them, full size, as `<labeledData>/<stem>/img<i>.png`.
+    /// Frames already there are never chosen again nor rewritten; label files are not touched. k-means holds only
+    /// `sampleLimit` thumbnails in memory, whatever the video's length.
+    /// - Parameter progress: called as work advances: the stage, frames done, frames in the stage.
+    /// - Throws: `VideoError` for a video that cannot be read; `ProjectSetupError.stoppedPartWay` when writing
+    ///   stops after some frames (those are kept).
+    public static func extract(
+        video: String, labeledData: String, options: ExtractionOptions, progress: (Stage, Int, Int) -> Void = { _, _, _ in }
+    ) throws -> ExtractionResult {
+        guard options.count > 0 else { throw ProjectSetupError.badOption(option: "--count", reason: "must be at least 1") }
+        let reader = try VideoReader(path: video)
+        let folder = (labeledData as NSString).appendingPathComponent(ProjectCreation.stem(of: video))
+        let existing = existingFrames(in: folder)
+        let frameCount = reader.frameCount
+        var chosen: [Int]
+        var sampled = 0
+        switch options.method {
+        case .uniform:
+            chosen = uniformChoice(frameCount: frameCount, count: options.count, excluding: existing, seed: options.seed)
+        case .kmeans:
+            let samples = sampleIndices(frameCount: frameCount, limit: max(options.sampleLimit, options.count), excluding: existing)
+            let width = min(max(1, options.thumbnailWidth), reader.info.width)
+            reader.output = FrameOutput(pixelFormat: .gray8, width: width, filter: .area)
+            var thumbnails: [Float] = []
+            var dimension = 0
+            for (done, index) in samples.enumerated() {
+                let frame: Frame
+                do {
+                    frame = try reader.frame(at: index)
+                } catch VideoError.truncated {
+                    break  // a recording cut off: cluster the frames before the cut
+                }
+                dimension = frame.pixels.count
+                thumbnails.append(contentsOf: frame.pixels.map { Float($0) })
+                sampled += 1
+                progress(.sampling, done + 1, samples.count)
+            }
+            chosen = kmeansChoice(thumbnails: thumbnails, dimension: dimension, count: options.count, seed: options.seed)
+                .map { samples[$0] }
+        }
+
+        reader.output = FrameOutput()
+        var written: [Int] = []
+        do {
+            if !chosen.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            for index in chosen {
+                let frame = try reader.frame(at: index)
+                try ImageIO.write(
+                    frame, to: (folder as NSString).appendingPathComponent(imageName(frame: index, frameCount: frameCount)), format: .png)
+                written.append(index)
+                progress(.writing, written.count, chosen.count)
+            }
+        } catch {
+            throw ProjectSetupError.stoppedPartWay(
+                video: video, written: written.count, of: chosen.count, folder: folder, reason: FileProblem.describe(error))
+        }
+        return ExtractionResult(
+            video: video, folder: folder, written: written, alreadyThere: existing.count, sampled: sampled, frameCount: frameCount)
+    }
+}
