@@ -66,10 +66,15 @@ extension PoseTrainer {
         let t = clip.spec.length
         let images = try Tensor(clip.images, shape: [t, 3, config.resizeHeight, config.resizeWidth])
         unlabeled.stream!.recycle(batch)
-        let output = try model.network.forward(images, training: true)
-        let (keypoints, confidences) = try model.softKeypoints(output, count: t)
-        let inFrame = try PoseModel.apply(clip.augmentedToFrame, to: keypoints)
-        return try unlabeled.losses(keypoints: inFrame, confidences: confidences, epoch: epoch)
+        func terms() throws -> UnsupervisedLosses.Terms {
+            let output = try model.network.forward(images, training: true)
+            let (keypoints, confidences) = try model.softKeypoints(output, count: t)
+            let inFrame = try PoseModel.apply(clip.augmentedToFrame, to: keypoints)
+            return try unlabeled.losses(keypoints: inFrame, confidences: confidences, epoch: epoch)
+        }
+        // While annealing holds the factor at 0 the terms add no gradient: computed (logged, and batch norm's running
+        // statistics see the clip, as in LP) without recording a graph, which saves the clip's backward pass.
+        return try unlabeled.losses.settings.anneal.factor(epoch: epoch) == 0 ? withNoGrad { try terms() } : terms()
     }
 }
 
