@@ -383,7 +383,8 @@ public final class PoseTrainer {
     /// Stops the epoch's batch loader early.
     public func cancelEpoch() { trainLoader.cancel() }
 
-    /// One optimisation step: forward, loss, backward, optimizer step, then the loss and the training error.
+    /// One optimisation step: forward, loss (plus, semi-supervised, the unsupervised terms of the next unlabelled
+    /// clip), backward, optimizer step, then the loss and the training error.
     public func step(_ batch: PoseBatch, backboneFactor factor: Double) throws -> StepResult {
         let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
         var loss = try model.loss(output: output, batch: batch)
