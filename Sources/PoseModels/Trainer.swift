@@ -29,6 +29,10 @@ public struct TrainOptions: Sendable {
     public var stopAfterEpochs: Int?
     /// Stop this run after this many optimisation steps as the time budget does (tests of mid-epoch resume).
     public var stopAfterSteps: Int?
+    /// Folder of unlabelled videos for the unsupervised losses (default: the config's `data.video_dir`).
+    public var unlabeledVideos: String?
+    /// Frames per unlabelled clip (LP's `dali.base.train.sequence_length`).
+    public var unlabeledClipLength = 32
     public var log: @Sendable (String) -> Void = { logLine($0) }
 
     public init(modelDir: String) { self.modelDir = modelDir }
@@ -43,6 +47,8 @@ public struct EpochRecord: Sendable, Equatable {
     public var valPixelError: Double?
     public var learningRate: Double
     public var elapsed: Double
+    /// Each unsupervised loss before weighting, the epoch's mean (semi-supervised runs).
+    public var unsupervised: [UnsupervisedLossKind: Double] = [:]
 }
 
 /// Training was interrupted; the model directory can be resumed.
@@ -71,6 +77,10 @@ public final class PoseTrainer {
     let trainLoader: BatchLoader
     let evaluationLoader: BatchLoader
     var pretrainedLoaded = false
+    /// Set for a semi-supervised run (before `train()`): its losses and unlabelled clips.
+    public var unlabeled: UnlabeledTraining?
+    /// The epoch `startEpoch` started (the annealing factor of the unsupervised losses).
+    var epochInProgress = 0
     /// Why the last `train()` stopped before its last epoch (time budget); nil when it finished.
     public private(set) var stoppedEarly: String?
 
@@ -136,6 +146,7 @@ public final class PoseTrainer {
         var resumedEpoch = 0, stepCount = 0, bestLoss = Double.infinity, badChecks = 0, previousElapsed = 0.0
         // An epoch a checkpoint stopped in: its steps done and their sums (so its metrics row comes out the same).
         var skip = 0, partial = (loss: 0.0, errorSum: 0.0, errorCount: 0)
+        var partialUnsupervised: [UnsupervisedLossKind: Double] = [:]
         stoppedEarly = nil
         if options.resume {
             guard fm.fileExists(atPath: lastCheckpoint) else {
@@ -159,6 +170,7 @@ public final class PoseTrainer {
                 )
             }
             adoptRecordedThreads(meta["threads"].flatMap { Int($0) })
+            try resumeUnlabeled(meta, partial: &partialUnsupervised)
             records = try readMetrics().filter { $0.epoch < resumedEpoch }
             try AtomicFile.write(config.forModelFolder(options.modelDir).yamlText(), to: directory.config)  // new max_epochs, paths
             let at = skip > 0 ? "in epoch \(resumedEpoch + 1) after step \(skip)" : "after epoch \(resumedEpoch)"
@@ -187,6 +199,11 @@ public final class PoseTrainer {
         options.log(
             "split: \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test frames\(raised); input \(config.resizeWidth)×\(config.resizeHeight), heatmaps \(model.grid.width)×\(model.grid.height)"
         )
+        if let unlabeled {
+            for line in unlabeled.summary { options.log(line) }
+            unlabeled.start()
+        }
+        defer { unlabeled?.stop() }
         let budget = (options.maxMinutes ?? config.maxMinutes).map { $0 * 60 }  // this run's, from its start
         let started = Date()
         let epochs = config.maxEpochs
@@ -194,7 +211,10 @@ public final class PoseTrainer {
         Interruption.reset()
         var epochsThisRun = 0, stepsThisRun = 0
         var epoch = resumedEpoch
-        func checkpointMetadata(elapsed: Double, epochSteps: Int = 0, sums: (Double, Double, Int) = (0, 0, 0)) -> [String: String] {
+        func checkpointMetadata(
+            elapsed: Double, epochSteps: Int = 0, sums: (Double, Double, Int) = (0, 0, 0),
+            unsupervisedSums: [UnsupervisedLossKind: Double] = [:]
+        ) -> [String: String] {
             var meta = [
                 "epoch": String(epoch), "step": String(stepCount), "best_val_loss": String(bestLoss),
                 "bad_checks": String(badChecks), "elapsed": String(elapsed),
@@ -205,6 +225,12 @@ public final class PoseTrainer {
                 meta["epoch_loss_sum"] = String(sums.0)
                 meta["epoch_error_sum"] = String(sums.1)
                 meta["epoch_error_count"] = String(sums.2)
+                for (kind, sum) in unsupervisedSums { meta["epoch_\(kind.rawValue)_sum"] = String(sum) }
+            }
+            if let unlabeled {
+                meta["unlabeled_batches"] = String(unlabeled.batchesTaken)
+                meta["unlabeled_videos"] = unlabeled.folder
+                meta["unlabeled_clip_length"] = String(unlabeled.source.clipLength)
             }
             return meta
         }
@@ -213,10 +239,12 @@ public final class PoseTrainer {
                 let lr = schedule.learningRate(at: epoch)
                 let factor = try startEpoch(epoch, from: skip)
                 var lossSum = partial.loss, batches = skip, errorSum = partial.errorSum, errorCount = partial.errorCount
-                (skip, partial) = (0, (0, 0, 0))
+                var unsupervisedSums = partialUnsupervised
+                (skip, partial, partialUnsupervised) = (0, (0, 0, 0), [:])
                 while let batch = nextBatch() {
                     let result = try step(batch, backboneFactor: factor)
                     lossSum += result.loss
+                    for (kind, value) in result.unsupervised { unsupervisedSums[kind, default: 0] += value }
                     batches += 1
                     stepCount += 1
                     stepsThisRun += 1
@@ -237,7 +265,7 @@ public final class PoseTrainer {
                         lastCheckpoint, withOptimizer: true,
                         metadata: checkpointMetadata(
                             elapsed: previousElapsed + Date().timeIntervalSince(started), epochSteps: batches,
-                            sums: (lossSum, errorSum, errorCount)))
+                            sums: (lossSum, errorSum, errorCount), unsupervisedSums: unsupervisedSums))
                     if interrupted {
                         progress.stop("interrupted")
                         throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch, stepsIntoEpoch: batches)
@@ -251,7 +279,8 @@ public final class PoseTrainer {
                 if stoppedEarly != nil { break }
                 var record = EpochRecord(
                     epoch: epoch, step: stepCount, trainLoss: lossSum / Double(Swift.max(1, batches)), valLoss: nil,
-                    valPixelError: nil, learningRate: lr, elapsed: previousElapsed + Date().timeIntervalSince(started))
+                    valPixelError: nil, learningRate: lr, elapsed: previousElapsed + Date().timeIntervalSince(started),
+                    unsupervised: unsupervisedSums.mapValues { $0 / Double(Swift.max(1, batches)) })
                 epoch += 1
                 epochsThisRun += 1
                 let outOfTime =
@@ -314,8 +343,10 @@ public final class PoseTrainer {
 
     /// What one optimisation step gave.
     public struct StepResult: Sendable {
-        /// The batch's loss.
+        /// The batch's loss (supervised plus the weighted unsupervised terms).
         public var loss: Double
+        /// Each unsupervised loss before weighting (semi-supervised runs).
+        public var unsupervised: [UnsupervisedLossKind: Double] = [:]
         /// Sum and count of the batch's training pixel errors (the progress line's `err`).
         public var errorSum: Double, errorCount: Int
     }
@@ -327,6 +358,7 @@ public final class PoseTrainer {
         let factor = backboneFactor(epoch: epoch)
         try setFrozen(factor == 0)
         optimizer.learningRate = schedule.learningRate(at: epoch)
+        epochInProgress = epoch
         trainLoader.start(epoch: epoch, from: first)
         return factor
     }
@@ -351,16 +383,23 @@ public final class PoseTrainer {
     /// Stops the epoch's batch loader early.
     public func cancelEpoch() { trainLoader.cancel() }
 
-    /// One optimisation step: forward, loss, backward, optimizer step, then the loss and the training error.
+    /// One optimisation step: forward, loss (plus, semi-supervised, the unsupervised terms of the next unlabelled
+    /// clip), backward, optimizer step, then the loss and the training error.
     public func step(_ batch: PoseBatch, backboneFactor factor: Double) throws -> StepResult {
         let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
-        let loss = try model.loss(output: output, batch: batch)
+        var loss = try model.loss(output: output, batch: batch)
+        var unsupervised: [UnsupervisedLossKind: Double] = [:]
+        if let unlabeled {
+            let terms = try unlabeledTerms(unlabeled, epoch: epochInProgress)
+            loss = try loss + terms.total
+            for (kind, value) in terms.losses { unsupervised[kind] = try value.item() }
+        }
         try model.network.store.zeroGrad()
         try loss.backward()
         try stepOptimizer(backboneFactor: factor)
         let value = try loss.item()
         let (e, n) = try trainingError(output: output, batch: batch)
-        return StepResult(loss: value, errorSum: e, errorCount: n)
+        return StepResult(loss: value, unsupervised: unsupervised, errorSum: e, errorCount: n)
     }
 
     func saveCheckpoint(_ path: String, withOptimizer: Bool, metadata: [String: String]) throws {
@@ -444,22 +483,34 @@ public final class PoseTrainer {
 
     func writeMetrics(_ records: [EpochRecord]) throws {
         func f(_ v: Double?) -> String { v.map { String($0) } ?? "" }  // shortest round-trip text: resume re-reads it
-        var text = "epoch,step,train_loss,val_loss,val_pixel_error,learning_rate,elapsed_s\n"
+        let kinds = unlabeled?.losses.settings.kinds ?? []
+        var text = "epoch,step,train_loss,val_loss,val_pixel_error,learning_rate,elapsed_s"
+        text += kinds.map { ",\($0.rawValue)_loss" }.joined() + "\n"
         for r in records {
             text +=
-                "\(r.epoch),\(r.step),\(f(r.trainLoss)),\(f(r.valLoss)),\(f(r.valPixelError)),\(f(r.learningRate)),\(String(format: "%.1f", r.elapsed))\n"
+                "\(r.epoch),\(r.step),\(f(r.trainLoss)),\(f(r.valLoss)),\(f(r.valPixelError)),\(f(r.learningRate)),\(String(format: "%.1f", r.elapsed))"
+            text += kinds.map { ",\(f(r.unsupervised[$0]))" }.joined() + "\n"
         }
         try AtomicFile.write(text, to: metricsPath)
     }
 
     func readMetrics() throws -> [EpochRecord] {
         guard let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").dropFirst().compactMap { line in
+        let lines = text.split(separator: "\n")
+        // Columns after the seventh are unsupervised losses, `<kind>_loss`.
+        let extra = (lines.first?.split(separator: ",").dropFirst(7) ?? []).map {
+            UnsupervisedLossKind(rawValue: String($0.dropLast("_loss".count)))
+        }
+        return lines.dropFirst().compactMap { line in
             let c = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard c.count >= 7, let epoch = Int(c[0]), let step = Int(c[1]), let loss = Double(c[2]) else { return nil }
-            return EpochRecord(
+            var record = EpochRecord(
                 epoch: epoch, step: step, trainLoss: loss, valLoss: Double(c[3]), valPixelError: Double(c[4]),
                 learningRate: Double(c[5]) ?? 0, elapsed: Double(c[6]) ?? 0)
+            for (i, kind) in extra.enumerated() where 7 + i < c.count {
+                if let kind, let value = Double(c[7 + i]) { record.unsupervised[kind] = value }
+            }
+            return record
         }
     }
 }

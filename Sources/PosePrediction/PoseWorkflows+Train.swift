@@ -25,14 +25,13 @@ extension PoseWorkflows {
         let predicting = predictVideos ?? config.predictVidsAfterTraining
         let (videos, videoReport) = config.findVideos()
         options.log(videoReport + (videos.isEmpty ? "" : predicting ? " (predicted after training)" : " (not predicted)"))
-        if !config.lossesToUse.isEmpty {
-            // Their keys are checked against the project now, so a bad value fails before anything is written.
-            _ = try UnsupervisedLossSettings(config: config, keypointCount: dataset.keypointNames.count)
-            options.log(
-                "note: model.losses_to_use \(config.lossesToUse) are semi-supervised losses, not implemented yet; training supervised only"
-            )
-        }
         let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
+        if !config.lossesToUse.isEmpty {
+            // The losses' keys, their PCA fits and the unlabelled videos are checked now, before anything is written.
+            trainer.unlabeled = try UnlabeledTraining(
+                config: config, dataset: dataset, training: trainer.split.train, folder: options.unlabeledVideos,
+                clipLength: options.unlabeledClipLength)
+        }
         if !options.resume { try directory.startNewRun(overwrite: overwrite) }
         // From here on the folder holds this run: its status always ends final.
         let total = config.maxEpochs

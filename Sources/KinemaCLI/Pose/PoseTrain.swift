@@ -18,7 +18,11 @@ struct PoseTrain: ParsableCommand {
             --overwrite. Ctrl-C and --max-minutes stop at the next step, resumably: continue with \
             `kinema train --resume DIR` (add --epochs N to train a finished run longer). Without --pretrained \
             the model trains from scratch; `--backbone unet` (the default for Kinema configs and for DeepLabCut \
-            projects without pretrained weights) learns far faster from scratch than a ResNet on a CPU.
+            projects without pretrained weights) learns far faster from scratch than a ResNet on a CPU. \
+            When model.losses_to_use lists unsupervised losses (or --losses temporal,pca_singleview,pca_multiview \
+            says so; --losses none turns them off), every step also predicts one 32-frame clip of the project's \
+            videos (data.video_dir, or --unlabeled-videos DIR) and adds Lightning Pose's weighted losses on it; \
+            metrics.csv gains one column per loss.
             """)
 
     @Argument(help: "Project config (Kinema/LP YAML or DeepLabCut config.yaml). Omit with --resume.")
@@ -48,6 +52,17 @@ struct PoseTrain: ParsableCommand {
     @Option(name: .customLong("image-size"), help: "Override data.image_resize_dims (square, multiple of 32).")
     var imageSize: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Unsupervised losses on unlabelled video, overriding model.losses_to_use: e.g. temporal,pca_singleview (or none).",
+            valueName: "temporal,pca_singleview,pca_multiview"))
+    var losses: String?
+
+    @Option(
+        name: .customLong("unlabeled-videos"),
+        help: "Folder of unlabelled videos for the unsupervised losses (default: the project's data.video_dir).")
+    var unlabeledVideos: String?
+
     @Flag(name: .customLong("no-videos"), help: "Do not predict the project's videos after training.")
     var noVideos = false
 
@@ -76,12 +91,15 @@ struct PoseTrain: ParsableCommand {
         if let pretrained, !FileManager.default.fileExists(atPath: pretrained) {
             throw OptionError("--pretrained", pretrained, "no such file")
         }
+        if let losses { _ = try UnsupervisedLossSettings.parseLossList(losses) }
         if resume != nil {
             for (name, given) in [
+                ("--losses", losses != nil),
                 ("--model-dir", modelDir != nil), ("--backbone", backbone != nil), ("--image-size", imageSize != nil),
                 ("--pretrained", pretrained != nil), ("--overwrite", overwrite),
             ] where given {
-                throw OptionError(name, "", "cannot change a run being resumed (only --epochs, --max-minutes and --no-videos can)")
+                throw OptionError(
+                    name, "", "cannot change a run being resumed (only --epochs, --max-minutes, --unlabeled-videos and --no-videos can)")
             }
         }
     }
@@ -107,6 +125,7 @@ struct PoseTrain: ParsableCommand {
                     logLine(chosen)
                 }
                 if let imageSize { project.config.resizeWidth = imageSize; project.config.resizeHeight = imageSize }
+                if let losses { project.config.lossesToUse = try UnsupervisedLossSettings.parseLossList(losses) }
                 let formatter = DateFormatter()
                 formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
                 directory = modelDir ?? "models/\(project.config.modelName)-\(formatter.string(from: Date()))"
@@ -117,6 +136,13 @@ struct PoseTrain: ParsableCommand {
             options.pretrained = pretrained
             options.maxMinutes = maxMinutes
             options.userThreads = ProcessPolicy.threadSetting()
+            if let unlabeledVideos {
+                guard !project.config.lossesToUse.isEmpty else {
+                    throw OptionError(
+                        "--unlabeled-videos", unlabeledVideos, "is only read for unsupervised losses: add --losses (e.g. temporal)")
+                }
+                options.unlabeledVideos = unlabeledVideos
+            }
             let result = try PoseWorkflows.train(
                 project: project, options: options, overwrite: overwrite, predictVideos: noVideos ? false : nil)
             logLine("model directory: \(result.directory)")
