@@ -5,7 +5,6 @@ import Foundation
 import KinemaTestSupport
 import PoseData
 import PosePrediction
-import Synchronization
 import Testing
 
 /// A trained (one epoch) model and a maker of short test videos, made once for the suite.
@@ -20,8 +19,7 @@ private struct Fixture {
         guard let ffmpeg = TestFiles.tool("ffmpeg") else { throw Skip("the ffmpeg tool is not on PATH (needed to make test videos)") }
         self.ffmpeg = ffmpeg
         let folder = try TestFiles.temporaryDirectory("batch-predict")
-        fixtureFolder.withLock { $0 = folder.path }
-        atexit { fixtureFolder.withLock { if let path = $0 { try? FileManager.default.removeItem(atPath: path) } } }
+        removeAtExit(folder)
         dir = folder
         let project = try SyntheticProject.write(
             to: dir.appendingPathComponent("project").path, labeledFrames: 12, videoFrames: 5, size: 64, modelSize: 64)
@@ -48,22 +46,7 @@ private struct Fixture {
     }
 }
 
-private struct Skip: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-private let fixtureFolder = Mutex<String?>(nil)
-
-private func fixture() throws -> Fixture? {
-    switch Fixture.shared {
-    case .success(let fixture): return fixture
-    case .failure(let error as Skip):
-        print("skipped: \(error)")
-        return nil
-    case .failure(let error): throw error
-    }
-}
+private func fixture() throws -> Fixture? { try suiteFixture(Fixture.shared) }
 
 private func manifest(_ out: URL) throws -> BatchManifest {
     try #require(try BatchManifest.load(from: out.path))

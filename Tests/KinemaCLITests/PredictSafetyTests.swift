@@ -6,7 +6,6 @@ import Foundation
 import KinemaCLI
 import KinemaTestSupport
 import PoseData
-import Synchronization
 import Testing
 
 /// A trained (one epoch) model and test videos, made once for the suite.
@@ -26,8 +25,7 @@ private struct Fixture {
     init() throws {
         guard let ffmpeg = TestFiles.tool("ffmpeg") else { throw Skip("the ffmpeg tool is not on PATH (needed to make test videos)") }
         let folder = try TestFiles.temporaryDirectory("predict-safety")
-        fixtureFolder.withLock { $0 = folder.path }
-        atexit { fixtureFolder.withLock { if let path = $0 { try? FileManager.default.removeItem(atPath: path) } } }
+        removeAtExit(folder)
         dir = folder
         let project = try SyntheticProject.write(
             to: dir.appendingPathComponent("project").path, labeledFrames: 12, videoFrames: 5, size: 64, modelSize: 64)
@@ -66,24 +64,7 @@ private struct Fixture {
     }
 }
 
-/// A reason a test cannot run here, printed visibly.
-private struct Skip: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The fixture's folder, removed when the test process exits (the suite shares it, so no test can).
-private let fixtureFolder = Mutex<String?>(nil)
-
-private func fixture() throws -> Fixture? {
-    switch Fixture.shared {
-    case .success(let fixture): return fixture
-    case .failure(let error as Skip):
-        print("skipped: \(error)")
-        return nil
-    case .failure(let error): throw error
-    }
-}
+private func fixture() throws -> Fixture? { try suiteFixture(Fixture.shared) }
 
 /// Lines of a text file.
 private func lines(_ path: String) throws -> [String] {
