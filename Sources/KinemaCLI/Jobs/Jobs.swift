@@ -23,9 +23,7 @@ struct Jobs: ParsableCommand {
         @OptionGroup var folder: Folder
 
         func run() throws {
-            let report = try JobsReport(output: folder.output)
-            for line in report.lines { print(line) }
-            if !report.allDone { throw ExitCode(PosePredict.batchHadFailures) }
+            try JobsReport(output: folder.output).printAndExit()
         }
     }
 
@@ -47,8 +45,7 @@ struct Jobs: ParsableCommand {
                 Thread.sleep(forTimeInterval: interval)
                 report = try JobsReport(output: folder.output)
             }
-            for line in report.lines { print(line) }
-            if !report.allDone { throw ExitCode(PosePredict.batchHadFailures) }
+            try report.printAndExit()
         }
     }
 
@@ -133,5 +130,13 @@ struct JobsReport {
         lines += failed.flatMap { $0 }.map { "failed: \($0.video): \($0.reason)" }
         if let note { lines.append("note: " + note) }
         return lines
+    }
+}
+
+extension JobsReport {
+    /// Prints the report; exit status 5 while videos are not all done (status and wait end the same way).
+    func printAndExit() throws {
+        for line in lines { print(line) }
+        if !allDone { throw ExitCode(PosePredict.batchHadFailures) }
     }
 }
