@@ -88,16 +88,16 @@ public enum LabelMerge {
             // DeepLabCut's own .h5 first, then its CSV copy; a Kinema project's one CSV.
             let files = project.layout == .deepLabCut ? [path + ".h5", path + ".csv"] : [path]
             for file in files {
-                if FileManager.default.fileExists(atPath: file) {
-                    let backup = file + ".before-merge-iter\(iteration)"
+                let backup = file + ".before-merge-iter\(iteration)"
+                // A backup left by an earlier, interrupted merge of this round holds the older labels: it is kept.
+                if FileManager.default.fileExists(atPath: file), !FileManager.default.fileExists(atPath: backup) {
                     do {
-                        try? FileManager.default.removeItem(atPath: backup)
                         try FileManager.default.copyItem(atPath: file, toPath: backup)
                     } catch {
                         throw ProjectSetupError.writeFailed(path: backup, reason: FileProblem.describe(error))
                     }
-                    report.backups[file] = backup
                 }
+                if FileManager.default.fileExists(atPath: backup) { report.backups[file] = backup }
                 do { try table.write(to: URL(fileURLWithPath: file)) } catch {
                     throw ProjectSetupError.writeFailed(
                         path: file, reason: "\(FileProblem.describe(error)); labels written so far: \(report.written.count), backups kept")

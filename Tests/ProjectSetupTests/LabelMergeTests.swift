@@ -139,10 +139,16 @@ import Testing
 
         // The next round: machine labels of iteration 1.
         try FileManager.default.moveItem(atPath: images + "/machinelabels-iter0.csv", toPath: images + "/machinelabels-iter1.csv")
+        // A backup left by an earlier, interrupted merge of this round holds older labels: it is kept as it is.
+        let olderBackup = images + "/CollectedData_ana.csv.before-merge-iter1"
+        try Data("older labels".utf8).write(to: URL(fileURLWithPath: olderBackup))
         options = MergeOptions()
         options.includeUnreviewed = true
         let second = try LabelMerge.merge(project: project, options: options)
         #expect(second.iteration == 1 && second.nextIteration == 2)
+        #expect(FileManager.default.contents(atPath: olderBackup) == Data("older labels".utf8))
+        #expect(second.backups[images + "/CollectedData_ana.h5"] == images + "/CollectedData_ana.h5.before-merge-iter1")
+        #expect(FileManager.default.contents(atPath: images + "/CollectedData_ana.h5.before-merge-iter1") == labelsBefore)
         #expect(second.written == [images + "/CollectedData_ana.h5", images + "/CollectedData_ana.csv"])
         let h5 = try PoseTable.read(from: URL(fileURLWithPath: images + "/CollectedData_ana.h5"))
         let csv = try PoseTable.read(from: URL(fileURLWithPath: images + "/CollectedData_ana.csv"))

@@ -14,16 +14,16 @@ struct Outliers: AsyncParsableCommand {
         discussion: """
             Each PREDICTION is a prediction CSV (or DeepLabCut .h5) of one of the project's videos: a single \
             model's (x, y, likelihood per keypoint) or an ensemble's EKS result (`kinema predict ENSEMBLE`, with \
-            x_ens_var, y_ens_var, … columns). Its video is the project video whose name the file's starts with \
+            x_ens_var, y_ens_var, … columns). Its video is the project video the file is named after \
             (test_vid.csv, test_vidDLC_resnet50_….csv → videos/test_vid.mp4), or --video.
 
-            A frame is a candidate when it fails a criterion (--by, default auto: every one the file supports):
-              spread      an ensemble disagrees: a keypoint's √(x_ens_var + y_ens_var) > 10 px
-              jump        a keypoint moved > 20 px since the previous frame (DeepLabCut's epsilon)
-              likelihood  a keypoint's likelihood < 0.01 (DeepLabCut's p_bound)
-              pca         the pose is far from the principal subspace of the project's labels (Lightning Pose's \
-            pose PCA, losses.pca_singleview): a keypoint's reconstruction error > ε, the labels' own 99th \
-            percentile; used when the project has enough labels
+            A frame is a candidate when it fails a criterion (--by; auto, the default, uses all the file supports):
+              spread      a keypoint's ensemble spread √(x_ens_var + y_ens_var) > 10 px
+              jump        a keypoint moved > 20 px since the previous frame (DLC's epsilon)
+              likelihood  a keypoint's likelihood < 0.01 (DLC's p_bound)
+              pca         a keypoint's pose-PCA error > ε (the labels' own 99th percentile)
+            pca fits Lightning Pose's pose PCA (losses.pca_singleview) on the project's labels; it is used when \
+            the project has enough labels.
             --threshold jump=30 (repeatable) changes a threshold. Frames already in labeled-data/ are never \
             candidates. When there are more candidates than --count, their small grey thumbnails are clustered \
             with k-means (as DeepLabCut does) and the most outlying frame of each cluster is taken: varied frames.
