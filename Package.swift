@@ -111,7 +111,8 @@ let package = Package(
 
         // New projects (Kinema/LP or DeepLabCut layout) and frames to label, chosen from videos (DLC's extract_frames).
         .target(
-            name: "ProjectSetup", dependencies: ["PoseData", "VideoIO", "KinemaFiles", "ConfigDecoding"], swiftSettings: strictSwift),
+            name: "ProjectSetup", dependencies: ["PoseData", "PoseFormats", "VideoIO", "KinemaFiles", "ConfigDecoding"],
+            swiftSettings: strictSwift),
 
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting", "PythonFormats"], swiftSettings: strictSwift),

@@ -11,6 +11,7 @@ public struct Kinema: AsyncParsableCommand {
         subcommands: [
             Info.self,
             ProjectCommand.self, ExtractFrames.self,
+            Outliers.self, Merge.self,
             PoseDemoCommand.self, PoseTrain.self, PoseEvaluate.self, PosePredict.self, Jobs.self,
             Bench.self,
             Video.self,

@@ -39,6 +39,22 @@ public struct ModelDirectory: Sendable, Equatable {
     /// Where `kinema predict` writes when no output folder is given.
     public var videoPredictions: String { file("video_preds") }
 
+    /// Where `kinema train` puts a new model when no folder is given, under the project's refinement round
+    /// (`iteration`): in a DeepLabCut project `<project>/dlc-models/iteration-<N>/<model_name>-<date>-<time>` (DeepLabCut's
+    /// iteration folders); for a Kinema/LP config `models/iteration-<N>/<model_name>-<date>-<time>` once it has been
+    /// merged (N ≥ 1), else `models/<model_name>-<date>-<time>` as before; `models/` is in the working directory.
+    public static func defaultPath(for config: PoseConfig, deepLabCutProject: String?, date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
+        let name = "\(config.modelName)-\(formatter.string(from: date))"
+        let iteration = config.iteration ?? 0
+        if let project = deepLabCutProject {
+            return (project as NSString).appendingPathComponent("dlc-models/iteration-\(iteration)/\(name)")
+        }
+        return iteration > 0 ? "models/iteration-\(iteration)/\(name)" : "models/\(name)"
+    }
+
     /// The checkpoint prediction loads: `best`, else `last` (a run stopped before its first
     /// validation); nil when neither exists yet.
     public func checkpointForPrediction() -> String? {

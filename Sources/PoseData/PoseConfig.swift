@@ -8,7 +8,7 @@ import Foundation
 /// LP's defaults. Each section is a `ConfigSection`: a property `trainBatchSize` is the key `train_batch_size`, its
 /// initial value is the default, and `check` states its range. Kinema adds `data.skeleton`, `data.flip_pairs`,
 /// `data.data_dir_relative`, `data.deeplabcut_config`, `model.heatmap_sigma`, `model.unet_filters`,
-/// `training.max_minutes` and `training.min_val_frames`.
+/// `training.max_minutes`, `training.min_val_frames` and the top-level `iteration` (DeepLabCut's key).
 ///
 /// The flat names used across Kinema (`config.trainProb`, `config.resizeHeight`) read and write the sections.
 @dynamicMemberLookup
@@ -22,12 +22,15 @@ public struct PoseConfig: ConfigSection, Sendable, Equatable {
     /// The unsupervised losses' parameters and their annealing (PoseConfig+Losses).
     public var losses = LossesSection()
     public var callbacks = CallbacksSection()
+    /// The project's refinement round (DeepLabCut's `iteration`; Kinema): `kinema merge` advances it and `kinema train`
+    /// puts its model under it. Absent: 0.
+    public var iteration: Int?
     // LP sections Kinema does not use: kept as written, written back unchanged.
     public var dali: ConfigValue?
     public var detector: ConfigValue?
     public var hydra: ConfigValue?
 
-    enum CodingKeys: String, CodingKey { case data, training, model, eval, losses, dali, callbacks, detector, hydra }
+    enum CodingKeys: String, CodingKey { case data, training, model, eval, losses, iteration, dali, callbacks, detector, hydra }
 
     public init() {}
 

@@ -52,9 +52,10 @@ public struct PoseProject: Sendable {
         var skeleton: [[String]] = []
         var TrainingFraction: [Double]?
         var pcutoff = 0.6
+        var iteration: Int?
         var config_version, identity, with_identity, project_path, pose_config_path, engine, video_sets, individuals,
             uniquebodyparts, unique_bodyparts, multianimalbodyparts, start, stop, numframes2pick, skeleton_color, dotsize,
-            alphavalue, colormap, iteration, default_net_type, default_augmenter, default_track_method, snapshotindex,
+            alphavalue, colormap, default_net_type, default_augmenter, default_track_method, snapshotindex,
             detector_snapshotindex, batch_size, detector_batch_size, cropping, x1, x2, y1, y2, corner2move2, move2corner,
             SuperAnimalConversionTables, resnet, croppedtraining: ConfigValue?
 
@@ -90,6 +91,7 @@ public struct PoseProject: Sendable {
         config.keypointNames = dlc.bodyparts
         config.skeleton = dlc.skeleton
         config.modelName = "dlc"
+        config.iteration = dlc.iteration
         // DeepLabCut holds out 1 − TrainingFraction for testing and has no validation set; Kinema validates on
         // that share, and on at least `minimumValidationFrames` (LP's rule alone would give a small project one).
         let fraction = dlc.TrainingFraction?.first ?? 0.95

@@ -42,13 +42,24 @@ public struct ExtractionResult: Sendable, Equatable {
     public var frameCount: Int
 }
 
-/// A project's folder, its layout and its videos, as `extract-frames` needs them.
+/// A project's folder, its layout, videos and keypoints, as `extract-frames`, `outliers` and `merge` need them.
 public struct ProjectVideos: Sendable, Equatable {
     /// The folder that holds `labeled-data/` (an LP config's `data_dir`; a DeepLabCut project's folder).
     public var root: String
     public var config: String
     public var layout: ProjectLayout
     public var videos: [String]
+    /// The label columns, in order (DeepLabCut's `bodyparts`; the Kinema config's `keypoint_names`).
+    public var keypoints: [String] = []
+    /// DeepLabCut's `scorer` (`CollectedData_<scorer>`); "" for a Kinema/LP project.
+    public var scorer = ""
+    /// A Kinema/LP project's one label file (its `csv_file`), absolute; "" for DeepLabCut's per-video files.
+    public var labelsCSV = ""
+
+    /// `labeled-data/<stem>`, absolute.
+    public func labeledFolder(stem: String) -> String {
+        (root as NSString).appendingPathComponent("labeled-data/\(stem)")
+    }
 }
 
 public enum FrameExtraction {
@@ -85,10 +96,16 @@ public enum FrameExtraction {
                 }
             }
             if videos.isEmpty { videos = videoFiles(in: videosFolder) }
-            return ProjectVideos(root: folder, config: config, layout: .deepLabCut, videos: videos)
+            var project = ProjectVideos(root: folder, config: config, layout: .deepLabCut, videos: videos)
+            project.keypoints = node["bodyparts"]?.items?.compactMap(\.text) ?? []
+            project.scorer = node["scorer"]?.text ?? ""
+            return project
         }
         let loaded = try PoseConfig.load(path: config)
-        return ProjectVideos(root: loaded.dataDir, config: config, layout: .kinema, videos: loaded.findVideos().videos)
+        var project = ProjectVideos(root: loaded.dataDir, config: config, layout: .kinema, videos: loaded.findVideos().videos)
+        project.keypoints = loaded.keypointNames ?? []
+        project.labelsCSV = loaded.csvPath
+        return project
     }
 
     private static func videoFiles(in folder: String) -> [String] {
@@ -150,6 +167,61 @@ public enum FrameExtraction {
         return clusters.members.compactMap { $0.randomElement(using: &random) }.sorted()
     }
 
+    // MARK: - Reading and writing frames
+
+    /// Grey thumbnails `width` px wide (aspect kept, area-averaged) of the frames at `indices`, decoded one at a time
+    /// through exact seeks, as one row-major matrix (`decoded × dimension`). A recording cut off before the end gives
+    /// the frames before the cut (`decoded` < `indices.count`).
+    /// - Parameter progress: called with the number of thumbnails decoded so far.
+    public static func thumbnails(
+        of indices: [Int], reader: VideoReader, width: Int, progress: (Int) -> Void = { _ in }
+    ) throws -> (vectors: [Float], dimension: Int, decoded: Int) {
+        reader.output = FrameOutput(pixelFormat: .gray8, width: min(max(1, width), reader.info.width), filter: .area)
+        defer { reader.output = FrameOutput() }
+        var vectors: [Float] = []
+        var dimension = 0, decoded = 0
+        for index in indices {
+            let frame: Frame
+            do {
+                frame = try reader.frame(at: index)
+            } catch VideoError.truncated {
+                break  // a recording cut off: the frames before the cut
+            }
+            dimension = frame.pixels.count
+            vectors.append(contentsOf: frame.pixels.map { Float($0) })
+            decoded += 1
+            progress(decoded)
+        }
+        return (vectors, dimension, decoded)
+    }
+
+    /// Writes the frames at `indices`, full size, as `folder/img<index>.png` (DeepLabCut's names), in order.
+    /// - Parameter wrote: called with the frames written so far, after each one.
+    /// - Returns: the indices written (all of them).
+    /// - Throws: `ProjectSetupError.stoppedPartWay` when a frame cannot be decoded or written; the frames written
+    ///   before it are kept.
+    public static func writeFrames(
+        _ indices: [Int], of video: String, reader: VideoReader, folder: String, wrote: (Int) -> Void = { _ in }
+    ) throws -> [Int] {
+        reader.output = FrameOutput()
+        var written: [Int] = []
+        do {
+            if !indices.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            for index in indices {
+                let frame = try reader.frame(at: index)
+                try ImageIO.write(
+                    frame, to: (folder as NSString).appendingPathComponent(imageName(frame: index, frameCount: reader.frameCount)),
+                    format: .png)
+                written.append(index)
+                wrote(written.count)
+            }
+        } catch {
+            throw ProjectSetupError.stoppedPartWay(
+                video: video, written: written.count, of: indices.count, folder: folder, reason: FileProblem.describe(error))
+        }
+        return written
+    }
+
     // MARK: - Extracting
 
     /// Chooses `options.count` new frames of `video` and writes them, full size, as `<labeledData>/<stem>/img<i>.png`.
@@ -166,48 +238,19 @@ public enum FrameExtraction {
         let folder = (labeledData as NSString).appendingPathComponent(ProjectCreation.stem(of: video))
         let existing = existingFrames(in: folder)
         let frameCount = reader.frameCount
-        var chosen: [Int]
+        let chosen: [Int]
         var sampled = 0
         switch options.method {
         case .uniform:
             chosen = uniformChoice(frameCount: frameCount, count: options.count, excluding: existing, seed: options.seed)
         case .kmeans:
             let samples = sampleIndices(frameCount: frameCount, limit: max(options.sampleLimit, options.count), excluding: existing)
-            let width = min(max(1, options.thumbnailWidth), reader.info.width)
-            reader.output = FrameOutput(pixelFormat: .gray8, width: width, filter: .area)
-            var thumbnails: [Float] = []
-            var dimension = 0
-            for (done, index) in samples.enumerated() {
-                let frame: Frame
-                do {
-                    frame = try reader.frame(at: index)
-                } catch VideoError.truncated {
-                    break  // a recording cut off: cluster the frames before the cut
-                }
-                dimension = frame.pixels.count
-                thumbnails.append(contentsOf: frame.pixels.map { Float($0) })
-                sampled += 1
-                progress(.sampling, done + 1, samples.count)
-            }
-            chosen = kmeansChoice(thumbnails: thumbnails, dimension: dimension, count: options.count, seed: options.seed)
+            let grey = try thumbnails(of: samples, reader: reader, width: options.thumbnailWidth) { progress(.sampling, $0, samples.count) }
+            sampled = grey.decoded
+            chosen = kmeansChoice(thumbnails: grey.vectors, dimension: grey.dimension, count: options.count, seed: options.seed)
                 .map { samples[$0] }
         }
-
-        reader.output = FrameOutput()
-        var written: [Int] = []
-        do {
-            if !chosen.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-            for index in chosen {
-                let frame = try reader.frame(at: index)
-                try ImageIO.write(
-                    frame, to: (folder as NSString).appendingPathComponent(imageName(frame: index, frameCount: frameCount)), format: .png)
-                written.append(index)
-                progress(.writing, written.count, chosen.count)
-            }
-        } catch {
-            throw ProjectSetupError.stoppedPartWay(
-                video: video, written: written.count, of: chosen.count, folder: folder, reason: FileProblem.describe(error))
-        }
+        let written = try writeFrames(chosen, of: video, reader: reader, folder: folder) { progress(.writing, $0, chosen.count) }
         return ExtractionResult(
             video: video, folder: folder, written: written, alreadyThere: existing.count, sampled: sampled, frameCount: frameCount)
     }

@@ -1,7 +1,7 @@
 // What can go wrong creating a project or extracting frames, each said in one line a scientist can act on.
 import Foundation
 
-/// Errors of `ProjectCreation` and `FrameExtraction`. Each prints as one line naming the folder, file or option.
+/// Errors of `ProjectCreation`, `FrameExtraction`, `OutlierFrames`, `LabelMerge` and `ProjectIteration`. Each prints as one line naming the folder, file or option.
 public enum ProjectSetupError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The project folder exists and holds something: a new project never goes over an old one.
     case folderNotEmpty(path: String)
@@ -23,6 +23,12 @@ public enum ProjectSetupError: Error, CustomStringConvertible, Equatable, Sendab
     case writeFailed(path: String, reason: String)
     /// Extraction stopped after writing some frames of a video; those are kept.
     case stoppedPartWay(video: String, written: Int, of: Int, folder: String, reason: String)
+    /// A prediction (or machine-label) file that does not fit the project or its video; nothing was written.
+    case badPrediction(path: String, reason: String)
+    /// A label file with keypoints the project does not have; nothing was changed.
+    case unknownKeypoints(path: String, keypoints: [String], project: [String])
+    /// `kinema merge` found machine-labelled frames that no one reviewed; nothing was changed.
+    case unreviewedFrames(count: Int, examples: [String])
 
     public var description: String {
         switch self {
@@ -50,6 +56,16 @@ public enum ProjectSetupError: Error, CustomStringConvertible, Equatable, Sendab
             if written == 0 { return "\(video): no frame could be written (\(reason))" }
             return
                 "\(video): stopped after \(written) of \(total) frames (\(reason)); the \(written) written to \(folder) are kept, run again to add more"
+        case let .badPrediction(path, reason):
+            return "\(path): \(reason) (nothing was written)"
+        case let .unknownKeypoints(path, keypoints, project):
+            let noun = keypoints.count == 1 ? "keypoint" : "keypoints"
+            return
+                "\(path): \(noun) \(keypoints.joined(separator: ", ")) not in the project (its keypoints: \(project.joined(separator: ", "))); nothing was changed"
+        case let .unreviewedFrames(count, examples):
+            let more = count > examples.count ? ", …" : ""
+            return
+                "\(count) frame\(count == 1 ? "" : "s") with machine labels \(count == 1 ? "has" : "have") not been reviewed (\(examples.joined(separator: ", "))\(more)): label \(count == 1 ? "it" : "them") with `kinema label`, or add --include-unreviewed to take the machine labels as they are, or --leave-unreviewed to merge without \(count == 1 ? "it" : "them"); nothing was changed"
         }
     }
 }

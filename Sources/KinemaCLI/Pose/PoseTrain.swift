@@ -28,7 +28,11 @@ struct PoseTrain: ParsableCommand {
     @Argument(help: "Project config (Kinema/LP YAML or DeepLabCut config.yaml). Omit with --resume.")
     var config: String?
 
-    @Option(name: .customLong("model-dir"), help: "Output directory (default: models/<model_name>-<date>-<time>).")
+    @Option(
+        name: .customLong("model-dir"),
+        help:
+            "Output directory (default: models/<model_name>-<date>-<time>, under iteration-<N>/ once merged; DeepLabCut projects: dlc-models/iteration-<N>/ in the project)."
+    )
     var modelDir: String?
 
     @Option(help: "Resume the model directory from its last checkpoint.")
@@ -126,9 +130,8 @@ struct PoseTrain: ParsableCommand {
                 }
                 if let imageSize { project.config.resizeWidth = imageSize; project.config.resizeHeight = imageSize }
                 if let losses { project.config.lossesToUse = try UnsupervisedLossSettings.parseLossList(losses) }
-                let formatter = DateFormatter()
-                formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
-                directory = modelDir ?? "models/\(project.config.modelName)-\(formatter.string(from: Date()))"
+                let dlcProject = project.config.deeplabcutConfig.map { ($0 as NSString).deletingLastPathComponent }
+                directory = modelDir ?? ModelDirectory.defaultPath(for: project.config, deepLabCutProject: dlcProject)
             }
             if let epochs { project.config.maxEpochs = epochs; project.config.minEpochs = epochs }
             var options = TrainOptions(modelDir: directory)
