@@ -61,7 +61,7 @@ private func sameValues(_ a: PoseTable, _ b: PoseTable) -> Bool {
 
         // Bad mirrored configs: one line naming the key.
         config.viewNames = nil
-        #expect(throws: PoseDataError.self) { try EnsembleViews(config: config, keypoints: ["a_top", "b_top", "c", "a_bot", "b_bot"]) }
+        #expect(throws: PoseDataError.self) { try EnsembleViews(config: config, keypoints: ["a_top", "b", "c", "a_bot", "b_bot"]) }
         do {
             _ = try EnsembleViews(config: config, keypoints: ["a_top", "b_top", "x", "b_bot", "a_bot"])
             Issue.record("body parts in another order were accepted")
