@@ -103,10 +103,12 @@ let package = Package(
             name: "PoseModels",
             dependencies: ["PoseData", "PoseFormats", "KinemaFiles", "KinemaConsole", "Torch", "TorchNN", "TorchOptim"],
             swiftSettings: strictSwift),
-        // Video → poses: decode schedules, video/image-folder prediction, labelled videos, the demo.
+        // Video → poses: decode schedules, video/image-folder prediction, labelled videos, ensembles (EKS through Smoothing), the demo.
         .target(
             name: "PosePrediction",
-            dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles", "Plotting"],
+            dependencies: [
+                "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles", "Plotting", "Smoothing",
+            ],
             swiftSettings: strictSwift),
 
         // New projects (Kinema/LP or DeepLabCut layout) and frames to label, chosen from videos (DLC's extract_frames).
@@ -176,7 +178,9 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "PosePredictionTests",
-            dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "Plotting", "KinemaTestSupport"],
+            dependencies: [
+                "PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "Plotting", "Smoothing", "KinemaTestSupport",
+            ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "NeuralTests",

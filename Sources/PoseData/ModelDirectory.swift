@@ -43,11 +43,14 @@ public struct ModelDirectory: Sendable, Equatable {
     /// (`iteration`): in a DeepLabCut project `<project>/dlc-models/iteration-<N>/<model_name>-<date>-<time>` (DeepLabCut's
     /// iteration folders); for a Kinema/LP config `models/iteration-<N>/<model_name>-<date>-<time>` once it has been
     /// merged (N ≥ 1), else `models/<model_name>-<date>-<time>` as before; `models/` is in the working directory.
-    public static func defaultPath(for config: PoseConfig, deepLabCutProject: String?, date: Date = Date()) -> String {
+    /// `kind` follows the model name (`-ensemble` for an ensemble folder).
+    public static func defaultPath(
+        for config: PoseConfig, deepLabCutProject: String?, kind: String = "", date: Date = Date()
+    ) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
-        let name = "\(config.modelName)-\(formatter.string(from: date))"
+        let name = "\(config.modelName)\(kind)-\(formatter.string(from: date))"
         let iteration = config.iteration ?? 0
         if let project = deepLabCutProject {
             return (project as NSString).appendingPathComponent("dlc-models/iteration-\(iteration)/\(name)")

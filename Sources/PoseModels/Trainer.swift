@@ -25,6 +25,8 @@ public struct TrainOptions: Sendable {
     /// resumed run otherwise uses the count its model folder recorded, so that it continues exactly.
     public var userThreads: Int?
     public var showProgress = true
+    /// The progress line's label (an ensemble names the member being trained).
+    public var progressLabel = "train"
     /// Stop this run after this many epochs as if killed (tests of `--resume`).
     public var stopAfterEpochs: Int?
     /// Stop this run after this many optimisation steps as the time budget does (tests of mid-epoch resume).
@@ -207,7 +209,8 @@ public final class PoseTrainer {
         let budget = (options.maxMinutes ?? config.maxMinutes).map { $0 * 60 }  // this run's, from its start
         let started = Date()
         let epochs = config.maxEpochs
-        let progress = ProgressLine(label: "train", total: epochs * trainLoader.batchesPerEpoch, unit: "it", enabled: options.showProgress)
+        let progress = ProgressLine(
+            label: options.progressLabel, total: epochs * trainLoader.batchesPerEpoch, unit: "it", enabled: options.showProgress)
         Interruption.reset()
         var epochsThisRun = 0, stepsThisRun = 0
         var epoch = resumedEpoch

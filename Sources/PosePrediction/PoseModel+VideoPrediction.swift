@@ -42,8 +42,31 @@ extension PoseModel {
         drawer: LabeledVideoWriter? = nil, decode: DecodeSettings = DecodeSettings(),
         frameLimit: Int? = nil, onFirstBatch: (() -> Void)? = nil
     ) throws -> VideoPredictionResult {
+        try Self.predictVideo(
+            models: [self], path: path, scorer: scorer, batchSize: batchSize, showProgress: showProgress, drawer: drawer,
+            decode: decode, frameLimit: frameLimit, onFirstBatch: onFirstBatch)[0]
+    }
+
+    /// Predicts every frame of a video with several networks of one input size (an ensemble) from one decode:
+    /// each batch is decoded and resized once, then goes through every network in turn. One result per model,
+    /// in order; the timings are the whole run's. `drawer` draws the first model's keypoints. Otherwise as
+    /// `predictVideo(path:…)`.
+    public static func predictVideo(
+        models: [PoseModel], path: String, scorer: String, batchSize: Int = 16, showProgress: Bool = true,
+        drawer: LabeledVideoWriter? = nil, decode: DecodeSettings = DecodeSettings(),
+        frameLimit: Int? = nil, onFirstBatch: (() -> Void)? = nil
+    ) throws -> [VideoPredictionResult] {
+        guard let first = models.first else { return [] }
+        let input = (first.config.resizeWidth, first.config.resizeHeight)
+        if let other = models.first(where: {
+            ($0.config.resizeWidth, $0.config.resizeHeight) != input || $0.keypointCount != first.keypointCount
+        }) {
+            throw PoseModelError(
+                "models of different input sizes or keypoint counts (\(input.0)×\(input.1), \(first.keypointCount) keypoints; \(other.config.resizeWidth)×\(other.config.resizeHeight), \(other.keypointCount)) cannot share one decode"
+            )
+        }
         let start = Date()
-        let source = try frameBatches(
+        let source = try first.frameBatches(
             path: path, batchSize: batchSize, keepOriginals: drawer != nil,
             decode: decode, frameLimit: frameLimit)
         defer { source.stop() }
@@ -51,8 +74,8 @@ extension PoseModel {
         let width = source.info.width, height = source.info.height
         let progress = ProgressLine(label: (path as NSString).lastPathComponent, total: total, unit: "frames", enabled: showProgress)
         // Batches may hold frames of several segments: results go to their frame's row.
-        let k = keypointCount
-        var xs = [Double](repeating: .nan, count: total * k), ys = xs, ls = xs
+        let k = first.keypointCount
+        var xs = [[Double]](repeating: [Double](repeating: .nan, count: total * k), count: models.count), ys = xs, ls = xs
         var startup = 0.0, firstBatch = 0.0
         var done = 0, rows = 0
         var predicted = [Bool](repeating: false, count: total)
@@ -78,15 +101,17 @@ extension PoseModel {
                 break
             }
             if done == 0 { startup = Date().timeIntervalSince(start) }
-            let estimates = try predict(images: batch.images, count: batch.count)
-            for (b, row) in estimates.enumerated() {
-                let frameRow = row.map { toFrame($0, width: width, height: height) }
-                let f = batch.frameNumbers[b]
-                for (j, e) in frameRow.enumerated() { xs[f * k + j] = e.x; ys[f * k + j] = e.y; ls[f * k + j] = e.likelihood }
-                rows = max(rows, f + 1)
-                predicted[f] = true
-                if let drawer = drawing {
-                    do { try drawer.write(frame: batch.originals[b], keypoints: frameRow) } catch { drawingFailed(error) }
+            for (m, model) in models.enumerated() {
+                let estimates = try model.predict(images: batch.images, count: batch.count)
+                for (b, row) in estimates.enumerated() {
+                    let frameRow = row.map { model.toFrame($0, width: width, height: height) }
+                    let f = batch.frameNumbers[b]
+                    for (j, e) in frameRow.enumerated() { xs[m][f * k + j] = e.x; ys[m][f * k + j] = e.y; ls[m][f * k + j] = e.likelihood }
+                    rows = max(rows, f + 1)
+                    predicted[f] = true
+                    if m == 0, let drawer = drawing {
+                        do { try drawer.write(frame: batch.originals[b], keypoints: frameRow) } catch { drawingFailed(error) }
+                    }
                 }
             }
             if done == 0 {
@@ -104,12 +129,15 @@ extension PoseModel {
                 "\(path): predicted \(done) frames but the last was frame \(rows - 1); frames were skipped or repeated (a decoding bug, please report it)"
             )
         }
-        let table = try PoseTable.predictions(
-            scorer: scorer, keypoints: keypointNames, x: Array(xs.prefix(rows * k)),
-            y: Array(ys.prefix(rows * k)), likelihood: Array(ls.prefix(rows * k)))
-        return VideoPredictionResult(
-            table: table, video: source.info, frames: done, seconds: Date().timeIntervalSince(start), startupSeconds: startup,
-            firstBatchSeconds: firstBatch, decodeCPUSeconds: source.decodeCPUSeconds, truncation: truncation,
-            labeledVideoFailure: labeledVideoFailure)
+        let seconds = Date().timeIntervalSince(start)
+        return try models.indices.map { m in
+            let table = try PoseTable.predictions(
+                scorer: scorer, keypoints: models[m].keypointNames, x: Array(xs[m].prefix(rows * k)),
+                y: Array(ys[m].prefix(rows * k)), likelihood: Array(ls[m].prefix(rows * k)))
+            return VideoPredictionResult(
+                table: table, video: source.info, frames: done, seconds: seconds, startupSeconds: startup,
+                firstBatchSeconds: firstBatch, decodeCPUSeconds: source.decodeCPUSeconds, truncation: truncation,
+                labeledVideoFailure: labeledVideoFailure)
+        }
     }
 }

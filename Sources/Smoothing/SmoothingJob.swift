@@ -86,7 +86,7 @@ public struct SmoothingJob: Sendable {
             let views = try EnsembleMembers.mirroredViews(
                 tables: try read(csvs), names: csvs.map(\.path), keypoints: keypoints, cameras: cameras)
             result = try EnsembleKalmanSmoother.multiView(views, viewNames: cameras, options: options)
-            files.append(try write(try mirroredTable(result), outputFileName ?? "eks_mirrored_multicam.csv"))
+            files.append(try write(try result.mirroredTable(), outputFileName ?? "eks_mirrored_multicam.csv"))
             plotMembers = views
         case .multiCamera(let cameras):
             let views = try cameraViews(csvs, cameras: cameras)
@@ -150,19 +150,6 @@ public struct SmoothingJob: Sendable {
             throw SmoothingError("cameras have different numbers of prediction files (\(counts)); give one file per model and camera")
         }
         return try groups.map { try EnsembleMembers(tables: try PoseTable.read(from: $0), names: $0.map(\.path), keypoints: keypoints) }
-    }
-
-    /// The mirrored output: keypoints of camera 0 as `<kp>_<cam0>`, then camera 1, … in one table.
-    func mirroredTable(_ result: SmoothingResult) throws -> PoseTable {
-        let parts = try result.views.indices.map { try result.table(view: $0) }
-        let T = result.frames, per = result.keypoints.count * SmoothedTrack.columnNames.count
-        var values: [Double] = []
-        values.reserveCapacity(T * per * parts.count)
-        for t in 0..<T { for part in parts { values += part.values[(t * per)..<((t + 1) * per)] } }
-        return try PoseTable(
-            scorer: "ensemble-kalman_tracker",
-            keypoints: result.views.flatMap { cam in result.keypoints.map { "\($0)_\(cam)" } },
-            coords: SmoothedTrack.columnNames, rowKeys: (0..<T).map(String.init), values: values)
     }
 
     private func write(_ table: PoseTable, _ name: String) throws -> URL {

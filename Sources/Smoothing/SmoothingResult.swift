@@ -108,6 +108,19 @@ public struct SmoothingResult: Sendable {
             rowKeys: (0..<T).map(String.init), indexStyle: .frameNumber, values: values)
     }
 
+    /// The mirrored output (one image, several views): keypoints of view 0 as `<kp>_<view0>`, then view 1, … in one table.
+    public func mirroredTable() throws -> PoseTable {
+        let parts = try views.indices.map { try table(view: $0) }
+        let T = frames, per = keypoints.count * SmoothedTrack.columnNames.count
+        var values: [Double] = []
+        values.reserveCapacity(T * per * parts.count)
+        for t in 0..<T { for part in parts { values += part.values[(t * per)..<((t + 1) * per)] } }
+        return try PoseTable(
+            scorer: "ensemble-kalman_tracker",
+            keypoints: views.flatMap { cam in keypoints.map { "\($0)_\(cam)" } },
+            coords: SmoothedTrack.columnNames, rowKeys: (0..<T).map(String.init), values: values)
+    }
+
     /// The 3-D table (`x, y, z` and their posterior variances per keypoint).
     public func table3D() throws -> PoseTable? {
         guard let tracks3D else { return nil }

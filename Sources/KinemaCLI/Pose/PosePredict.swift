@@ -34,9 +34,15 @@ struct PosePredict: ParsableCommand {
             --videos-per-task videos (each task a batch of its own, with its manifest under DIR/slurm/manifests), \
             and submits it with sbatch; `kinema jobs status|wait|retry DIR` follow it up and resubmit only the \
             tasks whose videos are not all done.
+
+            An ensemble folder (`kinema train --ensemble N`) as MODEL: each video is decoded once and every member \
+            predicts it; OUT/members/member-<i>/<stem>.csv hold the members' predictions and OUT/<stem>.csv the \
+            ensemble Kalman smoother's result (x, y, likelihood, ensemble median and variance, posterior variance), \
+            for one camera, mirrored views or separate cameras (<session>_<view> videos) as the project's config \
+            says. The smoothing parameter s is chosen per keypoint as `kinema smooth` does; --smooth-s fixes it.
             """)
 
-    @Argument(help: "Model directory written by `kinema train`.")
+    @Argument(help: "Model directory (or ensemble folder) written by `kinema train`.")
     var model: String
 
     @Argument(help: "Videos and/or folders of images.")
@@ -74,6 +80,11 @@ struct PosePredict: ParsableCommand {
     @Flag(help: "Treat a recording cut off mid-file as an error (exit status 4; its CSV is still written).")
     var strict = false
 
+    @Option(
+        name: .customLong("smooth-s"), parsing: .upToNextOption,
+        help: "Ensembles: fixed EKS smoothing parameter, one for all keypoints or one per keypoint (default: chosen).")
+    var smoothS: [Double] = []
+
     /// Exit statuses after a run that wrote every CSV (documented in the discussion above).
     static let labeledVideoFailed: Int32 = 3, cutOffWhenStrict: Int32 = 4, batchHadFailures: Int32 = 5
     static let interrupted: Int32 = 130
@@ -102,6 +113,10 @@ struct PosePredict: ParsableCommand {
         let settings = BatchPredictionSettings(batchSize: batchSize, labeledVideo: labeledVideo, threshold: threshold)
         if batchWorker {
             return BatchWorker.serve(model: model, output: output ?? ModelDirectory(model).videoPredictions, settings: settings)
+        }
+        if EnsembleDirectory.isEnsemble(model) { return try runEnsemble() }
+        if !smoothS.isEmpty {
+            throw ValidationError("--smooth-s applies to an ensemble folder (kinema train --ensemble N); \(model) is one model")
         }
         if !videos.isEmpty { return try runBatch() }
         let trained = try TrainedModel(directory: model)

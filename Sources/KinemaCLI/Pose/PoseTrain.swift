@@ -23,6 +23,12 @@ struct PoseTrain: ParsableCommand {
             says so; --losses none turns them off), every step also predicts one 32-frame clip of the project's \
             videos (data.video_dir, or --unlabeled-videos DIR) and adds Lightning Pose's weighted losses on it; \
             metrics.csv gains one column per loss.
+
+            Ensembles: `--ensemble N [--output ENSEMBLE]` trains N members that differ only in \
+            training.rng_seed_data_pt (the config's seed + i: split, batch order, augmentation), one after \
+            another, into ENSEMBLE/member-0 … member-(N-1) with ENSEMBLE/ensemble.yaml. Rerunning the command (or \
+            `kinema train --resume ENSEMBLE`) keeps finished members, resumes an interrupted one exactly and trains \
+            the rest. Predict with `kinema predict ENSEMBLE VIDEO...` (every member, then EKS).
             """)
 
     @Argument(help: "Project config (Kinema/LP YAML or DeepLabCut config.yaml). Omit with --resume.")
@@ -70,6 +76,12 @@ struct PoseTrain: ParsableCommand {
     @Flag(name: .customLong("no-videos"), help: "Do not predict the project's videos after training.")
     var noVideos = false
 
+    @Option(help: "Train an ensemble of N members differing in their data seed (Lightning Pose's procedure for EKS).")
+    var ensemble: Int?
+
+    @Option(help: "The ensemble folder, with --ensemble (default: models/<model_name>-ensemble-<date>-<time>).")
+    var output: String?
+
     func validate() throws {
         if config == nil && resume == nil { throw ValidationError("give a project config, or --resume MODEL_DIR") }
         if config != nil && resume != nil {
@@ -96,11 +108,13 @@ struct PoseTrain: ParsableCommand {
             throw OptionError("--pretrained", pretrained, "no such file")
         }
         if let losses { _ = try UnsupervisedLossSettings.parseLossList(losses) }
+        try checkEnsembleOptions()
         if resume != nil {
             for (name, given) in [
                 ("--losses", losses != nil),
                 ("--model-dir", modelDir != nil), ("--backbone", backbone != nil), ("--image-size", imageSize != nil),
-                ("--pretrained", pretrained != nil), ("--overwrite", overwrite),
+                ("--pretrained", pretrained != nil), ("--overwrite", overwrite), ("--ensemble", ensemble != nil),
+                ("--output", output != nil),
             ] where given {
                 throw OptionError(
                     name, "", "cannot change a run being resumed (only --epochs, --max-minutes, --unlabeled-videos and --no-videos can)")
@@ -114,7 +128,13 @@ struct PoseTrain: ParsableCommand {
         do {
             var project: PoseProject
             let directory: String
-            if let resume {
+            var ensembleRun = ensemble.map { (folder: output ?? "", members: $0, source: config ?? "") }
+            if let resume, EnsembleDirectory.isEnsemble(resume) {
+                let resumed = try resumedEnsemble(resume)
+                project = resumed.project
+                ensembleRun = resumed.ensemble
+                directory = resume
+            } else if let resume {
                 let folder = ModelDirectory(resume)
                 guard FileManager.default.fileExists(atPath: folder.config) else {
                     throw OptionError("--resume", resume, "is not a Kinema model folder (no config.yaml)")
@@ -132,6 +152,10 @@ struct PoseTrain: ParsableCommand {
                 if let losses { project.config.lossesToUse = try UnsupervisedLossSettings.parseLossList(losses) }
                 let dlcProject = project.config.deeplabcutConfig.map { ($0 as NSString).deletingLastPathComponent }
                 directory = modelDir ?? ModelDirectory.defaultPath(for: project.config, deepLabCutProject: dlcProject)
+                if ensembleRun?.folder == "" {
+                    ensembleRun?.folder = ModelDirectory.defaultPath(
+                        for: project.config, deepLabCutProject: dlcProject, kind: "-ensemble")
+                }
             }
             if let epochs { project.config.maxEpochs = epochs; project.config.minEpochs = epochs }
             var options = TrainOptions(modelDir: directory)
@@ -145,6 +169,11 @@ struct PoseTrain: ParsableCommand {
                         "--unlabeled-videos", unlabeledVideos, "is only read for unsupervised losses: add --losses (e.g. temporal)")
                 }
                 options.unlabeledVideos = unlabeledVideos
+            }
+            if let ensembleRun {
+                return try trainEnsemble(
+                    project: project, options: options, folder: ensembleRun.folder, members: ensembleRun.members, source: ensembleRun.source
+                )
             }
             let result = try PoseWorkflows.train(
                 project: project, options: options, overwrite: overwrite, predictVideos: noVideos ? false : nil)
