@@ -116,6 +116,11 @@ let package = Package(
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting", "PythonFormats"], swiftSettings: strictSwift),
 
+        // Filtering, plots and per-frame metrics of predictions (`kinema filter`, `kinema plot`, metrics beside video
+        // predictions); no libtorch.
+        .target(
+            name: "PoseAnalysis", dependencies: ["PoseFormats", "Smoothing", "Plotting", "KinemaFiles"], swiftSettings: strictSwift),
+
         // MARK: Neural encoding
         .target(name: "NeuralData", dependencies: ["KinemaFiles", "PythonFormats", "ConfigDecoding"], swiftSettings: strictSwift),
         .target(
@@ -143,7 +148,7 @@ let package = Package(
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
                 "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles", "SlurmJobs",
-                "ProjectSetup", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProjectSetup", "PoseAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),
@@ -177,6 +182,12 @@ let package = Package(
             name: "PosePredictionTests",
             dependencies: ["PosePrediction", "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "Plotting", "KinemaTestSupport"],
             swiftSettings: strictSwift),
+        .testTarget(
+            name: "PoseAnalysisTests",
+            dependencies: [
+                "PoseAnalysis", "PoseFormats", "Plotting", "KinemaTestSupport",
+            ],
+            exclude: ["Fixtures"], swiftSettings: strictSwift),
         .testTarget(
             name: "NeuralTests",
             dependencies: ["NeuralData", "NeuralModels", "PythonFormats", "Torch", "TorchNN", "TorchOptim", "KinemaConsole"],

@@ -12,6 +12,7 @@ public struct Kinema: AsyncParsableCommand {
             Info.self,
             ProjectCommand.self, ExtractFrames.self,
             PoseDemoCommand.self, PoseTrain.self, PoseEvaluate.self, PosePredict.self, Jobs.self,
+            Filter.self, Plot.self,
             Bench.self,
             Video.self,
             Neural.self,
