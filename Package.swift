@@ -106,7 +106,9 @@ let package = Package(
         // Video → poses: decode schedules, video/image-folder prediction, labelled videos, the demo.
         .target(
             name: "PosePrediction",
-            dependencies: ["PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles", "Plotting"],
+            dependencies: [
+                "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles", "Plotting", "PoseAnalysis",
+            ],
             swiftSettings: strictSwift),
 
         // New projects (Kinema/LP or DeepLabCut layout) and frames to label, chosen from videos (DLC's extract_frames).
@@ -185,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "PoseAnalysisTests",
             dependencies: [
-                "PoseAnalysis", "PoseFormats", "Plotting", "KinemaTestSupport",
+                "PoseAnalysis", "PoseFormats", "Plotting", "PosePrediction", "PoseModels", "PoseData", "KinemaTestSupport",
             ],
             exclude: ["Fixtures"], swiftSettings: strictSwift),
         .testTarget(
@@ -198,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "KinemaCLITests",
             dependencies: [
-                "KinemaCLI", "PoseData", "PosePrediction", "KinemaTestSupport",
+                "KinemaCLI", "PoseData", "PoseFormats", "PosePrediction", "KinemaTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
