@@ -45,7 +45,7 @@ let package = Package(
         // Libraries a lab can embed in its own Swift code (Examples/ shows each in use).
         .library(name: "Torch", targets: ["Torch", "TorchNN", "TorchOptim"]),
         .library(name: "Video", targets: ["VideoIO"]),
-        .library(name: "Pose", targets: ["PoseFormats", "PoseData", "PoseModels", "PosePrediction"]),
+        .library(name: "Pose", targets: ["PoseFormats", "PoseData", "PoseModels", "PosePrediction", "PoseAnalysis"]),
         .library(name: "Smoothing", targets: ["Smoothing"]),
         .library(name: "Neural", targets: ["NeuralData", "NeuralModels"]),
     ],
