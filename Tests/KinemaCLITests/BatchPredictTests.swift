@@ -184,9 +184,10 @@ struct BatchPredictTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Stopped as soon as the first CSV is in place (CSVs are renamed into place whole).
+        // Stopped as soon as the first video's outputs are in place (each renamed into place whole; the metrics
+        // picture is written last, after the CSV and the metric CSVs).
         let deadline = Date().addingTimeInterval(240)
-        while process.isRunning, Date() < deadline, !files(out).contains("v0.csv") { Thread.sleep(forTimeInterval: 0.01) }
+        while process.isRunning, Date() < deadline, !files(out).contains("v0_metrics.png") { Thread.sleep(forTimeInterval: 0.01) }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         try handle.close()
