@@ -45,7 +45,7 @@ let package = Package(
         // Libraries a lab can embed in its own Swift code (Examples/ shows each in use).
         .library(name: "Torch", targets: ["Torch", "TorchNN", "TorchOptim"]),
         .library(name: "Video", targets: ["VideoIO"]),
-        .library(name: "Pose", targets: ["PoseFormats", "PoseData", "PoseModels", "PosePrediction"]),
+        .library(name: "Pose", targets: ["PoseFormats", "PoseData", "PoseModels", "PosePrediction", "PoseAnalysis"]),
         .library(name: "Smoothing", targets: ["Smoothing"]),
         .library(name: "Neural", targets: ["NeuralData", "NeuralModels"]),
     ],
@@ -108,6 +108,7 @@ let package = Package(
             name: "PosePrediction",
             dependencies: [
                 "PoseModels", "PoseData", "PoseFormats", "VideoIO", "Torch", "KinemaConsole", "KinemaFiles", "Plotting", "Smoothing",
+                "PoseAnalysis",
             ],
             swiftSettings: strictSwift),
 
@@ -118,6 +119,11 @@ let package = Package(
 
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting", "PythonFormats"], swiftSettings: strictSwift),
+
+        // Filtering, plots and per-frame metrics of predictions (`kinema filter`, `kinema plot`, metrics beside video
+        // predictions); no libtorch.
+        .target(
+            name: "PoseAnalysis", dependencies: ["PoseFormats", "Smoothing", "Plotting", "KinemaFiles"], swiftSettings: strictSwift),
 
         // MARK: Neural encoding
         .target(name: "NeuralData", dependencies: ["KinemaFiles", "PythonFormats", "ConfigDecoding"], swiftSettings: strictSwift),
@@ -146,7 +152,7 @@ let package = Package(
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
                 "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles", "SlurmJobs",
-                "ProjectSetup", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProjectSetup", "PoseAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),
@@ -183,6 +189,12 @@ let package = Package(
             ],
             swiftSettings: strictSwift),
         .testTarget(
+            name: "PoseAnalysisTests",
+            dependencies: [
+                "PoseAnalysis", "PoseFormats", "Plotting", "PosePrediction", "PoseModels", "PoseData", "KinemaTestSupport",
+            ],
+            exclude: ["Fixtures"], swiftSettings: strictSwift),
+        .testTarget(
             name: "NeuralTests",
             dependencies: ["NeuralData", "NeuralModels", "PythonFormats", "Torch", "TorchNN", "TorchOptim", "KinemaConsole"],
             swiftSettings: strictSwift),
@@ -192,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "KinemaCLITests",
             dependencies: [
-                "KinemaCLI", "PoseData", "PosePrediction", "KinemaTestSupport",
+                "KinemaCLI", "PoseData", "PoseFormats", "PosePrediction", "KinemaTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),

@@ -13,6 +13,7 @@ public struct Kinema: AsyncParsableCommand {
             ProjectCommand.self, ExtractFrames.self,
             Outliers.self, Merge.self,
             PoseDemoCommand.self, PoseTrain.self, PoseEvaluate.self, PosePredict.self, Jobs.self,
+            Filter.self, Plot.self,
             Bench.self,
             Video.self,
             Neural.self,

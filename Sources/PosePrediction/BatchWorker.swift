@@ -73,11 +73,9 @@ public enum BatchWorker {
                 let run = try PoseWorkflows.predict(
                     trained, inputs: [video], outputDirectory: output, labeledVideo: settings.labeledVideo,
                     threshold: settings.threshold, batchSize: settings.batchSize, showProgress: false, log: { _ in })
-                let temporalNorm = PredictionOutputs(output).temporalNorm(video: video)
-                let extra = FileManager.default.fileExists(atPath: temporalNorm) ? [temporalNorm] : []
                 send(
                     BatchWorkerMessage(
-                        video: video, files: run.files + extra,
+                        video: video, files: run.files + run.extras,
                         warnings: run.truncated + run.failedOutputs, seconds: Date().timeIntervalSince(start)))
             } catch {
                 send(BatchWorkerMessage(video: video, seconds: Date().timeIntervalSince(start), error: oneLine(error)))

@@ -13,8 +13,10 @@ public struct PredictionRun: Sendable {
     public var files: [String] = []
     /// Recordings cut off mid-file, one line each (already logged): their CSVs hold the frames before the cut.
     public var truncated: [String] = []
-    /// Optional outputs (labelled videos) that failed, one line each (already logged); the CSVs were written.
+    /// Optional outputs (labelled videos, metrics, .h5) that failed, one line each (already logged); the CSVs were written.
     public var failedOutputs: [String] = []
+    /// What was written beside the CSVs: per-frame metrics, their picture, `.h5` (`PredictionExtras`).
+    public var extras: [String] = []
 }
 
 extension PoseWorkflows {
@@ -31,10 +33,11 @@ extension PoseWorkflows {
     /// Nothing predicted is lost: each CSV is written as soon as its video is predicted; a labelled video
     /// that fails is one line in `failedOutputs`; a recording cut off mid-file gives the CSV of the frames
     /// before the cut and one line in `truncated`. Inputs and the output folder are checked before any work.
-    /// `onFirstBatch` is called after each video's first batch (start-up measurements).
+    /// `onFirstBatch` is called after each video's first batch (start-up measurements). Beside each video's CSV go
+    /// LP's per-frame metrics with their summary and picture, and `<stem>.h5` when `h5` (default: in DLC projects).
     public static func predict(
         _ trained: TrainedModel, inputs: [String], outputDirectory: String? = nil,
-        labeledVideo: Bool = false, threshold: Double? = nil, batchSize: Int = 16,
+        labeledVideo: Bool = false, threshold: Double? = nil, batchSize: Int = 16, h5: Bool? = nil,
         showProgress: Bool = true, log: (String) -> Void = logLine,
         onFirstBatch: (() -> Void)? = nil
     ) throws -> PredictionRun {
@@ -65,6 +68,7 @@ extension PoseWorkflows {
 
         var run = PredictionRun()
         let outputs = PredictionOutputs(output)
+        let extras = jobs.contains { $0.video != nil } ? PredictionExtras(trained, h5: h5, log: log) : nil
         for job in jobs {
             guard let input = job.video else {
                 run.files.append(
@@ -94,12 +98,17 @@ extension PoseWorkflows {
                 showProgress: showProgress, drawer: drawer, onFirstBatch: onFirstBatch)
             let csv = outputs.keypoints(video: input, dlcScorer: trained.project.kind == .deepLabCut ? trained.scorer : nil)
             try result.table.write(to: URL(fileURLWithPath: csv))
-            try writeTemporalNorm(result.table, to: outputs.temporalNorm(video: input))
             log(
                 String(
                     format: "%@: %d frames in %.1f s (%.1f frames/s, first batch after %.2f s) -> %@", input, result.frames,
                     result.seconds, result.framesPerSecond, result.startupSeconds, csv))
             run.files.append(csv)
+            do {
+                run.extras += try extras?.write(result.table, video: input, csv: csv, outputs: outputs, log: log) ?? []
+            } catch {  // optional outputs, like a labelled video: the CSV is kept
+                run.failedOutputs.append("warning: no metrics or .h5 for \(input): \(FileProblem.sentence(error))")
+                log(run.failedOutputs.last!)
+            }
             if let truncation = result.truncation {
                 run.truncated.append("warning: " + cutOffLine(truncation, info: result.video, rows: result.frames))
                 log(run.truncated.last!)
@@ -174,22 +183,5 @@ extension PoseWorkflows {
         try FileManager.default.createDirectory(atPath: outputs.imageFolder(folder), withIntermediateDirectories: true)
         try table.write(to: URL(fileURLWithPath: path))
         return path
-    }
-
-    /// LP's `<stem>_temporal_norm.csv`: frame-to-frame displacement per keypoint (first row NaN).
-    static func writeTemporalNorm(_ table: PoseTable, to path: String) throws {
-        guard let xi = table.coordIndex("x"), let yi = table.coordIndex("y") else { return }
-        var text = "," + table.keypoints.joined(separator: ",") + "\n"
-        for r in 0..<table.rowCount {
-            text += table.rowKeys[r]
-            for k in 0..<table.keypoints.count {
-                if r == 0 { text += ","; continue }
-                let dx = table.value(row: r, keypoint: k, coord: xi) - table.value(row: r - 1, keypoint: k, coord: xi)
-                let dy = table.value(row: r, keypoint: k, coord: yi) - table.value(row: r - 1, keypoint: k, coord: yi)
-                text += "," + String((dx * dx + dy * dy).squareRoot())
-            }
-            text += "\n"
-        }
-        try AtomicFile.write(text, to: path)
     }
 }

@@ -86,7 +86,7 @@ struct BatchPredictTests {
             timeout: 300, environment: ["KINEMA_THREADS": "1"])
         #expect(one.status == 0, "\(one)")
         for i in 0..<6 {
-            for file in ["v\(i).csv", "v\(i)_temporal_norm.csv"] {
+            for file in ["v\(i).csv", "v\(i)_temporal_norm.csv", "v\(i)_metrics.png"] {
                 let a = try Data(contentsOf: out.appendingPathComponent(file)),
                     b = try Data(contentsOf: single.appendingPathComponent(file))
                 #expect(a == b && !a.isEmpty, "\(file) differs from one-video prediction")
@@ -95,18 +95,20 @@ struct BatchPredictTests {
             #expect(
                 entry.outputs?.map(\.path) == [
                     out.appendingPathComponent("v\(i).csv").path, out.appendingPathComponent("v\(i)_temporal_norm.csv").path,
+                    out.appendingPathComponent("v\(i)_metrics.png").path,
                 ])
             let rows = try String(contentsOf: out.appendingPathComponent("v\(i).csv"), encoding: .utf8).split(separator: "\n").count
             #expect(rows == 3 + 6 + i)
         }
-        #expect(files(out) == ["manifest.json"] + (0..<6).flatMap { ["v\($0).csv", "v\($0)_temporal_norm.csv"] }.sorted())
+        #expect(
+            files(out) == ["manifest.json"] + (0..<6).flatMap { ["v\($0).csv", "v\($0)_temporal_norm.csv", "v\($0)_metrics.png"] }.sorted())
 
         let again = try KinemaProcess.run(arguments, in: f.dir, timeout: 300, environment: ["KINEMA_THREADS": "2"])
         #expect(again.status == 0, "\(again)")
         #expect(again.stderr.contains("6 videos: 0 predicted now, 6 done earlier (skipped), 0 failed"), "\(again)")
         #expect(try manifest(out) == first)  // the same finish times: nothing was predicted again
         let stamps = first.videos.flatMap { $0.outputs ?? [] }
-        #expect(stamps.count == 12 && stamps.allSatisfy(\.isCurrent))
+        #expect(stamps.count == 18 && stamps.allSatisfy(\.isCurrent))
 
         // A CSV removed since is predicted again, alone.
         try FileManager.default.removeItem(at: out.appendingPathComponent("v3.csv"))
@@ -182,9 +184,10 @@ struct BatchPredictTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Stopped as soon as the first CSV is in place (CSVs are renamed into place whole).
+        // Stopped as soon as the first video's outputs are in place (each renamed into place whole; the metrics
+        // picture is written last, after the CSV and the metric CSVs).
         let deadline = Date().addingTimeInterval(240)
-        while process.isRunning, Date() < deadline, !files(out).contains("v0.csv") { Thread.sleep(forTimeInterval: 0.01) }
+        while process.isRunning, Date() < deadline, !files(out).contains("v0_metrics.png") { Thread.sleep(forTimeInterval: 0.01) }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         try handle.close()

@@ -15,11 +15,16 @@ struct PosePredict: ParsableCommand {
             Each video's CSV is written as soon as it is predicted, replacing the CSV of an earlier run in one \
             step. A recording cut off mid-file keeps what was decoded: its CSV has one row per frame before \
             the cut (as many as any reader of the file finds) and one warning line says where it broke. \
+            Beside each video's CSV go Lightning Pose's per-frame metrics, <stem>_temporal_norm.csv, \
+            <stem>_pca_singleview_error.csv (single-view projects) and <stem>_pca_multiview_error.csv (projects \
+            whose config sets data.mirrored_column_matches), with a summary (median and 95th percentile per \
+            keypoint) and <stem>_metrics.png; the PCA is fitted on the model's training labels as training fits \
+            it. With --h5, and always in DeepLabCut projects, the prediction is also written as DeepLabCut's .h5. \
             Labelled videos of any size are written (an odd width or height gets one black column or row of \
             padding); if one cannot be written, that is one warning line and the CSVs are kept.
 
             Exit status: 0 when everything was written; 1 on an error (the CSVs of the videos finished before \
-            it are kept); 3 when every CSV was written but a labelled video failed; 4 with --strict when a \
+            it are kept); 3 when every CSV was written but a labelled video, the metrics or the .h5 failed; 4 with --strict when a \
             recording was cut off (its CSV is still written).
 
             Many videos: `kinema predict MODEL --videos LIST|FOLDER|PATTERN... --output DIR [--workers N]` runs a \
@@ -71,6 +76,9 @@ struct PosePredict: ParsableCommand {
     @Flag(name: .customLong("labeled-video"), help: "Also write <stem>_labeled.mp4 with the keypoints drawn.")
     var labeledVideo = false
 
+    @Flag(help: "Also write <stem>.h5 (DeepLabCut's layout) beside each video's CSV (default in DeepLabCut projects).")
+    var h5 = false
+
     @Option(help: "Hide keypoints at or below this likelihood in labelled videos (default: config).")
     var threshold: Double?
 
@@ -106,6 +114,9 @@ struct PosePredict: ParsableCommand {
             throw ValidationError("--workers and --retry-failed apply to a batch given with --videos")
         }
         if !videos.isEmpty && strict { throw ValidationError("--strict applies to videos given after MODEL, not to --videos") }
+        if !videos.isEmpty && h5 {
+            throw ValidationError("--h5 applies to videos given after MODEL (batches of DeepLabCut projects write .h5 anyway)")
+        }
         try slurmOptions.validate(batch: !videos.isEmpty)
     }
 
@@ -122,7 +133,7 @@ struct PosePredict: ParsableCommand {
         let trained = try TrainedModel(directory: model)
         let run = try PoseWorkflows.predict(
             trained, inputs: inputs, outputDirectory: output, labeledVideo: labeledVideo,
-            threshold: threshold, batchSize: batchSize,
+            threshold: threshold, batchSize: batchSize, h5: h5 ? true : nil,
             onFirstBatch: FirstFrameReport.hookIfRequested)
         for file in run.files { print(file) }
         if strict && !run.truncated.isEmpty { throw ExitCode(Self.cutOffWhenStrict) }
