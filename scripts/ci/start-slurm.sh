@@ -31,6 +31,9 @@ say() { echo "start-slurm: $*"; }
 die() { echo "start-slurm: error: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run it as root (it installs packages and starts daemons)"
+# One at a time: two builds on one machine may both ask for the cluster.
+exec 9> /run/kinema-start-slurm.lock
+flock 9
 
 # Ends a daemon by its pid file (never by name: other people's processes are not ours to end).
 stop_pidfile() {
