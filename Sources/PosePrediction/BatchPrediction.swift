@@ -148,13 +148,14 @@ public enum BatchPrediction {
 
         let progress = ProgressLine(label: "batch", total: queue.count, unit: "videos", enabled: options.showProgress)
         var next = 0, finished = 0, failedNow = 0
-        var manifestWritten = false, lastSave = Date.distantPast
+        var manifestWritten = false, unsaved = false, lastSave = Date.distantPast
         var fatal: String?
         func save(force: Bool) throws {
             guard force || Date().timeIntervalSince(lastSave) >= 0.5 else { return }
             try manifest.save(file: options.manifest)
             lastSave = Date()
             manifestWritten = true
+            unsaved = false
         }
         func record(_ message: BatchWorkerMessage, video: String) {
             guard let i = index[video] else { return }
@@ -174,6 +175,7 @@ public enum BatchPrediction {
             }
             summary.predictionSeconds += message.seconds ?? 0
             manifest.videos[i] = entry
+            unsaved = true
             finished += 1
             progress.update(finished, extra: failedNow > 0 ? "\(failedNow) failed" : "")
         }
@@ -213,6 +215,10 @@ public enum BatchPrediction {
 
         while fatal == nil && !Interruption.isRequested && workers.contains(where: \.alive) {
             for event in events.take(timeout: 0.2) { try handle(event, stopping: false) }
+            // A result held back by the twice-a-second limit is written within it, not only with the next
+            // result (which may be a long video away): a SIGKILL (a node lost, a scheduler's kill after its grace
+            // time) then costs at most half a second of finished videos.
+            if unsaved { try save(force: false) }
             for worker in workers where worker.alive && worker.ready && worker.video == nil && !worker.inputClosed {
                 if next < queue.count {
                     worker.video = queue[next]

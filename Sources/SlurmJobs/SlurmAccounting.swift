@@ -73,26 +73,40 @@ public enum SlurmAccounting {
         return result
     }
 
-    /// Each task's state in its latest job (`jobs` oldest first); squeue's word overrides sacct's for the same job,
-    /// being the more current.
-    public static func latest(sacct: [SlurmTaskState], squeue: [SlurmTaskState], jobs: [String]) -> [Int: SlurmTaskState] {
+    /// Each task's state in its latest job (`jobs` oldest first). squeue's word overrides sacct's for the same job,
+    /// being the more current: slurmdbd records a task's start and end a moment after slurmctld, so sacct may
+    /// still call a task PENDING or RUNNING (or a whole range, `4242_[2-3]`) after it left the queue. When squeue
+    /// answered (`squeue` not nil), such a pending or running word for a task squeue does not list is stale: the task
+    /// is then reported as not in the queue, not as active (which would keep `wait` waiting and `retry` from
+    /// resubmitting it).
+    public static func latest(sacct: [SlurmTaskState], squeue: [SlurmTaskState]?, jobs: [String]) -> [Int: SlurmTaskState] {
         let order = Dictionary(jobs.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var result: [Int: SlurmTaskState] = [:]
-        for state in sacct + squeue {
+        for state in sacct + (squeue ?? []) {
             guard let rank = order[state.job] else { continue }
             if let current = result[state.task], let currentRank = order[current.job], currentRank > rank { continue }
             var merged = state
             if merged.exitCode == nil, let current = result[state.task], current.job == state.job { merged.exitCode = current.exitCode }
             result[state.task] = merged
         }
+        if let squeue {
+            let queued = Set(squeue.map { "\($0.job)_\($0.task)" })
+            result = result.filter { !$0.value.isActive || queued.contains("\($0.value.job)_\($0.key)") }
+        }
         return result
+    }
+
+    /// squeue's tasks, or nil when squeue did not answer. `Invalid job id specified` (every job asked about has
+    /// left slurmctld's memory, MinJobAge after it ended) is an answer: none of them is queued.
+    public static func queued(_ result: Slurm.Result) -> [SlurmTaskState]? {
+        if result.status == 0 { return parseSqueue(result.output) }
+        return (result.error + result.output).contains("Invalid job id specified") ? [] : nil
     }
 
     /// Asks Slurm about `jobs`. Without accounting (sacct fails) only squeue's tasks are known; the others have
     /// left the queue, and the manifests say what they did.
     public static func query(jobs: [String]) throws -> (tasks: [Int: SlurmTaskState], note: String?) {
-        let queue = try Slurm.run("squeue", squeueArguments(jobs: jobs))
-        let fromQueue = queue.status == 0 ? parseSqueue(queue.output) : []
+        let fromQueue = queued(try Slurm.run("squeue", squeueArguments(jobs: jobs)))
         var note: String?
         var fromAccounting: [SlurmTaskState] = []
         if let accounting = try? Slurm.run("sacct", sacctArguments(jobs: jobs)), accounting.status == 0 {

@@ -91,7 +91,7 @@ public enum SlurmArray {
     /// (`--batch-chunk $SLURM_ARRAY_TASK_ID`) and the script's own arguments (`"$@"`, e.g. `--retry-failed`).
     /// Which tasks run is given at submission (`sbatch --array=…`), so a retry reuses the script.
     public static func script(settings: SlurmSettings, jobName: String, logs: String, command: [String]) -> String {
-        var lines = ["#!/bin/bash", "#SBATCH --job-name=\(jobName)", "#SBATCH --output=\(logs)/%A_%a.log"]
+        var lines = ["#!/bin/bash", "#SBATCH --job-name=\(jobName)", "#SBATCH --output=\(directiveValue(logsPattern(logs)))"]
         if let partition = settings.partition { lines.append("#SBATCH --partition=\(partition)") }
         if let time = settings.time { lines.append("#SBATCH --time=\(time)") }
         if let gpus = settings.gpusPerTask { lines.append("#SBATCH --gpus-per-task=\(gpus)") }
@@ -103,9 +103,23 @@ public enum SlurmArray {
         lines += [
             "# Written by kinema predict --slurm; submitted with sbatch --array=TASKS (kinema jobs retry does that again).",
             "set -euo pipefail",
+            "# Threads follow the CPUs Slurm gave the task, also where tasks are not bound to them (TaskPlugin=task/none).",
+            "export KINEMA_THREADS=\"${KINEMA_THREADS:-${SLURM_CPUS_ON_NODE:-}}\"",
             "exec " + (command + ["--batch-chunk"]).map(shellQuoted).joined(separator: " ") + " \"$SLURM_ARRAY_TASK_ID\" \"$@\"",
         ]
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The `--output` pattern of the tasks' logs in `logs`: `%` in the folder's name doubled (sbatch reads `%`
+    /// as the start of a replacement symbol such as `%A`).
+    static func logsPattern(_ logs: String) -> String {
+        logs.replacingOccurrences(of: "%", with: "%%") + "/%A_%a.log"
+    }
+
+    /// A `#SBATCH` option's value, in double quotes when it holds white space: sbatch splits directives at white
+    /// space and refuses the script ("Invalid directive found in batch script") for the word after a space.
+    static func directiveValue(_ value: String) -> String {
+        value.contains(where: \.isWhitespace) ? "\"" + value + "\"" : value
     }
 
     /// `sbatch`'s `--array` value for the tasks: ranges (`0-3,7`) and the limit (`%4`).
@@ -132,13 +146,22 @@ public enum SlurmArray {
     public static func submit(script: String, tasks: [Int], maxParallel: Int?, scriptArguments: [String] = []) throws -> String {
         let arguments = ["--parsable", "--array=\(arraySpec(tasks, maxParallel: maxParallel))", script] + scriptArguments
         let result = try Slurm.run("sbatch", arguments)
-        guard result.status == 0 else {
-            throw SlurmError("sbatch refused the job: \(result.errorLine)")
-        }
+        guard result.status == 0 else { throw SlurmError(refusal(result.errorLine, tasks: tasks)) }
         guard let id = jobID(fromParsable: result.output) else {
             throw SlurmError("sbatch answered \"\(result.output.trimmingCharacters(in: .whitespacesAndNewlines))\", not a job id")
         }
         return id
+    }
+
+    /// sbatch's refusal in one line, with what to do when the array is longer than clusters take.
+    public static func refusal(_ line: String, tasks: [Int]) -> String {
+        var text = "sbatch refused the job: \(line)"
+        if line.contains("Invalid job array specification"), let last = tasks.max(), last >= 1000 {
+            // MaxArraySize (1001 unless an administrator raised it) bounds the task indices, not their number.
+            text += " (the highest task index is \(last); clusters take indices below MaxArraySize, 1001 by default:"
+            text += " a larger --videos-per-task makes fewer tasks)"
+        }
+        return text
     }
 
     static func shellQuoted(_ word: String) -> String {
@@ -153,6 +176,13 @@ public enum Slurm {
         public var status: Int32
         public var output: String
         public var error: String
+
+        public init(status: Int32, output: String, error: String) {
+            self.status = status
+            self.output = output
+            self.error = error
+        }
+
         /// The first line of its error output (or of its output), for a one-line message.
         public var errorLine: String {
             let text = error.isEmpty ? output : error

@@ -26,9 +26,15 @@ struct SlurmJobsTests {
                 #SBATCH --qos=long
                 # Written by kinema predict --slurm; submitted with sbatch --array=TASKS (kinema jobs retry does that again).
                 set -euo pipefail
+                # Threads follow the CPUs Slurm gave the task, also where tasks are not bound to them (TaskPlugin=task/none).
+                export KINEMA_THREADS="${KINEMA_THREADS:-${SLURM_CPUS_ON_NODE:-}}"
                 exec /opt/kinema predict /models/mouse --videos /data/out/slurm/videos.txt --output '/data/my out' --batch-chunk "$SLURM_ARRAY_TASK_ID" "$@"
 
                 """)
+        // A logs folder with a space or a `%` in its name: quoted (sbatch refused the unquoted line with "Invalid
+        // directive found in batch script: out/%A_%a.log") and `%` doubled (sbatch would read `%2` as a symbol).
+        let spaced = SlurmArray.script(settings: SlurmSettings(), jobName: "j", logs: "/data/my out/100%2/logs", command: ["k"])
+        #expect(spaced.contains("\n#SBATCH --output=\"/data/my out/100%%2/logs/%A_%a.log\"\n"), "\(spaced)")
         // Nothing asked, nothing written.
         let bare = SlurmArray.script(settings: SlurmSettings(), jobName: "j", logs: "/l", command: ["k"])
         #expect(
@@ -84,6 +90,45 @@ struct SlurmJobsTests {
         #expect(latest.values.filter(\.isActive).count == 5)
         // Another job's lines (not this batch's) are left out.
         #expect(SlurmAccounting.latest(sacct: accounted, squeue: [], jobs: ["4250"]).keys.sorted() == [2])
+    }
+
+    /// Slurm 22.05 on one node, a moment after task 0 ended and task 1 was cancelled: slurmdbd has not yet
+    /// recorded task 0's end nor task 2's start, so sacct still says RUNNING and PENDING; squeue, which no longer
+    /// lists task 0, is the current word. A task sacct calls active but squeue does not list is not active.
+    @Test func staleAccountingIsNotTakenForActiveTasks() {
+        let sacct = SlurmAccounting.parseSacct("2_0|RUNNING|0:0\n2_1|CANCELLED by 0|0:15\n2_[2-3%3]|PENDING|0:0\n")
+        let squeue = SlurmAccounting.parseSqueue("2_3|PENDING\n2_2|RUNNING\n")
+        let latest = SlurmAccounting.latest(sacct: sacct, squeue: squeue, jobs: ["2"])
+        #expect(latest[0] == nil)  // left the queue; its manifest says what it did
+        #expect(latest[1] == SlurmTaskState(job: "2", task: 1, state: "CANCELLED", exitCode: "0:15"))
+        #expect(latest[2] == SlurmTaskState(job: "2", task: 2, state: "RUNNING", exitCode: "0:0"))
+        #expect(latest[3]?.state == "PENDING" && latest.values.filter(\.isActive).count == 2)
+        // squeue not answering: sacct's word is all there is.
+        #expect(SlurmAccounting.latest(sacct: sacct, squeue: nil, jobs: ["2"])[0]?.state == "RUNNING")
+        // A retry's task that squeue lists is active even before sacct knows the new job.
+        let retried = SlurmAccounting.latest(sacct: sacct, squeue: SlurmAccounting.parseSqueue("3_1|PENDING\n"), jobs: ["2", "3"])
+        #expect(retried[1] == SlurmTaskState(job: "3", task: 1, state: "PENDING") && retried[2] == nil)
+
+        // squeue's answers: a list; "Invalid job id" once every job asked about has left slurmctld (none queued);
+        // anything else (the controller down) is no answer.
+        #expect(SlurmAccounting.queued(.init(status: 0, output: "2_3|PENDING\n", error: ""))?.map(\.task) == [3])
+        #expect(SlurmAccounting.queued(.init(status: 1, output: "", error: "slurm_load_jobs error: Invalid job id specified\n")) == [])
+        #expect(
+            SlurmAccounting.queued(.init(status: 1, output: "", error: "slurm_load_jobs error: Unable to contact slurm controller\n"))
+                == nil)
+    }
+
+    /// sbatch's refusal of an array past MaxArraySize (Slurm 22.05's words) says what to change.
+    @Test func refusalOfALongArraySaysWhatToDo() {
+        let line = "sbatch: error: Batch job submission failed: Invalid job array specification"
+        #expect(
+            SlurmArray.refusal(line, tasks: Array(0..<1200))
+                == "sbatch refused the job: \(line) (the highest task index is 1199; clusters take indices below MaxArraySize, 1001 by default: a larger --videos-per-task makes fewer tasks)"
+        )
+        #expect(SlurmArray.refusal(line, tasks: [0, 1]) == "sbatch refused the job: \(line)")
+        #expect(
+            SlurmArray.refusal("sbatch: error: invalid partition specified: gpu", tasks: Array(0..<1200))
+                == "sbatch refused the job: sbatch: error: invalid partition specified: gpu")
     }
 
     @Test func jobRecordChunks() throws {

@@ -20,7 +20,7 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("gpus-per-task"), help: "GPUs per task.")
     var gpusPerTask: Int?
 
-    @Option(name: .customLong("cpus-per-task"), help: "CPU cores per task.")
+    @Option(name: .customLong("cpus-per-task"), help: "CPU cores per task (a task runs as many threads as Slurm gives it CPUs).")
     var cpusPerTask: Int?
 
     @Option(name: .customLong("max-parallel"), help: "At most this many tasks running at once.")
