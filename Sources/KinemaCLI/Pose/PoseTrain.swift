@@ -66,6 +66,17 @@ struct PoseTrain: ParsableCommand {
     @Flag(name: .customLong("no-videos"), help: "Do not predict the project's videos after training.")
     var noVideos = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Data-parallel training: one process per rank, started by srun or torchrun (or RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT); the config's batch is shared among them."
+        ))
+    var distributed = false
+
+    @Option(
+        name: .customLong("distributed-timeout"),
+        help: "Seconds a rank waits for the others (joining, each exchange) before failing with the missing ranks named.")
+    var distributedTimeout: Double = 300
+
     func validate() throws {
         if config == nil && resume == nil { throw ValidationError("give a project config, or --resume MODEL_DIR") }
         if config != nil && resume != nil {
@@ -92,6 +103,9 @@ struct PoseTrain: ParsableCommand {
             throw OptionError("--pretrained", pretrained, "no such file")
         }
         if let losses { _ = try UnsupervisedLossSettings.parseLossList(losses) }
+        if !(distributedTimeout > 0 && distributedTimeout.isFinite) {
+            throw OptionError("--distributed-timeout", "\(distributedTimeout)", "must be a positive number of seconds")
+        }
         if resume != nil {
             for (name, given) in [
                 ("--losses", losses != nil),
@@ -142,6 +156,15 @@ struct PoseTrain: ParsableCommand {
                         "--unlabeled-videos", unlabeledVideos, "is only read for unsupervised losses: add --losses (e.g. temporal)")
                 }
                 options.unlabeledVideos = unlabeledVideos
+            }
+            if distributed {
+                options.group = try joinGroup(timeout: distributedTimeout)
+                if options.group?.isLeader == false {
+                    options.log = { _ in }  // rank 0 speaks for the group
+                    options.showProgress = false
+                    try PoseTrainer.trainAsFollower(project: project, options: options)
+                    return
+                }
             }
             let result = try PoseWorkflows.train(
                 project: project, options: options, overwrite: overwrite, predictVideos: noVideos ? false : nil)
