@@ -59,7 +59,11 @@ let package = Package(
         .target(
             name: "CTorch",
             cxxSettings: [
-                .unsafeFlags(["-isystem", torchInclude, "-isystem", torchInclude + "/torch/csrc/api/include"]),
+                .unsafeFlags([
+                    "-isystem", torchInclude, "-isystem", torchInclude + "/torch/csrc/api/include",
+                    // Gloo's declarations for c10d's ProcessGroupGloo.hpp (the wheel ships no Gloo headers; see there)
+                    "-idirafter", Context.packageDirectory + "/Sources/CTorch/gloo-declarations",
+                ]),
                 .define("_GLIBCXX_USE_CXX11_ABI", to: torch["LIBTORCH_CXX11_ABI"] ?? "1"),
             ],
             linkerSettings: [
@@ -204,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "KinemaCLITests",
             dependencies: [
-                "KinemaCLI", "PoseData", "PoseFormats", "PosePrediction", "KinemaTestSupport",
+                "KinemaCLI", "PoseData", "PoseFormats", "PosePrediction", "Torch", "TorchNN", "KinemaTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),

@@ -20,6 +20,7 @@ std=c++17; [ "$minor" -ge 13 ] && std=c++20
 abi=0; [ "$( (nm -D "$lib/libc10.so" 2>/dev/null || true) | grep -c __cxx11 || true)" -gt 0 ] && abi=1
 mkdir -p "$out"
 g++ -std=$std -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI=$abi -isystem "$include" \
-  -isystem "$include/torch/csrc/api/include" -ISources/CTorch/include Sources/CTorch/ctorch.cpp \
+  -isystem "$include/torch/csrc/api/include" -idirafter Sources/CTorch/gloo-declarations -ISources/CTorch/include \
+  Sources/CTorch/ctorch.cpp Sources/CTorch/ctorch_distributed.cpp \
   -o "$out/libctorch.so" -L"$lib" -ltorch_cpu -lc10 -ldl -Wl,-rpath,"$lib"
 echo "built $out/libctorch.so ($std, cxx11 abi=$abi) against $lib"

@@ -1,8 +1,10 @@
 // ctorch: the C shim over libtorch (see include/ctorch.h for the contract).
 //
-// One translation unit on purpose: it includes the heavy ATen headers once, and the pure-C header
-// lets Swift import it without C++ interop. Builds as C++17 (libtorch <= 2.12) and C++20 (>= 2.13).
+// One translation unit for the tensor layer: it includes the heavy ATen headers once, and the pure-C header
+// lets Swift import it without C++ interop (c10d's collectives are in ctorch_distributed.cpp, same error path:
+// ctorch_internal.h). Builds as C++17 (libtorch <= 2.12) and C++20 (>= 2.13).
 #include "ctorch.h"
+#include "ctorch_internal.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -25,7 +27,7 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace ctorch_detail {
 
 thread_local std::string g_last_error;
 thread_local int32_t g_last_kind = CT_OK;
@@ -35,33 +37,6 @@ thread_local int64_t g_live_thread = 0;
 void set_error(int32_t kind, const char *message) {
     g_last_kind = kind;
     g_last_error = message ? message : "unknown error";
-}
-
-// Runs `body`; on any exception records the message and kind and returns `fail`.
-template <typename R, typename F>
-R guarded(R fail, F &&body) {
-    try {
-        return body();
-    } catch (const c10::OutOfMemoryError &e) {
-        set_error(CT_ERR_OUT_OF_MEMORY, e.what_without_backtrace());
-    } catch (const c10::IndexError &e) {
-        set_error(CT_ERR_INDEX, e.what_without_backtrace());
-    } catch (const c10::ValueError &e) {
-        set_error(CT_ERR_VALUE, e.what_without_backtrace());
-    } catch (const c10::TypeError &e) {
-        set_error(CT_ERR_TYPE, e.what_without_backtrace());
-    } catch (const c10::NotImplementedError &e) {
-        set_error(CT_ERR_NOT_IMPLEMENTED, e.what_without_backtrace());
-    } catch (const c10::Error &e) {
-        set_error(CT_ERR_GENERIC, e.what_without_backtrace());
-    } catch (const std::bad_alloc &e) {
-        set_error(CT_ERR_OUT_OF_MEMORY, e.what());
-    } catch (const std::exception &e) {
-        set_error(CT_ERR_GENERIC, e.what());
-    } catch (...) {
-        set_error(CT_ERR_GENERIC, "unknown C++ exception");
-    }
-    return fail;
 }
 
 ct_tensor wrap(at::Tensor &&t) {
@@ -75,6 +50,12 @@ at::Tensor &unwrap(ct_tensor t) {
     if (!t.ptr) throw std::invalid_argument("null tensor handle");
     return *static_cast<at::Tensor *>(t.ptr);
 }
+
+} // namespace ctorch_detail
+
+namespace {
+
+using namespace ctorch_detail;
 
 constexpr ct_tensor kNull{nullptr};
 

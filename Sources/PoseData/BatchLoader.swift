@@ -73,6 +73,10 @@ public final class BatchLoader: @unchecked Sendable {
         self.capacity = max(1, prefetch)
     }
 
+    /// This process's part of every batch when several data-parallel ranks share it: `index` of `count` contiguous,
+    /// near-equal slices of the global batch (which stays `batchSize` frames in the same order).
+    public var shard = (index: 0, count: 1)
+
     /// Batches per epoch (the last partial batch is kept, as in LP).
     public var batchesPerEpoch: Int { (indices.count + batchSize - 1) / batchSize }
 
@@ -95,10 +99,13 @@ public final class BatchLoader: @unchecked Sendable {
         total = max(0, batchesPerEpoch - first)
         condition.unlock()
         let order = order(epoch: epoch)
+        let (part, parts) = shard
         let thread = Thread { [self] in
             var b = first
             while b * batchSize < order.count {
-                let chunk = Array(order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)])
+                let global = order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)]
+                let chunk = Array(
+                    global.dropFirst(global.count * part / parts).prefix(global.count * (part + 1) / parts - global.count * part / parts))
                 let batch = makeBatch(chunk, epoch: epoch)
                 condition.lock()
                 while queue.count >= capacity && generation == myGeneration { condition.wait() }

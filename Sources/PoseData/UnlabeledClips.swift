@@ -357,9 +357,11 @@ public final class UnlabeledClipStream: @unchecked Sendable {
     /// - Parameters:
     ///   - clipsInFlight: clips decoded or waiting at most (default: enough for every worker and two batches).
     ///   - firstClip: the clip number to start from (resuming a run).
+    ///   - clipStride: take every `clipStride`-th clip from `firstClip` on (rank r of n data-parallel ranks: firstClip
+    ///     r, stride n, so the ranks share the sequence without overlap).
     public init(
         source: UnlabeledClipSource, clipsPerBatch: Int = 1, workers: Int = 2, clipsInFlight: Int? = nil,
-        firstClip: Int = 0, decoderThreads: Int = 1
+        firstClip: Int = 0, clipStride: Int = 1, decoderThreads: Int = 1
     ) {
         let workers = max(1, workers)
         self.source = source
@@ -376,7 +378,7 @@ public final class UnlabeledClipStream: @unchecked Sendable {
                 let decoder = source.makeDecoder(decoderThreads: decoderThreads)
                 while gate.enter() {
                     guard let job = handoff.claim() else { gate.leave(); break }
-                    let spec = source.spec(ofClip: firstClip + job)
+                    let spec = source.spec(ofClip: firstClip + job * max(1, clipStride))
                     let buffer = pool.take()
                     let storage = buffer.withUnsafeBufferPointer { $0.baseAddress }
                     do {

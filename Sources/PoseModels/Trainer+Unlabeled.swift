@@ -12,6 +12,8 @@ public final class UnlabeledTraining {
     public let folder: String
     /// Clip batches taken so far in the run: the stream's position, saved in checkpoints for `--resume`.
     public internal(set) var batchesTaken = 0
+    /// Data-parallel ranks share the clip sequence: rank `index` of `count` takes clips index, index + count, ….
+    public var shard = (index: 0, count: 1)
     var stream: UnlabeledClipStream?
 
     public init(losses: UnsupervisedLosses, source: UnlabeledClipSource, folder: String) {
@@ -46,7 +48,8 @@ public final class UnlabeledTraining {
     /// Starts the decoding threads at the recorded position.
     func start() {
         stream?.stop()
-        stream = UnlabeledClipStream(source: source, clipsPerBatch: 1, workers: 2, firstClip: batchesTaken)
+        stream = UnlabeledClipStream(
+            source: source, clipsPerBatch: 1, workers: 2, firstClip: batchesTaken * shard.count + shard.index, clipStride: shard.count)
     }
 
     func stop() {

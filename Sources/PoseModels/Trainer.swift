@@ -36,6 +36,9 @@ public struct TrainOptions: Sendable {
     /// Frames per unlabelled clip (LP's `dali.base.train.sequence_length`).
     public var unlabeledClipLength = 32
     public var log: @Sendable (String) -> Void = { logLine($0) }
+    /// Data-parallel training with these ranks (`kinema train --distributed`): each takes its share of every
+    /// batch; only rank 0 writes (Trainer+Distributed.swift).
+    public var group: ProcessGroup?
 
     public init(modelDir: String) { self.modelDir = modelDir }
 }
@@ -120,6 +123,7 @@ public final class PoseTrainer {
             images: images, keypoints: keypoints, indices: Array(0..<dataset.count),
             batchSize: config.valBatchSize, augmenter: model.resizer(), grid: grid,
             seed: 0, shuffle: false, uniformForMissing: config.uniformHeatmapsForNanKeypoints)
+        if let group = options.group { trainLoader.shard = (group.rank, group.size) }
         if let pretrained = options.pretrained {
             options.log(try model.loadPretrained(path: pretrained))
             pretrainedLoaded = true
@@ -143,7 +147,7 @@ public final class PoseTrainer {
     @discardableResult
     public func train() throws -> [EpochRecord] {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: directory.checkpoints, withIntermediateDirectories: true)
+        if writes { try fm.createDirectory(atPath: directory.checkpoints, withIntermediateDirectories: true) }
         var records: [EpochRecord] = []
         var resumedEpoch = 0, stepCount = 0, bestLoss = Double.infinity, badChecks = 0, previousElapsed = 0.0
         // An epoch a checkpoint stopped in: its steps done and their sums (so its metrics row comes out the same).
@@ -174,13 +178,14 @@ public final class PoseTrainer {
             adoptRecordedThreads(meta["threads"].flatMap { Int($0) })
             try resumeUnlabeled(meta, partial: &partialUnsupervised)
             records = try readMetrics().filter { $0.epoch < resumedEpoch }
-            try AtomicFile.write(config.forModelFolder(options.modelDir).yamlText(), to: directory.config)  // new max_epochs, paths
+            // new max_epochs, paths
+            if writes { try AtomicFile.write(config.forModelFolder(options.modelDir).yamlText(), to: directory.config) }
             let at = skip > 0 ? "in epoch \(resumedEpoch + 1) after step \(skip)" : "after epoch \(resumedEpoch)"
             options.log("resuming \(options.modelDir) \(at) (step \(stepCount)), to epoch \(config.maxEpochs)")
         } else {
             options.log("libtorch threads: \(Runtime.threads) (recorded in the checkpoints; --resume uses the same)")
-            try AtomicFile.write(config.forModelFolder(options.modelDir).yamlText(), to: directory.config)
-            for file in project.labelFiles {
+            if writes { try AtomicFile.write(config.forModelFolder(options.modelDir).yamlText(), to: directory.config) }
+            for file in project.labelFiles where writes {
                 let copy = directory.file((file as NSString).lastPathComponent)
                 if !fm.fileExists(atPath: copy) { try? fm.copyItem(atPath: file, toPath: copy) }
             }
@@ -201,6 +206,7 @@ public final class PoseTrainer {
         options.log(
             "split: \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test frames\(raised); input \(config.resizeWidth)×\(config.resizeHeight), heatmaps \(model.grid.width)×\(model.grid.height)"
         )
+        try startRanks()
         if let unlabeled {
             for line in unlabeled.summary { options.log(line) }
             unlabeled.start()
@@ -258,10 +264,11 @@ public final class PoseTrainer {
                             format: "epoch %d loss %.5f err %.1f px", epoch + 1, lossSum / Double(batches),
                             errorSum / Double(Swift.max(1, errorCount))))
                     // A step boundary is checkpoint-safe: Ctrl-C and the time budget stop here, mid-epoch, resumably.
-                    let interrupted = Interruption.isRequested
-                    let spent =
+                    // Ranks stop together: at the step where any of them is interrupted or out of time.
+                    let (interrupted, spent) = try agreeOnStop(
+                        Interruption.isRequested,
                         budget.map { Date().timeIntervalSince(started) >= $0 } ?? false
-                        || options.stopAfterSteps.map { stepsThisRun >= $0 } ?? false
+                            || options.stopAfterSteps.map { stepsThisRun >= $0 } ?? false)
                     guard interrupted || spent, batches < trainLoader.batchesPerEpoch else { continue }
                     cancelEpoch()
                     try saveCheckpoint(
@@ -286,9 +293,10 @@ public final class PoseTrainer {
                     unsupervised: unsupervisedSums.mapValues { $0 / Double(Swift.max(1, batches)) })
                 epoch += 1
                 epochsThisRun += 1
-                let outOfTime =
+                let (interruptedNow, outOfTime) = try agreeOnStop(
+                    Interruption.isRequested,
                     budget.map { Date().timeIntervalSince(started) >= $0 } ?? false
-                    || options.stopAfterSteps.map { stepsThisRun >= $0 } ?? false
+                        || options.stopAfterSteps.map { stepsThisRun >= $0 } ?? false)
                 let validate = epoch % config.checkValEveryNEpoch == 0 || epoch == epochs || outOfTime
                 var stopEarly = false
                 if validate, !split.validation.isEmpty {
@@ -324,8 +332,8 @@ public final class PoseTrainer {
                     options.log(stoppedEarly!)
                     break
                 }
-                if Interruption.isRequested || options.stopAfterEpochs.map({ epochsThisRun >= $0 }) ?? false, epoch < epochs {
-                    progress.stop(Interruption.isRequested ? "interrupted" : "stopped")
+                if interruptedNow || options.stopAfterEpochs.map({ epochsThisRun >= $0 }) ?? false, epoch < epochs {
+                    progress.stop(interruptedNow ? "interrupted" : "stopped")
                     throw TrainingInterrupted(modelDir: options.modelDir, epochsDone: epoch)
                 }
             }
@@ -336,7 +344,7 @@ public final class PoseTrainer {
             throw error
         }
         if stoppedEarly == nil { progress.finish() }
-        if !FileManager.default.fileExists(atPath: bestCheckpoint) {
+        if writes, !FileManager.default.fileExists(atPath: bestCheckpoint) {
             try saveCheckpoint(bestCheckpoint, withOptimizer: false, metadata: ["epoch": String(epoch)])
         }
         return records
@@ -389,6 +397,7 @@ public final class PoseTrainer {
     /// One optimisation step: forward, loss (plus, semi-supervised, the unsupervised terms of the next unlabelled
     /// clip), backward, optimizer step, then the loss and the training error.
     public func step(_ batch: PoseBatch, backboneFactor factor: Double) throws -> StepResult {
+        if let group = options.group { return try distributedStep(batch, backboneFactor: factor, group: group) }
         let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
         var loss = try model.loss(output: output, batch: batch)
         var unsupervised: [UnsupervisedLossKind: Double] = [:]
@@ -406,6 +415,7 @@ public final class PoseTrainer {
     }
 
     func saveCheckpoint(_ path: String, withOptimizer: Bool, metadata: [String: String]) throws {
+        guard writes else { return }
         try Checkpoint.save(
             to: URL(fileURLWithPath: path), store: model.network.store,
             optimizer: withOptimizer ? optimizer : nil, metadata: metadata)
@@ -485,6 +495,7 @@ public final class PoseTrainer {
     var metricsPath: String { directory.metrics }
 
     func writeMetrics(_ records: [EpochRecord]) throws {
+        guard writes else { return }
         func f(_ v: Double?) -> String { v.map { String($0) } ?? "" }  // shortest round-trip text: resume re-reads it
         let kinds = unlabeled?.losses.settings.kinds ?? []
         var text = "epoch,step,train_loss,val_loss,val_pixel_error,learning_rate,elapsed_s"

@@ -52,12 +52,17 @@ extension Tensor {
         try op("aten::adaptive_avg_pool\(outputSize.count)d", [.tensor(self), .ints(outputSize)])
     }
 
-    /// Batch normalisation; in training mode it updates `runningMean`/`runningVar` in place.
+    /// Batch normalisation; in training mode it updates `runningMean`/`runningVar` in place. Inside
+    /// `ProcessGroup.synchronizingBatchNorm` a training-mode call uses the statistics of every rank's batch.
     public func batchNorm(
         weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?, training: Bool,
         momentum: Double = 0.1, eps: Double = 1e-5
     ) throws(TorchError) -> Tensor {
-        try op(
+        if training, let group = ProcessGroup.batchNormGroup {
+            return try group.batchNorm(
+                self, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar, momentum: momentum, eps: eps)
+        }
+        return try op(
             "aten::batch_norm",
             [
                 .tensor(self), .optionalTensor(weight), .optionalTensor(bias), .optionalTensor(runningMean),

@@ -155,6 +155,32 @@ const char *ct_torch_version(void);
 const char *ct_libtorch_path(void);
 int32_t ct_abi_version(void);
 
+/* ---- process groups: data-parallel training over libtorch's c10d (ctorch_distributed.cpp) ----------------
+ * A group is `world_size` processes that meet at rank 0's TCPStore (host:port) and then talk through
+ * ProcessGroupGloo (CPU tensors; NCCL would need a CUDA build of the shim, not built here). Collectives must
+ * be called in the same order on every rank. When one fails (a peer closed its connections, or nothing came
+ * within the timeout), the error names the ranks that did not answer a roll call in the store (or rank 0, if
+ * the store itself is gone): one line, never a hang past the timeout. Errors as everywhere: ct_last_error(). */
+typedef struct { void *ptr; } ct_group;
+
+/* Joins the group (rank 0 serves the store); returns .ptr == NULL on failure, e.g. "rank 1 of 2 did not join the
+   group at host:port within 10 s". timeout_ms bounds the rendezvous and every collective. */
+ct_group ct_group_join(const char *host, int32_t port, int32_t rank, int32_t world_size, int64_t timeout_ms);
+void ct_group_free(ct_group g);
+int32_t ct_group_rank(ct_group g);
+int32_t ct_group_size(ct_group g);
+/* Sums (average != 0: averages) each CPU tensor in place over the ranks, in flat buckets of at most bucket_bytes
+   (consecutive tensors of one dtype, flattened into one buffer each, as DDP does). */
+int32_t ct_group_all_reduce(ct_group g, const ct_tensor *tensors, int32_t n, int32_t average, int64_t bucket_bytes);
+/* Overwrites each tensor with root's, in flat buckets as above. */
+int32_t ct_group_broadcast(ct_group g, const ct_tensor *tensors, int32_t n, int32_t root, int64_t bucket_bytes);
+int32_t ct_group_barrier(ct_group g);
+/* Training-mode batch norm whose statistics are those of every rank's batch together (SyncBatchNorm), with its
+   backward (two all-reduced per-channel gradient sums); running statistics updated in place like aten::batch_norm.
+   weight, bias, running_mean, running_var may be NULL handles. */
+ct_tensor ct_group_batch_norm(ct_group g, ct_tensor x, ct_tensor weight, ct_tensor bias, ct_tensor running_mean,
+                              ct_tensor running_var, double momentum, double eps);
+
 #ifdef __cplusplus
 }
 #endif

@@ -82,6 +82,17 @@ struct PoseTrain: ParsableCommand {
     @Option(help: "The ensemble folder, with --ensemble (default: models/<model_name>-ensemble-<date>-<time>).")
     var output: String?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Data-parallel training: one process per rank, started by srun or torchrun (or RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT); the config's batch is shared among them."
+        ))
+    var distributed = false
+
+    @Option(
+        name: .customLong("distributed-timeout"),
+        help: "Seconds a rank waits for the others (joining, each exchange) before failing with the missing ranks named.")
+    var distributedTimeout: Double = 300
+
     func validate() throws {
         if config == nil && resume == nil { throw ValidationError("give a project config, or --resume MODEL_DIR") }
         if config != nil && resume != nil {
@@ -109,6 +120,12 @@ struct PoseTrain: ParsableCommand {
         }
         if let losses { _ = try UnsupervisedLossSettings.parseLossList(losses) }
         try checkEnsembleOptions()
+        if !(distributedTimeout > 0 && distributedTimeout.isFinite) {
+            throw OptionError("--distributed-timeout", "\(distributedTimeout)", "must be a positive number of seconds")
+        }
+        if distributed && ensemble != nil {
+            throw ValidationError("--distributed trains one model: train an ensemble without it, or each member with --model-dir")
+        }
         if resume != nil {
             for (name, given) in [
                 ("--losses", losses != nil),
@@ -169,6 +186,15 @@ struct PoseTrain: ParsableCommand {
                         "--unlabeled-videos", unlabeledVideos, "is only read for unsupervised losses: add --losses (e.g. temporal)")
                 }
                 options.unlabeledVideos = unlabeledVideos
+            }
+            if distributed {
+                options.group = try joinGroup(timeout: distributedTimeout)
+                if options.group?.isLeader == false {
+                    options.log = { _ in }  // rank 0 speaks for the group
+                    options.showProgress = false
+                    try PoseTrainer.trainAsFollower(project: project, options: options)
+                    return
+                }
             }
             if let ensembleRun {
                 return try trainEnsemble(

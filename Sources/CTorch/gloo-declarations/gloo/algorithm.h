@@ -1,0 +1,2 @@
+// Declarations only (see context.h): nothing of gloo/algorithm.h is used by the shim.
+#pragma once
