@@ -63,6 +63,21 @@ extension PoseModel {
             drawing?.abandon()
             drawing = nil
         }
+        // The context model predicts a frame once its window's features are there (`ContextVideoWindows`); frames
+        // wait for drawing until then.
+        let windows = framesPerSample > 1 ? try ContextVideoWindows(model: self, frameCount: total) : nil
+        var waitingOriginals: [Int: HostImage] = [:]
+        var decoded = 0
+        func record(_ f: Int, _ row: [KeypointEstimate]) {
+            let frameRow = row.map { toFrame($0, width: width, height: height) }
+            for (j, e) in frameRow.enumerated() { xs[f * k + j] = e.x; ys[f * k + j] = e.y; ls[f * k + j] = e.likelihood }
+            rows = max(rows, f + 1)
+            predicted[f] = true
+            done += 1
+            if let drawer = drawing, let original = waitingOriginals.removeValue(forKey: f) {
+                do { try drawer.write(frame: original, keypoints: frameRow) } catch { drawingFailed(error) }
+            }
+        }
         while true {
             let batch: FrameBatch
             do {
@@ -70,31 +85,29 @@ extension PoseModel {
                 batch = next
             } catch let error as VideoError {
                 // A cut recording: keep every frame before the cut (both schedules deliver all of them first).
-                guard case .truncated(_, let frame, _, _) = error, frame > 0, frame <= total,
-                    predicted[..<frame].allSatisfy({ $0 })
-                else { throw error }
+                guard case .truncated(_, let frame, _, _) = error, frame > 0, frame <= total else { throw error }
+                for (f, row) in try windows?.finish(frameCount: frame) ?? [] { record(f, row) }
+                guard predicted[..<frame].allSatisfy({ $0 }) else { throw error }
                 truncation = error
                 (done, rows) = (frame, frame)  // a worker ahead of the cut may have predicted later frames
                 break
             }
-            if done == 0 { startup = Date().timeIntervalSince(start) }
-            let estimates = try predict(images: batch.images, count: batch.count)
-            for (b, row) in estimates.enumerated() {
-                let frameRow = row.map { toFrame($0, width: width, height: height) }
-                let f = batch.frameNumbers[b]
-                for (j, e) in frameRow.enumerated() { xs[f * k + j] = e.x; ys[f * k + j] = e.y; ls[f * k + j] = e.likelihood }
-                rows = max(rows, f + 1)
-                predicted[f] = true
-                if let drawer = drawing {
-                    do { try drawer.write(frame: batch.originals[b], keypoints: frameRow) } catch { drawingFailed(error) }
-                }
+            if decoded == 0 { startup = Date().timeIntervalSince(start) }
+            decoded += batch.count
+            if drawing != nil { for (b, f) in batch.frameNumbers.enumerated() { waitingOriginals[f] = batch.originals[b] } }
+            if let windows {
+                for (f, row) in try windows.add(images: batch.images, frames: batch.frameNumbers) { record(f, row) }
+            } else {
+                for (b, row) in try predict(images: batch.images, count: batch.count).enumerated() { record(batch.frameNumbers[b], row) }
             }
-            if done == 0 {
+            if firstBatch == 0, done > 0 {
                 firstBatch = Date().timeIntervalSince(start)
                 onFirstBatch?()
             }
-            done += batch.count
             progress.update(done)
+        }
+        if truncation == nil, let windows {
+            for (f, row) in try windows.finish(frameCount: decoded) { record(f, row) }
         }
         source.finish()
         progress.finish()
