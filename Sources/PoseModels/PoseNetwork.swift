@@ -169,7 +169,6 @@ public final class UNetPoseNetwork: FeatureHeatmapNetwork {
         try features(images, training: training, layout: .channelsLast)
     }
 
-
     public func heatmaps(fromFeatures y: Tensor, training: Bool) throws -> Tensor {
         try head(y).contiguous(.contiguous)
     }

@@ -150,7 +150,9 @@ extension PoseWorkflows {
             // The context model reads each image's neighbours t−2…t+2 from the folder (LP's rule, `ContextFrames`).
             let samples =
                 model.framesPerSample > 1
-                ? zip(chunk, images).flatMap { ContextFrames.images(around: folder + "/" + $0, centre: $1, loadImage: HostImage.read(path:)).images }
+                ? zip(chunk, images).flatMap {
+                    ContextFrames.images(around: folder + "/" + $0, centre: $1, loadImage: HostImage.read(path:)).images
+                }
                 : images
             for image in samples {
                 var p = resizer.warp(
