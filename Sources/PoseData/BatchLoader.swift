@@ -7,7 +7,7 @@ import Foundation
 public struct PoseBatch: Sendable {
     /// Labelled-frame indices of the samples.
     public var indices: [Int]
-    /// `B × 3 × H × W`, ImageNet-normalised.
+    /// `B × 3 × H × W`, ImageNet-normalised (`B × 5 × 3 × H × W`, frames t−2…t+2, for the context model).
     public var images: [Float]
     /// `B × K × 2` model pixels; NaN = ignore.
     public var keypoints: [Float]
@@ -44,6 +44,8 @@ public final class BatchLoader: @unchecked Sendable {
     private let shuffle: Bool
     private let uniformForMissing: Bool
     private let capacity: Int
+    /// Per frame, the images t−2…t+2 of the context model (nil: single frames).
+    private let context: [[HostImage]]?
 
     private let condition = NSCondition()
     private var queue: [PoseBatch] = []
@@ -56,11 +58,14 @@ public final class BatchLoader: @unchecked Sendable {
     ///   - images/keypoints: every labelled frame (keypoints in frame pixels).
     ///   - indices: the frames this loader serves (e.g. the train split).
     ///   - shuffle: reshuffle each epoch (training) or keep the order (evaluation).
+    ///   - context: per frame, its five images t−2…t+2 (the context model); each sample then holds all five, with the
+    ///     same augmentation (as LP: one random transform and flip decision per sample).
     public init(
         images: [HostImage], keypoints: [[Double]], indices: [Int], batchSize: Int,
         augmenter: Augmenter, grid: HeatmapGrid?, seed: Int, shuffle: Bool,
-        uniformForMissing: Bool = false, prefetch: Int = 3
+        uniformForMissing: Bool = false, prefetch: Int = 3, context: [[HostImage]]? = nil
     ) {
+        self.context = context
         self.images = images
         self.keypoints = keypoints
         self.indices = indices
@@ -147,15 +152,28 @@ public final class BatchLoader: @unchecked Sendable {
     public func makeBatch(_ frameIndices: [Int], epoch: Int) -> PoseBatch {
         let W = augmenter.outputWidth, H = augmenter.outputHeight
         let k = (keypoints.first?.count ?? 0) / 2
-        var images = [Float](repeating: 0, count: frameIndices.count * 3 * W * H)
+        let frames = context == nil ? 1 : 5, plane = 3 * W * H
+        var images = [Float](repeating: 0, count: frameIndices.count * frames * plane)
         var points = [Float](repeating: .nan, count: frameIndices.count * k * 2)
         var heatmaps: [Float] = []
         var weights = [Float](repeating: 0, count: frameIndices.count * k)
         if let grid { heatmaps = [Float](repeating: 0, count: frameIndices.count * k * grid.width * grid.height) }
         for (b, index) in frameIndices.enumerated() {
             var rng = MersenneTwister(seed: UInt64(truncatingIfNeeded: seed &* 7_919 &+ epoch &* 1_000_003 &+ index))
-            let sample = augmenter.augment(self.images[index], keypoints: keypoints[index], rng: &rng)
-            images.replaceSubrange((b * 3 * W * H)..<((b + 1) * 3 * W * H), with: sample.image)
+            var sample: AugmentedSample
+            if let context {
+                // Every frame from the same generator state: the same geometry, flip and photometric draws.
+                let start = rng
+                sample = augmenter.augment(context[index][2], keypoints: keypoints[index], rng: &rng)
+                for (f, image) in context[index].enumerated() {
+                    var same = start
+                    let frame = f == 2 ? sample.image : augmenter.augment(image, keypoints: keypoints[index], rng: &same).image
+                    images.replaceSubrange(((b * frames + f) * plane)..<((b * frames + f + 1) * plane), with: frame)
+                }
+            } else {
+                sample = augmenter.augment(self.images[index], keypoints: keypoints[index], rng: &rng)
+                images.replaceSubrange((b * plane)..<((b + 1) * plane), with: sample.image)
+            }
             points.replaceSubrange((b * k * 2)..<((b + 1) * k * 2), with: sample.keypoints)
             for j in 0..<k {
                 let labelled = keypoints[index][2 * j].isFinite

@@ -13,6 +13,8 @@ public struct LabeledFrame: Sendable {
     /// `[x0, y0, x1, y1, …]` in frame pixels.
     public var keypoints: [Double]
     public var image: HostImage
+    /// The context model's frames t−2…t+2 (the centre is `image`, at index 2); nil for other models.
+    public var context: [HostImage]?
 
     public init(key: String, imagePath: String, keypoints: [Double], image: HostImage) {
         self.key = key
@@ -28,6 +30,8 @@ public struct LabeledDataset: Sendable {
     public var frames: [LabeledFrame]
     /// The scorer written in the label files.
     public var scorer: String
+    /// For a context model: how many neighbour frames were found (`loadContextFrames`).
+    public var contextNote: String?
 
     public init(keypointNames: [String], frames: [LabeledFrame], scorer: String = "kinema") {
         self.keypointNames = keypointNames
@@ -41,7 +45,7 @@ public struct LabeledDataset: Sendable {
     ///
     /// Checked: readable CSV; body-part count and names against the config; one image per row,
     /// present and decodable; x and y either both set or both empty; every label inside its image.
-    /// `loadImage` decodes one image file (PNG/JPEG).
+    /// `loadImage` decodes one image file (PNG/JPEG). A context model's config also loads each frame's neighbours.
     public static func load(
         project: PoseProject,
         loadImage: (String) throws -> HostImage
@@ -150,6 +154,10 @@ public struct LabeledDataset: Sendable {
                 file: project.labelFiles.first ?? project.config.configFile,
                 message: "no labelled frames found", hint: "label some frames first")
         }
-        return LabeledDataset(keypointNames: keypointNames, frames: frames, scorer: scorer)
+        var dataset = LabeledDataset(keypointNames: keypointNames, frames: frames, scorer: scorer)
+        if project.config.isContextModel {
+            dataset.contextNote = dataset.loadContextFrames(loadImage: loadImage, videoFolder: project.config.videoDir)
+        }
+        return dataset
     }
 }

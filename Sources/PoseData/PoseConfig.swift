@@ -37,6 +37,9 @@ public struct PoseConfig: ConfigSection, Sendable, Equatable {
     /// Absolute path of the label CSV.
     public var csvPath: String { resolve(data.csvFile) }
 
+    /// Whether this is LP's context model (`model.model_type: heatmap_mhcrnn`).
+    public var isContextModel: Bool { model.isContextModel }
+
     /// Resolves a path relative to `dataDir` (absolute paths are kept).
     public func resolve(_ path: String) -> String {
         path.hasPrefix("/") ? path : (data.dataDir as NSString).appendingPathComponent(path)
@@ -177,7 +180,7 @@ extension PoseConfig {
         public var lossesToUse: [String] = []
         /// `resnet18/34/50/101` (torchvision layout), LP's `resnet50_*` names, or Kinema's `unet`.
         public var backbone = "resnet50_animal_ap10k"
-        /// `heatmap` or `regression`.
+        /// `heatmap`, `heatmap_mhcrnn` (LP's temporal context network: frames t−2…t+2) or `regression`.
         public var modelType = "heatmap"
         public var heatmapLossType = "mse"
         public var modelName = "test"
@@ -191,6 +194,13 @@ extension PoseConfig {
         public var unetFilters = 16
 
         public init() {}
+
+        /// What `model_type` may name.
+        public static let modelTypes = ["heatmap", "heatmap_mhcrnn", "regression"]
+        public static let modelTypeNames = "heatmap, heatmap_mhcrnn or regression"
+
+        /// Whether this is LP's context model, which reads frames t−2…t+2 for every prediction.
+        public var isContextModel: Bool { modelType == "heatmap_mhcrnn" }
 
         /// What `backbone` may name (the pretrained LP variants `resnet50_*` are ResNet-50s).
         public static let backboneNames = "unet, resnet18, resnet34, resnet50, resnet101, resnet50_animal_ap10k"
@@ -209,7 +219,7 @@ extension PoseConfig {
             if let problem = UnsupervisedLossSettings.problem(inLossNames: lossesToUse) {
                 throw c.error(CodingKeys.lossesToUse, problem)
             }
-            try c.require(CodingKeys.modelType, modelType, "must be heatmap or regression") { ["heatmap", "regression"].contains($0) }
+            try c.require(CodingKeys.modelType, modelType, "must be \(Self.modelTypeNames)") { Self.modelTypes.contains($0) }
         }
     }
 

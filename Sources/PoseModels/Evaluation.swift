@@ -91,9 +91,12 @@ extension PoseModel {
                 let transform = Affine2D(
                     a: Double(config.resizeWidth) / Double(frame.image.width), b: 0, c: 0,
                     d: Double(config.resizeHeight) / Double(frame.image.height), tx: 0, ty: 0)
-                var planes = resizer.warp(frame.image, transform: transform)
-                resizer.normalize(&planes)
-                images += planes
+                // The context model reads frames t−2…t+2.
+                for image in framesPerSample > 1 ? frame.context ?? Array(repeating: frame.image, count: framesPerSample) : [frame.image] {
+                    var planes = resizer.warp(image, transform: transform)
+                    resizer.normalize(&planes)
+                    images += planes
+                }
             }
             let estimates = try predict(images: images, count: frames.count)
             for (b, frame) in frames.enumerated() {

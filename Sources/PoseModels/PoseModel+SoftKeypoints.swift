@@ -19,7 +19,7 @@ extension PoseModel {
         let k = keypointCount
         if network.style == .regression { return (try output.reshape([b, k, 2]), nil) }
         let w = grid.width, h = grid.height, cells = w * h, r = Self.softWindowRadius
-        let estimates = try readout(output, count: b)
+        let estimates = try readMaps(output, count: b)
         // The window of each map around its arg-max cell (host mask; the arg-max itself has no gradient).
         var mask = [Float](repeating: 0, count: b * k * cells)
         for i in 0..<b {

@@ -30,17 +30,23 @@ public final class PoseModel {
             flipPermutation: Array(0..<keypointCount))
     }
 
-    /// Images `(B, 3, H, W)` from a host batch.
+    /// Frames each sample takes: 5 (t−2…t+2) for the context model, else 1.
+    public var framesPerSample: Int { network is ContextPoseNetwork ? ContextPoseNetwork.frames : 1 }
+
+    /// Images `(B, 3, H, W)` from a host batch (`(B, 5, 3, H, W)` for the context model).
     public func imageTensor(_ images: [Float], count: Int) throws -> Tensor {
-        try Tensor(images, shape: [count, 3, config.resizeHeight, config.resizeWidth])
+        let frames = framesPerSample
+        return try Tensor(images, shape: (frames > 1 ? [count, frames] : [count]) + [3, config.resizeHeight, config.resizeWidth])
     }
 
     // MARK: - Loss
 
     /// The supervised loss of a batch (LP §4.1 for heatmaps: MSE against the targets, averaged over
-    /// weighted keypoints and cells; regression: MSE on the labelled coordinates in model pixels).
+    /// weighted keypoints and cells; regression: MSE on the labelled coordinates in model pixels). The context
+    /// model's output holds both heads (`2B` maps): as LP, both are compared with the same targets and averaged.
     public func loss(output: Tensor, batch: PoseBatch) throws -> Tensor {
-        let b = batch.count, k = keypointCount
+        let heads = output.size(0) / Swift.max(1, batch.count)
+        let b = batch.count * heads, k = keypointCount
         switch network.style {
         case .regression:
             let target = batch.keypoints.map { $0.isFinite ? $0 : 0 }
@@ -50,22 +56,30 @@ public final class PoseModel {
             return try squared.sum() / Swift.max(1, Double(mask.reduce(0, +)))
         case .peak, .softmax:
             let cells = grid.width * grid.height
-            let target = try Tensor(batch.heatmaps, shape: [b, k, grid.height, grid.width])
-            let weights = try Tensor(batch.weights, shape: [b, k, 1, 1])
+            let target = try Tensor(batch.heatmaps, shape: [batch.count, k, grid.height, grid.width]).repeated([heads, 1, 1, 1])
+            let weights = try Tensor(batch.weights, shape: [batch.count, k, 1, 1]).repeated([heads, 1, 1, 1])
             var maps = output
             if network.style == .softmax {
                 maps = try output.reshape([b, k, cells]).softmax(2).reshape([b, k, grid.height, grid.width])
             }
             let squared = try (maps - target).square() * weights
             let scale = network.style == .softmax ? Double(cells) : 1  // LP's sum-1 maps have tiny values
-            return try squared.sum() * (scale / Swift.max(1, Double(batch.weights.reduce(0, +)) * Double(cells)))
+            return try squared.sum() * (scale / Swift.max(1, Double(heads) * Double(batch.weights.reduce(0, +)) * Double(cells)))
         }
     }
 
     // MARK: - Read-out
 
-    /// Keypoints in model pixels for each sample of a forward pass's output.
+    /// Keypoints in model pixels for each sample of a forward pass's output. The context model's output holds both
+    /// heads (`2·count` maps, single-frame head first): each keypoint comes from the more confident head (LP).
     public func readout(_ output: Tensor, count: Int) throws -> [[KeypointEstimate]] {
+        guard network is ContextPoseNetwork else { return try readMaps(output, count: count) }
+        let both = try readMaps(output, count: 2 * count)
+        return ContextPoseNetwork.choose(single: Array(both[..<count]), context: Array(both[count...]))
+    }
+
+    /// Keypoints in model pixels of `count` maps (one head).
+    public func readMaps(_ output: Tensor, count: Int) throws -> [[KeypointEstimate]] {
         let values = try output.detach().contiguous().toArray(Float.self)
         if network.style == .regression {
             return (0..<count).map { b in
@@ -79,7 +93,8 @@ public final class PoseModel {
         return HeatmapReadout.read(maps: values, batch: count, keypoints: keypointCount, grid: grid, style: network.style)
     }
 
-    /// Runs the network without gradients on normalised images and returns model-pixel keypoints.
+    /// Runs the network without gradients on normalised images (`framesPerSample` per sample) and returns model-pixel
+    /// keypoints.
     public func predict(images: [Float], count: Int) throws -> [[KeypointEstimate]] {
         try withNoGrad {
             let output = try network.forward(imageTensor(images, count: count), training: false)

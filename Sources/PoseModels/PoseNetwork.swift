@@ -28,6 +28,17 @@ public protocol PoseNetwork: AnyObject {
     func forward(_ images: Tensor, training: Bool) throws -> Tensor
 }
 
+/// A heatmap network in two parts: a backbone that runs once per frame, and a head on its features. The context
+/// model (`ContextPoseNetwork`) runs the backbone once per frame and both of its heads on the features.
+public protocol FeatureHeatmapNetwork: PoseNetwork {
+    /// Backbone features `(N, C, h, w)` of images `(N, 3, H, W)`.
+    func features(_ images: Tensor, training: Bool) throws -> Tensor
+    /// C.
+    var featureChannels: Int { get }
+    /// The single-frame head: features → heatmaps `(N, K, H/s, W/s)`.
+    func heatmaps(fromFeatures features: Tensor, training: Bool) throws -> Tensor
+}
+
 /// Errors building or loading a model, phrased for the user.
 public struct PoseModelError: Error, CustomStringConvertible, Sendable {
     public var message: String
@@ -38,13 +49,24 @@ public struct PoseModelError: Error, CustomStringConvertible, Sendable {
 /// Builds the network a config asks for.
 ///
 /// `backbone`: `unet` (Kinema), `resnet18|34|50|101` or LP's `resnet50_*` names (torchvision layout;
-/// the pretrained variants need `--pretrained`). `model_type`: `heatmap` or `regression`.
+/// the pretrained variants need `--pretrained`). `model_type`: `heatmap`, `heatmap_mhcrnn` (the backbone and head
+/// of `heatmap` plus LP's context head, `ContextPoseNetwork`) or `regression`.
 public func makePoseNetwork(config: PoseConfig, keypoints: Int) throws -> any PoseNetwork {
+    let network = try makeSingleFramePoseNetwork(config: config, keypoints: keypoints)
+    guard config.isContextModel else { return network }
+    guard let frameNetwork = network as? any FeatureHeatmapNetwork else {
+        throw PoseModelError("model.model_type heatmap_mhcrnn needs a heatmap backbone (unet or a resnet)")
+    }
+    return try ContextPoseNetwork(frameNetwork: frameNetwork, keypoints: keypoints)
+}
+
+/// The network of one frame: the whole model, or the backbone and single-frame head of a context model.
+func makeSingleFramePoseNetwork(config: PoseConfig, keypoints: Int) throws -> any PoseNetwork {
     let store = ParameterStore()
     let name = config.backbone.lowercased()
     if name == "unet" {
-        guard config.modelType == "heatmap" else {
-            throw PoseModelError("the unet backbone only has a heatmap head; set model.model_type: heatmap")
+        guard config.modelType != "regression" else {
+            throw PoseModelError("the unet backbone only has a heatmap head; set model.model_type: heatmap or heatmap_mhcrnn")
         }
         return try UNetPoseNetwork(
             store: store, keypoints: keypoints, filters: config.unetFilters,
@@ -83,7 +105,7 @@ final class ConvBNReLU: Layer {
 /// A SLEAP-style U-Net: 4 pooling steps (stride 16) with channels f·2^i (capped at 8f), a bilinear
 /// decoder with skip connections back to the output stride, and a 1×1 conv to K maps.
 /// Small (≈0.6 M parameters at f = 16) and quick to train from scratch on a CPU.
-public final class UNetPoseNetwork: PoseNetwork {
+public final class UNetPoseNetwork: FeatureHeatmapNetwork {
     public let store: ParameterStore
     public let style = HeatmapStyle.peak
     public let outputStride: Int
@@ -92,6 +114,7 @@ public final class UNetPoseNetwork: PoseNetwork {
     let encoder: [[ConvBNReLU]]
     let decoder: [[ConvBNReLU]]
     let head: Conv
+    public let featureChannels: Int
 
     public init(store: ParameterStore, keypoints: Int, filters f: Int, outputStride: Int) throws {
         guard [1, 2, 4, 8].contains(outputStride) else { throw PoseModelError("unet output stride must be 1, 2, 4 or 8") }
@@ -124,6 +147,7 @@ public final class UNetPoseNetwork: PoseNetwork {
             level -= 1
         }
         self.decoder = decoder
+        featureChannels = current
         head = try Conv(store.root / "head" / "conv", current, keypoints, kernel: [1], weightInit: .normal(mean: 0, std: 0.01))
         try withNoGrad { try head.bias?.zeroInPlace() }
     }
@@ -137,6 +161,19 @@ public final class UNetPoseNetwork: PoseNetwork {
 
     /// The forward pass in a chosen activation layout (`.contiguous` is the plain NCHW formulation).
     public func forward(_ images: Tensor, training: Bool, layout: MemoryFormat) throws -> Tensor {
+        try heatmaps(fromFeatures: features(images, training: training, layout: layout), training: training)
+    }
+
+    /// The decoder's last map `(B, C, H/s, W/s)` (channels-last), which the 1×1 head turns into heatmaps.
+    public func features(_ images: Tensor, training: Bool) throws -> Tensor {
+        try features(images, training: training, layout: .channelsLast)
+    }
+
+    public func heatmaps(fromFeatures y: Tensor, training: Bool) throws -> Tensor {
+        try head(y).contiguous(.contiguous)
+    }
+
+    func features(_ images: Tensor, training: Bool, layout: MemoryFormat) throws -> Tensor {
         let input = images.rank == 4 ? try images.contiguous(layout) : images
         var skips: [Tensor] = [try stem(input, training: training)]
         var y = skips[0]
@@ -153,7 +190,7 @@ public final class UNetPoseNetwork: PoseNetwork {
             for layer in block { y = try layer(y, training: training) }
             level -= 1
         }
-        return try head(y).contiguous(.contiguous)
+        return y
     }
 }
 
@@ -162,7 +199,7 @@ public final class UNetPoseNetwork: PoseNetwork {
 /// torchvision ResNet features (`backbone.*`) and LP's head (§3.2): PixelShuffle(2), then
 /// `log2(32) − d − 1` transposed 3×3 convs (stride 2, output padding 1), K channels, no nonlinearity;
 /// spatial softmax. Names: `head.upsampling_layers.<i>.weight|bias`.
-public final class ResNetHeatmapNetwork: PoseNetwork {
+public final class ResNetHeatmapNetwork: FeatureHeatmapNetwork {
     public let store: ParameterStore
     public let style = HeatmapStyle.softmax
     public let outputStride: Int
@@ -204,7 +241,20 @@ public final class ResNetHeatmapNetwork: PoseNetwork {
 
     /// The forward pass in a chosen activation layout (`.contiguous`, `foldBatchNorm: false` is the plain formulation).
     public func forward(_ images: Tensor, training: Bool, layout: MemoryFormat, foldBatchNorm: Bool = true) throws -> Tensor {
-        var y = try backbone.features(images, training: training, layout: layout, foldBatchNorm: foldBatchNorm).pixelShuffle(2)
+        try heatmaps(
+            fromFeatures: backbone.features(images, training: training, layout: layout, foldBatchNorm: foldBatchNorm), training: training)
+    }
+
+    /// The backbone's features `(B, C, H/32, W/32)` (channels-last).
+    public func features(_ images: Tensor, training: Bool) throws -> Tensor {
+        try backbone.features(images, training: training)
+    }
+
+    public var featureChannels: Int { backbone.featureChannels }
+
+    /// LP's heatmap head on backbone features.
+    public func heatmaps(fromFeatures features: Tensor, training: Bool) throws -> Tensor {
+        var y = try features.pixelShuffle(2)
         for layer in deconvs { y = try layer(y, training: training) }
         return try y.contiguous(.contiguous)
     }

@@ -56,7 +56,8 @@ public struct TrainedModel {
         if project.kind == .deepLabCut {
             return "DLC_\(networkName)_\(project.dlcTask)\(project.dlcDate)shuffle1_snapshot_best-\(epoch)"
         }
-        return model.network.style == .regression ? "regression_tracker" : "heatmap_tracker"
+        if model.network.style == .regression { return "regression_tracker" }
+        return model.config.isContextModel ? "heatmap_mhcrnn_tracker" : "heatmap_tracker"
     }
 
     /// `Resnet50`, `Unet`: DLC's capitalised net type.

@@ -69,11 +69,23 @@ extension PoseTrainer {
         let t = clip.spec.length
         let images = try Tensor(clip.images, shape: [t, 3, config.resizeHeight, config.resizeWidth])
         unlabeled.stream!.recycle(batch)
-        func terms() throws -> UnsupervisedLosses.Terms {
-            let output = try model.network.forward(images, training: true)
-            let (keypoints, confidences) = try model.softKeypoints(output, count: t)
+        func terms(_ output: Tensor) throws -> UnsupervisedLosses.Terms {
+            let (keypoints, confidences) = try model.softKeypoints(output, count: output.size(0))
             let inFrame = try PoseModel.apply(clip.augmentedToFrame, to: keypoints)
             return try unlabeled.losses(keypoints: inFrame, confidences: confidences, epoch: epoch)
+        }
+        func terms() throws -> UnsupervisedLosses.Terms {
+            guard let context = model.network as? ContextPoseNetwork else {
+                return try terms(model.network.forward(images, training: true))
+            }
+            // The context model: both heads on the clip's T−4 centre frames, each head's terms, averaged. LP averages
+            // over the concatenation [context; single] instead, whose temporal term has one difference across the
+            // seam between the two (§4.3); per head, no keypoint is compared with the other head's.
+            let heads = try context.sequenceHeads(images, training: true)
+            let a = try terms(heads.single), b = try terms(heads.context)
+            var losses: [UnsupervisedLossKind: Tensor] = [:]
+            for (kind, value) in a.losses { losses[kind] = try (value + b.losses[kind]!) * 0.5 }
+            return UnsupervisedLosses.Terms(total: try (a.total + b.total) * 0.5, losses: losses, factor: a.factor)
         }
         // While annealing holds the factor at 0 the terms add no gradient: computed (logged, and batch norm's running
         // statistics see the clip, as in LP) without recording a graph, which saves the clip's backward pass.

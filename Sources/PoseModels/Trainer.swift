@@ -33,8 +33,16 @@ public struct TrainOptions: Sendable {
     public var stopAfterSteps: Int?
     /// Folder of unlabelled videos for the unsupervised losses (default: the config's `data.video_dir`).
     public var unlabeledVideos: String?
-    /// Frames per unlabelled clip (LP's `dali.base.train.sequence_length`).
+    /// Frames per unlabelled clip (LP's `dali.base.train.sequence_length`, 32).
     public var unlabeledClipLength = 32
+    /// The context model's clip length when `unlabeledClipLength` is left at 32 (LP's `dali.context.train.batch_size`:
+    /// 16 frames, 12 centre frames).
+    public static let contextClipLength = 16
+
+    /// The clip length a run of `config` uses.
+    public func clipLength(for config: PoseConfig) -> Int {
+        config.isContextModel && unlabeledClipLength == 32 ? Self.contextClipLength : unlabeledClipLength
+    }
     public var log: @Sendable (String) -> Void = { logLine($0) }
     /// Data-parallel training with these ranks (`kinema train --distributed`): each takes its share of every
     /// batch; only rank 0 writes (Trainer+Distributed.swift).
@@ -111,6 +119,8 @@ public final class PoseTrainer {
             ? try flipPermutation(names: dataset.keypointNames, pairs: config.flipPairs)
             : Array(0..<dataset.keypointNames.count)
         let images = dataset.frames.map(\.image), keypoints = dataset.frames.map(\.keypoints)
+        // The context model's samples are frames t−2…t+2 (the dataset loads them for a context config).
+        let context = model.framesPerSample > 1 ? dataset.frames.map { $0.context ?? Array(repeating: $0.image, count: 5) } : nil
         let augmenter = Augmenter(
             settings: .preset(config.imgaug, horizontalFlip: config.imgaugHflip),
             outputWidth: config.resizeWidth, outputHeight: config.resizeHeight, flipPermutation: permutation)
@@ -118,11 +128,11 @@ public final class PoseTrainer {
         trainLoader = BatchLoader(
             images: images, keypoints: keypoints, indices: split.train, batchSize: config.trainBatchSize,
             augmenter: augmenter, grid: grid, seed: config.rngSeedDataPt, shuffle: true,
-            uniformForMissing: config.uniformHeatmapsForNanKeypoints)
+            uniformForMissing: config.uniformHeatmapsForNanKeypoints, context: context)
         evaluationLoader = BatchLoader(
             images: images, keypoints: keypoints, indices: Array(0..<dataset.count),
             batchSize: config.valBatchSize, augmenter: model.resizer(), grid: grid,
-            seed: 0, shuffle: false, uniformForMissing: config.uniformHeatmapsForNanKeypoints)
+            seed: 0, shuffle: false, uniformForMissing: config.uniformHeatmapsForNanKeypoints, context: context)
         if let group = options.group { trainLoader.shard = (group.rank, group.size) }
         if let pretrained = options.pretrained {
             options.log(try model.loadPretrained(path: pretrained))

@@ -86,6 +86,27 @@ extension PoseModel {
             drawing?.abandon()
             drawing = nil
         }
+        // A context model predicts a frame once its window's features are there (`ContextVideoWindows`); frames
+        // wait for drawing until then. Every model is given the same frames, so the first one's keep the count.
+        let windows = try models.map { $0.framesPerSample > 1 ? try ContextVideoWindows(model: $0, frameCount: total) : nil }
+        var waitingOriginals: [Int: HostImage] = [:]
+        var decoded = 0
+        func record(_ m: Int, _ f: Int, _ row: [KeypointEstimate]) {
+            let frameRow = row.map { models[m].toFrame($0, width: width, height: height) }
+            for (j, e) in frameRow.enumerated() { xs[m][f * k + j] = e.x; ys[m][f * k + j] = e.y; ls[m][f * k + j] = e.likelihood }
+            guard m == 0 else { return }
+            rows = max(rows, f + 1)
+            predicted[f] = true
+            done += 1
+            if let drawer = drawing, let original = waitingOriginals.removeValue(forKey: f) {
+                do { try drawer.write(frame: original, keypoints: frameRow) } catch { drawingFailed(error) }
+            }
+        }
+        func finishWindows(frameCount: Int) throws {
+            for (m, window) in windows.enumerated() {
+                for (f, row) in try window?.finish(frameCount: frameCount) ?? [] { record(m, f, row) }
+            }
+        }
         while true {
             let batch: FrameBatch
             do {
@@ -93,34 +114,32 @@ extension PoseModel {
                 batch = next
             } catch let error as VideoError {
                 // A cut recording: keep every frame before the cut (both schedules deliver all of them first).
-                guard case .truncated(_, let frame, _, _) = error, frame > 0, frame <= total,
-                    predicted[..<frame].allSatisfy({ $0 })
-                else { throw error }
+                guard case .truncated(_, let frame, _, _) = error, frame > 0, frame <= total else { throw error }
+                try finishWindows(frameCount: frame)
+                guard predicted[..<frame].allSatisfy({ $0 }) else { throw error }
                 truncation = error
                 (done, rows) = (frame, frame)  // a worker ahead of the cut may have predicted later frames
                 break
             }
-            if done == 0 { startup = Date().timeIntervalSince(start) }
+            if decoded == 0 { startup = Date().timeIntervalSince(start) }
+            decoded += batch.count
+            if drawing != nil { for (b, f) in batch.frameNumbers.enumerated() { waitingOriginals[f] = batch.originals[b] } }
             for (m, model) in models.enumerated() {
-                let estimates = try model.predict(images: batch.images, count: batch.count)
-                for (b, row) in estimates.enumerated() {
-                    let frameRow = row.map { model.toFrame($0, width: width, height: height) }
-                    let f = batch.frameNumbers[b]
-                    for (j, e) in frameRow.enumerated() { xs[m][f * k + j] = e.x; ys[m][f * k + j] = e.y; ls[m][f * k + j] = e.likelihood }
-                    rows = max(rows, f + 1)
-                    predicted[f] = true
-                    if m == 0, let drawer = drawing {
-                        do { try drawer.write(frame: batch.originals[b], keypoints: frameRow) } catch { drawingFailed(error) }
+                if let window = windows[m] {
+                    for (f, row) in try window.add(images: batch.images, frames: batch.frameNumbers) { record(m, f, row) }
+                } else {
+                    for (b, row) in try model.predict(images: batch.images, count: batch.count).enumerated() {
+                        record(m, batch.frameNumbers[b], row)
                     }
                 }
             }
-            if done == 0 {
+            if firstBatch == 0, done > 0 {
                 firstBatch = Date().timeIntervalSince(start)
                 onFirstBatch?()
             }
-            done += batch.count
             progress.update(done)
         }
+        if truncation == nil { try finishWindows(frameCount: decoded) }
         source.finish()
         progress.finish()
         do { try drawing?.finish() } catch { drawingFailed(error) }

@@ -156,7 +156,14 @@ extension PoseWorkflows {
             let chunk = Array(files[start..<Swift.min(files.count, start + batchSize)])
             let images = try chunk.map { try HostImage.read(path: folder + "/" + $0) }
             var planes: [Float] = []
-            for image in images {
+            // The context model reads each image's neighbours t−2…t+2 from the folder (LP's rule, `ContextFrames`).
+            let samples =
+                model.framesPerSample > 1
+                ? zip(chunk, images).flatMap {
+                    ContextFrames.images(around: folder + "/" + $0, centre: $1, loadImage: HostImage.read(path:)).images
+                }
+                : images
+            for image in samples {
                 var p = resizer.warp(
                     image,
                     transform: Affine2D(

@@ -21,6 +21,7 @@ extension PoseWorkflows {
         if !options.resume { try directory.checkNewRun(overwrite: overwrite) }
         let dataset = try LabeledDataset.load(project: project)
         options.log("\(dataset.count) labelled frames, \(dataset.keypointNames.count) keypoints: checked")
+        if let note = dataset.contextNote { options.log(note) }
         let config = project.config
         let predicting = predictVideos ?? config.predictVidsAfterTraining
         let (videos, videoReport) = config.findVideos()
@@ -30,7 +31,7 @@ extension PoseWorkflows {
             // The losses' keys, their PCA fits and the unlabelled videos are checked now, before anything is written.
             trainer.unlabeled = try UnlabeledTraining(
                 config: config, dataset: dataset, training: trainer.split.train, folder: options.unlabeledVideos,
-                clipLength: options.unlabeledClipLength)
+                clipLength: options.clipLength(for: config))
         }
         if !options.resume { try directory.startNewRun(overwrite: overwrite) }
         // From here on the folder holds this run: its status always ends final.

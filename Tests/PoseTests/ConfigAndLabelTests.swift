@@ -113,7 +113,7 @@ import Testing
                 ":3: data.image_resize_dims.height must be a positive multiple of 32, found 100"
             ),
             ("data:\n  downsample_factor: 4\n", ":2: data.downsample_factor must be 1, 2 or 3, found 4"),
-            ("model:\n  model_type: keypoints\n", ":2: model.model_type must be heatmap or regression, found 'keypoints'"),
+            ("model:\n  model_type: keypoints\n", ":2: model.model_type must be heatmap, heatmap_mhcrnn or regression, found 'keypoints'"),
             (
                 "training:\n  imgaug: fancy\n",
                 ":2: training.imgaug must be a preset: dlc, dlc-lr, dlc-top-down, dlc-mv, default or none, found 'fancy'"

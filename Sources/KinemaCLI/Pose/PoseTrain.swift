@@ -22,7 +22,10 @@ struct PoseTrain: ParsableCommand {
             When model.losses_to_use lists unsupervised losses (or --losses temporal,pca_singleview,pca_multiview \
             says so; --losses none turns them off), every step also predicts one 32-frame clip of the project's \
             videos (data.video_dir, or --unlabeled-videos DIR) and adds Lightning Pose's weighted losses on it; \
-            metrics.csv gains one column per loss.
+            metrics.csv gains one column per loss. `--model-type heatmap_mhcrnn` (or model.model_type) trains \
+            Lightning Pose's context model: each labelled frame is read with its neighbours t-2..t+2 from the same \
+            folder (img0041.png -> img0039..img0043), unlabelled clips are 16 frames, and predictions keep the more \
+            confident of its two heads.
 
             Ensembles: `--ensemble N [--output ENSEMBLE]` trains N members that differ only in \
             training.rng_seed_data_pt (the config's seed + i: split, batch order, augmentation), one after \
@@ -49,6 +52,11 @@ struct PoseTrain: ParsableCommand {
 
     @Option(help: "torchvision ResNet state dict (.pth/.pt/.safetensors) for the backbone.")
     var pretrained: String?
+
+    @Option(
+        name: .customLong("model-type"),
+        help: "Override model.model_type: heatmap, heatmap_mhcrnn (the context model: frames t-2..t+2) or regression.")
+    var modelType: String?
 
     @Option(name: .customLong("max-minutes"), help: "Stop this run after this much training time (minutes), resumably.")
     var maxMinutes: Double?
@@ -126,9 +134,12 @@ struct PoseTrain: ParsableCommand {
         if distributed && ensemble != nil {
             throw ValidationError("--distributed trains one model: train an ensemble without it, or each member with --model-dir")
         }
+        if let modelType, !PoseConfig.ModelSection.modelTypes.contains(modelType) {
+            throw OptionError("--model-type", modelType, "must be \(PoseConfig.ModelSection.modelTypeNames)")
+        }
         if resume != nil {
             for (name, given) in [
-                ("--losses", losses != nil),
+                ("--losses", losses != nil), ("--model-type", modelType != nil),
                 ("--model-dir", modelDir != nil), ("--backbone", backbone != nil), ("--image-size", imageSize != nil),
                 ("--pretrained", pretrained != nil), ("--overwrite", overwrite), ("--ensemble", ensemble != nil),
                 ("--output", output != nil),
@@ -167,6 +178,7 @@ struct PoseTrain: ParsableCommand {
                 }
                 if let imageSize { project.config.resizeWidth = imageSize; project.config.resizeHeight = imageSize }
                 if let losses { project.config.lossesToUse = try UnsupervisedLossSettings.parseLossList(losses) }
+                if let modelType { project.config.modelType = modelType }
                 let dlcProject = project.config.deeplabcutConfig.map { ($0 as NSString).deletingLastPathComponent }
                 directory = modelDir ?? ModelDirectory.defaultPath(for: project.config, deepLabCutProject: dlcProject)
                 if ensembleRun?.folder == "" {
