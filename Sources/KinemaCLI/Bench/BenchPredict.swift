@@ -129,13 +129,32 @@ struct BenchPredict: ParsableCommand {
 
     // MARK: - Throughput
 
+    /// The network and read-out alone on `frames` frames already in memory, as video prediction runs them: a
+    /// context model through its tiled windows (the backbone once per frame), any other a batch at a time.
+    func forwardAlone(_ m: PoseModel, images zeros: [Float], frames: Int, batchSize: Int) throws {
+        let plane = zeros.count / batchSize
+        let windows = m.framesPerSample > 1 ? try ContextVideoWindows(model: m, frameCount: frames) : nil
+        var done = 0
+        while done < frames {
+            let n = min(batchSize, frames - done)
+            let images = n == batchSize ? zeros : Array(zeros.prefix(n * plane))
+            if let windows {
+                _ = try windows.add(images: images, frames: Array(done..<done + n))
+            } else {
+                _ = try m.predict(images: images, count: n)
+            }
+            done += n
+        }
+        _ = try windows?.finish(frameCount: frames)
+    }
+
     func measure(_ m: PoseModel, name: String, video: String, batchSize: Int, frameLimit: Int?, decode: DecodeSettings, lp: LPSummary?)
         throws
     {
         print("-- \(name): \(m.config.backbone) \(m.config.resizeWidth)×\(m.config.resizeHeight), batch \(batchSize)")
         let plane = 3 * m.config.resizeWidth * m.config.resizeHeight
         let zeros = [Float](repeating: 0.1, count: batchSize * plane)
-        _ = try m.predict(images: zeros, count: batchSize)  // first-call allocations
+        try forwardAlone(m, images: zeros, frames: batchSize, batchSize: batchSize)  // first-call allocations
         var endToEnd: [Double] = [], forward: [Double] = [], forwardCPU: [Double] = []
         var decodeCPU = 0.0, frames = 0
         for _ in 0..<max(1, repeats) {
@@ -148,14 +167,7 @@ struct BenchPredict: ParsableCommand {
             decodeCPU = result.decodeCPUSeconds / Double(max(1, frames))
             // The network and read-out alone, on the same number of frames already in memory.
             let cpu0 = processCPUSeconds()
-            let seconds = try timed {
-                var done = 0
-                while done < frames {
-                    let n = min(batchSize, frames - done)
-                    _ = try m.predict(images: n == batchSize ? zeros : Array(zeros.prefix(n * plane)), count: n)
-                    done += n
-                }
-            }
+            let seconds = try timed { try forwardAlone(m, images: zeros, frames: frames, batchSize: batchSize) }
             forward.append(Double(frames) / seconds)
             forwardCPU.append((processCPUSeconds() - cpu0) / Double(frames))
         }
