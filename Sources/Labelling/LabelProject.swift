@@ -165,7 +165,7 @@ public struct LabelProject: Sendable {
     }
 
     /// Every label file the project's videos use (one in Kinema/LP layout; one per video in DeepLabCut's).
-    var labelFiles: [String] {
+    public var labelFiles: [String] {
         var seen = Set<String>()
         return videos.map { labelFile(video: $0.name) }.filter { seen.insert($0).inserted }
     }
@@ -174,7 +174,7 @@ public struct LabelProject: Sendable {
 
     /// The absolute path of `relative` inside `root`, refusing absolute paths, `..`, empty parts and anything
     /// whose real path (symbolic links followed) is not inside the project.
-    static func inside(root: String, _ relative: String) throws(LabellingError) -> String {
+    public static func inside(root: String, _ relative: String) throws(LabellingError) -> String {
         guard !relative.isEmpty, !relative.hasPrefix("/"), !relative.contains("\0"), !relative.contains("\\") else {
             throw .refusedPath(path: relative, reason: "give a path relative to the project")
         }
@@ -190,7 +190,7 @@ public struct LabelProject: Sendable {
     }
 
     /// The file of a frame the project lists, checked as `inside` does.
-    func frameFile(_ frame: String) throws(LabellingError) -> String {
+    public func frameFile(_ frame: String) throws(LabellingError) -> String {
         guard frameSet.contains(frame) else {
             throw .refusedPath(path: frame, reason: "not one of the project's frames in labeled-data/")
         }
@@ -198,7 +198,7 @@ public struct LabelProject: Sendable {
     }
 
     /// `path` with every symbolic link resolved (`realpath(3)`); the path itself when it does not exist.
-    static func realPath(_ path: String) -> String {
+    public static func realPath(_ path: String) -> String {
         guard let resolved = realpath(path, nil) else { return (path as NSString).standardizingPath }
         defer { free(resolved) }
         return String(cString: resolved)

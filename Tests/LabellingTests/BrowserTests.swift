@@ -1,10 +1,9 @@
 // The labelling app in a real browser: Debian's headless Chromium driven through chromedriver (W3C WebDriver).
 import Foundation
 import KinemaTestSupport
+import Labelling
 import PoseFormats
 import Testing
-
-@testable import Labelling
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -18,7 +18,7 @@ struct LabelCommandTests {
         process.executableURL = kinema
         process.arguments = arguments
         for name in ["stdout", "stderr"] {
-            FileManager.default.createFile(atPath: scratch.appendingPathComponent(name).path, contents: nil)
+            _ = FileManager.default.createFile(atPath: scratch.appendingPathComponent(name).path, contents: nil)
         }
         process.standardOutput = try FileHandle(forWritingTo: scratch.appendingPathComponent("stdout"))
         process.standardError = try FileHandle(forWritingTo: scratch.appendingPathComponent("stderr"))

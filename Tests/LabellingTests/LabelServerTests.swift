@@ -1,9 +1,8 @@
 import Foundation
 import KinemaTestSupport
+import Labelling
 import PoseFormats
 import Testing
-
-@testable import Labelling
 
 @Suite("Label server: the token, the path checks and the API through real HTTP on a free port", .serialized)
 struct LabelServerTests {
