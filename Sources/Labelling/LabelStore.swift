@@ -20,8 +20,8 @@ public actor LabelStore {
     private var tables: [String: PoseTable] = [:]
     /// Row of each frame in its table, by frame path.
     private var rows: [String: [String: Int]] = [:]
-    /// Size and modification date of each label file (and `.h5` twin) as last read or written, nil when it did
-    /// not exist: a difference means another program wrote it.
+    /// The bytes of each label file (and `.h5` twin) as last read or written, nil when it did not exist: a
+    /// difference means another program wrote it.
     private var seen: [String: FileStamp?] = [:]
     /// Machine labels (refinement) per video, read on first use; nil when the video has none.
     private var machine: [String: MachineLabels?] = [:]
@@ -207,14 +207,14 @@ public actor LabelStore {
     }
 }
 
-/// What tells that a file changed: its size and modification time.
+/// What tells that a file changed: its bytes. Size and modification time are not enough: the kernel's file clock
+/// ticks every few milliseconds, so an edit that keeps the size within one tick of our save goes unseen (label
+/// files are small; comparing them costs little next to writing them).
 struct FileStamp: Equatable {
-    var size: Int
-    var modified: Date?
+    var bytes: Data
     init?(_ path: String) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        size = (attributes[.size] as? NSNumber)?.intValue ?? -1
-        modified = attributes[.modificationDate] as? Date
+        guard let bytes = FileManager.default.contents(atPath: path) else { return nil }
+        self.bytes = bytes
     }
 }
 
