@@ -168,7 +168,12 @@ struct LabelStoreTests {
         try FileManager.default.copyItem(
             at: fixtures.appendingPathComponent("dlc-labels-3level.h5"), to: folder.appendingPathComponent("CollectedData_Ana.h5"))
         let original = try PoseTable.readHDF5(from: fixtures.appendingPathComponent("dlc-labels-3level.h5"))
-        #expect(original.rowKeys == ["labeled-data/trial1/img003.png", "labeled-data/trial1/img017.png"])
+        // Two rows are frames of this project, three are not (img042 is not extracted here, trial2 not at all).
+        #expect(
+            original.rowKeys == [
+                "labeled-data/trial1/img003.png", "labeled-data/trial1/img017.png", "labeled-data/trial1/img042.png",
+                "labeled-data/trial2/img005.png", "labeled-data/trial2/img118.png",
+            ])
 
         let project = try LabelProject.open(root.path)
         #expect(project.layout == .deepLabCut)
@@ -185,6 +190,7 @@ struct LabelStoreTests {
             #expect(table.keypoints == original.keypoints)
             #expect(table.rowKeys == original.rowKeys)
             #expect(table.values[0..<8].map(\.bitPattern) == original.values[0..<8].map(\.bitPattern))
+            #expect(table.values[16...].map(\.bitPattern) == original.values[16...].map(\.bitPattern))
             #expect(table.values[8..<16].map { $0.isNaN ? -1 : $0 } == [11.5, 12.5, -1, -1, 13, 14, 15.25, 16.75])
         }
         let csv = try String(contentsOf: folder.appendingPathComponent("CollectedData_Ana.csv"), encoding: .utf8)
