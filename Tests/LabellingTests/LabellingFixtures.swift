@@ -94,7 +94,78 @@ func http(_ method: String, _ url: String, token: String? = nil, body: Data? = n
     request.httpMethod = method
     request.httpBody = body
     if let token { request.setValue(token, forHTTPHeaderField: "X-Kinema-Token") }
-    request.timeoutInterval = 20
-    let (data, response) = try await URLSession.shared.data(for: request)
+    let (data, response) = try await exchange(request, within: 20)
     return ((response as? HTTPURLResponse)?.statusCode ?? -1, data)
+}
+
+/// One request that answers or fails within `seconds`, whatever the peer does: our own timer resumes the caller and
+/// cancels the request, so a peer that never answers (a stuck chromedriver) fails the test instead of hanging it.
+func exchange(_ request: URLRequest, within seconds: Double) async throws -> (Data, URLResponse) {
+    let once = Once()
+    let what = "\(request.httpMethod ?? "GET") \(request.url?.path ?? "")"
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            let task = boundedSession.dataTask(with: request) { data, response, error in
+                if let data, let response {
+                    once.finish(.success((data, response)))
+                } else {
+                    once.finish(.failure(ExchangeFailure("\(what): \(error.map { "\($0)" } ?? "no answer")")))
+                }
+            }
+            once.start(continuation) { task.cancel() }
+            task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+                once.finish(.failure(ExchangeFailure("\(what): no answer within \(Int(seconds)) s")))
+            }
+        }
+    } onCancel: {
+        once.finish(.failure(CancellationError()))
+    }
+}
+
+private let boundedSession: URLSession = {
+    let configuration = URLSessionConfiguration.ephemeral
+    configuration.timeoutIntervalForRequest = 30
+    configuration.timeoutIntervalForResource = 60
+    return URLSession(configuration: configuration)
+}()
+
+/// Resumes the caller once, with whichever comes first (the answer, the timer, cancellation), then cancels the
+/// request. Cancellation may come before `start`: the result then waits for the continuation.
+private final class Once: @unchecked Sendable {
+    typealias Answer = Result<(Data, URLResponse), any Error>
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<(Data, URLResponse), any Error>?
+    private var cancel: (@Sendable () -> Void)?
+    private var answer: Answer?
+
+    func start(_ continuation: CheckedContinuation<(Data, URLResponse), any Error>, cancel: @escaping @Sendable () -> Void) {
+        let early: Answer? = lock.withLock {
+            if answer == nil {
+                self.continuation = continuation
+                self.cancel = cancel
+            }
+            return answer
+        }
+        if let early {
+            cancel()
+            continuation.resume(with: early)
+        }
+    }
+
+    func finish(_ result: Answer) {
+        let (waiting, cancel): (CheckedContinuation<(Data, URLResponse), any Error>?, (@Sendable () -> Void)?) = lock.withLock {
+            guard answer == nil else { return (nil, nil) }
+            answer = result
+            defer { continuation = nil; self.cancel = nil }
+            return (continuation, self.cancel)
+        }
+        waiting?.resume(with: result)
+        cancel?()
+    }
+}
+
+struct ExchangeFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
