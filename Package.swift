@@ -53,6 +53,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The labelling app's local HTTP server; no traits: its swift-configuration support is not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),  // the server's byte buffers and socket
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),  // to quieten the server's log
     ],
     targets: [
         // MARK: C layers
@@ -121,6 +125,15 @@ let package = Package(
             name: "ProjectSetup", dependencies: ["PoseData", "PoseFormats", "VideoIO", "KinemaFiles", "ConfigDecoding"],
             swiftSettings: strictSwift),
 
+        // The labelling web app: a project's frames and labels, saved atomically with a backup, served on loopback.
+        .target(
+            name: "Labelling",
+            dependencies: [
+                "PoseFormats", "PoseData", "KinemaFiles", "ConfigDecoding", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Web")], swiftSettings: strictSwift),
+
         // MARK: Ensemble Kalman smoothing
         .target(name: "Smoothing", dependencies: ["PoseFormats", "Plotting", "PythonFormats"], swiftSettings: strictSwift),
 
@@ -156,7 +169,7 @@ let package = Package(
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
                 "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles", "SlurmJobs",
-                "ProjectSetup", "PoseAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProjectSetup", "PoseAnalysis", "Labelling", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),
@@ -205,6 +218,8 @@ let package = Package(
         .testTarget(
             name: "ProjectSetupTests",
             dependencies: ["ProjectSetup", "PoseData", "PoseFormats", "VideoIO", "KinemaTestSupport"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "LabellingTests", dependencies: ["Labelling", "PoseFormats", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "KinemaCLITests",
             dependencies: [

@@ -10,7 +10,7 @@ public struct Kinema: AsyncParsableCommand {
         abstract: "From behavioural video to poses, smooth trajectories and predicted neural activity.",
         subcommands: [
             Info.self,
-            ProjectCommand.self, ExtractFrames.self,
+            ProjectCommand.self, ExtractFrames.self, LabelFrames.self,
             Outliers.self, Merge.self,
             PoseDemoCommand.self, PoseTrain.self, PoseEvaluate.self, PosePredict.self, Jobs.self,
             Filter.self, Plot.self,

@@ -11,7 +11,7 @@ import Foundation
 /// Modules that come with the toolchain or the system: never declared in Package.swift.
 let systemModules: Set<String> = [
     "Foundation", "FoundationEssentials", "Glibc", "Musl", "Darwin", "Dispatch", "Synchronization",
-    "Testing", "XCTest", "_Concurrency", "os",
+    "Testing", "XCTest", "_Concurrency", "os", "FoundationNetworking",
 ]
 /// Dependencies that are linked for their side effects and imported by no source file.
 let linkOnly: [String: Set<String>] = [
