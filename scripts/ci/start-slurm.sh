@@ -175,7 +175,7 @@ if ! mariadb-admin ping > /dev/null 2>&1; then
   chown mysql:mysql /run/mysqld
   [ -d /var/lib/mysql/mysql ] || mariadb-install-db --user=mysql > /dev/null
   # Started directly (mysqld_safe would restart it; the init script wants a service manager's helpers).
-  nohup runuser -u mysql -- /usr/sbin/mariadbd --skip-networking=0 --bind-address=127.0.0.1 \
+  setsid nohup runuser -u mysql -- /usr/sbin/mariadbd --skip-networking=0 --bind-address=127.0.0.1 \
     > /var/log/kinema-mariadb.log 2>&1 &
   for _ in $(seq 300); do mariadb-admin ping > /dev/null 2>&1 && break; sleep 0.1; done
   mariadb-admin ping > /dev/null 2>&1 || die "MariaDB did not start (see /var/log/kinema-mariadb.log)"
