@@ -23,7 +23,7 @@ struct Outliers: AsyncParsableCommand {
               likelihood  a keypoint's likelihood < 0.01 (DLC's p_bound)
               pca         a keypoint's pose-PCA error > ε (the labels' own 99th percentile)
             pca fits Lightning Pose's pose PCA (losses.pca_singleview) on the project's labels; it is used when \
-            the project has enough labels.
+            the project has enough labels. \
             --threshold jump=30 (repeatable) changes a threshold. Frames already in labeled-data/ are never \
             candidates. When there are more candidates than --count, their small grey thumbnails are clustered \
             with k-means (as DeepLabCut does) and the most outlying frame of each cluster is taken: varied frames.
