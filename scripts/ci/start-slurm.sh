@@ -164,7 +164,7 @@ mkdir -p /run/munge /var/log/munge /var/lib/munge
 chown munge:munge /run/munge /var/log/munge /var/lib/munge
 if ! munge -n 2> /dev/null | unmunge > /dev/null 2>&1; then
   rm -f /run/munge/munged.pid
-  runuser -u munge -- /usr/sbin/munged
+  runuser -u munge -- /usr/sbin/munged 9>&-
   for _ in $(seq 50); do munge -n 2> /dev/null | unmunge > /dev/null 2>&1 && break; sleep 0.1; done
   munge -n | unmunge > /dev/null || die "munged does not answer (see /var/log/munge/munged.log)"
 fi
@@ -176,7 +176,7 @@ if ! mariadb-admin ping > /dev/null 2>&1; then
   [ -d /var/lib/mysql/mysql ] || mariadb-install-db --user=mysql > /dev/null
   # Started directly (mysqld_safe would restart it; the init script wants a service manager's helpers).
   setsid nohup runuser -u mysql -- /usr/sbin/mariadbd --skip-networking=0 --bind-address=127.0.0.1 \
-    > /var/log/kinema-mariadb.log 2>&1 &
+    > /var/log/kinema-mariadb.log 2>&1 9>&- &
   for _ in $(seq 300); do mariadb-admin ping > /dev/null 2>&1 && break; sleep 0.1; done
   mariadb-admin ping > /dev/null 2>&1 || die "MariaDB did not start (see /var/log/kinema-mariadb.log)"
 fi
@@ -184,14 +184,15 @@ mariadb -e "CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY 'slurm';
   GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost'; FLUSH PRIVILEGES;"
 
 # --- Slurm daemons ----------------------------------------------------------------------------------------------
-slurmdbd
+# Every daemon starts without fd 9: one that kept the lock would block the next run of this script for ever.
+slurmdbd 9>&-
 for _ in $(seq 300); do timeout 5 sacctmgr -n list cluster > /dev/null 2>&1 && break; sleep 0.1; done
 timeout 10 sacctmgr -n list cluster > /dev/null 2>&1 || die "slurmdbd does not answer (see $LOGS/slurmdbd.log)"
 if ! sacctmgr -n -P list cluster format=cluster | grep -qx "$CLUSTER"; then
   sacctmgr -i add cluster "$CLUSTER" > /dev/null
 fi
-slurmctld
-slurmd
+slurmctld 9>&-
+slurmd 9>&-
 for _ in $(seq 300); do
   case "$(node_state)" in idle* | mix* | alloc*) break ;; esac
   sleep 0.2
