@@ -185,7 +185,7 @@ let package = Package(
         .testTarget(name: "SlurmJobsTests", dependencies: ["SlurmJobs"], swiftSettings: strictSwift),
         .testTarget(name: "ConfigDecodingTests", dependencies: ["ConfigDecoding"], swiftSettings: strictSwift),
         .testTarget(name: "PythonFormatsTests", dependencies: ["PythonFormats"], swiftSettings: strictSwift),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], swiftSettings: strictSwift),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(name: "TorchNNTests", dependencies: ["Torch", "TorchNN", "TorchOptim", "KinemaFiles"], swiftSettings: strictSwift),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "KinemaFiles", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(

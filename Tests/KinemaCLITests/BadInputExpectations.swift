@@ -27,17 +27,3 @@ func expectOneErrorLine(_ result: CommandResult, naming: String, sourceLocation:
         #expect(!result.stderr.contains("Usage:"), "usage printed after a non-usage error\n\(result)", sourceLocation: sourceLocation)
     }
 }
-
-/// Every file under `folder` with its bytes (relative path → contents), to prove a failed command changed nothing.
-func snapshot(_ folder: URL) -> [String: Data] {
-    var result: [String: Data] = [:]
-    guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return result }
-    for case let path as String in walker {
-        var isFolder: ObjCBool = false
-        let full = folder.appendingPathComponent(path).path
-        if FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue {
-            result[path] = FileManager.default.contents(atPath: full) ?? Data()
-        }
-    }
-    return result
-}

@@ -3,6 +3,7 @@
 // one line. With Slurm (`sinfo` answers, as in CI), the same through `srun -n 2`.
 import Foundation
 import Glibc
+import KinemaTestSupport
 import PoseData
 import Synchronization
 import Testing
@@ -37,7 +38,7 @@ private func scratch(_ name: String) throws -> URL {
 /// Each rank of `kinema arguments…` as its own process, torchrun-style variables on a free port; all results.
 private func launchRanks(_ size: Int, _ arguments: [String], timeout: TimeInterval = 240, extra: [String: String] = [:]) -> [CommandResult]
 {
-    let port = freePort()
+    let port = LoopbackPort.free()
     let results = RankResults()
     let done = DispatchGroup()
     for rank in 0..<size {
@@ -62,20 +63,6 @@ private final class RankResults: Sendable {
     private let values = Mutex<[Int: CommandResult]>([:])
     func set(_ rank: Int, _ value: CommandResult) { values.withLock { $0[rank] = value } }
     func all(_ size: Int) -> [CommandResult] { values.withLock { v in (0..<size).map { v[$0]! } } }
-}
-
-/// A TCP port nobody listens on now.
-private func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// Every tensor of a model folder's last checkpoint (`model.*`, `optim.*`, …), as float64.
@@ -200,7 +187,7 @@ struct DistributedTrainingTests {
         let started = Date()
         let result = try KinemaProcess.run(
             ["train", config, "--model-dir", dir.appendingPathComponent("m").path, "--distributed", "--distributed-timeout", "2"],
-            timeout: 60, environment: ["RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(freePort())"])
+            timeout: 60, environment: ["RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(LoopbackPort.free())"])
         #expect(result.status == 1)
         let errors = result.stderrLines.filter { $0.contains("error") }
         #expect(
@@ -215,7 +202,7 @@ struct DistributedTrainingTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = try makeProject(in: dir).path
         let model = dir.appendingPathComponent("m")
-        let port = freePort()
+        let port = LoopbackPort.free()
         var processes: [Process] = []
         let errURL = dir.appendingPathComponent("rank0.err")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)

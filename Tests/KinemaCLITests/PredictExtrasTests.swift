@@ -16,12 +16,7 @@ private struct Fixture {
         let folder = try TestFiles.temporaryDirectory("predict-extras")
         removeAtExit(folder)
         dir = folder
-        let project = try SyntheticProject.write(
-            to: dir.appendingPathComponent("project").path, labeledFrames: 30, videoFrames: 12, size: 64, modelSize: 64)
-        video = project.videoPath
-        _ = try KinemaProcess.succeed(
-            ["train", project.configPath, "--model-dir", "model", "--epochs", "1", "--image-size", "64", "--no-videos"],
-            in: dir, timeout: 300)
+        video = try trainTinyModel(in: dir, labeledFrames: 30, videoFrames: 12).videoPath
     }
 }
 

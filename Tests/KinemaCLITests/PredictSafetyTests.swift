@@ -27,11 +27,7 @@ private struct Fixture {
         let folder = try TestFiles.temporaryDirectory("predict-safety")
         removeAtExit(folder)
         dir = folder
-        let project = try SyntheticProject.write(
-            to: dir.appendingPathComponent("project").path, labeledFrames: 12, videoFrames: 5, size: 64, modelSize: 64)
-        _ = try KinemaProcess.succeed(
-            ["train", project.configPath, "--model-dir", "model", "--epochs", "1", "--image-size", "64", "--no-videos"],
-            in: dir, timeout: 300)
+        _ = try trainTinyModel(in: dir)
         oddVideo = dir.appendingPathComponent("odd.mp4")
         try Self.make(
             ffmpeg,

@@ -72,28 +72,12 @@ private struct ClusterFixture {
         let folder = try TestFiles.temporaryDirectory("slurm-cluster")
         removeAtExit(folder)
         dir = folder
-        let project = try SyntheticProject.write(
-            to: dir.appendingPathComponent("project").path, labeledFrames: 12, videoFrames: 5, size: 64, modelSize: 64)
-        _ = try KinemaProcess.succeed(
-            ["train", project.configPath, "--model-dir", "model", "--epochs", "1", "--image-size", "64", "--no-videos"],
-            in: dir, timeout: 300)
+        _ = try trainTinyModel(in: dir)
     }
 
     /// Videos `v0.mp4`… in a new folder, `frames[i]` frames each.
     func videos(_ name: String, frames: [Int]) throws -> URL {
-        let folder = dir.appendingPathComponent("\(name)-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (i, count) in frames.enumerated() {
-            let path = folder.appendingPathComponent("v\(i).mp4").path
-            let status = try runTool(
-                ffmpeg,
-                [
-                    "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", "\(count)",
-                    "-c:v", "libx264", "-pix_fmt", "yuv420p", path,
-                ])
-            guard status == 0 else { throw Skip("ffmpeg could not make \(path) (status \(status))") }
-        }
-        return folder
+        try makeTestVideos(ffmpeg: ffmpeg, in: dir, name: name, frames: frames)
     }
 }
 

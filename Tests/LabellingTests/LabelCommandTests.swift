@@ -91,17 +91,9 @@ struct LabelCommandTests {
         try FileManager.default.moveItem(at: kept, to: empty)
 
         // A port someone listens on.
-        let busy = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (busy, port) = try #require(LoopbackPort.bind())
         defer { close(busy) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(busy, $0, length) == 0 && getsockname(busy, $0, &length) == 0 }
-        }
-        try #require(listening && listen(busy, 1) == 0)
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        try #require(listen(busy, 1) == 0)
         let line = try failure(["label", root.path, "--no-browser", "--port", String(port)])
         #expect(line.hasPrefix("kinema label: error: cannot listen on 127.0.0.1:\(port) ("), "\(line)")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("CollectedData.csv").path))

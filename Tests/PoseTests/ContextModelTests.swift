@@ -29,18 +29,8 @@ private func contextModel(backbone: String, size: Int, keypoints: Int = 3) throw
 
 /// A synthetic project (64×64, U-Net with 8 filters) trained as a context model.
 private func contextProject(in dir: String, epochs: Int, labeledFrames: Int = 40) throws -> PoseProject {
-    Runtime.threads = ProcessPolicy.threadCount()
-    let written = try SyntheticProject.write(to: dir, labeledFrames: labeledFrames, videoFrames: 12, size: 64, modelSize: 64)
-    var project = try PoseProject.load(configPath: written.configPath)
+    var project = try tinyTrainingProject(in: dir, labeledFrames: labeledFrames, epochs: epochs)
     project.config.modelType = "heatmap_mhcrnn"
-    project.config.unetFilters = 8
-    project.config.trainBatchSize = 8
-    project.config.maxEpochs = epochs
-    project.config.minEpochs = epochs
-    project.config.checkValEveryNEpoch = epochs
-    project.config.milestones = [1000]
-    project.config.learningRate = 3e-3
-    project.config.predictVidsAfterTraining = false
     return project
 }
 

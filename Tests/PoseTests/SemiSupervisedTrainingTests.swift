@@ -10,17 +10,7 @@ import Torch
 /// A 40-frame synthetic project (64×64, the U-Net with 8 filters) with a 12-frame video; `losses` in use with ε = 0
 /// and no annealing, so the unsupervised terms act from the first step.
 private func semiProject(in dir: String, losses: [String], epochs: Int = 2) throws -> PoseProject {
-    Runtime.threads = ProcessPolicy.threadCount()
-    let written = try SyntheticProject.write(to: dir, labeledFrames: 40, videoFrames: 12, size: 64, modelSize: 64)
-    var project = try PoseProject.load(configPath: written.configPath)
-    project.config.unetFilters = 8
-    project.config.trainBatchSize = 8
-    project.config.maxEpochs = epochs
-    project.config.minEpochs = epochs
-    project.config.checkValEveryNEpoch = epochs
-    project.config.milestones = [1000]
-    project.config.learningRate = 3e-3
-    project.config.predictVidsAfterTraining = false
+    var project = try tinyTrainingProject(in: dir, epochs: epochs)
     project.config.lossesToUse = losses
     project.config.losses.temporal.epsilon = [0]
     project.config.losses.pcaSingleview.epsilon = 0

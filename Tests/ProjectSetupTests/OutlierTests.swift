@@ -308,17 +308,3 @@ func reordered(_ table: PoseTable, _ order: [String]) throws -> PoseTable {
     return try PoseTable(
         scorer: table.scorer, keypoints: order, coords: table.coords, rowKeys: table.rowKeys, indexStyle: table.indexStyle, values: values)
 }
-
-/// Every file under `folder` with its bytes.
-func snapshot(_ folder: URL) -> [String: Data] {
-    var result: [String: Data] = [:]
-    guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return result }
-    for case let path as String in walker {
-        var isFolder: ObjCBool = false
-        let full = folder.appendingPathComponent(path).path
-        if FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue {
-            result[path] = FileManager.default.contents(atPath: full) ?? Data()
-        }
-    }
-    return result
-}

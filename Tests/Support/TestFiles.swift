@@ -29,3 +29,17 @@ public enum TestFiles {
         return url
     }
 }
+
+/// Every file under `folder` with its bytes (relative path → contents), to prove a failed command changed nothing.
+public func snapshot(_ folder: URL) -> [String: Data] {
+    var result: [String: Data] = [:]
+    guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return result }
+    for case let path as String in walker {
+        var isFolder: ObjCBool = false
+        let full = folder.appendingPathComponent(path).path
+        if FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue {
+            result[path] = FileManager.default.contents(atPath: full) ?? Data()
+        }
+    }
+    return result
+}

@@ -2,29 +2,16 @@
 // synchronised batch norm and the named-rank failures are checked in milliseconds. Whole processes: KinemaCLITests.
 import Foundation
 import Glibc
+import KinemaTestSupport
 import Synchronization
 import Testing
 import Torch
-
-/// A TCP port nobody listens on now (the kernel's choice for port 0).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
 
 /// Runs `body` as ranks 0..<size of one group, each on its own thread; returns each rank's result (or error).
 func ranks<T: Sendable>(
     _ size: Int = 2, timeout: Double = 20, _ body: @escaping @Sendable (ProcessGroup) throws -> T
 ) -> [Result<T, any Error>] {
-    let port = freePort()
+    let port = LoopbackPort.free()
     let results = PerRank<Result<T, any Error>>()
     let done = DispatchGroup()
     for rank in 0..<size {
@@ -121,7 +108,7 @@ struct ProcessGroupTests {
     @Test func aRankThatNeverJoinsIsNamed() {
         let started = Date()
         let error = #expect(throws: TorchError.self) {
-            _ = try ProcessGroup(host: "127.0.0.1", port: freePort(), rank: 0, size: 3, timeout: 1)
+            _ = try ProcessGroup(host: "127.0.0.1", port: LoopbackPort.free(), rank: 0, size: 3, timeout: 1)
         }
         let message = error?.description ?? ""
         #expect(
