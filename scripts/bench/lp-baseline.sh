@@ -7,7 +7,8 @@
 #   scripts/bench/lp-baseline.sh [--skip-train]      (15 epochs: ~20 min on 2 quiet cores, a ~3 GB venv once)
 #
 # EPOCHS (15), KINEMA_LP_DIR (/tmp/kinema-lp-baseline; the venv, a copy of the data and the model live there),
-# PYTHON (python3.11) and LP_DATA (Tests/Data/mirror-mouse-example) change the defaults.
+# PYTHON (python3.11), LP_DATA (Tests/Data/mirror-mouse-example) and LP_VIDEO (the data's videos/test_vid.mp4, the
+# video predicted) change the defaults.
 # Writes $KINEMA_LP_DIR/model-e$EPOCHS/peer_summary.json and ends with one line `RESULT lp key=value …`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +41,6 @@ copy=$dir/mirror-mouse-example
 say "training $epochs epochs into $model (log: $dir/run-e$epochs.log)"
 # Progress bars redraw with \r; one line per update keeps the log readable.
 "$venv/bin/python" "$here/lp_baseline.py" --config "$copy/lp-config.yaml" --data-dir "$copy" --out "$model" \
-    --epochs "$epochs" --video "$copy/videos/test_vid.mp4" "${skip_train[@]}" 2>&1 \
+    --epochs "$epochs" --video "${LP_VIDEO:-$copy/videos/test_vid.mp4}" "${skip_train[@]}" 2>&1 \
     | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v -E 'it/s\]|s/it\]|^\s*$' | tee "$dir/run-e$epochs.log"
 "$venv/bin/python" "$here/lp_baseline.py" --result "$model/peer_summary.json"
