@@ -106,10 +106,28 @@ public struct FrameMetric: Sendable, Equatable {
     // MARK: - File
 
     /// LP's CSV: `,kp0,kp1,…` then one line per row, NaN as an empty cell (as pandas writes it).
-    public func csvText() -> String {
-        var text = "," + keypoints.map(csvCell).joined(separator: ",") + "\n"
+    public func csvText() -> String { header + lines(0..<rowCount) }
+
+    /// Writes the CSV atomically (temporary file, then rename), a block of rows at a time: a long video's metric
+    /// file is never all in memory.
+    public func write(to path: String) throws {
+        let file = try AtomicFile.Writer(url: URL(fileURLWithPath: path))
+        try file.write(Array(header.utf8))
+        for start in stride(from: 0, to: rowCount, by: Self.rowsPerWriteBlock) {
+            try file.write(Array(lines(start..<min(rowCount, start + Self.rowsPerWriteBlock)).utf8))
+        }
+        try file.commit()
+    }
+
+    /// Rows formatted and written at a time by `write(to:)`.
+    static let rowsPerWriteBlock = 16_384
+
+    private var header: String { "," + keypoints.map(csvCell).joined(separator: ",") + "\n" }
+
+    private func lines(_ rows: Range<Int>) -> String {
+        var text = ""
         let k = keypoints.count
-        for r in 0..<rowCount {
+        for r in rows {
             text += csvCell(rowKeys[r])
             for j in 0..<k {
                 let v = values[r * k + j]
@@ -119,9 +137,6 @@ public struct FrameMetric: Sendable, Equatable {
         }
         return text
     }
-
-    /// Writes the CSV atomically (temporary file, then rename).
-    public func write(to path: String) throws { try AtomicFile.write(csvText(), to: path) }
 
     private func csvCell(_ s: String) -> String {
         s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s

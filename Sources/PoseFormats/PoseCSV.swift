@@ -257,9 +257,11 @@ extension PoseTable {
     }
 
     /// The CSV in consecutive pieces: the header, then rows formatted in parallel chunks.
-    func csvChunks() -> [[UInt8]] {
+    func csvChunks() -> [[UInt8]] { [csvHeader()] + rowChunks(0..<rowCount) }
+
+    /// The three header lines (scorer, bodyparts, coords).
+    func csvHeader() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(rowCount * columnsPerRow * 12 + 256)
         let pad = indexStyle == .dlcThreeLevel ? ",," : ""
         let levels = [
             ("scorer", { (_: String, _: String) in self.scorer }),
@@ -272,16 +274,24 @@ extension PoseTable {
             for e in extraColumns { out += ("," + csvEscape(e.header.count > level ? e.header[level] : "")).utf8 }
             out.append(10)
         }
-        // Rows are formatted in chunks on all cores (number formatting dominates), then joined.
-        let chunkCount = rowCount > 500 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        return out
+    }
+
+    /// The rows `rows`, formatted in chunks on all cores (number formatting dominates), in order.
+    func rowChunks(_ rows: Range<Int>) -> [[UInt8]] {
+        let chunkCount = rows.count > 500 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
         let chunks = ChunkBuffers(chunkCount)
-        let rowsPerChunk = (rowCount + chunkCount - 1) / max(chunkCount, 1)
+        let rowsPerChunk = (rows.count + chunkCount - 1) / max(chunkCount, 1)
         DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
-            let from = c * rowsPerChunk, to = min(rowCount, from + rowsPerChunk)
+            let from = rows.lowerBound + c * rowsPerChunk, to = min(rows.upperBound, from + rowsPerChunk)
             chunks.set(c, from < to ? formatRows(from..<to) : [])
         }
-        return [out] + (0..<chunkCount).map { chunks.get($0) }
+        return (0..<chunkCount).map { chunks.get($0) }
     }
+
+    /// Rows that `write(to:)` formats and writes before formatting more, so that a long video's file is never all
+    /// in memory at once (30 minutes at 30 fps are ~50 MB of text; a block of 17 keypoints is ~15 MB).
+    static let rowsPerWriteBlock = 16_384
 
     /// CSV bytes of the data rows in `rows`.
     private func formatRows(_ rows: Range<Int>) -> [UInt8] {
@@ -315,7 +325,12 @@ extension PoseTable {
     /// Writes the table atomically (temporary file in the same folder, then rename).
     public func write(to url: URL) throws {
         if url.pathExtension.lowercased() == "h5" { return try writeHDF5(to: url) }  // DeepLabCut's pandas HDF5
-        try AtomicFile.write(chunks: csvChunks(), to: url)
+        let file = try AtomicFile.Writer(url: url)
+        try file.write(csvHeader())
+        for start in stride(from: 0, to: rowCount, by: Self.rowsPerWriteBlock) {
+            for chunk in rowChunks(start..<min(rowCount, start + Self.rowsPerWriteBlock)) { try file.write(chunk) }
+        }
+        try file.commit()
     }
 }
 

@@ -52,6 +52,22 @@ private func tinyPrediction() throws -> PoseTable {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["v_temporal_norm.csv"])
 }
 
+/// A metric longer than one write block is written (a block at a time, never the whole text in memory) exactly as
+/// its whole text.
+@Test func longMetricIsWrittenInBlocksAsItsText() throws {
+    let rows = 40_000
+    let metric = FrameMetric(
+        name: "temporal_norm", keypoints: ["a", "b", "c"], rowKeys: (0..<rows).map(String.init),
+        values: (0..<(3 * rows)).map { $0 % 89 == 0 ? .nan : Double($0) / 7 })
+    let folder = try TestFiles.temporaryDirectory("metric-blocks")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("v_temporal_norm.csv").path
+    try metric.write(to: path)
+    let written = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(written == metric.csvText())
+    #expect(written.split(separator: "\n").count == rows + 1 && written.hasPrefix(",a,b,c\n0,,"))
+}
+
 @Test func posePCAErrorIsEachKeypointsDistanceFromItsReconstruction() throws {
     // Keypoints a and b in the PCA (4 coordinates, mean 0), only the axis along a's x kept; c not covered.
     let identity = (0..<4).map { i in (0..<4).map { $0 == i ? 1.0 : 0 } }

@@ -210,3 +210,24 @@ func roundTrip(_ text: String) throws -> (PoseTable, String) {
     #expect(table.values.count == keypoints.count * 3)
     #expect(differing.isEmpty, "\(differing.count) cells differ from strtod, e.g. \(differing.prefix(3))")
 }
+
+/// A table longer than one write block (`write(to:)` formats and writes 16,384 rows at a time, so a long video's
+/// file is never all in memory) is written byte for byte as the whole text, NaN cells and the last partial block
+/// included.
+@Test func longTableIsWrittenInBlocksByteExact() throws {
+    let rows = 40_000, keypoints = ["nose", "tail"], coords = ["x", "y", "likelihood"]
+    let values = (0..<(rows * 6)).map { i in i % 97 == 0 ? Double.nan : Double(i) * 0.125 - 3 }
+    let table = try PoseTable(
+        scorer: "s", keypoints: keypoints, coords: coords, rowKeys: (0..<rows).map(String.init), values: values)
+    let folder = try TestFiles.temporaryDirectory("pose-csv-blocks")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let url = folder.appendingPathComponent("long.csv")
+    try table.write(to: url)
+    let written = try Data(contentsOf: url)
+    #expect(written == Data(table.csvBytes()), "the file is the table's text")
+    let lines = String(decoding: written, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count == rows + 4 && lines[3 + 16_384].hasPrefix("16384,") && lines[rows + 2].hasPrefix("39999,"))
+    let reread = try PoseTable.read(from: url)
+    #expect(reread.rowCount == rows)
+    #expect(zip(reread.values, values).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+}
