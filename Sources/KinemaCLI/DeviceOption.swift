@@ -6,10 +6,7 @@ import Torch
 
 /// `--device cpu|cuda|cuda:N|auto`: where a command's tensors are computed.
 struct DeviceOption: ParsableArguments {
-    @Option(
-        help: ArgumentHelp(
-            "Where tensors are computed: cpu, cuda (cuda:0), cuda:N, or auto (CUDA when this machine has it, else the CPU).",
-            valueName: "DEVICE"))
+    @Option(help: "Where tensors are computed: cpu, cuda (cuda:0), cuda:N, or auto (CUDA when this machine has it, else the CPU).")
     var device = "cpu"
 
     func validate() throws {
