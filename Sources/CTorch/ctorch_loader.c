@@ -100,7 +100,9 @@ __attribute__((format(printf, 1, 2))) static void fail_loading(const char *forma
 static void *open_global(const char *dir, const char *file) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    return dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    // RTLD_LAZY, as when libtorch was linked: binding all of libtorch_cpu's symbols up front (RTLD_NOW) made predict's
+    // first batch come ~0.3 s later (paired with the linked build: 1.26 s against 0.99 s; lazy: 0.64 s against 0.64 s).
+    return dlopen(path, RTLD_LAZY | RTLD_GLOBAL);
 }
 
 static void load_once(void) {
@@ -115,7 +117,7 @@ static void load_once(void) {
     char torch_why[1024] = "";
     if (torch_error) snprintf(torch_why, sizeof torch_why, "%s", torch_error);
     int found = torch && find_shim(shim_path, sizeof shim_path);
-    void *library = found ? dlopen(shim_path, RTLD_NOW | RTLD_LOCAL) : NULL;
+    void *library = found ? dlopen(shim_path, RTLD_LAZY | RTLD_LOCAL) : NULL;
     const char *shim_error = found && !library ? dlerror() : NULL;
     char shim_why[1024] = "";
     if (shim_error) snprintf(shim_why, sizeof shim_why, "%s", shim_error);
