@@ -22,10 +22,12 @@ lint:
 format:
 	@bash scripts/lint/lint.sh --fix
 
-# Kinema used as a library by another package (Examples/Package.swift): build and run each example.
-examples: setup
+# Kinema used as a library by another package (Examples/Package.swift): build and run each example. libtorch is
+# loaded through Kinema's shim, a product of this package (built by `make build`), named by KINEMA_TORCH_SHIM.
+examples: build
 	swift build $(SWIFT_FLAGS) --package-path Examples
 	for example in PoseForward NeuralForward SmoothTracks; do \
+		KINEMA_TORCH_SHIM=$$(swift build $(SWIFT_FLAGS) --show-bin-path)/libKinemaTorchShim.so \
 		$$(swift build $(SWIFT_FLAGS) --package-path Examples --show-bin-path)/$$example || exit 1; done
 
 # libFuzzer over every reader of files from outside (Fuzz/, scripts/fuzz/run.sh): FUZZ=SECONDS per target (60).

@@ -42,6 +42,8 @@ let package = Package(
     products: [
         .executable(name: "kinema", targets: ["kinema"]),
         .executable(name: "kinema-smooth", targets: ["kinema-smooth"]),
+        // Opened by CTorch on the first tensor operation; built beside the executables (`swift build`).
+        .library(name: "KinemaTorchShim", type: .dynamic, targets: ["CTorchShim"]),
         // Libraries a lab can embed in its own Swift code (Examples/ shows each in use).
         .library(name: "Torch", targets: ["Torch", "TorchNN", "TorchOptim"]),
         .library(name: "Video", targets: ["VideoIO"]),
@@ -60,13 +62,23 @@ let package = Package(
     ],
     targets: [
         // MARK: C layers
+        // ctorch.h's functions, as trampolines that dlopen() libtorch and the shim on the first call (ctorch_loader.h):
+        // a command that touches no tensor never loads libtorch. It links no libtorch itself.
         .target(
             name: "CTorch",
+            cSettings: torch["LIBTORCH_LIB"].map { [.define("KINEMA_LIBTORCH_DIR", to: "\"\($0)\"")] } ?? [],
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
+        // The shim over libtorch (ctorch.h implemented in C++), the only binary linked to libtorch: a dynamic library
+        // product (libKinemaTorchShim.so) that CTorch opens at run time from the executable's folder. Its include/ctorch.h
+        // is a link to CTorch's: one contract.
+        .target(
+            name: "CTorchShim",
             cxxSettings: [
                 .unsafeFlags([
                     "-isystem", torchInclude, "-isystem", torchInclude + "/torch/csrc/api/include",
                     // Gloo's declarations for c10d's ProcessGroupGloo.hpp (the wheel ships no Gloo headers; see there)
-                    "-idirafter", Context.packageDirectory + "/Sources/CTorch/gloo-declarations",
+                    "-idirafter", Context.packageDirectory + "/Sources/CTorchShim/gloo-declarations",
                 ]),
                 .define("_GLIBCXX_USE_CXX11_ABI", to: torch["LIBTORCH_CXX11_ABI"] ?? "1"),
             ],

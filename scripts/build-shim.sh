@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Builds the C shim alone as libctorch.so against a libtorch (for machines without the Swift toolchain, e.g. a
-# GPU box whose torch differs from ours). Usage: scripts/build-shim.sh [LIBTORCH_DIR] [OUT_DIR]
+# Builds Kinema's libtorch shim (Sources/CTorchShim) alone, as libKinemaTorchShim.so, against another libtorch than
+# the one `swift build` used, e.g. a GPU machine's CUDA build of another version. `kinema` loads it at run time with
+#   KINEMA_LIBTORCH=LIBTORCH_DIR/lib KINEMA_TORCH_SHIM=OUT_DIR/libKinemaTorchShim.so kinema ...
+# (one binary for CPU and CUDA: a shim built against a CUDA libtorch also runs on its CPU). `swift build` builds the
+# shim for the libtorch set-up found, beside the executables, with nothing to set.
+# Usage: scripts/build-shim.sh [LIBTORCH_DIR] [OUT_DIR]
 #   LIBTORCH_DIR: a folder with include/ and lib/ (default: the one in .deps/libtorch.env).
 # The C++ standard and ABI follow the libtorch found, as in scripts/setup.sh.
 set -euo pipefail
@@ -20,7 +24,8 @@ std=c++17; [ "$minor" -ge 13 ] && std=c++20
 abi=0; [ "$( (nm -D "$lib/libc10.so" 2>/dev/null || true) | grep -c __cxx11 || true)" -gt 0 ] && abi=1
 mkdir -p "$out"
 g++ -std=$std -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI=$abi -isystem "$include" \
-  -isystem "$include/torch/csrc/api/include" -idirafter Sources/CTorch/gloo-declarations -ISources/CTorch/include \
-  Sources/CTorch/ctorch.cpp Sources/CTorch/ctorch_distributed.cpp \
-  -o "$out/libctorch.so" -L"$lib" -ltorch_cpu -lc10 -ldl -Wl,-rpath,"$lib"
-echo "built $out/libctorch.so ($std, cxx11 abi=$abi) against $lib"
+  -isystem "$include/torch/csrc/api/include" -idirafter Sources/CTorchShim/gloo-declarations -ISources/CTorch/include \
+  Sources/CTorchShim/ctorch.cpp Sources/CTorchShim/ctorch_distributed.cpp \
+  -o "$out/libKinemaTorchShim.so" -L"$lib" -ltorch_cpu -lc10 -ldl -Wl,-rpath,"$lib"
+echo "built $out/libKinemaTorchShim.so ($std, cxx11 abi=$abi) against $lib"
+echo "use it with: KINEMA_LIBTORCH=$lib KINEMA_TORCH_SHIM=$(cd "$out" && pwd)/libKinemaTorchShim.so kinema ..."

@@ -13,6 +13,10 @@
 // (libtorch's operator registration, ~0.4 s); measured, the second start adds ~0.1 s. A user's own setting
 // always wins; if the re-execution fails, kinema simply runs with libgomp's default. Commands that run
 // no network (`smooth`, `video`, `--help`) start without it.
+// libtorch itself is loaded later, by the first tensor (CTorch's loader), but setting the variable just before that
+// dlopen is not enough: FFmpeg, linked into kinema, brings libgomp at exec time (libavcodec → libswresample →
+// libsoxr → libgomp), so libgomp's constructor has read the environment before `main`, and libtorch then uses that
+// libgomp (measured: GOMP_SPINCOUNT stayed at its default 300000). The second start no longer maps libtorch.
 #include "process_start.h"
 
 #include <stdlib.h>

@@ -13,7 +13,14 @@ struct Info: AsyncParsableCommand {
     )
 
     func run() async throws {
-        print("libtorch  \(Runtime.torchVersion) at \(Runtime.libtorchDirectory ?? "unknown location")")
+        do {
+            try Runtime.loadLibtorch()
+        } catch {
+            print("libtorch  not loaded: \(error.message)")
+            print("video     \(ffmpegVersions())")
+            throw ExitCode.failure
+        }
+        print("libtorch  \(Runtime.torchVersion) at \(Runtime.libtorchDirectory ?? "unknown location") (shim \(Runtime.shimPath))")
         print(
             "threads   \(Runtime.threads) intra-op (of \(ProcessInfo.processInfo.activeProcessorCount) cores); idle threads wait: \(ProcessPolicy.waitPolicyDescription)"
         )

@@ -44,16 +44,20 @@ public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Throws a clear error when this device cannot be used on this machine.
+    /// Throws a clear error when this device cannot be used on this machine: "this libtorch (DIR, 2.15.0) has no CUDA
+    /// (why)" or "only 1 CUDA device (cuda:0)". Loads libtorch, and for CUDA its backend.
     public func checkAvailable() throws(TorchError) {
+        try Runtime.loadLibtorch()
         guard case .cuda(let i) = self else { return }
         let count = Runtime.cudaDeviceCount
         if count == 0 {
-            throw TorchError(
-                .unavailable, "CUDA is not available on this machine (no GPU or no CUDA libtorch); use --device cpu", op: "Device")
+            let why = Runtime.loadCUDA() ?? "no CUDA device is visible"
+            let torch = "\(Runtime.libtorchDirectory ?? "unknown location"), \(Runtime.torchVersion)"
+            throw TorchError(.unavailable, "this libtorch (\(torch)) has no CUDA (\(why)); use --device cpu or auto", op: "Device")
         }
         if i >= count {
-            throw TorchError(.unavailable, "cuda:\(i) does not exist; this machine has \(count) CUDA device(s)", op: "Device")
+            let devices = (0..<count).map { "cuda:\($0)" }.joined(separator: ", ")
+            throw TorchError(.unavailable, "only \(count) CUDA device\(count == 1 ? "" : "s") (\(devices))", op: "Device")
         }
     }
 }

@@ -2,12 +2,30 @@ import CTorch
 import Foundation
 import Synchronization
 
-/// Process-wide libtorch facts and settings: version, threads, CUDA, seeds.
+/// Process-wide libtorch facts and settings: loading, version, threads, CUDA, seeds.
+///
+/// libtorch is loaded by the first tensor operation of the process (CTorch's loader, `ctorch_loader.h`), so code that
+/// never makes a tensor never pays for it; `loadLibtorch()` loads it on purpose, to report a missing libtorch early.
 public enum Runtime {
+    /// Loads libtorch and Kinema's shim if not done yet; throws the loader's one line (what is missing, and that
+    /// `make setup` or `KINEMA_LIBTORCH=<dir>` fixes it) when they cannot be loaded. `op` is "libtorch".
+    public static func loadLibtorch() throws(TorchError) {
+        if ct_loader_load() != Int32(CT_LOADER_LOADED.rawValue) {
+            throw TorchError(.unavailable, String(cString: ct_loader_error()), op: "libtorch")
+        }
+    }
+
+    /// Whether libtorch is loaded in this process yet (asking does not load it).
+    public static var isLibtorchLoaded: Bool { ct_loader_state_now() == Int32(CT_LOADER_LOADED.rawValue) }
+
+    /// The shim the loader opened ("" before loading or when it failed).
+    public static var shimPath: String { String(cString: ct_loader_shim_path()) }
+
     /// The libtorch version this binary runs on, e.g. "2.15.0".
     public static var torchVersion: String { String(cString: ct_torch_version()) }
 
-    /// Intra-op threads libtorch uses for CPU kernels.
+    /// Intra-op threads libtorch uses for CPU kernels. Setting it before libtorch is loaded does not load it: the count
+    /// is applied when libtorch loads. Reading it loads libtorch (0 when it cannot be loaded).
     public static var threads: Int {
         get { Int(ct_threads_get()) }
         set { ct_threads_set(Int32(newValue)) }

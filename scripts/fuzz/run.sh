@@ -29,6 +29,10 @@ flags=(-c release --package-path Fuzz
     -Xlinker "$runtime" -Xlinker -lstdc++)
 for target in "${targets[@]}"; do swift build "${flags[@]}" --product "$target"; done
 bin=$(swift build "${flags[@]}" --show-bin-path)
+# The Torch readers load libtorch through Kinema's shim, a product of the package itself (no sanitizers: it is
+# libtorch's side, like libtorch).
+swift build -c release --product KinemaTorchShim
+export KINEMA_TORCH_SHIM=${KINEMA_TORCH_SHIM:-$(swift build -c release --show-bin-path)/libKinemaTorchShim.so}
 
 # Seeds: the repository's own test files of each format, plus what each target writes with Kinema's writers.
 seed_files() {  # target -> find expression over Tests/

@@ -2,7 +2,6 @@
 import ArgumentParser
 import Foundation
 import NeuralData
-import Torch
 
 /// `--data`: a Sensorium 2023 data folder.
 struct SensoriumDataOption: ParsableArguments {
@@ -11,19 +10,6 @@ struct SensoriumDataOption: ParsableArguments {
 
     /// Opens (and validates) every mouse folder.
     func dataset() throws -> SensoriumDataset { try SensoriumDataset(root: URL(fileURLWithPath: data)) }
-}
-
-/// `--device cpu|cuda|cuda:N`, rejected while parsing when it names no device.
-struct DeviceOption: ParsableArguments {
-    @Option(help: "Device: cpu or cuda:N.")
-    var device = "cpu"
-
-    func validate() throws {
-        do { _ = try Device(parsing: device) } catch { throw ValidationError("--device: \(error.message)") }
-    }
-
-    /// The parsed device (`validate()` has checked it while parsing).
-    func target() throws -> Device { try Device(parsing: device) }
 }
 
 /// Parses a comma-separated tier list.

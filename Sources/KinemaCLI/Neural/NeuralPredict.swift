@@ -70,9 +70,9 @@ struct NeuralPredictCommand: ParsableCommand {
     }
 
     func run() throws {
+        let target = try device.target()  // before any folder is made
         if let out { try OutputFolder.create(out, option: "--out") }
         if let submission { try OutputFolder.createParent(of: submission, option: "--submission") }
-        let target = try device.target()
         let folder = URL(fileURLWithPath: model)
         let network = try DwiseNeuro(config: try SavedModel.config(in: folder), weights: folder, device: target)
         let dataset = try data.dataset()

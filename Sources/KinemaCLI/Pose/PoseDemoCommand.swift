@@ -26,7 +26,10 @@ struct PoseDemoCommand: ParsableCommand {
     @Option(name: .customLong("video-frames"), help: "Frames of the unlabelled video.")
     var videoFrames = 300
 
+    @OptionGroup var device: DeviceOption
+
     func run() throws {
+        _ = try device.target(placesTensors: false)  // pose models compute on the CPU so far
         Interruption.install()
         var options = DemoOptions()
         options.directory = directory

@@ -16,7 +16,10 @@ struct PoseEvaluate: ParsableCommand {
     @Option(help: "Likelihood cut-off for the `rmse_pcutoff` columns (default: the project's pcutoff / LP 0.9).")
     var pcutoff: Double?
 
+    @OptionGroup var device: DeviceOption
+
     func run() throws {
+        _ = try device.target(placesTensors: false)  // pose models compute on the CPU so far
         let trained = try TrainedModel(directory: model)
         try trained.folder.checkWritable()  // before the work, not after it
         let evaluation = try PoseWorkflows.evaluate(trained)

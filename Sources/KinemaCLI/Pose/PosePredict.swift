@@ -120,7 +120,10 @@ struct PosePredict: ParsableCommand {
         try slurmOptions.validate(batch: !videos.isEmpty)
     }
 
+    @OptionGroup var device: DeviceOption
+
     func run() throws {
+        _ = try device.target(placesTensors: false)  // pose models compute on the CPU so far
         let settings = BatchPredictionSettings(batchSize: batchSize, labeledVideo: labeledVideo, threshold: threshold)
         if batchWorker {
             return BatchWorker.serve(model: model, output: output ?? ModelDirectory(model).videoPredictions, settings: settings)

@@ -150,8 +150,11 @@ struct PoseTrain: ParsableCommand {
         }
     }
 
+    @OptionGroup var device: DeviceOption
+
     func run() throws {
         try checkOptions()
+        _ = try device.target(placesTensors: false)  // pose models compute on the CPU so far
         Interruption.install()
         do {
             var project: PoseProject
