@@ -14,7 +14,8 @@ import VideoIO
 /// `kinema bench predict [MODEL] [VIDEO]`: end-to-end video prediction (decode, resize, network,
 /// read-out, table) against the network alone on frames already in memory; the same for LP's
 /// architecture (ResNet-50 at 256²) against Lightning Pose's own `predict_on_video_file` figure from
-/// `scripts/bench/lp-baseline.sh`; and the start-up time of `kinema predict`.
+/// `scripts/bench/lp-baseline.sh`; and the start-up time of `kinema predict`. `--breakdown`: the parts' costs and
+/// memory over a long video (`BenchPredict+Breakdown.swift`).
 struct BenchPredict: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
@@ -24,7 +25,10 @@ struct BenchPredict: ParsableCommand {
             Kinema's default from-scratch network (U-Net, 128²) is benchmarked untrained: speed does not \
             depend on the weights. The Lightning Pose figure is read from the summary that \
             scripts/bench/lp-baseline.sh writes (LP 2.4.3 on this machine, ResNet-50 256², same video); \
-            it is a separate run, so its load average is printed next to it.
+            it is a separate run, so its load average is printed next to it. --breakdown measures a long \
+            video instead: each part of prediction alone on its first frames against the same frames end to \
+            end, then the whole video in a `kinema predict` child with its memory sampled (docs/arch/pose.md, \
+            *Prediction cost*).
             """)
 
     @Argument(help: "Model directory written by `kinema train` (default: Kinema's default network, untrained).")
@@ -72,6 +76,15 @@ struct BenchPredict: ParsableCommand {
     @Flag(name: .customLong("skip-startup"), help: "Skip the start-up measurement.")
     var skipStartup = false
 
+    @Flag(
+        help:
+            "Instead of the sections above: where the time goes (decode, resize, forward, files: CPU and wall per frame, shares of the same frames end to end), then the whole video in a `kinema predict` child: frames/s, peak memory and resident memory at 10/50/90 % of the run."
+    )
+    var breakdown = false
+
+    @Option(name: .customLong("breakdown-frames"), help: "--breakdown: frames timed part by part (0: the whole video).")
+    var breakdownFrames = 3000
+
     func run() throws {
         guard let priority = DecodePriority(rawValue: priority) else {
             throw ValidationError("--priority must be one of \(DecodePriority.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -100,6 +113,11 @@ struct BenchPredict: ParsableCommand {
             ? "; decoder threads \(decode.decoderThreads), decode priority \(decode.priority.rawValue), \(decode.batchesAhead) batches ahead"
             : decode.fillGaps ? " with an idle-priority gap filler" : " without gap filler"
         print("video \(video); libtorch threads \(threads); decode schedule \(resolved.rawValue)\(details)")
+        if breakdown {
+            try measureBreakdown(modelDirectory: model, video: video, decode: decode)
+            printLoad("end")
+            return
+        }
 
         // 1. The given (or default) model.
         let main: PoseModel
