@@ -7,6 +7,9 @@ import Foundation
 public struct PoseBatch: Sendable {
     /// Labelled-frame indices of the samples.
     public var indices: [Int]
+    /// Images per sample: a multi-camera project's views (1 otherwise). The arrays below then hold `B·V` images,
+    /// sample after sample, the views of a sample in view order: `(B, V, 3, H, W)` flattened to `(B·V, 3, H, W)`.
+    public var views = 1
     /// `B × 3 × H × W`, ImageNet-normalised (`B × 5 × 3 × H × W`, frames t−2…t+2, for the context model).
     public var images: [Float]
     /// `B × K × 2` model pixels; NaN = ignore.
@@ -16,7 +19,8 @@ public struct PoseBatch: Sendable {
     /// `B × K` loss weights: 1 for a labelled keypoint inside the image, 1 for an unlabelled one when
     /// it gets a "not here" (uniform/zero) target, 0 for one that augmentation pushed out of the image.
     public var weights: [Float]
-    public var count: Int { indices.count }
+    /// Images in the batch (`B·V`): what the network's batch dimension holds.
+    public var count: Int { indices.count * views }
 
     public init(indices: [Int], images: [Float], keypoints: [Float], heatmaps: [Float], weights: [Float]) {
         self.indices = indices
@@ -46,6 +50,9 @@ public final class BatchLoader: @unchecked Sendable {
     private let capacity: Int
     /// Per frame, the images t−2…t+2 of the context model (nil: single frames).
     private let context: [[HostImage]]?
+    /// Per frame, a multi-camera project's image of each view (nil: one view); keypoints are then every view's,
+    /// view after view.
+    private let views: [[HostImage]]?
 
     private let condition = NSCondition()
     private var queue: [PoseBatch] = []
@@ -63,9 +70,10 @@ public final class BatchLoader: @unchecked Sendable {
     public init(
         images: [HostImage], keypoints: [[Double]], indices: [Int], batchSize: Int,
         augmenter: Augmenter, grid: HeatmapGrid?, seed: Int, shuffle: Bool,
-        uniformForMissing: Bool = false, prefetch: Int = 3, context: [[HostImage]]? = nil
+        uniformForMissing: Bool = false, prefetch: Int = 3, context: [[HostImage]]? = nil, views: [[HostImage]]? = nil
     ) {
         self.context = context
+        self.views = views
         self.images = images
         self.keypoints = keypoints
         self.indices = indices
@@ -148,43 +156,53 @@ public final class BatchLoader: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Builds one batch synchronously (also used for deterministic evaluation).
+    /// Builds one batch synchronously (also used for deterministic evaluation). A multi-camera sample is one image
+    /// per view, each augmented on its own (one generator, views in turn: view 0 draws what a single view would).
     public func makeBatch(_ frameIndices: [Int], epoch: Int) -> PoseBatch {
         let W = augmenter.outputWidth, H = augmenter.outputHeight
-        let k = (keypoints.first?.count ?? 0) / 2
+        let v = views?.first?.count ?? 1
+        let k = (keypoints.first?.count ?? 0) / 2 / v
         let frames = context == nil ? 1 : 5, plane = 3 * W * H
-        var images = [Float](repeating: 0, count: frameIndices.count * frames * plane)
-        var points = [Float](repeating: .nan, count: frameIndices.count * k * 2)
+        let n = frameIndices.count * v
+        var images = [Float](repeating: 0, count: n * frames * plane)
+        var points = [Float](repeating: .nan, count: n * k * 2)
         var heatmaps: [Float] = []
-        var weights = [Float](repeating: 0, count: frameIndices.count * k)
-        if let grid { heatmaps = [Float](repeating: 0, count: frameIndices.count * k * grid.width * grid.height) }
-        for (b, index) in frameIndices.enumerated() {
+        var weights = [Float](repeating: 0, count: n * k)
+        if let grid { heatmaps = [Float](repeating: 0, count: n * k * grid.width * grid.height) }
+        for (s, index) in frameIndices.enumerated() {
             var rng = MersenneTwister(seed: UInt64(truncatingIfNeeded: seed &* 7_919 &+ epoch &* 1_000_003 &+ index))
-            var sample: AugmentedSample
-            if let context {
-                // Every frame from the same generator state: the same geometry, flip and photometric draws.
-                let start = rng
-                sample = augmenter.augment(context[index][2], keypoints: keypoints[index], rng: &rng)
-                for (f, image) in context[index].enumerated() {
-                    var same = start
-                    let frame = f == 2 ? sample.image : augmenter.augment(image, keypoints: keypoints[index], rng: &same).image
-                    images.replaceSubrange(((b * frames + f) * plane)..<((b * frames + f + 1) * plane), with: frame)
+            for view in 0..<v {
+                let b = s * v + view
+                let labels = v == 1 ? keypoints[index] : Array(keypoints[index][(view * 2 * k)..<((view + 1) * 2 * k)])
+                var sample: AugmentedSample
+                if let context {
+                    // Every frame from the same generator state: the same geometry, flip and photometric draws.
+                    let start = rng
+                    sample = augmenter.augment(context[index][2], keypoints: labels, rng: &rng)
+                    for (f, image) in context[index].enumerated() {
+                        var same = start
+                        let frame = f == 2 ? sample.image : augmenter.augment(image, keypoints: labels, rng: &same).image
+                        images.replaceSubrange(((b * frames + f) * plane)..<((b * frames + f + 1) * plane), with: frame)
+                    }
+                } else {
+                    let image = views?[index][view] ?? self.images[index]
+                    sample = augmenter.augment(image, keypoints: labels, rng: &rng)
+                    images.replaceSubrange((b * plane)..<((b + 1) * plane), with: sample.image)
                 }
-            } else {
-                sample = augmenter.augment(self.images[index], keypoints: keypoints[index], rng: &rng)
-                images.replaceSubrange((b * plane)..<((b + 1) * plane), with: sample.image)
-            }
-            points.replaceSubrange((b * k * 2)..<((b + 1) * k * 2), with: sample.keypoints)
-            for j in 0..<k {
-                let labelled = keypoints[index][2 * j].isFinite
-                weights[b * k + j] = sample.keypoints[2 * j].isFinite ? 1 : (!labelled && uniformForMissing ? 1 : 0)
-            }
-            if let grid {
-                grid.render(
-                    keypoints: sample.keypoints, into: &heatmaps, offset: b * k * grid.width * grid.height,
-                    uniformForMissing: uniformForMissing)
+                points.replaceSubrange((b * k * 2)..<((b + 1) * k * 2), with: sample.keypoints)
+                for j in 0..<k {
+                    let labelled = labels[2 * j].isFinite
+                    weights[b * k + j] = sample.keypoints[2 * j].isFinite ? 1 : (!labelled && uniformForMissing ? 1 : 0)
+                }
+                if let grid {
+                    grid.render(
+                        keypoints: sample.keypoints, into: &heatmaps, offset: b * k * grid.width * grid.height,
+                        uniformForMissing: uniformForMissing)
+                }
             }
         }
-        return PoseBatch(indices: frameIndices, images: images, keypoints: points, heatmaps: heatmaps, weights: weights)
+        var batch = PoseBatch(indices: frameIndices, images: images, keypoints: points, heatmaps: heatmaps, weights: weights)
+        batch.views = v
+        return batch
     }
 }

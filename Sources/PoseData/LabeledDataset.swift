@@ -15,6 +15,12 @@ public struct LabeledFrame: Sendable {
     public var image: HostImage
     /// The context model's frames t−2…t+2 (the centre is `image`, at index 2); nil for other models.
     public var context: [HostImage]?
+    /// A multi-camera project's images of this instant, one per view (`image` is the first); nil for one view.
+    /// `keypoints` then holds every view's, view after view (keypoint j of view v at pair v·K + j).
+    public var views: [HostImage]?
+
+    /// The image of view `v` (the only image of a single-view frame).
+    public func image(view v: Int) -> HostImage { views?[v] ?? image }
 
     public init(key: String, imagePath: String, keypoints: [Double], image: HostImage) {
         self.key = key
@@ -26,8 +32,13 @@ public struct LabeledFrame: Sendable {
 
 /// All labelled frames of a project, validated.
 public struct LabeledDataset: Sendable {
+    /// Per view (a multi-camera project's views share them).
     public var keypointNames: [String]
     public var frames: [LabeledFrame]
+    /// A multi-camera project's views (`data.view_names`); empty for one view. Each frame is then one instant.
+    public var viewNames: [String] = []
+    /// Images per frame: the views of a multi-camera project, else 1.
+    public var viewCount: Int { max(1, viewNames.count) }
     /// The scorer written in the label files.
     public var scorer: String
     /// For a context model: how many neighbour frames were found (`loadContextFrames`).
@@ -50,6 +61,7 @@ public struct LabeledDataset: Sendable {
         project: PoseProject,
         loadImage: (String) throws -> HostImage
     ) throws -> LabeledDataset {
+        if !project.config.cameraViews.isEmpty { return try loadViews(project: project, loadImage: loadImage) }
         var errors: [PoseDataError] = []
         var frames: [LabeledFrame] = []
         var names: [String]? = project.config.keypointNames

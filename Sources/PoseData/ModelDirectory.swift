@@ -36,6 +36,10 @@ public struct ModelDirectory: Sendable, Equatable {
     /// Evaluation on the labelled frames (LP layout with the `set` column).
     public var predictions: String { file("predictions.csv") }
     public var predictionErrors: String { file("predictions_pixel_error.csv") }
+    /// A multi-camera model's evaluation of one view (LP's names): `predictions_<view>.csv`.
+    public func predictions(view: String) -> String { file("predictions_\(view).csv") }
+    /// `predictions_<view>_pixel_error.csv`.
+    public func predictionErrors(view: String) -> String { file("predictions_\(view)_pixel_error.csv") }
     /// Where `kinema predict` writes when no output folder is given.
     public var videoPredictions: String { file("video_preds") }
 

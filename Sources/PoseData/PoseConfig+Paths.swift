@@ -44,7 +44,7 @@ extension PoseConfig {
         // A model folder's config (it has `data_dir_relative`) looks only there: the folder holds a copy of the labels
         // but not their images.
         let moved = data.dataDirRelative.map { join(folder, $0) } ?? folder
-        guard moved != written, fm.fileExists(atPath: join(moved, data.csvFile)) else { return }
+        guard moved != written, fm.fileExists(atPath: join(moved, data.csvFile.first)) else { return }
         func rebase(_ path: String?) -> String? {
             guard let path, path == written || path.hasPrefix(written + "/") else { return path }
             return moved + path.dropFirst(written.count)

@@ -34,8 +34,15 @@ public struct PoseConfig: ConfigSection, Sendable, Equatable {
 
     public init() {}
 
-    /// Absolute path of the label CSV.
-    public var csvPath: String { resolve(data.csvFile) }
+    /// Absolute path of the label CSV (the first view's in a multi-camera project).
+    public var csvPath: String { resolve(data.csvFile.first) }
+
+    /// Absolute paths of the label CSVs: one, or one per view of a multi-camera project (`data.view_names`).
+    public var csvPaths: [String] { data.csvFile.paths.map(resolve) }
+
+    /// The camera views of a project with one video per camera; empty for a single-view project, mirrored ones
+    /// included (their views share one image). See `DataSection.cameraViews`.
+    public var cameraViews: [String] { data.cameraViews }
 
     /// Whether this is LP's context model (`model.model_type: heatmap_mhcrnn`).
     public var isContextModel: Bool { model.isContextModel }
@@ -64,7 +71,9 @@ extension PoseConfig {
         /// The DeepLabCut `config.yaml` a model was trained from (Kinema writes it into the model folder, so that
         /// resuming and evaluating read every labeled-data folder of the project). Relative: to `data_dir`.
         public var deeplabcutConfig: String?
-        public var csvFile = "CollectedData.csv"
+        /// One label CSV, or one per view of a multi-camera project (in `view_names` order; row n of every file is
+        /// the same instant).
+        public var csvFile: LabelFiles = "CollectedData.csv"
         public var numKeypoints: Int?
         public var keypointNames: [String]?
         public var mirroredColumnMatches: [[Int]] = []
@@ -87,6 +96,7 @@ extension PoseConfig {
                 try dims.require(ConfigKey(key), value, "must be a positive multiple of 32") { $0 >= 32 && $0 % 32 == 0 }
             }
             try c.require(CodingKeys.downsampleFactor, downsampleFactor, "must be 1, 2 or 3") { (1...3).contains($0) }
+            try checkViews(c)
         }
     }
 

@@ -11,7 +11,8 @@ public struct PoseProject: Sendable {
     /// The training settings (for DLC projects: LP defaults plus what config.yaml says).
     public var config: PoseConfig
     public var kind: Kind
-    /// Label CSVs, absolute paths. Their first column is relative to `config.dataDir`.
+    /// Label CSVs, absolute paths. Their first column is relative to `config.dataDir`. A multi-camera project
+    /// (`config.cameraViews`) has one per view, in view order.
     public var labelFiles: [String]
     /// DeepLabCut's project name fields, used for output names (`DLC_<Net>_<Task><date>shuffle1_…`).
     public var dlcTask = ""
@@ -37,7 +38,7 @@ public struct PoseProject: Sendable {
             return project
         }
         return PoseProject(
-            config: config, kind: .lightningPose, labelFiles: [config.csvPath],
+            config: config, kind: .lightningPose, labelFiles: config.cameraViews.isEmpty ? [config.csvPath] : config.csvPaths,
             pcutoff: config.confidenceThreshForVid)
     }
 
@@ -119,7 +120,7 @@ public struct PoseProject: Sendable {
                 file: labeled, message: "no CollectedData_\(scorer).csv or .h5 in any labeled-data folder",
                 hint: "label frames first (napari-deeplabcut), or check the `scorer` key")
         }
-        config.csvFile = PoseConfig.relative(files[0], from: config.dataDir)  // relative: moves with the project
+        config.csvFile = LabelFiles([PoseConfig.relative(files[0], from: config.dataDir)])  // relative: moves with the project
         return PoseProject(
             config: config, kind: .deepLabCut, labelFiles: files, dlcTask: dlc.Task, dlcDate: dlc.date,
             dlcScorer: scorer, pcutoff: dlc.pcutoff)

@@ -85,44 +85,59 @@ public struct UnlabeledClipSource: Sendable {
     public let modelHeight: Int
     public let seed: Int
     public let augmentation: ClipAugmentationSettings
+    /// Camera views per clip (separate cameras), else 1; `videos` then holds each session's views in turn.
+    public let views: Int
     /// Readers each decoding thread keeps open (least recently used ones are closed).
     public var openReadersPerThread = 4
     let indexed: [IndexedVideo]
     private let schedule: ClipSchedule
 
-    /// Opens and indexes `paths` (on this thread).
-    /// - Throws: `PoseDataError` naming a file that cannot be opened as a video, or when no video is
-    ///   at least one clip long.
+    /// Opens and indexes `paths` (on this thread). With `views` > 1 the paths are sessions of separate cameras, view
+    /// after view (session s's view v at s·views + v; `ViewSession`): a clip is then one position in a session, taken
+    /// from every view at the same frames, each view with its own augmentation.
+    /// - Throws: `PoseDataError` naming a file that cannot be opened as a video, a session whose views differ in
+    ///   frame count, or when no video is at least one clip long.
     public init(
         videos paths: [String], clipLength: Int = 32, modelWidth: Int, modelHeight: Int, seed: Int = 0,
-        augmentation: ClipAugmentationSettings = .resizeOnly
+        augmentation: ClipAugmentationSettings = .resizeOnly, views: Int = 1
     ) throws {
-        guard clipLength > 0, modelWidth > 0, modelHeight > 0 else {
+        guard clipLength > 0, modelWidth > 0, modelHeight > 0, views > 0, paths.count % views == 0 else {
             throw PoseDataError(
                 file: "unlabelled clips",
-                message: "clip length \(clipLength) and model size \(modelWidth)x\(modelHeight) must be positive")
+                message:
+                    "clip length \(clipLength) and model size \(modelWidth)x\(modelHeight) must be positive, with every view of each session"
+            )
         }
         var indexed: [IndexedVideo] = [], notes: [String] = []
-        for path in paths {
-            let video: IndexedVideo
-            do {
-                video = try VideoReader(path: path, output: FrameOutput(pixelFormat: .rgb24), decoderThreads: 1).indexed
-            } catch {
-                var reason = String(describing: error)
-                if reason.hasPrefix(path + ": ") { reason.removeFirst(path.count + 2) }
-                throw PoseDataError(
-                    file: path, message: "cannot be read as unlabelled video: \(reason)",
-                    hint: "re-encode it or move it out of the unlabelled videos")
+        for first in stride(from: 0, to: paths.count, by: views) {
+            var session: [IndexedVideo] = []
+            for path in paths[first..<(first + views)] {
+                do {
+                    session.append(try VideoReader(path: path, output: FrameOutput(pixelFormat: .rgb24), decoderThreads: 1).indexed)
+                } catch {
+                    var reason = String(describing: error)
+                    if reason.hasPrefix(path + ": ") { reason.removeFirst(path.count + 2) }
+                    throw PoseDataError(
+                        file: path, message: "cannot be read as unlabelled video: \(reason)",
+                        hint: "re-encode it or move it out of the unlabelled videos")
+                }
             }
-            let frames = video.info.frameCount
+            let counts = session.map(\.info.frameCount), path = paths[first]
+            guard Set(counts).count == 1 else {
+                let listed = zip(paths[first..<(first + views)], counts).map { "\(($0 as NSString).lastPathComponent) \($1)" }
+                throw PoseDataError(
+                    file: path, message: "the views of this session differ in frame count (\(listed.joined(separator: ", ")))",
+                    hint: "the cameras' videos must hold the same instants; trim them to the same frames")
+            }
+            let frames = counts[0]
             if frames < clipLength {
                 notes.append("\(path): \(frames) frames, shorter than one \(clipLength)-frame clip: not used for unlabelled clips")
                 continue
             }
-            if video.info.damage != nil {
-                notes.append("\(path): cut off; unlabelled clips use its \(frames) decodable frames (0-\(frames - 1))")
+            for (video, p) in zip(session, paths[first..<(first + views)]) where video.info.damage != nil {
+                notes.append("\(p): cut off; unlabelled clips use its \(frames) decodable frames (0-\(frames - 1))")
             }
-            indexed.append(video)
+            indexed += session
         }
         guard !indexed.isEmpty else {
             throw PoseDataError(
@@ -138,8 +153,10 @@ public struct UnlabeledClipSource: Sendable {
         self.modelHeight = modelHeight
         self.seed = seed
         self.augmentation = augmentation
+        self.views = views
         self.schedule = ClipSchedule(
-            frameCounts: indexed.map(\.info.frameCount), clipLength: clipLength, seed: UInt64(bitPattern: Int64(seed)))
+            frameCounts: stride(from: 0, to: indexed.count, by: views).map { indexed[$0].info.frameCount }, clipLength: clipLength,
+            seed: UInt64(bitPattern: Int64(seed)))
     }
 
     /// The same for every video file in `folder` (by extension, as `PoseConfig.videoExtensions`), sorted by name.
@@ -162,9 +179,18 @@ public struct UnlabeledClipSource: Sendable {
                 message: "sets no data.video_dir, so there are no videos for unlabelled clips",
                 hint: "set data.video_dir or give a folder of unlabelled videos")
         }
+        let views = config.cameraViews
+        guard !views.isEmpty else {
+            try self.init(
+                folder: folder, clipLength: clipLength, modelWidth: config.resizeWidth, modelHeight: config.resizeHeight,
+                seed: seed, augmentation: .forImgaug(config.training.imgaug))
+            return
+        }
+        // Separate cameras: the folder's videos by session, each session's views in view order.
+        let sessions = try ViewSession.group(try Self.videos(inFolder: folder), views: views)
         try self.init(
-            folder: folder, clipLength: clipLength, modelWidth: config.resizeWidth, modelHeight: config.resizeHeight,
-            seed: seed, augmentation: .forImgaug(config.training.imgaug))
+            videos: sessions.flatMap(\.videos), clipLength: clipLength, modelWidth: config.resizeWidth,
+            modelHeight: config.resizeHeight, seed: seed, augmentation: .forImgaug(config.training.imgaug), views: views.count)
     }
 
     /// The video files in `folder`, sorted absolute paths.
@@ -187,12 +213,15 @@ public struct UnlabeledClipSource: Sendable {
     /// Clips per epoch: every video's non-overlapping clip slots.
     public var clipsPerEpoch: Int { schedule.total }
 
-    /// Clip number `n`: video, first frame and augmentation.
-    public func spec(ofClip n: Int) -> UnlabeledClipSpec {
-        let (video, start) = schedule.position(ofClip: n)
-        var rng = MersenneTwister(seed: mixSeeds(UInt64(bitPattern: Int64(seed)) ^ 0xC11B_5EED, UInt64(n)))
+    /// Clip number `n` (of view `view` for separate cameras): video, first frame and augmentation. The views of a
+    /// clip share the session and frames; each draws its own augmentation.
+    public func spec(ofClip n: Int, view: Int = 0) -> UnlabeledClipSpec {
+        let (session, start) = schedule.position(ofClip: n)
+        var seed = mixSeeds(UInt64(bitPattern: Int64(self.seed)) ^ 0xC11B_5EED, UInt64(n))
+        if view > 0 { seed = mixSeeds(seed, UInt64(view)) }
+        var rng = MersenneTwister(seed: seed)
         let augmentation = ClipAugmentation.draw(augmentation, modelWidth: modelWidth, modelHeight: modelHeight, rng: &rng)
-        return UnlabeledClipSpec(number: n, video: video, start: start, length: clipLength, augmentation: augmentation)
+        return UnlabeledClipSpec(number: n, video: session * views + view, start: start, length: clipLength, augmentation: augmentation)
     }
 
     /// A decoder for one thread (the stream's workers use one each; a caller may decode clips itself).
@@ -378,7 +407,9 @@ public final class UnlabeledClipStream: @unchecked Sendable {
                 let decoder = source.makeDecoder(decoderThreads: decoderThreads)
                 while gate.enter() {
                     guard let job = handoff.claim() else { gate.leave(); break }
-                    let spec = source.spec(ofClip: firstClip + job * max(1, clipStride))
+                    // A job is one view of a clip: a clip's views are consecutive jobs (a batch of `views` clips).
+                    let views = source.views
+                    let spec = source.spec(ofClip: firstClip + job / views * max(1, clipStride), view: job % views)
                     let buffer = pool.take()
                     let storage = buffer.withUnsafeBufferPointer { $0.baseAddress }
                     do {

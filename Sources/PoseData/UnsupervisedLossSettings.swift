@@ -66,6 +66,9 @@ public struct UnsupervisedLossSettings: Sendable, Equatable {
     public var anneal: AnnealSchedule
     /// Things the user should know that are not errors (e.g. a `components_to_keep` that multiview PCA ignores).
     public var notes: [String] = []
+    /// Camera views side by side in a sample (separate cameras, `data.view_names`), else 1. `pcaSingleview` is then
+    /// one view's PCA (its keypoints are indices within a view), fitted and applied to each view on its own.
+    public var views = 1
 
     public init(temporal: Temporal? = nil, pcaSingleview: PCA? = nil, pcaMultiview: PCA? = nil, anneal: AnnealSchedule = AnnealSchedule()) {
         (self.temporal, self.pcaSingleview, self.pcaMultiview, self.anneal) = (temporal, pcaSingleview, pcaMultiview, anneal)
@@ -144,6 +147,7 @@ extension UnsupervisedLossSettings {
         self.init(anneal: AnnealSchedule(config.callbacks.annealWeight))
         let k = keypointCount
         let views = config.viewNames?.count ?? 1
+        self.views = max(1, config.cameraViews.count)  // separate cameras; mirrored views share one pose
         let listed = Set(config.lossesToUse.compactMap(UnsupervisedLossKind.init(rawValue:)))
 
         if listed.contains(.temporal) {
@@ -164,11 +168,10 @@ extension UnsupervisedLossSettings {
 
         if listed.contains(.pcaSingleview) {
             let keys = config.losses.pcaSingleview, key = "losses.pca_singleview"
-            guard views == 1 else {
-                throw fail(key, "is not available for separate camera views (nor is it in LP)", hint: "use pca_multiview")
-            }
-            let columns = config.columnsForSingleviewPca ?? Array(0..<k)
-            try Self.checkKeypoints(columns, count: k) { fail("data.columns_for_singleview_pca", $0) }
+            // Separate cameras: each view's pose on its own (each camera sees the body from its own side).
+            let perView = k / self.views
+            let columns = config.columnsForSingleviewPca ?? Array(0..<perView)
+            try Self.checkKeypoints(columns, count: perView) { fail("data.columns_for_singleview_pca", $0) }
             let centering = keys.centeringMethod.flatMap(PoseCentering.init(rawValue:))
             if centering != nil, columns.count < 2 {
                 throw fail("\(key).centering_method", "needs at least 2 keypoints in data.columns_for_singleview_pca")
@@ -224,9 +227,11 @@ extension UnsupervisedLossSettings {
     /// list per view. With separate cameras (`view_names`), keypoint `j` of view `v` is column pair `v·K + j`
     /// (K per view), and LP's form is one list of per-view indices, repeated for every view; a flat list
     /// (`[0, 1, 2]`, which reads as one-element lists) means the same.
+    /// Separate cameras without `mirrored_column_matches`: every keypoint (the views label the same ones).
     public static func viewColumns(_ matches: [[Int]], views: Int, keypointCount: Int) -> [[Int]] {
         guard views > 1 else { return matches }
         let perView = keypointCount / views
+        if matches.isEmpty { return (0..<views).map { v in (0..<perView).map { v * perView + $0 } } }
         let flat = matches.count != views && matches.allSatisfy { $0.count == 1 }
         guard matches.count == 1 || flat else { return matches }
         let indices = flat ? matches.map { $0[0] } : matches[0]

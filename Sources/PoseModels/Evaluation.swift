@@ -57,20 +57,33 @@ public struct LabeledEvaluation: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// One view's part of a multi-camera evaluation (whose keypoints are every view's, view after view).
+    public func view(_ v: Int, of views: Int, keypointNames names: [String]) -> LabeledEvaluation {
+        let k = names.count
+        return LabeledEvaluation(
+            keypointNames: names, predictions: predictions.map { Array($0[(v * k)..<((v + 1) * k)]) },
+            errors: errors.map { Array($0[(v * k)..<((v + 1) * k)]) }, sets: sets)
+    }
+
     /// The model folder's `predictions.csv` (LP layout with the `set` column) and `predictions_pixel_error.csv`.
     public func write(to directory: ModelDirectory, rowKeys: [String], scorer: String) throws {
+        try write(predictions: directory.predictions, errors: directory.predictionErrors, rowKeys: rowKeys, scorer: scorer)
+    }
+
+    /// The same into the given files (a multi-camera model writes one pair per view).
+    public func write(predictions predictionsPath: String, errors errorsPath: String, rowKeys: [String], scorer: String) throws {
         var values: [Double] = []
         for row in predictions { for e in row { values += [e.x, e.y, e.likelihood] } }
         let table = try PoseTable(
             scorer: scorer, keypoints: keypointNames, coords: ["x", "y", "likelihood"], rowKeys: rowKeys,
             indexStyle: .imagePath, values: values,
             extraColumns: [.init(header: ["set", "", ""], cells: sets)])
-        try table.write(to: URL(fileURLWithPath: directory.predictions))
+        try table.write(to: URL(fileURLWithPath: predictionsPath))
         var text = "," + keypointNames.joined(separator: ",") + ",set\n"
         for (f, row) in errors.enumerated() {
             text += csvField(rowKeys[f]) + "," + row.map { $0.isFinite ? String($0) : "" }.joined(separator: ",") + "," + sets[f] + "\n"
         }
-        try AtomicFile.write(text, to: directory.predictionErrors)
+        try AtomicFile.write(text, to: errorsPath)
     }
 }
 
@@ -79,28 +92,35 @@ func csvField(_ s: String) -> String {
 }
 
 extension PoseModel {
-    /// Predicts every labelled frame (resize only) and measures the error against its labels.
+    /// Predicts every labelled frame (resize only) and measures the error against its labels. A multi-camera
+    /// frame's row holds every view's keypoints, view after view, named `<keypoint>_<view>`.
     public func evaluate(dataset: LabeledDataset, split: DataSplit, batchSize: Int = 16) throws -> LabeledEvaluation {
-        let resizer = self.resizer()
+        let resizer = self.resizer(), views = dataset.viewCount
         var predictions: [[KeypointEstimate]] = []
         var errors: [[Double]] = []
         for start in stride(from: 0, to: dataset.count, by: batchSize) {
             let frames = Array(dataset.frames[start..<Swift.min(dataset.count, start + batchSize)])
             var images: [Float] = []
             for frame in frames {
-                let transform = Affine2D(
-                    a: Double(config.resizeWidth) / Double(frame.image.width), b: 0, c: 0,
-                    d: Double(config.resizeHeight) / Double(frame.image.height), tx: 0, ty: 0)
-                // The context model reads frames t−2…t+2.
-                for image in framesPerSample > 1 ? frame.context ?? Array(repeating: frame.image, count: framesPerSample) : [frame.image] {
-                    var planes = resizer.warp(image, transform: transform)
-                    resizer.normalize(&planes)
-                    images += planes
+                for v in 0..<views {
+                    let image = frame.image(view: v)
+                    let transform = Affine2D(
+                        a: Double(config.resizeWidth) / Double(image.width), b: 0, c: 0,
+                        d: Double(config.resizeHeight) / Double(image.height), tx: 0, ty: 0)
+                    // The context model reads frames t−2…t+2.
+                    for input in framesPerSample > 1 ? frame.context ?? Array(repeating: image, count: framesPerSample) : [image] {
+                        var planes = resizer.warp(input, transform: transform)
+                        resizer.normalize(&planes)
+                        images += planes
+                    }
                 }
             }
-            let estimates = try predict(images: images, count: frames.count)
+            let estimates = try predict(images: images, count: frames.count * views)
             for (b, frame) in frames.enumerated() {
-                let row = estimates[b].map { toFrame($0, width: frame.image.width, height: frame.image.height) }
+                let row = (0..<views).flatMap { v in
+                    let image = frame.image(view: v)
+                    return estimates[b * views + v].map { toFrame($0, width: image.width, height: image.height) }
+                }
                 predictions.append(row)
                 errors.append(
                     row.enumerated().map { j, e in
@@ -109,8 +129,9 @@ extension PoseModel {
                     })
             }
         }
+        let names = views == 1 ? keypointNames : dataset.viewNames.flatMap { view in keypointNames.map { "\($0)_\(view)" } }
         return LabeledEvaluation(
-            keypointNames: keypointNames, predictions: predictions, errors: errors,
+            keypointNames: names, predictions: predictions, errors: errors,
             sets: split.setNames(count: dataset.count))
     }
 }

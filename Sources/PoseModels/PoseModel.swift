@@ -45,7 +45,7 @@ public final class PoseModel {
     /// weighted keypoints and cells; regression: MSE on the labelled coordinates in model pixels). The context
     /// model's output holds both heads (`2B` maps): as LP, both are compared with the same targets and averaged.
     public func loss(output: Tensor, batch: PoseBatch) throws -> Tensor {
-        let heads = output.size(0) / Swift.max(1, batch.count)
+        let heads = output.size(0) / Swift.max(1, batch.count)  // batch.count: images (samples × views)
         let b = batch.count * heads, k = keypointCount
         switch network.style {
         case .regression:

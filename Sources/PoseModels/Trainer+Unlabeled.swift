@@ -26,7 +26,8 @@ public final class UnlabeledTraining {
     public convenience init(
         config: PoseConfig, dataset: LabeledDataset, training: [Int], folder: String?, clipLength: Int
     ) throws {
-        let settings = try UnsupervisedLossSettings(config: config, keypointCount: dataset.keypointNames.count)
+        // Separate cameras: a sample's keypoints are every view's, side by side (V·K).
+        let settings = try UnsupervisedLossSettings(config: config, keypointCount: dataset.keypointNames.count * dataset.viewCount)
         guard let folder = folder ?? config.videoDir else {
             throw PoseDataError(
                 file: config.configFile.isEmpty ? "config" : config.configFile,
@@ -41,7 +42,11 @@ public final class UnlabeledTraining {
     /// What the run uses, for the training log.
     public var summary: [String] {
         let frames = source.videos.reduce(0) { $0 + $1.frameCount }
-        return ["unlabelled clips: \(source.clipLength) frames from \(source.videos.count) video(s) in \(folder) (\(frames) frames)"]
+        let videos =
+            source.views == 1
+            ? "\(source.videos.count) video(s)"
+            : "\(source.videos.count / source.views) session(s) of \(source.views) views, the same frames of every view,"
+        return ["unlabelled clips: \(source.clipLength) frames from \(videos) in \(folder) (\(frames) frames)"]
             + source.notes + losses.summary
     }
 
@@ -49,7 +54,8 @@ public final class UnlabeledTraining {
     func start() {
         stream?.stop()
         stream = UnlabeledClipStream(
-            source: source, clipsPerBatch: 1, workers: 2, firstClip: batchesTaken * shard.count + shard.index, clipStride: shard.count)
+            source: source, clipsPerBatch: source.views, workers: 2, firstClip: batchesTaken * shard.count + shard.index,
+            clipStride: shard.count)
     }
 
     func stop() {
@@ -66,13 +72,25 @@ extension PoseTrainer {
             throw PoseModelError("the unlabelled clip stream stopped")
         }
         unlabeled.batchesTaken += 1
-        let t = clip.spec.length
-        let images = try Tensor(clip.images, shape: [t, 3, config.resizeHeight, config.resizeWidth])
+        // Separate cameras: the batch holds the clip's views (same frames), run as one batch of V·T images.
+        let t = clip.spec.length, views = batch.clips.count, maps = batch.clips.map(\.augmentedToFrame)
+        let images = try Tensor(
+            views == 1 ? clip.images : Array(batch.clips.map(\.images).joined()),
+            shape: [views * t, 3, config.resizeHeight, config.resizeWidth])
         unlabeled.stream!.recycle(batch)
         func terms(_ output: Tensor) throws -> UnsupervisedLosses.Terms {
             let (keypoints, confidences) = try model.softKeypoints(output, count: output.size(0))
-            let inFrame = try PoseModel.apply(clip.augmentedToFrame, to: keypoints)
-            return try unlabeled.losses(keypoints: inFrame, confidences: confidences, epoch: epoch)
+            guard views > 1 else {
+                let inFrame = try PoseModel.apply(maps[0], to: keypoints)
+                return try unlabeled.losses(keypoints: inFrame, confidences: confidences, epoch: epoch)
+            }
+            // Each view back to its frame pixels, then the instant's views side by side: (T, V·K, 2).
+            let k = keypoints.size(1)
+            var inFrame: [Tensor] = []
+            for (v, map) in maps.enumerated() { inFrame.append(try PoseModel.apply(map, to: keypoints.slice(0, v * t, (v + 1) * t))) }
+            let joined = try stack(inFrame, dim: 1).reshape([t, views * k, 2])
+            let together = try confidences.map { try $0.reshape([views, t, k]).permute([1, 0, 2]).reshape([t, views * k]) }
+            return try unlabeled.losses(keypoints: joined, confidences: together, epoch: epoch)
         }
         func terms() throws -> UnsupervisedLosses.Terms {
             guard let context = model.network as? ContextPoseNetwork else {

@@ -125,14 +125,17 @@ public final class PoseTrainer {
             settings: .preset(config.imgaug, horizontalFlip: config.imgaugHflip),
             outputWidth: config.resizeWidth, outputHeight: config.resizeHeight, flipPermutation: permutation)
         let grid = model.network.style == .regression ? nil : model.grid
+        // Separate cameras: a sample is an instant, one image per view (LP's non-fusion multiview model: the same
+        // network on every view, the views folded into the batch).
+        let views = dataset.viewNames.isEmpty ? nil : dataset.frames.map { $0.views ?? [$0.image] }
         trainLoader = BatchLoader(
             images: images, keypoints: keypoints, indices: split.train, batchSize: config.trainBatchSize,
             augmenter: augmenter, grid: grid, seed: config.rngSeedDataPt, shuffle: true,
-            uniformForMissing: config.uniformHeatmapsForNanKeypoints, context: context)
+            uniformForMissing: config.uniformHeatmapsForNanKeypoints, context: context, views: views)
         evaluationLoader = BatchLoader(
             images: images, keypoints: keypoints, indices: Array(0..<dataset.count),
             batchSize: config.valBatchSize, augmenter: model.resizer(), grid: grid,
-            seed: 0, shuffle: false, uniformForMissing: config.uniformHeatmapsForNanKeypoints, context: context)
+            seed: 0, shuffle: false, uniformForMissing: config.uniformHeatmapsForNanKeypoints, context: context, views: views)
         if let group = options.group { trainLoader.shard = (group.rank, group.size) }
         if let pretrained = options.pretrained {
             options.log(try model.loadPretrained(path: pretrained))
@@ -460,8 +463,8 @@ public final class PoseTrainer {
     func trainingError(output: Tensor, batch: PoseBatch) throws -> (Double, Int) {
         let estimates = try model.readout(output, count: batch.count)
         var sum = 0.0, n = 0
-        for (b, index) in batch.indices.enumerated() {
-            let image = dataset.frames[index].image
+        for b in 0..<batch.count {  // each image: a sample's view
+            let image = dataset.frames[batch.indices[b / batch.views]].image(view: b % batch.views)
             let sx = Double(image.width) / Double(config.resizeWidth), sy = Double(image.height) / Double(config.resizeHeight)
             for (j, e) in estimates[b].enumerated() {
                 let x = Double(batch.keypoints[(b * model.keypointCount + j) * 2]),
@@ -485,11 +488,12 @@ public final class PoseTrainer {
                 lossSum += try model.loss(output: output, batch: batch).item() * Double(chunk.count)
                 lossCount += chunk.count
                 let estimates = try model.readout(output, count: batch.count)
-                for (b, index) in chunk.enumerated() {
-                    let frame = dataset.frames[index]
+                for b in 0..<batch.count {  // each image: a sample's view
+                    let frame = dataset.frames[chunk[b / batch.views]], view = b % batch.views
+                    let image = frame.image(view: view), offset = 2 * view * model.keypointCount
                     for (j, e) in estimates[b].enumerated() {
-                        let p = model.toFrame(e, width: frame.image.width, height: frame.image.height)
-                        let x = frame.keypoints[2 * j], y = frame.keypoints[2 * j + 1]
+                        let p = model.toFrame(e, width: image.width, height: image.height)
+                        let x = frame.keypoints[offset + 2 * j], y = frame.keypoints[offset + 2 * j + 1]
                         guard x.isFinite, y.isFinite else { continue }
                         errorSum += ((p.x - x) * (p.x - x) + (p.y - y) * (p.y - y)).squareRoot()
                         errorCount += 1

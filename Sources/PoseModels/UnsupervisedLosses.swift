@@ -120,16 +120,44 @@ public final class PCALoss {
 public final class UnsupervisedLosses {
     public let settings: UnsupervisedLossSettings
     public let temporal: TemporalLoss?
-    public let pcaSingleview: PCALoss?
+    /// One per view (separate cameras: each view's pose PCA, fitted on that view's labels); empty when unused.
+    public let pcaSingleview: [PCALoss]
     public let pcaMultiview: PCALoss?
 
     /// Fits the PCA losses on the labelled *training* frames (`[x₀, y₀, x₁, y₁, …]` each, frame pixels, NaN =
-    /// unlabelled; the validation and test frames must stay out).
+    /// unlabelled; the validation and test frames must stay out; separate cameras: every view's, view after view).
     public init(settings: UnsupervisedLossSettings, trainingFrames: [[Double]]) throws {
         self.settings = settings
         temporal = settings.temporal.map(TemporalLoss.init)
-        pcaSingleview = try settings.pcaSingleview.map { PCALoss(try FittedSubspace.fit($0, frames: trainingFrames)) }
+        let views = settings.views
+        pcaSingleview =
+            try settings.pcaSingleview.map { pca in
+                try (0..<views).map { v in
+                    var fit = pca
+                    if views > 1 { fit.key += " (view \(v))" }
+                    return PCALoss(try FittedSubspace.fit(fit, frames: trainingFrames.map { Self.view(v, of: views, $0) }))
+                }
+            } ?? []
         pcaMultiview = try settings.pcaMultiview.map { PCALoss(try FittedSubspace.fit($0, frames: trainingFrames)) }
+    }
+
+    /// View `v`'s keypoints of a sample that holds `views` views side by side.
+    static func view(_ v: Int, of views: Int, _ frame: [Double]) -> [Double] {
+        guard views > 1 else { return frame }
+        let n = frame.count / views
+        return Array(frame[(v * n)..<((v + 1) * n)])
+    }
+
+    /// Pose PCA of keypoints `(T, V·K, 2)`: each view's own loss, averaged over the views (equal frame counts, so the
+    /// mean over every frame, view and keypoint).
+    func pcaSingleviewLoss(_ keypoints: Tensor) throws(TorchError) -> Tensor? {
+        guard !pcaSingleview.isEmpty else { return nil }
+        let views = pcaSingleview.count
+        guard views > 1 else { return try pcaSingleview[0](keypoints) }
+        let p = try pairs(keypoints), k = p.size(1) / views
+        var total = try pcaSingleview[0](p.slice(1, 0, k))
+        for v in 1..<views { total = try total + pcaSingleview[v](p.slice(1, v * k, (v + 1) * k)) }
+        return try total * (1 / Double(views))
     }
 
     /// What the run uses, one line per loss, for the training log.
@@ -139,8 +167,14 @@ public final class UnsupervisedLosses {
             let epsilon = Set(t.epsilon).count == 1 ? "\(t.epsilon[0])" : "\(t.epsilon)"
             lines.append("temporal: ε = \(epsilon) px, confidence below \(t.probThreshold) ignored, weight \(weightText(t.logWeight))")
         }
-        for (loss, pca) in [(pcaSingleview, settings.pcaSingleview), (pcaMultiview, settings.pcaMultiview)] {
-            if let loss, let pca { lines.append(loss.subspace.summary + ", weight \(weightText(pca.logWeight))") }
+        if let pca = settings.pcaSingleview {
+            for (v, loss) in pcaSingleview.enumerated() {
+                let view = pcaSingleview.count > 1 ? " (view \(v))" : ""
+                lines.append(loss.subspace.summary + view + ", weight \(weightText(pca.logWeight))")
+            }
+        }
+        if let loss = pcaMultiview, let pca = settings.pcaMultiview {
+            lines.append(loss.subspace.summary + ", weight \(weightText(pca.logWeight))")
         }
         let a = settings.anneal
         lines.append(
@@ -178,7 +212,9 @@ public final class UnsupervisedLosses {
         if let temporal, let s = settings.temporal {
             try add(.temporal, temporal(keypoints, confidences: confidences), logWeight: s.logWeight)
         }
-        if let pcaSingleview, let s = settings.pcaSingleview { try add(.pcaSingleview, pcaSingleview(keypoints), logWeight: s.logWeight) }
+        if let s = settings.pcaSingleview, let loss = try pcaSingleviewLoss(keypoints) {
+            try add(.pcaSingleview, loss, logWeight: s.logWeight)
+        }
         if let pcaMultiview, let s = settings.pcaMultiview { try add(.pcaMultiview, pcaMultiview(keypoints), logWeight: s.logWeight) }
         return Terms(total: total, losses: losses, factor: factor)
     }

@@ -3,6 +3,7 @@
 import Foundation
 import KinemaConsole
 import KinemaFiles
+import PoseData
 import PoseModels
 
 /// How a batch runs.
@@ -97,6 +98,12 @@ public enum BatchPrediction {
     /// and ignore SIGPIPE, so that writing to a worker that died is an error rather than the end of the batch.
     public static func run(videos: [String], options: BatchOptions, log: (String) -> Void = logLine) throws -> BatchSummary {
         let start = Date()
+        // A batch's unit is one video; a multi-camera model predicts a session's views together.
+        if let config = try? PoseConfig.load(path: ModelDirectory(options.model).config), !config.cameraViews.isEmpty {
+            throw PoseModelError(
+                "\(options.model) is a multi-camera model (data.view_names: \(config.cameraViews.joined(separator: ", "))): --videos batches predict one video at a time; give the sessions' videos, or their folder, after MODEL"
+            )
+        }
         try PoseWorkflows.checkWritableFolder(options.output)
         var manifest = try BatchManifest.load(file: options.manifest) ?? BatchManifest(model: options.model)
         guard manifest.model == options.model else {

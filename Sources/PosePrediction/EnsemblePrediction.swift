@@ -139,7 +139,7 @@ extension PoseWorkflows {
     }
 
     /// The input videos as recordings: one video each, or for separate cameras one video per view (in the views'
-    /// order) grouped by session (`<session>_<view>.mp4`). Folders give their videos. One line for anything else.
+    /// order) grouped by session (`<session>_<view>.mp4`, `ViewSession.group`). Folders give their videos. One line for anything else.
     static func ensembleRecordings(_ inputs: [String], views: EnsembleViews) throws -> [[String]] {
         var videos: [String] = []
         for input in inputs {
@@ -170,27 +170,7 @@ extension PoseWorkflows {
             seen[stem] = video
         }
         guard case .multiCamera(let cameras) = views else { return videos.map { [$0] } }
-        // Separate cameras: `<session>_<view>`; each session needs every view.
-        var sessions: [String: [String: String]] = [:], order: [String] = []
-        for video in videos {
-            let stem = PredictionOutputs.stem(of: video)
-            guard let view = cameras.first(where: { stem.hasSuffix("_" + $0) }) else {
-                throw PoseModelError(
-                    "\(video): its name does not end in _<view> for a view of data.view_names (\(cameras.joined(separator: ", "))); name the videos <session>_<view>.mp4"
-                )
-            }
-            let session = String(stem.dropLast(view.count + 1))
-            if sessions[session] == nil { order.append(session) }
-            sessions[session, default: [:]][view] = video
-        }
-        return try order.map { session in
-            let missing = cameras.filter { sessions[session]![$0] == nil }
-            guard missing.isEmpty else {
-                throw PoseModelError(
-                    "session \(session): no video for view \(missing.joined(separator: ", ")) (found \(sessions[session]!.values.sorted().joined(separator: ", "))); give every view's video"
-                )
-            }
-            return cameras.map { sessions[session]![$0]! }
-        }
+        // Separate cameras: LP's `<session>_<view>` rule (`ViewSession`); each session needs every view.
+        return try ViewSession.group(videos, views: cameras).map(\.videos)
     }
 }

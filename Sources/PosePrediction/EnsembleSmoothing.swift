@@ -22,7 +22,7 @@ public enum EnsembleViews: Sendable, Equatable {
         let file = config.configFile.isEmpty ? "config" : config.configFile
         let groups = config.mirroredColumnMatches
         let named = config.viewNames ?? []
-        if groups.count >= 2 {
+        if groups.count >= 2, config.cameraViews.isEmpty {
             let key = "data.mirrored_column_matches"
             guard groups.allSatisfy({ $0.count == groups[0].count && !$0.isEmpty }),
                 groups.joined().allSatisfy({ keypoints.indices.contains($0) })

@@ -42,6 +42,11 @@ extension PoseWorkflows {
         onFirstBatch: (() -> Void)? = nil
     ) throws -> PredictionRun {
         let output = outputDirectory ?? trained.folder.videoPredictions
+        if !trained.model.config.cameraViews.isEmpty {
+            return try predictSessions(
+                trained, inputs: inputs, output: output, labeledVideo: labeledVideo, threshold: threshold, batchSize: batchSize,
+                h5: h5, showProgress: showProgress, log: log, onFirstBatch: onFirstBatch)
+        }
         // Everything that can be checked is checked before the first frame: the inputs, then the output folder.
         var jobs: [(video: String?, imageFolder: String?, images: [String])] = []
         for input in inputs {
@@ -75,55 +80,67 @@ extension PoseWorkflows {
                     try predictImages(trained, folder: job.imageFolder!, files: job.images, output: output, batchSize: batchSize))
                 continue
             }
-            var drawer: LabeledVideoWriter?
-            let labeledPath = outputs.labeledVideo(video: input)
-            if labeledVideo {
-                let info = try VideoReader(path: input).info  // an unreadable video fails here, as below
-                let config = trained.model.config
-                do {
-                    drawer = try LabeledVideoWriter(
-                        path: labeledPath, width: info.width, height: info.height,
-                        framesPerSecond: info.framesPerSecond > 0 ? info.framesPerSecond : 30, keypointNames: trained.model.keypointNames,
-                        colormap: config.colormap,
-                        threshold: threshold
-                            ?? (trained.project.kind == .deepLabCut ? trained.project.pcutoff : config.confidenceThreshForVid),
-                        skeleton: config.skeleton)
-                } catch {
-                    run.failedOutputs.append("warning: no labelled video for \(input): \(FileProblem.describe(error))")
-                    log(run.failedOutputs.last!)
-                }
-            }
-            let result = try trained.model.predictVideo(
-                path: input, scorer: trained.scorer, batchSize: batchSize,
-                showProgress: showProgress, drawer: drawer, onFirstBatch: onFirstBatch)
-            let csv = outputs.keypoints(video: input, dlcScorer: trained.project.kind == .deepLabCut ? trained.scorer : nil)
-            try result.table.write(to: URL(fileURLWithPath: csv))
-            log(
-                String(
-                    format: "%@: %d frames in %.1f s (%.1f frames/s, first batch after %.2f s) -> %@", input, result.frames,
-                    result.seconds, result.framesPerSecond, result.startupSeconds, csv))
-            run.files.append(csv)
+            let (table, csv) = try predictVideoFile(
+                trained, input: input, outputs: outputs, labeledVideo: labeledVideo, threshold: threshold, batchSize: batchSize,
+                showProgress: showProgress, log: log, onFirstBatch: onFirstBatch, run: &run)
             do {
-                run.extras += try extras?.write(result.table, video: input, csv: csv, outputs: outputs, log: log) ?? []
+                run.extras += try extras?.write(table, video: input, csv: csv, outputs: outputs, log: log) ?? []
             } catch {  // optional outputs, like a labelled video: the CSV is kept
                 run.failedOutputs.append("warning: no metrics or .h5 for \(input): \(FileProblem.sentence(error))")
                 log(run.failedOutputs.last!)
             }
-            if let truncation = result.truncation {
-                run.truncated.append("warning: " + cutOffLine(truncation, info: result.video, rows: result.frames))
-                log(run.truncated.last!)
-            }
-            if let drawer {
-                if let failure = result.labeledVideoFailure {
-                    run.failedOutputs.append("warning: no labelled video for \(input): \(failure)")
-                    log(run.failedOutputs.last!)
-                } else {
-                    run.files.append(labeledPath)
-                    if let warning = drawer.thresholdWarning { log("warning: " + warning) }
-                }
-            }
         }
         return run
+    }
+
+    /// Predicts one video into `<stem>.csv` (and its labelled video); returns the table and the CSV's path. What
+    /// could not be done without losing the prediction (labelled video, a cut-off recording) goes into `run`.
+    static func predictVideoFile(
+        _ trained: TrainedModel, input: String, outputs: PredictionOutputs, labeledVideo: Bool, threshold: Double?,
+        batchSize: Int, showProgress: Bool, log: (String) -> Void, onFirstBatch: (() -> Void)?, run: inout PredictionRun
+    ) throws -> (table: PoseTable, csv: String) {
+        var drawer: LabeledVideoWriter?
+        let labeledPath = outputs.labeledVideo(video: input)
+        if labeledVideo {
+            let info = try VideoReader(path: input).info  // an unreadable video fails here, as below
+            let config = trained.model.config
+            do {
+                drawer = try LabeledVideoWriter(
+                    path: labeledPath, width: info.width, height: info.height,
+                    framesPerSecond: info.framesPerSecond > 0 ? info.framesPerSecond : 30, keypointNames: trained.model.keypointNames,
+                    colormap: config.colormap,
+                    threshold: threshold
+                        ?? (trained.project.kind == .deepLabCut ? trained.project.pcutoff : config.confidenceThreshForVid),
+                    skeleton: config.skeleton)
+            } catch {
+                run.failedOutputs.append("warning: no labelled video for \(input): \(FileProblem.describe(error))")
+                log(run.failedOutputs.last!)
+            }
+        }
+        let result = try trained.model.predictVideo(
+            path: input, scorer: trained.scorer, batchSize: batchSize,
+            showProgress: showProgress, drawer: drawer, onFirstBatch: onFirstBatch)
+        let csv = outputs.keypoints(video: input, dlcScorer: trained.project.kind == .deepLabCut ? trained.scorer : nil)
+        try result.table.write(to: URL(fileURLWithPath: csv))
+        log(
+            String(
+                format: "%@: %d frames in %.1f s (%.1f frames/s, first batch after %.2f s) -> %@", input, result.frames,
+                result.seconds, result.framesPerSecond, result.startupSeconds, csv))
+        run.files.append(csv)
+        if let truncation = result.truncation {
+            run.truncated.append("warning: " + cutOffLine(truncation, info: result.video, rows: result.frames))
+            log(run.truncated.last!)
+        }
+        if let drawer {
+            if let failure = result.labeledVideoFailure {
+                run.failedOutputs.append("warning: no labelled video for \(input): \(failure)")
+                log(run.failedOutputs.last!)
+            } else {
+                run.files.append(labeledPath)
+                if let warning = drawer.thresholdWarning { log("warning: " + warning) }
+            }
+        }
+        return (result.table, csv)
     }
 
     /// One line saying where a cut recording broke, in frames and seconds, and what the CSV holds.

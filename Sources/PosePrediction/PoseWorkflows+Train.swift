@@ -20,7 +20,8 @@ extension PoseWorkflows {
         let directory = ModelDirectory(options.modelDir)
         if !options.resume { try directory.checkNewRun(overwrite: overwrite) }
         let dataset = try LabeledDataset.load(project: project)
-        options.log("\(dataset.count) labelled frames, \(dataset.keypointNames.count) keypoints: checked")
+        let views = dataset.viewNames.isEmpty ? "" : " in each of \(dataset.viewCount) views (\(dataset.viewNames.joined(separator: ", ")))"
+        options.log("\(dataset.count) labelled frames, \(dataset.keypointNames.count) keypoints\(views): checked")
         if let note = dataset.contextNote { options.log(note) }
         let config = project.config
         let predicting = predictVideos ?? config.predictVidsAfterTraining
@@ -45,13 +46,15 @@ extension PoseWorkflows {
             let evaluation = try evaluate(trained, dataset: dataset)
             options.log(evaluation.report(pcutoff: project.pcutoff))
             if predicting {
-                for video in videos {
+                // Separate cameras: the videos together, so that each session's views are predicted as one.
+                let runs = config.cameraViews.isEmpty ? videos.map({ [$0] }) : [videos]
+                for inputs in runs where !inputs.isEmpty {
                     do {
                         _ = try predict(
-                            trained, inputs: [video], labeledVideo: config.saveVidsAfterTraining,
+                            trained, inputs: inputs, labeledVideo: config.saveVidsAfterTraining,
                             showProgress: options.showProgress, log: options.log)
                     } catch {
-                        options.log("could not predict \(video) (the model is complete): \(error)")
+                        options.log("could not predict \(inputs.joined(separator: ", ")) (the model is complete): \(error)")
                     }
                 }
             }

@@ -73,7 +73,7 @@ struct LossConfigTests {
     @Test func separateCameraKeys() throws {
         let text = """
             data:
-              csv_file: top.csv
+              csv_file: [top.csv, bot.csv]
               view_names: [top, bot]
               num_keypoints: 7
               mirrored_column_matches:
@@ -101,9 +101,14 @@ struct LossConfigTests {
         config.losses.temporal.epsilon = [1, 2, 3, 4, 5, 6, 7]
         #expect(
             try UnsupervisedLossSettings(config: config, keypointCount: 14).temporal?.epsilon == [1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7])
+        // Pose PCA is one view's: its keypoints index a view's 7, and it is fitted and applied per view.
         config.lossesToUse = ["pca_singleview"]
-        let single = #expect(throws: PoseDataError.self) { try UnsupervisedLossSettings(config: config, keypointCount: 14) }
-        #expect(single?.description.contains("losses.pca_singleview is not available for separate camera views") == true)
+        let single = try UnsupervisedLossSettings(config: config, keypointCount: 14)
+        #expect(single.views == 2 && single.pcaSingleview?.observation == .pose(keypoints: Array(0...6), centering: nil))
+        config.columnsForSingleviewPca = [0, 7]
+        let outside = #expect(throws: PoseDataError.self) { try UnsupervisedLossSettings(config: config, keypointCount: 14) }
+        #expect(
+            outside?.description.contains("data.columns_for_singleview_pca names keypoint 7, but the project's keypoints are 0…6") == true)
     }
 
     /// Bad values: one line, `FILE:LINE: key … found …`.

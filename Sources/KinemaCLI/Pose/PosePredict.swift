@@ -16,12 +16,18 @@ struct PosePredict: ParsableCommand {
             step. A recording cut off mid-file keeps what was decoded: its CSV has one row per frame before \
             the cut (as many as any reader of the file finds) and one warning line says where it broke. \
             Beside each video's CSV go Lightning Pose's per-frame metrics, <stem>_temporal_norm.csv, \
-            <stem>_pca_singleview_error.csv (single-view projects) and <stem>_pca_multiview_error.csv (projects \
-            whose config sets data.mirrored_column_matches), with a summary (median and 95th percentile per \
+            <stem>_pca_singleview_error.csv and <stem>_pca_multiview_error.csv (projects whose config sets \
+            data.mirrored_column_matches, and separate cameras), with a summary (median and 95th percentile per \
             keypoint) and <stem>_metrics.png; the PCA is fitted on the model's training labels as training fits \
             it. With --h5, and always in DeepLabCut projects, the prediction is also written as DeepLabCut's .h5. \
             Labelled videos of any size are written (an odd width or height gets one black column or row of \
             padding); if one cannot be written, that is one warning line and the CSVs are kept.
+
+            Separate cameras (data.view_names, one video per camera): give every view's videos, or their folder. \
+            They are grouped into sessions by LP's rule (the view name as a word in the file name: \
+            <session>_<view>.mp4), every session is checked (one video per view, the same frame count) before any \
+            work, and each view's video gets its own <stem>.csv and metrics; the multiview PCA error compares the \
+            views of the same frame.
 
             Exit status: 0 when everything was written; 1 on an error (the CSVs of the videos finished before \
             it are kept); 3 when every CSV was written but a labelled video, the metrics or the .h5 failed; 4 with --strict when a \

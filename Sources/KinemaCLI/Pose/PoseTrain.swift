@@ -25,7 +25,10 @@ struct PoseTrain: ParsableCommand {
             metrics.csv gains one column per loss. `--model-type heatmap_mhcrnn` (or model.model_type) trains \
             Lightning Pose's context model: each labelled frame is read with its neighbours t-2..t+2 from the same \
             folder (img0041.png -> img0039..img0043), unlabelled clips are 16 frames, and predictions keep the more \
-            confident of its two heads.
+            confident of its two heads. Separate cameras (data.view_names with one label CSV per view in \
+            data.csv_file, videos named <session>_<view>.mp4): one network sees every view of a labelled instant, \
+            unlabelled clips take the same frames of every view, pca_singleview is fitted per view and \
+            pca_multiview compares the views of each keypoint.
 
             Ensembles: `--ensemble N [--output ENSEMBLE]` trains N members that differ only in \
             training.rng_seed_data_pt (the config's seed + i: split, batch order, augmentation), one after \
