@@ -55,12 +55,7 @@ extension PoseWorkflows {
                 throw PoseModelError("\(input): no such file or folder; pass video files or folders of images")
             }
             guard isDirectory.boolValue else { jobs.append((input, nil, [])); continue }
-            let files: [String]
-            do {
-                files = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
-            } catch {
-                throw PoseModelError("\(input): cannot list the folder: \(FileProblem.describe(error))")
-            }
+            let files = try folderContents(input)
             let videos = files.filter { videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
             let images = files.filter { imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
             if images.isEmpty && videos.isEmpty {
@@ -91,6 +86,15 @@ extension PoseWorkflows {
             }
         }
         return run
+    }
+
+    /// The names in `folder`, sorted; one line when it cannot be listed.
+    static func folderContents(_ folder: String) throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        } catch {
+            throw PoseModelError("\(folder): cannot list the folder: \(FileProblem.describe(error))")
+        }
     }
 
     /// Predicts one video into `<stem>.csv` (and its labelled video); returns the table and the CSV's path. What

@@ -23,12 +23,7 @@ extension PoseWorkflows {
                 throw PoseModelError("\(input): no such file or folder; pass the videos of every view, or folders of them")
             }
             guard isDirectory.boolValue else { videos.append(input); continue }
-            let files: [String]
-            do {
-                files = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
-            } catch {
-                throw PoseModelError("\(input): cannot list the folder: \(FileProblem.describe(error))")
-            }
+            let files = try folderContents(input)
             let found = files.filter { videoExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
             guard !found.isEmpty else { throw PoseModelError("\(input) holds no videos (mp4, avi, mov, mkv)") }
             videos += found.map { (input as NSString).appendingPathComponent($0) }

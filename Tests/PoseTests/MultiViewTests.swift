@@ -13,24 +13,7 @@ import VideoIO
 func tinyTwoViewProject(in dir: String, labeledFrames: Int = 40, videoFrames: Int = 12, epochs: Int) throws -> PoseProject {
     Runtime.threads = ProcessPolicy.threadCount()
     let written = try SyntheticProject.writeTwoViews(to: dir, labeledFrames: labeledFrames, videoFrames: videoFrames)
-    var project = try PoseProject.load(configPath: written.configPath)
-    project.config.unetFilters = 8
-    project.config.trainBatchSize = 8
-    project.config.maxEpochs = epochs
-    project.config.minEpochs = epochs
-    project.config.checkValEveryNEpoch = epochs
-    project.config.milestones = [1000]
-    project.config.learningRate = 3e-3
-    project.config.predictVidsAfterTraining = false
-    return project
-}
-
-private func quietOptions(_ dir: String) -> TrainOptions {
-    var options = TrainOptions(modelDir: dir)
-    options.showProgress = false
-    options.log = { _ in }
-    options.unlabeledClipLength = 4
-    return options
+    return try quickToLearn(PoseProject.load(configPath: written.configPath), epochs: epochs)
 }
 
 @Suite(.serialized) struct MultiViewTests {
@@ -205,7 +188,7 @@ private func quietOptions(_ dir: String) -> TrainOptions {
         let dir = try temporaryDirectory("views-train")
         let project = try tinyTwoViewProject(in: dir, epochs: 10)
         let dataset = try LabeledDataset.load(project: project)
-        let trainer = try PoseTrainer(project: project, dataset: dataset, options: quietOptions(dir + "/model"))
+        let trainer = try PoseTrainer(project: project, dataset: dataset, options: quietTrainOptions(dir + "/model"))
         let before = try trainer.evaluate(indices: trainer.split.train).pixelError
         let records = try trainer.train()
         let after = try trainer.evaluate(indices: trainer.split.train).pixelError
@@ -247,7 +230,7 @@ private func quietOptions(_ dir: String) -> TrainOptions {
         func run(_ losses: [String], _ name: String) throws -> (PoseTrainer, [EpochRecord]) {
             var p = project
             p.config.lossesToUse = losses
-            let trainer = try PoseTrainer(project: p, dataset: dataset, options: quietOptions(dir + "/" + name))
+            let trainer = try PoseTrainer(project: p, dataset: dataset, options: quietTrainOptions(dir + "/" + name))
             if !losses.isEmpty {
                 trainer.unlabeled = try UnlabeledTraining(
                     config: p.config, dataset: dataset, training: trainer.split.train, folder: nil, clipLength: 4)

@@ -18,14 +18,6 @@ private func semiProject(in dir: String, losses: [String], epochs: Int = 2) thro
     return project
 }
 
-private func options(_ dir: String) -> TrainOptions {
-    var options = TrainOptions(modelDir: dir)
-    options.showProgress = false
-    options.log = { _ in }
-    options.unlabeledClipLength = 4
-    return options
-}
-
 /// A trainer for `project`, semi-supervised when the config lists losses.
 private func makeTrainer(_ project: PoseProject, dataset: LabeledDataset, options: TrainOptions) throws -> PoseTrainer {
     let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
@@ -93,11 +85,11 @@ private func weights(_ trainer: PoseTrainer) throws -> [String: [Float]] {
         let dir = try temporaryDirectory("semi-run")
         let project = try semiProject(in: dir, losses: ["temporal", "pca_singleview"], epochs: 1)
         let dataset = try LabeledDataset.load(project: project)
-        let semi = try makeTrainer(project, dataset: dataset, options: options(dir + "/semi"))
+        let semi = try makeTrainer(project, dataset: dataset, options: quietTrainOptions(dir + "/semi"))
         let records = try semi.train()
         var supervisedProject = project
         supervisedProject.config.lossesToUse = []
-        let supervised = try makeTrainer(supervisedProject, dataset: dataset, options: options(dir + "/supervised"))
+        let supervised = try makeTrainer(supervisedProject, dataset: dataset, options: quietTrainOptions(dir + "/supervised"))
         let supervisedRecords = try supervised.train()
 
         let record = try #require(records.last)
@@ -123,15 +115,15 @@ private func weights(_ trainer: PoseTrainer) throws -> [String: [Float]] {
         let dir = try temporaryDirectory("semi-resume")
         let project = try semiProject(in: dir, losses: ["temporal"], epochs: 2)
         let dataset = try LabeledDataset.load(project: project)
-        let straight = try makeTrainer(project, dataset: dataset, options: options(dir + "/straight"))
+        let straight = try makeTrainer(project, dataset: dataset, options: quietTrainOptions(dir + "/straight"))
         let reference = try straight.train()
-        var first = options(dir + "/resumed")
+        var first = quietTrainOptions(dir + "/resumed")
         first.stopAfterSteps = 1  // inside the first epoch
         let stopped = try makeTrainer(project, dataset: dataset, options: first)
         _ = try stopped.train()
         #expect(stopped.stoppedEarly != nil)
         #expect(stopped.unlabeled?.batchesTaken == 1)
-        var again = options(dir + "/resumed")
+        var again = quietTrainOptions(dir + "/resumed")
         again.resume = true
         let resumed = try makeTrainer(project, dataset: dataset, options: again)
         let continued = try resumed.train()
