@@ -99,7 +99,7 @@ extension PoseTrainer {
         if !config.lossesToUse.isEmpty {
             trainer.unlabeled = try UnlabeledTraining(
                 config: config, dataset: dataset, training: trainer.split.train, folder: options.unlabeledVideos,
-                clipLength: options.unlabeledClipLength)
+                clipLength: options.clipLength(for: config))
         }
         try trainer.train()
     }

@@ -33,15 +33,18 @@ public struct TrainOptions: Sendable {
     public var stopAfterSteps: Int?
     /// Folder of unlabelled videos for the unsupervised losses (default: the config's `data.video_dir`).
     public var unlabeledVideos: String?
-    /// Frames per unlabelled clip (LP's `dali.base.train.sequence_length`, 32).
-    public var unlabeledClipLength = 32
-    /// The context model's clip length when `unlabeledClipLength` is left at 32 (LP's `dali.context.train.batch_size`:
-    /// 16 frames, 12 centre frames).
+    /// Frames per unlabelled clip; nil: the config's (`PoseConfig.daliClipLength`), else LP's defaults.
+    public var unlabeledClipLength: Int?
+    /// LP's default clip lengths (`dali.base.train.sequence_length`, and `dali.context.train.batch_size`: 16 frames,
+    /// 12 centre frames, for the context model).
+    public static let baseClipLength = 32
     public static let contextClipLength = 16
 
-    /// The clip length a run of `config` uses.
-    public func clipLength(for config: PoseConfig) -> Int {
-        config.isContextModel && unlabeledClipLength == 32 ? Self.contextClipLength : unlabeledClipLength
+    /// The clip length a run of `config` uses: this option's, else the config's `dali` key, else LP's default.
+    /// - Throws: one line naming the `dali` key when its value is not a clip length.
+    public func clipLength(for config: PoseConfig) throws -> Int {
+        if let unlabeledClipLength { return unlabeledClipLength }
+        return try config.daliClipLength() ?? (config.isContextModel ? Self.contextClipLength : Self.baseClipLength)
     }
     public var log: @Sendable (String) -> Void = { logLine($0) }
     /// Data-parallel training with these ranks (`kinema train --distributed`): each takes its share of every

@@ -32,7 +32,7 @@ extension PoseWorkflows {
             // The losses' keys, their PCA fits and the unlabelled videos are checked now, before anything is written.
             trainer.unlabeled = try UnlabeledTraining(
                 config: config, dataset: dataset, training: trainer.split.train, folder: options.unlabeledVideos,
-                clipLength: options.clipLength(for: config))
+                clipLength: try options.clipLength(for: config))
         }
         if !options.resume { try directory.startNewRun(overwrite: overwrite) }
         // From here on the folder holds this run: its status always ends final.

@@ -262,12 +262,12 @@ private func maxDifference(_ a: Tensor, _ b: Tensor) throws -> Float {
         project.config.callbacks.annealWeight.initVal = 1
         let dataset = try LabeledDataset.load(project: project)
         var options = quietOptions(dir + "/model")
-        #expect(options.clipLength(for: project.config) == 16)
+        #expect(try options.clipLength(for: project.config) == 16)
         options.unlabeledClipLength = 8  // the synthetic video has 12 frames
         let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
         trainer.unlabeled = try UnlabeledTraining(
             config: project.config, dataset: dataset, training: trainer.split.train, folder: nil,
-            clipLength: options.clipLength(for: project.config))
+            clipLength: try options.clipLength(for: project.config))
         let record = try #require(try trainer.train().last)
         let temporal = try #require(record.unsupervised[.temporal])
         #expect(temporal.isFinite && temporal > 0, "\(temporal)")

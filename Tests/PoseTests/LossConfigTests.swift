@@ -1,6 +1,7 @@
 import Foundation
 import KinemaFiles
 import PoseData
+import PoseModels
 import Testing
 
 @Suite("Unsupervised-loss config keys (model.losses_to_use, losses.*, callbacks.anneal_weight) and --losses")
@@ -230,5 +231,28 @@ struct LossConfigTests {
             let error = #expect(throws: PoseDataError.self) { try UnsupervisedLossSettings.parseLossList(text) }
             #expect(error?.description.hasPrefix(expected) == true, "\(error?.description ?? "")")
         }
+    }
+
+    /// The unlabelled clip length comes from LP's `dali` keys (the mirror-mouse config: 16 frames, 6 for the context
+    /// model), else LP's defaults (32, 16); `TrainOptions.unlabeledClipLength` overrides both; a bad value is one line.
+    @Test func clipLengthFromDaliKeys() throws {
+        var config = try PoseConfig.load(path: mirrorMouseConfig())
+        let options = TrainOptions(modelDir: "unused")
+        #expect(try config.daliClipLength() == 16 && options.clipLength(for: config) == 16)
+        config.modelType = "heatmap_mhcrnn"
+        #expect(try config.daliClipLength() == 6 && options.clipLength(for: config) == 6)
+        var chosen = options
+        chosen.unlabeledClipLength = 8
+        #expect(try chosen.clipLength(for: config) == 8)
+
+        let defaults = try PoseConfig.load(path: try write(Self.lpDefaults, "dali-none"))
+        #expect(try defaults.daliClipLength() == nil && options.clipLength(for: defaults) == 32)
+        var context = defaults
+        context.modelType = "heatmap_mhcrnn"
+        #expect(try options.clipLength(for: context) == 16)
+
+        let bad = try PoseConfig.load(path: try write(Self.lpDefaults + "\ndali:\n  base:\n    train:\n      sequence_length: 1\n", "dali-bad"))
+        let error = #expect(throws: PoseDataError.self) { try options.clipLength(for: bad) }
+        #expect(error?.message == "dali.base.train.sequence_length must be a whole number of frames, at least 2", "\(error?.description ?? "")")
     }
 }

@@ -24,7 +24,7 @@ private func makeTrainer(_ project: PoseProject, dataset: LabeledDataset, option
     if !project.config.lossesToUse.isEmpty {
         trainer.unlabeled = try UnlabeledTraining(
             config: project.config, dataset: dataset, training: trainer.split.train, folder: nil,
-            clipLength: options.unlabeledClipLength)
+            clipLength: try options.clipLength(for: project.config))
     }
     return trainer
 }

@@ -20,11 +20,11 @@ struct PoseTrain: ParsableCommand {
             the model trains from scratch; `--backbone unet` (the default for Kinema configs and for DeepLabCut \
             projects without pretrained weights) learns far faster from scratch than a ResNet on a CPU. \
             When model.losses_to_use lists unsupervised losses (or --losses temporal,pca_singleview,pca_multiview \
-            says so; --losses none turns them off), every step also predicts one 32-frame clip of the project's \
+            says so; --losses none turns them off), every step also predicts one clip (32 frames, or LP's dali.base.train.sequence_length) of the project's \
             videos (data.video_dir, or --unlabeled-videos DIR) and adds Lightning Pose's weighted losses on it; \
             metrics.csv gains one column per loss. `--model-type heatmap_mhcrnn` (or model.model_type) trains \
             Lightning Pose's context model: each labelled frame is read with its neighbours t-2..t+2 from the same \
-            folder (img0041.png -> img0039..img0043), unlabelled clips are 16 frames, and predictions keep the more \
+            folder (img0041.png -> img0039..img0043), unlabelled clips are 16 frames (or dali.context.train.batch_size), and predictions keep the more \
             confident of its two heads. Separate cameras (data.view_names with one label CSV per view in \
             data.csv_file, videos named <session>_<view>.mp4): one network sees every view of a labelled instant, \
             unlabelled clips take the same frames of every view, pca_singleview is fitted per view and \
