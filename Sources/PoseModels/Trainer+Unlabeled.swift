@@ -58,7 +58,7 @@ public final class UnlabeledTraining {
             clipStride: shard.count)
     }
 
-    func stop() {
+    public func stop() {
         stream?.stop()
         stream = nil
     }

@@ -1,5 +1,5 @@
 // `kinema bench train`: training step and epoch times, LP's configuration and Kinema's default, against
-// Lightning Pose's own figures.
+// Lightning Pose's own figures; and the cost of a semi-supervised step against a supervised one.
 import ArgumentParser
 import Foundation
 import PoseData
@@ -19,6 +19,13 @@ struct BenchTrain: ParsableCommand {
             on, on the batch loader's thread), timing every step. LP's figures are read from the summary \
             lp-baseline.sh writes (median over its epochs, same machine, separate run: its load average is \
             printed next to it). ratio > 1 means Kinema is faster.
+
+            The semi-supervised section trains Kinema's default model with the temporal, pca_singleview and \
+            pca_multiview losses (pca_multiview only where the config has mirrored_column_matches) and alternates \
+            a supervised step and a semi-supervised step (the same labelled batch size plus one unlabelled clip) \
+            on one trainer, for each --semi-clip-lengths value: the ratio is the median of the pairs' ratios, \
+            semi / supervised (issue target: at most 2). Its images per step are (batch + clip) / batch times the \
+            supervised step's, so the per-image ratio is printed too.
             """)
 
     @Argument(help: "Project config (default: the repository's Tests/Data/mirror-mouse-example/lp-config.yaml).")
@@ -35,6 +42,26 @@ struct BenchTrain: ParsableCommand {
 
     @Flag(name: .customLong("skip-default"), help: "Skip Kinema's default model (U-Net, 128²).")
     var skipDefault = false
+
+    @Option(
+        name: .customLong("semi-clip-lengths"),
+        help: "Unlabelled clip lengths of the semi-supervised section, comma-separated (LP: 32; 16 in LP's mirror-mouse config and for the context model); none skips it."
+    )
+    var semiClipLengths = "16,32"
+
+    @Option(name: .customLong("semi-pairs"), help: "Timed supervised/semi-supervised step pairs per clip length.")
+    var semiPairs = 8
+
+    func validate() throws {
+        guard semiClipLengths == "none" || clipLengths.allSatisfy({ $0 != nil && $0! > 0 }) else {
+            throw ValidationError("--semi-clip-lengths: positive whole numbers separated by commas (e.g. 16,32), or none")
+        }
+        guard semiPairs > 0 else { throw ValidationError("--semi-pairs must be positive") }
+    }
+
+    private var clipLengths: [Int?] {
+        semiClipLengths == "none" ? [] : semiClipLengths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
 
     func run() throws {
         guard let path = config ?? benchExampleData("lp-config.yaml"), FileManager.default.fileExists(atPath: path) else {
@@ -70,6 +97,9 @@ struct BenchTrain: ParsableCommand {
             let timing = try time(project, dataset: dataset, label: "default unet_128")
             report(timing, name: "train_default_unet_128", lp: nil)
         }
+        for length in clipLengths.compactMap({ $0 }) {
+            try timeSemi(base, dataset: dataset, clipLength: length)
+        }
         printLoad("end")
     }
 
@@ -91,6 +121,41 @@ struct BenchTrain: ParsableCommand {
                 timing.stepSeconds.map { String(format: "%.2f", $0) }.joined(separator: " "),
                 timing.warmupSeconds, timing.epochCPUSeconds))
         return timing
+    }
+
+    /// Kinema's default model with LP's three losses: supervised and semi-supervised steps interleaved.
+    func timeSemi(_ base: PoseProject, dataset: LabeledDataset, clipLength: Int) throws {
+        var project = base
+        project.config.backbone = "unet"
+        project.config.resizeWidth = 128
+        project.config.resizeHeight = 128
+        project.config.heatmapSigma = 2
+        project.config.trainBatchSize = 16
+        project.config.lossesToUse = ["temporal", "pca_singleview"] + (project.config.mirroredColumnMatches.isEmpty ? [] : ["pca_multiview"])
+        // All labelled frames train (as LP's split does with 90 frames, pca_singleview needs more rows than coordinates).
+        project.config.trainProb = 0.95
+        project.config.valProb = 0.05
+        let directory = NSTemporaryDirectory() + "kinema-bench-semi-step-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var options = TrainOptions(modelDir: directory)
+        options.showProgress = false
+        options.log = { print("   " + $0) }
+        print("-- semi-supervised step, \(clipLength)-frame clips: unet 128×128, batch 16, \(project.config.lossesToUse.joined(separator: " + "))")
+        let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
+        let unlabeled = try UnlabeledTraining(
+            config: project.config, dataset: dataset, training: trainer.split.train, folder: nil, clipLength: clipLength)
+        let timing = try trainer.timeSemiSteps(unlabeled, fullBatch: 16, pairs: semiPairs)
+        let images = Double(16 + clipLength) / 16
+        print(
+            String(
+                format: "   %d pairs: supervised step median %.3f s, semi-supervised %.3f s; %.1fx the images per step",
+                timing.semi.count, timing.supervisedMedian, timing.semiMedian, images))
+        benchLine(
+            "train_semi_step_clip\(clipLength)", timing.semiMedian, "s", ratio: timing.pairedRatio,
+            baseline: "supervised_step_b16_paired")
+        benchLine(
+            "train_semi_step_clip\(clipLength)_per_image", timing.semiMedian / images, "s", ratio: timing.pairedRatio / images,
+            baseline: "supervised_step_per_image_paired")
     }
 
     func report(_ timing: TrainingTiming, name: String, lp: LPSummary?) {
