@@ -87,9 +87,10 @@ let package = Package(
                 .linkedLibrary("torch_cpu"), .linkedLibrary("c10"), .linkedLibrary("dl"),
             ]
         ),
-        .systemLibrary(
-            name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        // FFmpeg's API (headers from libavformat-dev & co.) as trampolines that dlopen() libavformat, libavcodec,
+        // libswscale and libavutil on the first call (ffmpeg_loader.h): a command that reads no video never maps FFmpeg
+        // and its ~130 dependencies. It links no FFmpeg itself.
+        .target(name: "CFFmpeg", linkerSettings: [.linkedLibrary("dl")]),
 
         // MARK: Files (atomic writes shared by every module) and the console (progress, log lines, Ctrl-C)
         .target(name: "KinemaFiles", swiftSettings: strictSwift),
