@@ -65,7 +65,7 @@ let package = Package(
         // ctorch.h's functions, as trampolines that dlopen() libtorch and the shim on the first call (ctorch_loader.h):
         // a command that touches no tensor never loads libtorch. It links no libtorch itself.
         .target(
-            name: "CTorch",
+            name: "CTorch", dependencies: ["CProcessStart"],
             cSettings: torch["LIBTORCH_LIB"].map { [.define("KINEMA_LIBTORCH_DIR", to: "\"\($0)\"")] } ?? [],
             linkerSettings: [.linkedLibrary("dl")]
         ),
@@ -171,9 +171,12 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .systemLibrary(name: "CMalloc"),  // <malloc.h>: both executables tune glibc's allocator (ProcessPolicy)
+        // The OpenMP wait policy libgomp reads when it is loaded, set in `main` before anything can load it (C: setenv
+        // while the process has one thread), and given back to child processes once libtorch has read it (CTorch).
+        .target(name: "CProcessStart"),
         // Threads, allocator and OpenMP wait policy, decided in one place and applied in the executables' `main`
         // (no libtorch, so kinema-smooth can use it).
-        .target(name: "ProcessPolicy", dependencies: ["CMalloc"], swiftSettings: strictSwift),
+        .target(name: "ProcessPolicy", dependencies: ["CMalloc", "CProcessStart"], swiftSettings: strictSwift),
         .executableTarget(
             name: "kinema-smooth", dependencies: ["SmoothCLI", "ProcessPolicy"], swiftSettings: strictSwift,
             linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
@@ -186,10 +189,8 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        // Runs before any library loads (preinit): the OpenMP wait policy libgomp reads when it is loaded.
-        .target(name: "CProcessStart"),
         .executableTarget(
-            name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch", "CProcessStart"], swiftSettings: strictSwift),
+            name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch"], swiftSettings: strictSwift),
 
         // MARK: Tests
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).

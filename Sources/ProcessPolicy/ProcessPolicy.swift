@@ -8,7 +8,7 @@ import Foundation
 /// |---|---|---|
 /// | libtorch threads (`threadCount()`) | `kinema`'s `main`: `Runtime.threads = ProcessPolicy.threadCount()` | the same count on a quiet or busy machine, so the same results |
 /// | allocator (`Allocator.apply()`) | both executables' `main` | freed buffers stay in the heap instead of being unmapped |
-/// | OpenMP wait policy | `Sources/CProcessStart` (before libgomp loads), then `adoptWaitPolicyChosenAtStart()` | idle threads sleep instead of spinning |
+/// | OpenMP wait policy | `kinema`'s `main`: `chooseWaitPolicy()` (Sources/CProcessStart), before libgomp can load | idle threads sleep instead of spinning |
 ///
 /// Library users embedding Kinema (tests, other executables) get libtorch's defaults — one thread per
 /// core, glibc's allocator, libgomp's spinning wait — which work; to get Kinema's behaviour on a shared
