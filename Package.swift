@@ -25,7 +25,7 @@ let cxxStandard: CXXLanguageStandard = torch["LIBTORCH_CXX_STD"] == "c++17" ? .c
 
 let strictSwift: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
-/// `kinema-smooth` links the Swift runtime and Foundation statically: it halves process start-up (no dynamic
+/// Both executables link the Swift runtime and Foundation statically: it halves process start-up (no dynamic
 /// loading and relocation of ~20 shared libraries), which is most of a typical smoothing job. Foundation's static
 /// archives depend on each other in a cycle that `-static-stdlib` alone does not list, hence the group.
 let staticSwiftRuntime =
@@ -190,7 +190,8 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .executableTarget(
-            name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch"], swiftSettings: strictSwift),
+            name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch"], swiftSettings: strictSwift,
+            linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
 
         // MARK: Tests
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).
