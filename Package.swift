@@ -25,7 +25,7 @@ let cxxStandard: CXXLanguageStandard = torch["LIBTORCH_CXX_STD"] == "c++17" ? .c
 
 let strictSwift: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
-/// `kinema-smooth` links the Swift runtime and Foundation statically: it halves process start-up (no dynamic
+/// Both executables link the Swift runtime and Foundation statically: it halves process start-up (no dynamic
 /// loading and relocation of ~20 shared libraries), which is most of a typical smoothing job. Foundation's static
 /// archives depend on each other in a cycle that `-static-stdlib` alone does not list, hence the group.
 let staticSwiftRuntime =
@@ -65,7 +65,7 @@ let package = Package(
         // ctorch.h's functions, as trampolines that dlopen() libtorch and the shim on the first call (ctorch_loader.h):
         // a command that touches no tensor never loads libtorch. It links no libtorch itself.
         .target(
-            name: "CTorch",
+            name: "CTorch", dependencies: ["CProcessStart"],
             cSettings: torch["LIBTORCH_LIB"].map { [.define("KINEMA_LIBTORCH_DIR", to: "\"\($0)\"")] } ?? [],
             linkerSettings: [.linkedLibrary("dl")]
         ),
@@ -87,9 +87,10 @@ let package = Package(
                 .linkedLibrary("torch_cpu"), .linkedLibrary("c10"), .linkedLibrary("dl"),
             ]
         ),
-        .systemLibrary(
-            name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        // FFmpeg's API (headers from libavformat-dev & co.) as trampolines that dlopen() libavformat, libavcodec,
+        // libswscale and libavutil on the first call (ffmpeg_loader.h): a command that reads no video never maps FFmpeg
+        // and its ~130 dependencies. It links no FFmpeg itself.
+        .target(name: "CFFmpeg", linkerSettings: [.linkedLibrary("dl")]),
 
         // MARK: Files (atomic writes shared by every module) and the console (progress, log lines, Ctrl-C)
         .target(name: "KinemaFiles", swiftSettings: strictSwift),
@@ -170,9 +171,12 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .systemLibrary(name: "CMalloc"),  // <malloc.h>: both executables tune glibc's allocator (ProcessPolicy)
+        // The OpenMP wait policy libgomp reads when it is loaded, set in `main` before anything can load it (C: setenv
+        // while the process has one thread), and given back to child processes once libtorch has read it (CTorch).
+        .target(name: "CProcessStart"),
         // Threads, allocator and OpenMP wait policy, decided in one place and applied in the executables' `main`
         // (no libtorch, so kinema-smooth can use it).
-        .target(name: "ProcessPolicy", dependencies: ["CMalloc"], swiftSettings: strictSwift),
+        .target(name: "ProcessPolicy", dependencies: ["CMalloc", "CProcessStart"], swiftSettings: strictSwift),
         .executableTarget(
             name: "kinema-smooth", dependencies: ["SmoothCLI", "ProcessPolicy"], swiftSettings: strictSwift,
             linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
@@ -185,10 +189,9 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        // Runs before any library loads (preinit): the OpenMP wait policy libgomp reads when it is loaded.
-        .target(name: "CProcessStart"),
         .executableTarget(
-            name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch", "CProcessStart"], swiftSettings: strictSwift),
+            name: "kinema", dependencies: ["KinemaCLI", "ProcessPolicy", "Torch"], swiftSettings: strictSwift,
+            linkerSettings: [.unsafeFlags(staticSwiftRuntime)]),
 
         // MARK: Tests
         // Where the suites find their data (fixtures in the repository, `shared/data` beside it).

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "ctorch.h"
 #include "ctorch_loader.h"
+#include "process_start.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -114,6 +115,7 @@ static void load_once(void) {
     void *c10 = open_global(libtorch_dir, "libc10.so");
     void *torch = c10 ? open_global(libtorch_dir, "libtorch_cpu.so") : NULL;
     const char *torch_error = torch ? NULL : dlerror();
+    if (torch) kinema_wait_policy_read();  // libtorch's libgomp has read kinema's wait policy: children get the user's
     char torch_why[1024] = "";
     if (torch_error) snprintf(torch_why, sizeof torch_why, "%s", torch_error);
     int found = torch && find_shim(shim_path, sizeof shim_path);

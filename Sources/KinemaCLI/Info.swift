@@ -17,7 +17,7 @@ struct Info: AsyncParsableCommand {
             try Runtime.loadLibtorch()
         } catch {
             print("libtorch  not loaded: \(error.message)")
-            print("video     \(ffmpegVersions())")
+            _ = printVideo()
             throw ExitCode.failure
         }
         print("libtorch  \(Runtime.torchVersion) at \(Runtime.libtorchDirectory ?? "unknown location") (shim \(Runtime.shimPath))")
@@ -30,6 +30,17 @@ struct Info: AsyncParsableCommand {
             let n = Runtime.cudaDeviceCount
             print("devices   cpu" + (0..<n).map { ", cuda:\($0)" }.joined())
         }
-        print("video     \(ffmpegVersions())")
+        if !printVideo() { throw ExitCode.failure }
+    }
+
+    /// FFmpeg's versions (loading it), or why it could not be loaded; false then.
+    private func printVideo() -> Bool {
+        do {
+            print("video     \(try ffmpegVersions())")
+            return true
+        } catch {
+            print("video     not loaded: \(error)")
+            return false
+        }
     }
 }

@@ -1,19 +1,18 @@
 // libgomp's wait policy as `kinema` chose it before libgomp loaded (Sources/CProcessStart), and what
 // `kinema info` says about it.
+import CProcessStart
 import Foundation
 
 extension ProcessPolicy {
     /// What the `kinema` executable chose before libgomp loaded, if anything (set once, in `main`).
     nonisolated(unsafe) static var waitPolicyChosenByKinema: String?
 
-    /// Called first thing in `kinema`'s `main`: remembers the wait policy `CProcessStart` added for this
-    /// process and removes it from the environment, so that child processes (benchmark baselines,
-    /// `kinema` started by a benchmark) get the user's environment. libgomp read it when it loaded.
-    public static func adoptWaitPolicyChosenAtStart() {
-        guard getenv("KINEMA_CHOSE_OMP_WAIT_POLICY") != nil else { return }
-        waitPolicyChosenByKinema = getenv("OMP_WAIT_POLICY").map { String(cString: $0) }
-        unsetenv("OMP_WAIT_POLICY")
-        unsetenv("KINEMA_CHOSE_OMP_WAIT_POLICY")
+    /// Called first thing in `kinema`'s `main`, while the process has one thread and has loaded neither libtorch nor
+    /// FFmpeg (whose libsoxr brings libgomp): OMP_WAIT_POLICY=PASSIVE unless the user set OMP_WAIT_POLICY or
+    /// GOMP_SPINCOUNT. libgomp reads it when the first tensor or video loads it; CTorch's loader then gives child
+    /// processes (benchmark baselines) the user's environment back.
+    public static func chooseWaitPolicy() {
+        waitPolicyChosenByKinema = kinema_choose_wait_policy().map { String(cString: $0) }
     }
 
     /// How libtorch's idle threads wait in this process, in one line (`kinema info`).

@@ -8,7 +8,7 @@ import Foundation
 /// |---|---|---|
 /// | libtorch threads (`threadCount()`) | `kinema`'s `main`: `Runtime.threads = ProcessPolicy.threadCount()` | the same count on a quiet or busy machine, so the same results |
 /// | allocator (`Allocator.apply()`) | both executables' `main` | freed buffers stay in the heap instead of being unmapped |
-/// | OpenMP wait policy | `Sources/CProcessStart` (before libgomp loads), then `adoptWaitPolicyChosenAtStart()` | idle threads sleep instead of spinning |
+/// | OpenMP wait policy | `kinema`'s `main`: `chooseWaitPolicy()` (Sources/CProcessStart), before libgomp can load | idle threads sleep instead of spinning |
 ///
 /// Library users embedding Kinema (tests, other executables) get libtorch's defaults — one thread per
 /// core, glibc's allocator, libgomp's spinning wait — which work; to get Kinema's behaviour on a shared
@@ -22,12 +22,12 @@ public enum ProcessPolicy {
     /// (Idle OpenMP threads sleep rather than spin — `CProcessStart`'s wait policy — which is what made the
     /// old drop to 1 thread on a busy machine worth its cost; `KINEMA_THREADS=1` still chooses it.)
     public static func threadCount() -> Int {
-        threadCount(setting: ProcessInfo.processInfo.environment["KINEMA_THREADS"], available: availableCores())
+        threadCount(setting: environment("KINEMA_THREADS"), available: availableCores())
     }
 
     /// `KINEMA_THREADS` when it is a positive integer (the user's choice), else nil.
     public static func threadSetting() -> Int? {
-        ProcessInfo.processInfo.environment["KINEMA_THREADS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+        environment("KINEMA_THREADS").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// The rule of `threadCount()` on given inputs: `setting` is `KINEMA_THREADS` (used when it is a
@@ -39,25 +39,48 @@ public enum ProcessPolicy {
 
     /// Cores this process may use: its CPU affinity (`taskset`, container cpusets: `Cpus_allowed_list` in
     /// /proc/self/status), capped by a cgroup v2 CPU quota (`cpu.max`, rounded up). Neither follows the load.
+    /// Runs first thing in every `kinema` process, so it asks the system directly (sysconf, plain `read(2)`, trimming
+    /// in Swift): ProcessInfo's, Foundation's file reading's and character sets' first-use set-up cost ~1 ms, a sixth
+    /// of `kinema smooth --help`.
     public static func availableCores() -> Int {
-        var cores = ProcessInfo.processInfo.processorCount
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        var cores = sysconf(Int32(_SC_NPROCESSORS_CONF))
+        if let status = smallFile("/proc/self/status"),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
             let allowed = cpuListCount(String(line.dropFirst("Cpus_allowed_list:".count)))
         {
             cores = allowed
         }
-        if let text = try? String(contentsOfFile: "/sys/fs/cgroup/cpu.max", encoding: .utf8), let quota = cgroupQuota(text) {
+        if let text = smallFile("/sys/fs/cgroup/cpu.max"), let quota = cgroupQuota(text) {
             cores = min(cores, quota)
         }
         return max(1, cores)
     }
 
+    /// An environment variable, without building ProcessInfo's dictionary of all of them.
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// A file of at most 64 KiB (/proc and /sys files), nil when it cannot be read.
+    static func smallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 1 << 16)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes[count...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            count += n
+        }
+        return String(decoding: bytes[..<count], as: UTF8.self)
+    }
+
     /// The number of CPUs in a kernel CPU list (`"0-3,8,10-11"` → 7); nil when it cannot be read.
     public static func cpuListCount(_ text: String) -> Int? {
         var count = 0
-        for part in text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",") {
-            let bounds = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        for part in trimmed(Substring(text)).split(separator: ",") {
+            let bounds = part.split(separator: "-").map { Int(trimmed($0)) }
             switch bounds.count {
             case 1: guard bounds[0] != nil else { return nil }; count += 1
             case 2:
@@ -67,6 +90,14 @@ public enum ProcessPolicy {
             }
         }
         return count > 0 ? count : nil
+    }
+
+    /// `text` without the white space at either end.
+    static func trimmed(_ text: Substring) -> Substring {
+        var text = text
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return text
     }
 
     /// Cores allowed by a cgroup v2 `cpu.max` line (`"200000 100000"` → 2, `"150000 100000"` → 2); nil for `max`.

@@ -7,8 +7,9 @@ import Smoothing
 public struct Smooth: AsyncParsableCommand {
     public init() {}
 
+    // The name spelt out: deriving it from the type's name costs Swift's dynamic casts (~1 ms at `kinema` start-up).
     public static let configuration = CommandConfiguration(
-        abstract: "Smooth an ensemble of pose predictions into one trajectory with uncertainty (EKS).",
+        commandName: "smooth", abstract: "Smooth an ensemble of pose predictions into one trajectory with uncertainty (EKS).",
         discussion: """
             Each subcommand reads the prediction CSVs of several models (an ensemble), writes the EKS package's \
             output CSVs (x, y, likelihood, ensemble median and variance, posterior variance) and prints a summary. \

@@ -120,6 +120,17 @@ final class FrameConverter {
     }
 }
 
+// MARK: - Loading
+
+/// Loads FFmpeg on first use (CFFmpeg's loader: a command that reads no video never maps it) and quietens it. Every
+/// entry point of VideoIO calls it first, so a missing FFmpeg is one line naming the file and what to install.
+func requireFFmpeg(for path: String) throws(VideoError) {
+    guard cffmpeg_load() == Int32(CFFMPEG_LOADED.rawValue) else {
+        throw .ffmpegUnavailable(path: path, reason: String(cString: cffmpeg_load_error()))
+    }
+    _ = quietFFmpegLogging
+}
+
 /// Makes FFmpeg quiet unless asked: Kinema reports failures itself, one line each.
 let quietFFmpegLogging: Void = { av_log_set_level(AV_LOG_FATAL) }()
 

@@ -24,7 +24,7 @@ public enum ImageIO {
     /// Reads a PNG or JPEG file (recognised by its first bytes) as RGB or grey pixels.
     /// - Throws: `VideoError.fileNotFound`, `.unsupportedImage`.
     public static func read(path: String, pixelFormat: PixelFormat = .rgb24) throws -> Frame {
-        _ = quietFFmpegLogging
+        try requireFFmpeg(for: path)
         guard FileManager.default.fileExists(atPath: path) else { throw VideoError.fileNotFound(path: path) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw VideoError.unsupportedImage(path: path, reason: "the file cannot be read")
@@ -45,7 +45,7 @@ public enum ImageIO {
     /// The file is written under a temporary name and renamed into place.
     /// - Parameter quality: JPEG quality 1…100 (ignored for PNG).
     public static func write(_ frame: Frame, to path: String, format: ImageFormat? = nil, quality: Int = 95) throws {
-        _ = quietFFmpegLogging
+        try requireFFmpeg(for: path)
         try frame.validate(path: path)
         let ext = URL(fileURLWithPath: path).pathExtension
         guard let format = format ?? ImageFormat(pathExtension: ext) else {

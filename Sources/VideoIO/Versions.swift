@@ -23,8 +23,10 @@ public struct FFmpegVersions: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Versions of the FFmpeg libraries loaded at run time (for `kinema info`).
-public func ffmpegVersions() -> FFmpegVersions {
+/// Versions of the FFmpeg libraries loaded at run time (for `kinema info`); loads them if no video has yet.
+/// - Throws: `VideoError.ffmpegUnavailable` when they cannot be loaded.
+public func ffmpegVersions() throws(VideoError) -> FFmpegVersions {
+    try requireFFmpeg(for: "")
     func dotted(_ version: UInt32) -> String { "\(version >> 16).\((version >> 8) & 0xFF).\(version & 0xFF)" }
     return FFmpegVersions(
         ffmpeg: String(cString: av_version_info()),

@@ -26,6 +26,9 @@ public enum VideoError: Error, CustomStringConvertible, Equatable, Sendable {
     case unsupportedImage(path: String, reason: String)
     /// Any other FFmpeg failure, with the operation that failed and FFmpeg's message.
     case ffmpeg(path: String, operation: String, message: String)
+    /// FFmpeg's libraries could not be loaded (`reason`: which, and what to install); `path` is the file that needed
+    /// them, "" when none did (`ffmpegVersions()`).
+    case ffmpegUnavailable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -52,6 +55,8 @@ public enum VideoError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): cannot read image (\(reason))"
         case let .ffmpeg(path, operation, message):
             return "\(path): \(operation) failed: \(message)"
+        case let .ffmpegUnavailable(path, reason):
+            return path.isEmpty ? reason : "\(path): \(reason)"
         }
     }
 }

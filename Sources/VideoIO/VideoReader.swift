@@ -59,7 +59,7 @@ public final class VideoReader {
 
     /// Opens `path`, reusing `sharedIndex` (built by another reader of the same file) when given.
     init(path: String, output: FrameOutput, decoderThreads: Int, sharedIndex: FrameIndex?) throws {
-        _ = quietFFmpegLogging
+        try requireFFmpeg(for: path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw VideoError.fileNotFound(path: path)

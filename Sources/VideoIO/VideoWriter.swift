@@ -64,7 +64,7 @@ public final class VideoWriter {
     /// Starts a video of `width`×`height` pixels at `framesPerSecond`.
     /// - Throws: `VideoError.invalidArgument` for odd or non-positive sizes, `.writeFailed` when the folder is not writable.
     public init(path: String, width: Int, height: Int, framesPerSecond: Double, options: VideoWriterOptions = VideoWriterOptions()) throws {
-        _ = quietFFmpegLogging
+        try requireFFmpeg(for: path)
         guard width > 0, height > 0, width % 2 == 0, height % 2 == 0, width <= 16384, height <= 16384 else {
             throw VideoError.invalidArgument(
                 path: path, reason: "video size \(width)x\(height): H.264 in yuv420p needs positive, even width and height")

@@ -7,9 +7,9 @@ import Torch
 @main
 enum KinemaMain {
     static func main() async {
-        // Once, before any command runs (see `ProcessPolicy` for why each setting exists). The OpenMP
-        // wait policy itself was set before libgomp loaded (Sources/CProcessStart).
-        ProcessPolicy.adoptWaitPolicyChosenAtStart()
+        // Once, before any command runs (see `ProcessPolicy` for why each setting exists). The wait policy first:
+        // libgomp reads it when the first tensor or video loads it, and it is set while the process has one thread.
+        ProcessPolicy.chooseWaitPolicy()
         ProcessPolicy.Allocator.tensorWorkloads.apply()
         Runtime.threads = ProcessPolicy.threadCount()
         await Kinema.main()

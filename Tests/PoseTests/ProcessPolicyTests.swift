@@ -28,5 +28,16 @@ import Testing
         #expect(ProcessPolicy.cpuListCount("0-3,8,10-11") == 7)
         #expect(ProcessPolicy.cpuListCount("5") == 1)
         #expect(ProcessPolicy.cpuListCount("") == nil && ProcessPolicy.cpuListCount("a-b") == nil)
+        #expect(ProcessPolicy.cpuListCount(" 0 - 1 , 4\n") == 3)
+    }
+
+    /// availableCores reads /proc/self/status with read(2) (no Foundation set-up at start-up): it must see what
+    /// Foundation sees there, capped by the cgroup quota when there is one.
+    @Test func availableCoresReadTheProcessAffinity() throws {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
+        let allowed = try #require(ProcessPolicy.cpuListCount(String(line.dropFirst("Cpus_allowed_list:".count))))
+        let quota = (try? String(contentsOfFile: "/sys/fs/cgroup/cpu.max", encoding: .utf8)).flatMap(ProcessPolicy.cgroupQuota)
+        #expect(ProcessPolicy.availableCores() == max(1, min(allowed, quota ?? allowed)))
     }
 }

@@ -135,8 +135,8 @@ import VideoIO
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["grey.mp4", "out.mp4"])
 }
 
-@Test func ffmpegVersionsAreReported() {
-    let versions = ffmpegVersions()
+@Test func ffmpegVersionsAreReported() throws {
+    let versions = try ffmpegVersions()
     for version in [versions.libavformat, versions.libavcodec, versions.libswscale, versions.libavutil] {
         let parts = version.split(separator: ".").compactMap { Int($0) }
         #expect(parts.count == 3 && parts[0] > 0, "\(version)")

@@ -4,10 +4,12 @@
 #   scripts/bench/startup.sh BASELINE_BIN_DIR CANDIDATE_BIN_DIR [ROUNDS]
 # Each BIN_DIR holds `kinema` and `kinema-smooth` (e.g. another checkout's .build/release). Prints one
 #   bench startup-<command> <median ms> ms ratio=<candidate/baseline> vs baseline
-# line per command, plus `kinema smooth` against `kinema-smooth` within the candidate.
+# line per command, plus `kinema smooth` against `kinema-smooth` within the candidate, and the machine's load
+# average before and after (medians of interleaved rounds tolerate a busy machine, not a changing one).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-base=$1 cand=$2 rounds=${3:-15}
+base=$1 cand=$2 rounds=${3:-21}
+echo "bench startup: $rounds rounds; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 input=Tests/SmoothingTests/Fixtures/paw/input
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -44,6 +46,7 @@ for name in help filter-help smooth-help smooth-job kinema-smooth-help kinema-sm
   b=$(median <<< "${times[base-$name]}") c=$(median <<< "${times[cand-$name]}")
   echo "bench startup-$name $c ms ratio=$(awk -v c="$c" -v b="$b" 'BEGIN {printf "%.3f", c / b}') vs baseline ($b ms)"
 done
+echo "bench startup: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 for pair in "smooth-help kinema-smooth-help" "smooth-job kinema-smooth-job"; do
   read -r k s <<< "$pair"
   a=$(median <<< "${times[cand-$k]}") b=$(median <<< "${times[cand-$s]}")

@@ -15,8 +15,8 @@ let systemModules: Set<String> = [
 ]
 /// Dependencies that are linked for their side effects and imported by no source file.
 let linkOnly: [String: Set<String>] = [
-    // The preinit function that chooses libgomp's wait policy before any library loads.
-    "kinema": ["CProcessStart"]
+    // C: CTorch's loader gives kinema's wait policy back (process_start.h) once libtorch has read it.
+    "CTorch": ["CProcessStart"]
 ]
 
 struct Target {

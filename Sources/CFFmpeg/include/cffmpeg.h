@@ -1,7 +1,8 @@
-// FFmpeg's C API for Swift. Function-like and composite macros (AVERROR_EOF, AVERROR(EAGAIN),
-// AV_NOPTS_VALUE) do not import into Swift, so they are re-exported here as static inline
+// FFmpeg's C API for Swift, loaded on first use (ffmpeg_loader.h). Function-like and composite macros (AVERROR_EOF,
+// AVERROR(EAGAIN), AV_NOPTS_VALUE) do not import into Swift, so they are re-exported here as static inline
 // functions, together with a few helpers that hide AVFrame's fixed-size pointer arrays.
 #pragma once
+#include "ffmpeg_loader.h"
 #include <libavformat/avformat.h>
 #include <libavcodec/avcodec.h>
 #include <libswscale/swscale.h>
