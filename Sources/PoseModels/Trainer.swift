@@ -56,7 +56,8 @@ public struct TrainOptions: Sendable {
     /// Why a run cannot train on `device` in `precision`, in the options' words; nil when it can.
     public static func deviceProblem(device: Device, precision: Precision, distributed: Bool) -> String? {
         if precision == .fp16 {
-            return "--precision fp16: training in float16 needs loss scaling, which Kinema does not do; train with bf16 or fp32 (fp16 is for predict and evaluate)"
+            return
+                "--precision fp16: training in float16 needs loss scaling, which Kinema does not do; train with bf16 (CUDA) or fp32 (fp16 is for predict and evaluate)"
         }
         if distributed, device != .cpu { return "--distributed trains on the CPU (Gloo; NCCL is not wired): use --device cpu" }
         return nil
@@ -122,7 +123,8 @@ public final class PoseTrainer {
         self.dataset = dataset
         self.options = options
         let config = project.config
-        if let problem = TrainOptions.deviceProblem(device: options.device, precision: options.precision, distributed: options.group != nil) {
+        if let problem = TrainOptions.deviceProblem(device: options.device, precision: options.precision, distributed: options.group != nil)
+        {
             throw PoseModelError(problem)
         }
         try Runtime.manualSeed(UInt64(truncatingIfNeeded: config.rngSeedModelPt))

@@ -55,7 +55,8 @@ private func quiet(_ dir: String, device: Device) -> TrainOptions {
         let model = try PoseModel(config: project.config, keypointNames: project.config.keypointNames!, device: .meta)
         #expect(model.network.store.stateDict().values.allSatisfy { $0.device == .meta })
         let c = project.config
-        let output = try model.forward(model.imageTensor([Float](repeating: 0, count: 2 * 3 * c.resizeHeight * c.resizeWidth), count: 2), training: true)
+        let output = try model.forward(
+            model.imageTensor([Float](repeating: 0, count: 2 * 3 * c.resizeHeight * c.resizeWidth), count: 2), training: true)
         #expect(output.device == .meta)
         let onHost = try Tensor.zeros(output.shape)
         #expect(throws: TorchError.self) { try output - onHost }
@@ -64,7 +65,9 @@ private func quiet(_ dir: String, device: Device) -> TrainOptions {
 
     /// Training (each loss, the context model's windows, Adam's state, checkpoints), evaluation and the video's
     /// prediction on the model's device: any tensor made on the CPU on the way fails the run.
-    @Test(arguments: [("heatmap", [String]()), ("heatmap", ["temporal", "pca_singleview"]), ("heatmap_mhcrnn", ["temporal", "pca_singleview"])])
+    @Test(arguments: [
+        ("heatmap", [String]()), ("heatmap", ["temporal", "pca_singleview"]), ("heatmap_mhcrnn", ["temporal", "pca_singleview"]),
+    ])
     func workflowsRunOnTheModelsDevice(modelType: String, losses: [String]) throws {
         let dir = try TestFiles.temporaryDirectory("device-meta-train").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
