@@ -25,7 +25,7 @@ abi=0; [ "$( (nm -D "$lib/libc10.so" 2>/dev/null || true) | grep -c __cxx11 || t
 mkdir -p "$out"
 g++ -std=$std -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI=$abi -isystem "$include" \
   -isystem "$include/torch/csrc/api/include" -idirafter Sources/CTorchShim/gloo-declarations -ISources/CTorch/include \
-  Sources/CTorchShim/ctorch.cpp Sources/CTorchShim/ctorch_distributed.cpp \
+  Sources/CTorchShim/ctorch.cpp Sources/CTorchShim/ctorch_distributed.cpp Sources/CTorchShim/ctorch_meta.cpp \
   -o "$out/libKinemaTorchShim.so" -L"$lib" -ltorch_cpu -lc10 -ldl -Wl,-rpath,"$lib"
 echo "built $out/libKinemaTorchShim.so ($std, cxx11 abi=$abi) against $lib"
 echo "use it with: KINEMA_LIBTORCH=$lib KINEMA_TORCH_SHIM=$(cd "$out" && pwd)/libKinemaTorchShim.so kinema ..."

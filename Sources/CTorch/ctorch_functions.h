@@ -62,6 +62,10 @@ CT_FN(int32_t, ct_cuda_is_available, (void), (), 0)
 CT_FN(int32_t, ct_cuda_device_count, (void), (), 0)
 CT_FN(int32_t, ct_cuda_synchronize, (int32_t device_index), (device_index), CT_ERR_GENERIC)
 CT_FN(int32_t, ct_manual_seed, (uint64_t seed), (seed), CT_ERR_GENERIC)
+CT_FN(int32_t, ct_autocast_enter, (int32_t device_type, int32_t dtype, int32_t *previous_enabled, int32_t *previous_dtype),
+      (device_type, dtype, previous_enabled, previous_dtype), CT_ERR_GENERIC)
+CT_FN(int32_t, ct_autocast_exit, (int32_t device_type, int32_t previous_enabled, int32_t previous_dtype),
+      (device_type, previous_enabled, previous_dtype), CT_ERR_GENERIC)
 CT_FN(ct_tensor, ct_rng_get_state, (void), (), CT_NULL_TENSOR)
 CT_FN(int32_t, ct_rng_set_state, (ct_tensor state), (state), CT_ERR_GENERIC)
 CT_FN(int32_t, ct_threads_get, (void), (), 0)

@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/core/GradMode.h>
@@ -395,6 +396,31 @@ int32_t ct_cuda_synchronize(int32_t device_index) {
 int32_t ct_manual_seed(uint64_t seed) {
     return guarded<int32_t>(CT_ERR_GENERIC, [&] {
         torch::manual_seed(seed);
+        return CT_OK;
+    });
+}
+
+int32_t ct_autocast_enter(int32_t device_type, int32_t dtype, int32_t *previous_enabled, int32_t *previous_dtype) {
+    return guarded<int32_t>(CT_ERR_GENERIC, [&] {
+        const auto type = static_cast<c10::DeviceType>(device_type);
+        if (!at::autocast::is_autocast_available(type)) {
+            throw std::runtime_error("libtorch has no autocast for " + c10::DeviceTypeName(type, true));
+        }
+        *previous_enabled = at::autocast::is_autocast_enabled(type) ? 1 : 0;
+        *previous_dtype = static_cast<int32_t>(at::autocast::get_autocast_dtype(type));
+        at::autocast::set_autocast_dtype(type, static_cast<c10::ScalarType>(dtype));
+        at::autocast::set_autocast_enabled(type, true);
+        at::autocast::increment_nesting();
+        return CT_OK;
+    });
+}
+
+int32_t ct_autocast_exit(int32_t device_type, int32_t previous_enabled, int32_t previous_dtype) {
+    return guarded<int32_t>(CT_ERR_GENERIC, [&] {
+        const auto type = static_cast<c10::DeviceType>(device_type);
+        at::autocast::set_autocast_enabled(type, previous_enabled != 0);
+        at::autocast::set_autocast_dtype(type, static_cast<c10::ScalarType>(previous_dtype));
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
         return CT_OK;
     });
 }

@@ -5,16 +5,24 @@ import Torch
 import TorchNN
 
 /// A pose network with its config: preprocessing, forward pass, loss and read-out.
+///
+/// Device: the network's parameters live on `device`, and every tensor the model, its trainer and its predictors
+/// make goes there too (host data through `upload`, once per batch); read-outs come back to the host once per batch.
 public final class PoseModel {
     public let config: PoseConfig
     public let keypointNames: [String]
     public let network: any PoseNetwork
     public let grid: HeatmapGrid
+    /// Where the parameters live and every tensor of the model's work is made.
+    public let device: Device
+    /// The forward passes' autocast (`forward`, `autocast`); losses and read-outs stay float32.
+    public var precision = Precision.fp32
 
-    public init(config: PoseConfig, keypointNames: [String]) throws {
+    public init(config: PoseConfig, keypointNames: [String], device: Device = .cpu) throws {
         self.config = config
         self.keypointNames = keypointNames
-        network = try makePoseNetwork(config: config, keypoints: keypointNames.count)
+        self.device = device
+        network = try makePoseNetwork(config: config, keypoints: keypointNames.count, device: device)
         let s = network.outputStride
         grid = HeatmapGrid(
             width: config.resizeWidth / s, height: config.resizeHeight / s, stride: s,
@@ -33,10 +41,26 @@ public final class PoseModel {
     /// Frames each sample takes: 5 (t−2…t+2) for the context model, else 1.
     public var framesPerSample: Int { network is ContextPoseNetwork ? ContextPoseNetwork.frames : 1 }
 
-    /// Images `(B, 3, H, W)` from a host batch (`(B, 5, 3, H, W)` for the context model).
+    /// Images `(B, 3, H, W)` on the model's device from a host batch (`(B, 5, 3, H, W)` for the context model).
     public func imageTensor(_ images: [Float], count: Int) throws -> Tensor {
         let frames = framesPerSample
-        return try Tensor(images, shape: (frames > 1 ? [count, frames] : [count]) + [3, config.resizeHeight, config.resizeWidth])
+        return try upload(images, shape: (frames > 1 ? [count, frames] : [count]) + [3, config.resizeHeight, config.resizeWidth])
+    }
+
+    /// Host values as a tensor on the model's device: the one way host data reaches the model's computations (on
+    /// the CPU the tensor is the host copy itself).
+    public func upload<T: TensorScalar>(_ values: [T], shape: [Int]) throws -> Tensor {
+        try Tensor(values, shape: shape).to(device)
+    }
+
+    /// Runs `body` (forward passes) under the model's autocast, if any.
+    public func autocast<R>(_ body: () throws -> R) throws -> R {
+        try withAutocast(device, precision, body)
+    }
+
+    /// The network's forward pass under the model's autocast, its output float32 (as the losses and read-out expect).
+    public func forward(_ images: Tensor, training: Bool) throws -> Tensor {
+        try autocast { try network.forward(images, training: training) }.to(.float32)
     }
 
     // MARK: - Loss
@@ -51,13 +75,13 @@ public final class PoseModel {
         case .regression:
             let target = batch.keypoints.map { $0.isFinite ? $0 : 0 }
             let mask = batch.keypoints.map { $0.isFinite ? Float(1) : 0 }
-            let t = try Tensor(target, shape: [b, 2 * k]), m = try Tensor(mask, shape: [b, 2 * k])
+            let t = try upload(target, shape: [b, 2 * k]), m = try upload(mask, shape: [b, 2 * k])
             let squared = try (output - t).square() * m
             return try squared.sum() / Swift.max(1, Double(mask.reduce(0, +)))
         case .peak, .softmax:
             let cells = grid.width * grid.height
-            let target = try Tensor(batch.heatmaps, shape: [batch.count, k, grid.height, grid.width]).repeated([heads, 1, 1, 1])
-            let weights = try Tensor(batch.weights, shape: [batch.count, k, 1, 1]).repeated([heads, 1, 1, 1])
+            let target = try upload(batch.heatmaps, shape: [batch.count, k, grid.height, grid.width]).repeated([heads, 1, 1, 1])
+            let weights = try upload(batch.weights, shape: [batch.count, k, 1, 1]).repeated([heads, 1, 1, 1])
             var maps = output
             if network.style == .softmax {
                 maps = try output.reshape([b, k, cells]).softmax(2).reshape([b, k, grid.height, grid.width])
@@ -97,7 +121,7 @@ public final class PoseModel {
     /// keypoints.
     public func predict(images: [Float], count: Int) throws -> [[KeypointEstimate]] {
         try withNoGrad {
-            let output = try network.forward(imageTensor(images, count: count), training: false)
+            let output = try forward(imageTensor(images, count: count), training: false)
             return try readout(output, count: count)
         }
     }

@@ -51,8 +51,9 @@ public struct PoseModelError: Error, CustomStringConvertible, Sendable {
 /// `backbone`: `unet` (Kinema), `resnet18|34|50|101` or LP's `resnet50_*` names (torchvision layout;
 /// the pretrained variants need `--pretrained`). `model_type`: `heatmap`, `heatmap_mhcrnn` (the backbone and head
 /// of `heatmap` plus LP's context head, `ContextPoseNetwork`) or `regression`.
-public func makePoseNetwork(config: PoseConfig, keypoints: Int) throws -> any PoseNetwork {
-    let network = try makeSingleFramePoseNetwork(config: config, keypoints: keypoints)
+/// Parameters and buffers are created on `device`.
+public func makePoseNetwork(config: PoseConfig, keypoints: Int, device: Device = .cpu) throws -> any PoseNetwork {
+    let network = try makeSingleFramePoseNetwork(config: config, keypoints: keypoints, device: device)
     guard config.isContextModel else { return network }
     guard let frameNetwork = network as? any FeatureHeatmapNetwork else {
         throw PoseModelError("model.model_type heatmap_mhcrnn needs a heatmap backbone (unet or a resnet)")
@@ -61,8 +62,8 @@ public func makePoseNetwork(config: PoseConfig, keypoints: Int) throws -> any Po
 }
 
 /// The network of one frame: the whole model, or the backbone and single-frame head of a context model.
-func makeSingleFramePoseNetwork(config: PoseConfig, keypoints: Int) throws -> any PoseNetwork {
-    let store = ParameterStore()
+func makeSingleFramePoseNetwork(config: PoseConfig, keypoints: Int, device: Device) throws -> any PoseNetwork {
+    let store = ParameterStore(device: device)
     let name = config.backbone.lowercased()
     if name == "unet" {
         guard config.modelType != "regression" else {

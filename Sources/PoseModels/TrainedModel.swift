@@ -1,6 +1,7 @@
 // A model folder written by `kinema train`, opened in one call: config, network and best weights.
 import Foundation
 import PoseData
+import Torch
 import TorchNN
 import TorchOptim
 
@@ -22,8 +23,9 @@ public struct TrainedModel {
     /// Mode: the network is ready for inference. Pose networks take an explicit `training:` flag on every
     /// forward pass (`PoseModel.predict` and evaluation pass `false`: batch norm uses its running
     /// statistics), so there is no mode to switch; to train on, use `PoseTrainer` with `resume`.
-    /// Threads are not touched: libtorch uses whatever the process set (`ProcessPolicy`).
-    public init(directory path: String) throws {
+    /// Threads are not touched: libtorch uses whatever the process set (`ProcessPolicy`). The weights (saved from the
+    /// host) are loaded onto `device`.
+    public init(directory path: String, device: Device = .cpu) throws {
         let folder = ModelDirectory(path)
         guard FileManager.default.fileExists(atPath: folder.config) else {
             throw PoseModelError("\(path) is not a Kinema model directory (no config.yaml); pass the folder `kinema train` wrote")
@@ -32,7 +34,7 @@ public struct TrainedModel {
         guard let names = project.config.keypointNames, !names.isEmpty else {
             throw PoseModelError("\(folder.config): data.keypoint_names is missing; it is needed to name the prediction columns")
         }
-        let model = try PoseModel(config: project.config, keypointNames: names)
+        let model = try PoseModel(config: project.config, keypointNames: names, device: device)
         guard let checkpoint = folder.checkpointForPrediction() else {
             throw PoseModelError("\(path) has no checkpoint yet (checkpoints/best.safetensors); train it first")
         }

@@ -51,7 +51,7 @@ extension PoseTrainer {
         let ranks = Double(group.size)
         var unsupervised: [UnsupervisedLossKind: Double] = [:]
         let (loss, output) = try group.synchronizingBatchNorm { () throws -> (Tensor, Tensor) in
-            let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
+            let output = try model.forward(model.imageTensor(batch.images, count: batch.count), training: true)
             var loss = try model.loss(output: output, batch: batch) * share
             if let unlabeled {
                 let terms = try unlabeledTerms(unlabeled, epoch: epochInProgress)

@@ -74,7 +74,7 @@ extension PoseTrainer {
         unlabeled.batchesTaken += 1
         // Separate cameras: the batch holds the clip's views (same frames), run as one batch of V·T images.
         let t = clip.spec.length, views = batch.clips.count, maps = batch.clips.map(\.augmentedToFrame)
-        let images = try Tensor(
+        let images = try model.upload(
             views == 1 ? clip.images : Array(batch.clips.map(\.images).joined()),
             shape: [views * t, 3, config.resizeHeight, config.resizeWidth])
         unlabeled.stream!.recycle(batch)
@@ -94,13 +94,13 @@ extension PoseTrainer {
         }
         func terms() throws -> UnsupervisedLosses.Terms {
             guard let context = model.network as? ContextPoseNetwork else {
-                return try terms(model.network.forward(images, training: true))
+                return try terms(model.forward(images, training: true))
             }
             // The context model: both heads on the clip's T−4 centre frames, each head's terms, averaged. LP averages
             // over the concatenation [context; single] instead, whose temporal term has one difference across the
             // seam between the two (§4.3); per head, no keypoint is compared with the other head's.
-            let heads = try context.sequenceHeads(images, training: true)
-            let a = try terms(heads.single), b = try terms(heads.context)
+            let heads = try model.autocast { try context.sequenceHeads(images, training: true) }
+            let a = try terms(heads.single.to(.float32)), b = try terms(heads.context.to(.float32))
             var losses: [UnsupervisedLossKind: Tensor] = [:]
             for (kind, value) in a.losses { losses[kind] = try (value + b.losses[kind]!) * 0.5 }
             return UnsupervisedLosses.Terms(total: try (a.total + b.total) * 0.5, losses: losses, factor: a.factor)

@@ -50,6 +50,21 @@ public struct TrainOptions: Sendable {
     /// Data-parallel training with these ranks (`kinema train --distributed`): each takes its share of every
     /// batch; only rank 0 writes (Trainer+Distributed.swift).
     public var group: ProcessGroup?
+    /// Where the model and every tensor of training live (`--device`): checkpoints are written from the host and
+    /// load onto any device.
+    public var device = Device.cpu
+    /// The forward passes' autocast (`--precision`): fp32 or bf16 (fp16 would need loss scaling, which is not done).
+    public var precision = Precision.fp32
+
+    /// Why a run cannot train on `device` in `precision`, in the options' words; nil when it can.
+    public static func deviceProblem(device: Device, precision: Precision, distributed: Bool) -> String? {
+        if precision == .fp16 {
+            return
+                "--precision fp16: training in float16 needs loss scaling, which Kinema does not do; train with bf16 (CUDA) or fp32 (fp16 is for predict and evaluate)"
+        }
+        if distributed, device != .cpu { return "--distributed trains on the CPU (Gloo; NCCL is not wired): use --device cpu" }
+        return nil
+    }
 
     public init(modelDir: String) { self.modelDir = modelDir }
 }
@@ -111,8 +126,13 @@ public final class PoseTrainer {
         self.dataset = dataset
         self.options = options
         let config = project.config
+        if let problem = TrainOptions.deviceProblem(device: options.device, precision: options.precision, distributed: options.group != nil)
+        {
+            throw PoseModelError(problem)
+        }
         try Runtime.manualSeed(UInt64(truncatingIfNeeded: config.rngSeedModelPt))
-        model = try PoseModel(config: config, keypointNames: dataset.keypointNames)
+        model = try PoseModel(config: config, keypointNames: dataset.keypointNames, device: options.device)
+        model.precision = options.precision
         split = DataSplit.of(config, count: dataset.count)
         let decoupled = config.optimizer.lowercased() == "adamw"
         optimizer = Adam(model.network.store, learningRate: config.learningRate, weightDecay: decoupled ? 0.01 : 0, decoupled: decoupled)
@@ -414,20 +434,22 @@ public final class PoseTrainer {
     /// clip), backward, optimizer step, then the loss and the training error.
     public func step(_ batch: PoseBatch, backboneFactor factor: Double) throws -> StepResult {
         if let group = options.group { return try distributedStep(batch, backboneFactor: factor, group: group) }
-        let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: true)
+        let output = try model.forward(model.imageTensor(batch.images, count: batch.count), training: true)
         var loss = try model.loss(output: output, batch: batch)
-        var unsupervised: [UnsupervisedLossKind: Double] = [:]
+        var terms: [(UnsupervisedLossKind, Tensor)] = []
         if let unlabeled {
-            let terms = try unlabeledTerms(unlabeled, epoch: epochInProgress)
-            loss = try loss + terms.total
-            for (kind, value) in terms.losses { unsupervised[kind] = try value.item() }
+            let unsupervised = try unlabeledTerms(unlabeled, epoch: epochInProgress)
+            loss = try loss + unsupervised.total
+            terms = try unsupervised.losses.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, try $0.value.detach()) }
         }
         try model.network.store.zeroGrad()
         try loss.backward()
         try stepOptimizer(backboneFactor: factor)
-        let value = try loss.item()
+        // The step's scalars come to the host together (one copy from the device), then its read-out (one more).
+        let values = try stack([loss.detach()] + terms.map(\.1), dim: 0).toArray(Double.self)
+        let unsupervised = Dictionary(uniqueKeysWithValues: zip(terms.map(\.0), values.dropFirst()))
         let (e, n) = try trainingError(output: output, batch: batch)
-        return StepResult(loss: value, unsupervised: unsupervised, errorSum: e, errorCount: n)
+        return StepResult(loss: values[0], unsupervised: unsupervised, errorSum: e, errorCount: n)
     }
 
     func saveCheckpoint(_ path: String, withOptimizer: Bool, metadata: [String: String]) throws {
@@ -487,7 +509,7 @@ public final class PoseTrainer {
             let chunk = Array(indices[start..<Swift.min(indices.count, start + evaluationLoader.batchSize)])
             let batch = evaluationLoader.makeBatch(chunk, epoch: 0)
             try withNoGrad {
-                let output = try model.network.forward(model.imageTensor(batch.images, count: batch.count), training: false)
+                let output = try model.forward(model.imageTensor(batch.images, count: batch.count), training: false)
                 lossSum += try model.loss(output: output, batch: batch).item() * Double(chunk.count)
                 lossCount += chunk.count
                 let estimates = try model.readout(output, count: batch.count)

@@ -4,6 +4,7 @@ import Foundation
 import KinemaFiles
 import PoseData
 import PoseModels
+import Torch
 
 /// A line between a batch and its workers: `ready` once the model is loaded; then, per video, its files or the
 /// one-line reason it failed. An `error` without a `video` means the worker could not start.
@@ -44,11 +45,19 @@ public struct BatchPredictionSettings: Sendable {
     public var batchSize: Int
     public var labeledVideo: Bool
     public var threshold: Double?
+    /// Where the worker's model computes, and its autocast.
+    public var device: Device
+    public var precision: Precision
 
-    public init(batchSize: Int = 16, labeledVideo: Bool = false, threshold: Double? = nil) {
+    public init(
+        batchSize: Int = 16, labeledVideo: Bool = false, threshold: Double? = nil, device: Device = .cpu,
+        precision: Precision = .fp32
+    ) {
         self.batchSize = batchSize
         self.labeledVideo = labeledVideo
         self.threshold = threshold
+        self.device = device
+        self.precision = precision
     }
 }
 
@@ -60,7 +69,8 @@ public enum BatchWorker {
         signal(SIGPIPE, SIG_IGN)
         let trained: TrainedModel
         do {
-            trained = try TrainedModel(directory: model)
+            trained = try TrainedModel(directory: model, device: settings.device)
+            trained.model.precision = settings.precision
         } catch {
             send(BatchWorkerMessage(error: oneLine(error)))
             return

@@ -6,6 +6,7 @@ import PoseData
 import PoseFormats
 import PoseModels
 import Smoothing
+import Torch
 
 /// An ensemble folder opened in one call: its manifest, every member with its best weights, and its camera set-up.
 public struct TrainedEnsemble {
@@ -18,8 +19,9 @@ public struct TrainedEnsemble {
     /// The folder's path, as given.
     public var path: String { directory.path }
 
-    /// Opens an ensemble folder; a member that is missing or not trained yet is one line naming it.
-    public init(directory path: String) throws {
+    /// Opens an ensemble folder, its members' weights on `device`; a member that is missing or not trained yet is one
+    /// line naming it.
+    public init(directory path: String, device: Device = .cpu) throws {
         let directory = EnsembleDirectory(path)
         let manifest = try directory.readManifest()
         let unfinished = directory.unfinishedMembers(manifest)
@@ -28,7 +30,7 @@ public struct TrainedEnsemble {
                 "\(path): \(unfinished.joined(separator: "; ")) (ensemble.yaml lists \(manifest.members.count) members); finish the ensemble with: kinema train --resume \(path)"
             )
         }
-        let members = try manifest.members.indices.map { try TrainedModel(directory: directory.member($0).path) }
+        let members = try manifest.members.indices.map { try TrainedModel(directory: directory.member($0).path, device: device) }
         let first = members[0].model
         for (i, member) in members.enumerated().dropFirst()
         where member.model.keypointNames != first.keypointNames || member.model.config.resizeWidth != first.config.resizeWidth

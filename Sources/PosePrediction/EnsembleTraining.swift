@@ -170,8 +170,10 @@ extension PoseWorkflows {
         log(report + (videos.isEmpty ? "" : " (predicted with the ensemble)"))
         guard !videos.isEmpty else { return summary }
         do {
+            let trained = try TrainedEnsemble(directory: directory.path, device: template.device)
+            for member in trained.members { member.model.precision = template.precision }
             summary.predictions = try predict(
-                try TrainedEnsemble(directory: directory.path), videos: videos, showProgress: template.showProgress, log: log)
+                trained, videos: videos, showProgress: template.showProgress, log: log)
         } catch {
             log("could not predict the project's videos (the ensemble is complete): \(error)")
         }

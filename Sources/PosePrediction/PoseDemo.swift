@@ -5,6 +5,7 @@ import KinemaFiles
 import PoseData
 import PoseFormats
 import PoseModels
+import Torch
 
 /// Settings of the demo run.
 public struct DemoOptions: Sendable {
@@ -17,6 +18,9 @@ public struct DemoOptions: Sendable {
     /// Training stops early when this budget is spent (keeps the demo under 10 minutes).
     public var maxMinutes = 6.0
     public var showProgress = true
+    /// Where training and prediction compute (`--device`), and their autocast.
+    public var device = Device.cpu
+    public var precision = Precision.fp32
     public init() {}
 }
 
@@ -62,9 +66,12 @@ public enum PoseDemo {
         var train = TrainOptions(modelDir: modelDir)
         train.showProgress = options.showProgress
         train.log = log
+        train.device = options.device
+        train.precision = options.precision
         let result = try PoseWorkflows.train(project: project, options: train, predictVideos: false)
         log("3/4 predicting the video with a labelled copy")
-        let trained = try TrainedModel(directory: modelDir)
+        let trained = try TrainedModel(directory: modelDir, device: options.device)
+        trained.model.precision = options.precision
         let files = try PoseWorkflows.predict(
             trained, inputs: [synthetic.videoPath], labeledVideo: true,
             showProgress: options.showProgress, log: log

@@ -43,8 +43,10 @@ public final class ContextVideoWindows {
     public func add(images: [Float], frames: [Int]) throws -> [(frame: Int, keypoints: [KeypointEstimate])] {
         guard !frames.isEmpty else { return [] }
         let c = model.config
+        // One upload per decoded batch; the features stay on the model's device until their windows are predicted.
         let batch = try withNoGrad {
-            try network.frameNetwork.features(Tensor(images, shape: [frames.count, 3, c.resizeHeight, c.resizeWidth]), training: false)
+            let uploaded = try model.upload(images, shape: [frames.count, 3, c.resizeHeight, c.resizeWidth])
+            return try model.autocast { try network.frameNetwork.features(uploaded, training: false) }
         }
         for (i, frame) in frames.enumerated() where frame <= lastFrame { features[frame] = try batch.select(0, i) }
         var candidates = Set<Int>()
@@ -75,8 +77,11 @@ public final class ContextVideoWindows {
         let row = Dictionary(uniqueKeysWithValues: used.enumerated().map { ($1, $0) })
         let estimates = try withNoGrad {
             let stacked = try stack(used.map { features[$0]! }, dim: 0)
-            let heads = try network.heads(features: stacked, windows: windows.map { $0.map { row[$0]! } }, training: false)
-            return try model.readout(cat([heads.single, heads.context], dim: 0), count: centres.count)
+            let heads = try model.autocast {
+                try network.heads(features: stacked, windows: windows.map { $0.map { row[$0]! } }, training: false)
+            }
+            // One download: both heads' maps of every ready frame.
+            return try model.readout(cat([heads.single, heads.context], dim: 0).to(.float32), count: centres.count)
         }
         for centre in centres { predicted[centre] = true }
         // A frame's features are needed until the frames whose windows read it (centre ± 2) are predicted.

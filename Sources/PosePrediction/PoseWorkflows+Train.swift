@@ -42,7 +42,8 @@ extension PoseWorkflows {
         do {
             records = try trainer.train()
             directory.writeTrainStatus("EVALUATING", completed: records.count, total: total)
-            let trained = try TrainedModel(directory: options.modelDir)
+            let trained = try TrainedModel(directory: options.modelDir, device: options.device)
+            trained.model.precision = options.precision
             let evaluation = try evaluate(trained, dataset: dataset)
             options.log(evaluation.report(pcutoff: project.pcutoff))
             if predicting {

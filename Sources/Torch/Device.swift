@@ -4,18 +4,23 @@ import CTorch
 public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
     case cpu
     case cuda(Int)
+    /// libtorch's data-less device: ops compute shapes only, and one that mixes a meta tensor with a CPU tensor fails
+    /// ("expected all tensors to be on the same device"). For tests that a code path creates every tensor on its
+    /// model's device, on machines without a GPU; not accepted by `Device(parsing:)`.
+    case meta
 
     /// c10::DeviceType codes.
     var typeCode: Int32 {
         switch self {
         case .cpu: 0
         case .cuda: 1
+        case .meta: 14
         }
     }
 
     var index: Int32 {
         switch self {
-        case .cpu: 0
+        case .cpu, .meta: 0
         case .cuda(let i): Int32(i)
         }
     }
@@ -24,6 +29,7 @@ public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
         switch typeCode {
         case 0: self = .cpu
         case 1: self = .cuda(Int(index))
+        case 14: self = .meta
         default: throw TorchError(.unavailable, "device type \(typeCode) is not supported by Kinema", op: "Device")
         }
     }
@@ -41,6 +47,7 @@ public enum Device: Sendable, Equatable, Hashable, CustomStringConvertible {
         switch self {
         case .cpu: "cpu"
         case .cuda(let i): "cuda:\(i)"
+        case .meta: "meta"
         }
     }
 

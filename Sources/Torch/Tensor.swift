@@ -106,7 +106,11 @@ public final class Tensor {
     }
 
     /// The elements in C order, converted to `T` if the dtype differs (copies from any device).
+    ///
+    /// A `Device.meta` tensor has no data: its reads (here, `withHostBytes`, `item`, `intItem`) give zeros, so that a
+    /// whole pipeline can run on meta in a test and fail only where it mixes devices.
     public func toArray<T: TensorScalar>(_ type: T.Type = T.self) throws(TorchError) -> [T] {
+        if device == .meta { return try Tensor.zeros([count], dtype: T.dtype).toArray(T.self) }
         let source = dtype == T.dtype ? self : try to(T.dtype)
         let n = source.count
         var status: Int32 = 0
@@ -123,7 +127,11 @@ public final class Tensor {
         let nbytes = count * dtype.byteSize
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(nbytes, 1), alignment: 16)
         defer { buffer.deallocate() }
-        try check(ct_tensor_copy_to_host(raw, buffer.baseAddress, Int64(nbytes)), "Tensor.toHost")
+        if device == .meta {
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        } else {
+            try check(ct_tensor_copy_to_host(raw, buffer.baseAddress, Int64(nbytes)), "Tensor.toHost")
+        }
         do {
             return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<nbytes]))
         } catch let error as TorchError {
@@ -136,6 +144,7 @@ public final class Tensor {
     /// The single element as a Double (the tensor must hold exactly one element).
     public func item() throws(TorchError) -> Double {
         var value = 0.0
+        if device == .meta, count == 1 { return 0 }
         try check(ct_tensor_item_double(raw, &value), "Tensor.item")
         return value
     }
@@ -143,6 +152,7 @@ public final class Tensor {
     /// The single element as an Int.
     public func intItem() throws(TorchError) -> Int {
         var value: Int64 = 0
+        if device == .meta, count == 1 { return 0 }
         try check(ct_tensor_item_int64(raw, &value), "Tensor.intItem")
         return Int(value)
     }

@@ -140,6 +140,12 @@ int32_t ct_cuda_is_available(void);
 int32_t ct_cuda_device_count(void);
 int32_t ct_cuda_synchronize(int32_t device_index);
 int32_t ct_manual_seed(uint64_t seed);
+/* Autocast on this thread for one device type (0 CPU, 1 CUDA), as torch.autocast's __enter__ and __exit__: enter turns
+   it on computing in `dtype` (5 float16, 15 bfloat16) and writes whether it was on and the dtype it had (CT_OK, or
+   an error, message set, when libtorch has no autocast for that device type); exit restores both and clears the cast
+   cache when the outermost scope is left. */
+int32_t ct_autocast_enter(int32_t device_type, int32_t dtype, int32_t *previous_enabled, int32_t *previous_dtype);
+int32_t ct_autocast_exit(int32_t device_type, int32_t previous_enabled, int32_t previous_dtype);
 /* The default CPU generator's state as a uint8 tensor, and restoring it. */
 ct_tensor ct_rng_get_state(void);
 int32_t ct_rng_set_state(ct_tensor state);

@@ -20,7 +20,10 @@ extension PosePredict {
         if let bad = smoothS.first(where: { !($0 > 0 && $0.isFinite) }) {
             throw ValidationError("--smooth-s \(bad): the smoothing parameter must be a positive number")
         }
-        let ensemble = try TrainedEnsemble(directory: model)
+        let target = try device.target()
+        let precision = try precision.resolved(on: target)
+        let ensemble = try TrainedEnsemble(directory: model, device: target)
+        for member in ensemble.members { member.model.precision = precision }
         var smoothed = ensemble.members[0].model.keypointNames.count
         if case .mirrored(_, let parts) = ensemble.views { smoothed = parts.count }
         if smoothS.count > 1, smoothS.count != smoothed {

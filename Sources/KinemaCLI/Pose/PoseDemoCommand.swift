@@ -4,6 +4,7 @@ import Foundation
 import KinemaConsole
 import PoseModels
 import PosePrediction
+import SmoothCLI
 
 struct PoseDemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,11 +28,18 @@ struct PoseDemoCommand: ParsableCommand {
     var videoFrames = 300
 
     @OptionGroup var device: DeviceOption
+    @OptionGroup var precision: PrecisionOption
 
     func run() throws {
-        _ = try device.target(placesTensors: false)  // pose models compute on the CPU so far
+        let target = try device.target()
+        if let problem = TrainOptions.deviceProblem(device: target, precision: precision.precision, distributed: false) {
+            throw PathProblem(problem)
+        }
+        let precision = try precision.resolved(on: target)
         Interruption.install()
         var options = DemoOptions()
+        options.device = target
+        options.precision = precision
         options.directory = directory
         options.maxMinutes = maxMinutes
         options.epochs = epochs

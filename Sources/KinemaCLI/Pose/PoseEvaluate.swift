@@ -17,10 +17,13 @@ struct PoseEvaluate: ParsableCommand {
     var pcutoff: Double?
 
     @OptionGroup var device: DeviceOption
+    @OptionGroup var precision: PrecisionOption
 
     func run() throws {
-        _ = try device.target(placesTensors: false)  // pose models compute on the CPU so far
-        let trained = try TrainedModel(directory: model)
+        let target = try device.target()
+        let precision = try precision.resolved(on: target)
+        let trained = try TrainedModel(directory: model, device: target)
+        trained.model.precision = precision
         try trained.folder.checkWritable()  // before the work, not after it
         let evaluation = try PoseWorkflows.evaluate(trained)
         print(evaluation.report(pcutoff: pcutoff ?? trained.project.pcutoff))

@@ -127,10 +127,13 @@ struct PosePredict: ParsableCommand {
     }
 
     @OptionGroup var device: DeviceOption
+    @OptionGroup var precision: PrecisionOption
 
     func run() throws {
-        _ = try device.target(placesTensors: false)  // pose models compute on the CPU so far
-        let settings = BatchPredictionSettings(batchSize: batchSize, labeledVideo: labeledVideo, threshold: threshold)
+        let target = try device.target()
+        let settings = BatchPredictionSettings(
+            batchSize: batchSize, labeledVideo: labeledVideo, threshold: threshold, device: target,
+            precision: try precision.resolved(on: target))
         if batchWorker {
             return BatchWorker.serve(model: model, output: output ?? ModelDirectory(model).videoPredictions, settings: settings)
         }
@@ -139,7 +142,8 @@ struct PosePredict: ParsableCommand {
             throw ValidationError("--smooth-s applies to an ensemble folder (kinema train --ensemble N); \(model) is one model")
         }
         if !videos.isEmpty { return try runBatch() }
-        let trained = try TrainedModel(directory: model)
+        let trained = try TrainedModel(directory: model, device: target)
+        trained.model.precision = settings.precision
         let run = try PoseWorkflows.predict(
             trained, inputs: inputs, outputDirectory: output, labeledVideo: labeledVideo,
             threshold: threshold, batchSize: batchSize, h5: h5 ? true : nil,
@@ -161,6 +165,8 @@ extension PosePredict {
         var worker = [executable, "predict", modelPath, "--batch-worker", "--output", outputPath, "--batch-size", String(batchSize)]
         if labeledVideo { worker.append("--labeled-video") }
         if let threshold { worker += ["--threshold", String(threshold)] }
+        // As the user wrote it: a Slurm node resolves `auto` itself.
+        worker += ["--device", device.device, "--precision", precision.precision.rawValue]
         if slurmOptions.slurm { return try submitToSlurm(list: list, model: modelPath, output: outputPath, workerCommand: worker) }
         var options = BatchOptions(
             model: modelPath, output: outputPath, workers: workers, threadsPerWorker: 1, retryFailed: retryFailed,

@@ -6,6 +6,7 @@ import PoseData
 import PoseModels
 import PosePrediction
 import ProcessPolicy
+import SmoothCLI
 
 struct PoseTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -154,10 +155,15 @@ struct PoseTrain: ParsableCommand {
     }
 
     @OptionGroup var device: DeviceOption
+    @OptionGroup var precision: PrecisionOption
 
     func run() throws {
         try checkOptions()
-        _ = try device.target(placesTensors: false)  // pose models compute on the CPU so far
+        let target = try device.target()
+        if let problem = TrainOptions.deviceProblem(device: target, precision: precision.precision, distributed: distributed) {
+            throw PathProblem(problem)
+        }
+        let precision = try precision.resolved(on: target)
         Interruption.install()
         do {
             var project: PoseProject
@@ -198,6 +204,8 @@ struct PoseTrain: ParsableCommand {
             options.pretrained = pretrained
             options.maxMinutes = maxMinutes
             options.userThreads = ProcessPolicy.threadSetting()
+            options.device = target
+            options.precision = precision
             if let unlabeledVideos {
                 guard !project.config.lossesToUse.isEmpty else {
                     throw OptionError(
