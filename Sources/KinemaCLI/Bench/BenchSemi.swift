@@ -106,7 +106,6 @@ struct BenchSemi: ParsableCommand {
 
     func run() throws {
         let chosen = try selectedConfigurations()
-        setvbuf(stdout, nil, _IOLBF, 0)  // each line as it comes, also into a file: the run takes many minutes
         Interruption.install()
         let bench = try SemiBenchRun(work: work, settings: settings)
         printLoad("start")
