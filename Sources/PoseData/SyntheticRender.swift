@@ -5,6 +5,28 @@ extension SyntheticAnimalScene {
     /// Renders one frame. `speed` (pixels per frame) sets the motion blur; `noiseSeed` the sensor noise.
     public func render(keypoints p: [Double], speed: Double, noiseSeed: UInt64) -> HostImage {
         var image = background
+        drawAnimal(on: &image, keypoints: p)
+        // The pillar hides whatever walks behind it.
+        for y in max(0, Int(pillar.y0))..<min(height, Int(pillar.y1)) {
+            for x in max(0, Int(pillar.x0))..<min(width, Int(pillar.x1)) {
+                let shade = UInt8(clamping: 70 + (x - Int(pillar.x0)) * 4)
+                let i = (y * width + x) * 3
+                image.pixels[i] = shade; image.pixels[i + 1] = shade; image.pixels[i + 2] = UInt8(clamping: Int(shade) + 20)
+            }
+        }
+        var rng = MersenneTwister(seed: noiseSeed)
+        let blur = min(7, Int(speed * 1.5))
+        if blur >= 2 { boxBlur(&image, radius: blur / 2) }
+        let sigma = rng.uniform(3, 9), gain = rng.uniform(0.85, 1.15)
+        for i in image.pixels.indices {
+            image.pixels[i] = UInt8(clamping: Int(Double(image.pixels[i]) * gain + rng.normal() * sigma))
+        }
+        return image
+    }
+
+    /// Draws the animal with keypoints `p` (`[x0, y0, …]`, image pixels) on `image`: legs, tail, body, head. The
+    /// nose tip is drawn last, the ears after the body, so their pixels show their own colours (`SyntheticSession.markColors`).
+    func drawAnimal(on image: inout HostImage, keypoints p: [Double]) {
         func pt(_ j: Int) -> (Double, Double) { (p[2 * j], p[2 * j + 1]) }
         let L = length
         let fur: [UInt8] = [92, 64, 48], dark: [UInt8] = [60, 40, 30], pink: [UInt8] = [222, 150, 150]
@@ -35,22 +57,6 @@ extension SyntheticAnimalScene {
         image.fillDisk(x: pt(1).0, y: pt(1).1, radius: L * 0.05, color: pink)
         image.fillDisk(x: pt(2).0, y: pt(2).1, radius: L * 0.05, color: [200, 120, 160])
         image.fillDisk(x: hx, y: hy, radius: L * 0.03, color: [250, 235, 225])
-        // The pillar hides whatever walks behind it.
-        for y in max(0, Int(pillar.y0))..<min(height, Int(pillar.y1)) {
-            for x in max(0, Int(pillar.x0))..<min(width, Int(pillar.x1)) {
-                let shade = UInt8(clamping: 70 + (x - Int(pillar.x0)) * 4)
-                let i = (y * width + x) * 3
-                image.pixels[i] = shade; image.pixels[i + 1] = shade; image.pixels[i + 2] = UInt8(clamping: Int(shade) + 20)
-            }
-        }
-        var rng = MersenneTwister(seed: noiseSeed)
-        let blur = min(7, Int(speed * 1.5))
-        if blur >= 2 { boxBlur(&image, radius: blur / 2) }
-        let sigma = rng.uniform(3, 9), gain = rng.uniform(0.85, 1.15)
-        for i in image.pixels.indices {
-            image.pixels[i] = UInt8(clamping: Int(Double(image.pixels[i]) * gain + rng.normal() * sigma))
-        }
-        return image
     }
 
     /// Whether a point lies on the image (a swinging tail can leave it).

@@ -17,6 +17,7 @@ struct Bench: AsyncParsableCommand {
             BenchTrain.self,
             BenchSmooth.self,
             BenchNeural.self,
+            BenchSemi.self,
         ]
     )
 }
