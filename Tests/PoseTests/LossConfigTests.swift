@@ -251,8 +251,10 @@ struct LossConfigTests {
         context.modelType = "heatmap_mhcrnn"
         #expect(try options.clipLength(for: context) == 16)
 
-        let bad = try PoseConfig.load(path: try write(Self.lpDefaults + "\ndali:\n  base:\n    train:\n      sequence_length: 1\n", "dali-bad"))
+        let bad = try PoseConfig.load(
+            path: try write(Self.lpDefaults + "\ndali:\n  base:\n    train:\n      sequence_length: 1\n", "dali-bad"))
         let error = #expect(throws: PoseDataError.self) { try options.clipLength(for: bad) }
-        #expect(error?.message == "dali.base.train.sequence_length must be a whole number of frames, at least 2", "\(error?.description ?? "")")
+        #expect(
+            error?.message == "dali.base.train.sequence_length must be a whole number of frames, at least 2", "\(error?.description ?? "")")
     }
 }

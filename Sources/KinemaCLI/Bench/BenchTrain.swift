@@ -45,7 +45,8 @@ struct BenchTrain: ParsableCommand {
 
     @Option(
         name: .customLong("semi-clip-lengths"),
-        help: "Unlabelled clip lengths of the semi-supervised section, comma-separated (LP: 32; 16 in LP's mirror-mouse config and for the context model); none skips it."
+        help:
+            "Unlabelled clip lengths of the semi-supervised section, comma-separated (LP: 32; 16 in LP's mirror-mouse config and for the context model); none skips it."
     )
     var semiClipLengths = "16,32"
 
@@ -131,7 +132,8 @@ struct BenchTrain: ParsableCommand {
         project.config.resizeHeight = 128
         project.config.heatmapSigma = 2
         project.config.trainBatchSize = 16
-        project.config.lossesToUse = ["temporal", "pca_singleview"] + (project.config.mirroredColumnMatches.isEmpty ? [] : ["pca_multiview"])
+        project.config.lossesToUse =
+            ["temporal", "pca_singleview"] + (project.config.mirroredColumnMatches.isEmpty ? [] : ["pca_multiview"])
         // All labelled frames train (as LP's split does with 90 frames, pca_singleview needs more rows than coordinates).
         project.config.trainProb = 0.95
         project.config.valProb = 0.05
@@ -140,7 +142,9 @@ struct BenchTrain: ParsableCommand {
         var options = TrainOptions(modelDir: directory)
         options.showProgress = false
         options.log = { print("   " + $0) }
-        print("-- semi-supervised step, \(clipLength)-frame clips: unet 128×128, batch 16, \(project.config.lossesToUse.joined(separator: " + "))")
+        print(
+            "-- semi-supervised step, \(clipLength)-frame clips: unet 128×128, batch 16, \(project.config.lossesToUse.joined(separator: " + "))"
+        )
         let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
         let unlabeled = try UnlabeledTraining(
             config: project.config, dataset: dataset, training: trainer.split.train, folder: nil, clipLength: clipLength)
