@@ -11,17 +11,18 @@
 #   - the pixel error on the 60 test frames (mean, median, 95th percentile), and
 #   - the multiview PCA error and temporal norm over test_vid.mp4 (Lightning Pose's proxies on unseen video),
 # each as a `bench` line with the semi-supervised/supervised ratio.
-# Needs the mirror-mouse example in ../shared/data (or MIRROR_MOUSE=DIR) and a built kinema (KINEMA=path).
+# Uses the repository's copy of LP's mirror-mouse example (Tests/Data/mirror-mouse-example, its licence beside it;
+# MIRROR_MOUSE=DIR for another copy) and a built kinema (KINEMA=path).
 set -euo pipefail
 minutes=${1:-20}
 work=${2:-/tmp/kinema-semi-mm}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 kinema=${KINEMA:-$here/.build/release/kinema}
-example=${MIRROR_MOUSE:-$here/../shared/data/mirror-mouse-example}
+example=${MIRROR_MOUSE:-$here/Tests/Data/mirror-mouse-example}
 size=${IMAGE_SIZE:-128}
 train_count=${TRAIN_FRAMES:-30}
 [ -x "$kinema" ] || { echo "no kinema at $kinema: build it (make build) or set KINEMA=" >&2; exit 1; }
-[ -f "$example/CollectedData.csv" ] || { echo "no mirror-mouse example at $example (set MIRROR_MOUSE=)" >&2; exit 1; }
+[ -f "$example/CollectedData.csv" ] || { echo "no mirror-mouse example at $example (set MIRROR_MOUSE=DIR)" >&2; exit 1; }
 
 project=$work/project
 mkdir -p "$project"
