@@ -89,13 +89,7 @@ struct BenchTrain: ParsableCommand {
         }
         if !skipDefault {
             // Kinema's from-scratch default (the demo's): U-Net at 128², same data and batch size.
-            var project = base
-            project.config.backbone = "unet"
-            project.config.resizeWidth = 128
-            project.config.resizeHeight = 128
-            project.config.heatmapSigma = 2
-            project.config.trainBatchSize = 16
-            let timing = try time(project, dataset: dataset, label: "default unet_128")
+            let timing = try time(Self.kinemaDefault(base), dataset: dataset, label: "default unet_128")
             report(timing, name: "train_default_unet_128", lp: nil)
         }
         for length in clipLengths.compactMap({ $0 }) {
@@ -124,14 +118,20 @@ struct BenchTrain: ParsableCommand {
         return timing
     }
 
-    /// Kinema's default model with LP's three losses: supervised and semi-supervised steps interleaved.
-    func timeSemi(_ base: PoseProject, dataset: LabeledDataset, clipLength: Int) throws {
+    /// `base` with Kinema's from-scratch default model (the demo's): U-Net at 128², batch 16.
+    static func kinemaDefault(_ base: PoseProject) -> PoseProject {
         var project = base
         project.config.backbone = "unet"
         project.config.resizeWidth = 128
         project.config.resizeHeight = 128
         project.config.heatmapSigma = 2
         project.config.trainBatchSize = 16
+        return project
+    }
+
+    /// Kinema's default model with LP's three losses: supervised and semi-supervised steps interleaved.
+    func timeSemi(_ base: PoseProject, dataset: LabeledDataset, clipLength: Int) throws {
+        var project = Self.kinemaDefault(base)
         project.config.lossesToUse =
             ["temporal", "pca_singleview"] + (project.config.mirroredColumnMatches.isEmpty ? [] : ["pca_multiview"])
         // All labelled frames train (as LP's split does with 90 frames, pca_singleview needs more rows than coordinates).
