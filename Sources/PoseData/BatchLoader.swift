@@ -65,8 +65,9 @@ public final class BatchLoader: @unchecked Sendable {
     ///   - images/keypoints: every labelled frame (keypoints in frame pixels).
     ///   - indices: the frames this loader serves (e.g. the train split).
     ///   - shuffle: reshuffle each epoch (training) or keep the order (evaluation).
-    ///   - context: per frame, its five images t−2…t+2 (the context model); each sample then holds all five, with the
-    ///     same augmentation (as LP: one random transform and flip decision per sample).
+    ///   - context: per frame, its five images t−2…t+2 (the context model; five per view, view after view, for
+    ///     separate cameras); each sample then holds all five, with the same augmentation (as LP: one random transform
+    ///     and flip decision per sample and view).
     public init(
         images: [HostImage], keypoints: [[Double]], indices: [Int], batchSize: Int,
         augmenter: Augmenter, grid: HeatmapGrid?, seed: Int, shuffle: Bool,
@@ -177,9 +178,9 @@ public final class BatchLoader: @unchecked Sendable {
                 var sample: AugmentedSample
                 if let context {
                     // Every frame from the same generator state: the same geometry, flip and photometric draws.
-                    let start = rng
-                    sample = augmenter.augment(context[index][2], keypoints: labels, rng: &rng)
-                    for (f, image) in context[index].enumerated() {
+                    let start = rng, clip = context[index][(view * frames)..<((view + 1) * frames)]
+                    sample = augmenter.augment(clip[clip.startIndex + 2], keypoints: labels, rng: &rng)
+                    for (f, image) in clip.enumerated() {
                         var same = start
                         let frame = f == 2 ? sample.image : augmenter.augment(image, keypoints: labels, rng: &same).image
                         images.replaceSubrange(((b * frames + f) * plane)..<((b * frames + f + 1) * plane), with: frame)

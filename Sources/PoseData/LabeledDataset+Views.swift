@@ -7,11 +7,6 @@ extension LabeledDataset {
     /// same image file names (LP: `view0/img000039.png` and `view1/img000039.png` are one instant).
     static func loadViews(project: PoseProject, loadImage: (String) throws -> HostImage) throws -> LabeledDataset {
         let config = project.config, views = config.cameraViews
-        if config.isContextModel {
-            throw PoseDataError(
-                file: config.configFile, message: "the context model (heatmap_mhcrnn) is not available for separate camera views yet",
-                hint: "use model_type: heatmap with data.view_names")
-        }
         guard project.labelFiles.count == views.count else {
             throw PoseDataError(
                 file: config.configFile,
@@ -56,10 +51,14 @@ extension LabeledDataset {
             var frame = first.frames[n]
             frame.views = perView.map { $0.frames[n].image }
             frame.keypoints = perView.flatMap { $0.frames[n].keypoints }
+            // The context model: each view's frames t−2…t+2 (found beside that view's image, or in its video).
+            frame.context = config.isContextModel ? perView.flatMap { $0.frames[n].contextImages(view: 0) } : nil
             return frame
         }
         var dataset = LabeledDataset(keypointNames: first.keypointNames, frames: frames, scorer: first.scorer)
         dataset.viewNames = views
+        let notes = zip(views, perView).compactMap { view, data in data.contextNote.map { "\(view): \($0)" } }
+        if !notes.isEmpty { dataset.contextNote = notes.joined(separator: "; ") }
         return dataset
     }
 }

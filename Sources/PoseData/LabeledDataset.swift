@@ -13,7 +13,8 @@ public struct LabeledFrame: Sendable {
     /// `[x0, y0, x1, y1, …]` in frame pixels.
     public var keypoints: [Double]
     public var image: HostImage
-    /// The context model's frames t−2…t+2 (the centre is `image`, at index 2); nil for other models.
+    /// The context model's frames t−2…t+2 (the centre is `image`, at index 2), five per view, view after view; nil
+    /// for other models.
     public var context: [HostImage]?
     /// A multi-camera project's images of this instant, one per view (`image` is the first); nil for one view.
     /// `keypoints` then holds every view's, view after view (keypoint j of view v at pair v·K + j).
@@ -21,6 +22,13 @@ public struct LabeledFrame: Sendable {
 
     /// The image of view `v` (the only image of a single-view frame).
     public func image(view v: Int) -> HostImage { views?[v] ?? image }
+
+    /// The context model's frames t−2…t+2 of view `v` (its image five times when no context was loaded).
+    public func contextImages(view v: Int) -> [HostImage] {
+        let n = ContextFrames.offsets.count
+        guard let context, context.count >= (v + 1) * n else { return Array(repeating: image(view: v), count: n) }
+        return Array(context[(v * n)..<((v + 1) * n)])
+    }
 
     public init(key: String, imagePath: String, keypoints: [Double], image: HostImage) {
         self.key = key

@@ -132,15 +132,18 @@ public final class ContextPoseNetwork: PoseNetwork {
         return try heads(features: features, windows: windows, training: training)
     }
 
-    /// Both heads for the centre frames of a contiguous sequence `(T, 3, H, W)` (an unlabelled clip), as LP: the
-    /// backbone runs once per frame and its features are tiled into the windows of frames 2…T−3 (T−4 outputs).
-    public func sequenceHeads(_ images: Tensor, training: Bool) throws -> (single: Tensor, context: Tensor) {
-        let t = images.size(0)
-        guard t >= Self.frames else {
-            throw PoseModelError("the context model needs clips of at least 5 frames, found \(t)")
+    /// Both heads for the centre frames of contiguous sequences (an unlabelled clip; separate cameras: one clip per
+    /// view), `(S·T, 3, H, W)`, sequence after sequence. As LP, the backbone runs once per frame and its features are
+    /// tiled into the windows of frames 2…T−3 of each sequence (S·(T−4) outputs, sequence after sequence); no window
+    /// crosses from one sequence into the next.
+    public func sequenceHeads(_ images: Tensor, sequences: Int = 1, training: Bool) throws -> (single: Tensor, context: Tensor) {
+        let t = images.size(0) / Swift.max(1, sequences)
+        guard t >= Self.frames, t * sequences == images.size(0) else {
+            throw PoseModelError(
+                "the context model needs clips of at least 5 frames, found \(images.size(0)) frames in \(sequences) clip(s)")
         }
         let features = try frameNetwork.features(images, training: training)
-        let windows = (2..<(t - 2)).map { c in Array((c - 2)...(c + 2)) }
+        let windows = (0..<sequences).flatMap { s in (2..<(t - 2)).map { c in Array((s * t + c - 2)...(s * t + c + 2)) } }
         return try heads(features: features, windows: windows, training: training)
     }
 

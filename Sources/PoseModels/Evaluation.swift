@@ -108,7 +108,7 @@ extension PoseModel {
                         a: Double(config.resizeWidth) / Double(image.width), b: 0, c: 0,
                         d: Double(config.resizeHeight) / Double(image.height), tx: 0, ty: 0)
                     // The context model reads frames t−2…t+2.
-                    for input in framesPerSample > 1 ? frame.context ?? Array(repeating: image, count: framesPerSample) : [image] {
+                    for input in framesPerSample > 1 ? frame.contextImages(view: v) : [image] {
                         var planes = resizer.warp(input, transform: transform)
                         resizer.normalize(&planes)
                         images += planes

@@ -73,13 +73,16 @@ extension PoseTrainer {
         }
         unlabeled.batchesTaken += 1
         // Separate cameras: the batch holds the clip's views (same frames), run as one batch of V·T images.
-        let t = clip.spec.length, views = batch.clips.count, maps = batch.clips.map(\.augmentedToFrame)
+        let views = batch.clips.count, maps = batch.clips.map(\.augmentedToFrame)
         let images = try model.upload(
             views == 1 ? clip.images : Array(batch.clips.map(\.images).joined()),
-            shape: [views * t, 3, config.resizeHeight, config.resizeWidth])
+            shape: [views * clip.spec.length, 3, config.resizeHeight, config.resizeWidth])
         unlabeled.stream!.recycle(batch)
+        // `output`: the heads' maps of each view's frames, view after view (T per view; T − 4 centre frames for the
+        // context model).
         func terms(_ output: Tensor) throws -> UnsupervisedLosses.Terms {
             let (keypoints, confidences) = try model.softKeypoints(output, count: output.size(0))
+            let t = output.size(0) / views
             guard views > 1 else {
                 let inFrame = try PoseModel.apply(maps[0], to: keypoints)
                 return try unlabeled.losses(keypoints: inFrame, confidences: confidences, epoch: epoch)
@@ -99,7 +102,7 @@ extension PoseTrainer {
             // The context model: both heads on the clip's T−4 centre frames, each head's terms, averaged. LP averages
             // over the concatenation [context; single] instead, whose temporal term has one difference across the
             // seam between the two (§4.3); per head, no keypoint is compared with the other head's.
-            let heads = try model.autocast { try context.sequenceHeads(images, training: true) }
+            let heads = try model.autocast { try context.sequenceHeads(images, sequences: views, training: true) }
             let a = try terms(heads.single.to(.float32)), b = try terms(heads.context.to(.float32))
             var losses: [UnsupervisedLossKind: Tensor] = [:]
             for (kind, value) in a.losses { losses[kind] = try (value + b.losses[kind]!) * 0.5 }

@@ -143,7 +143,9 @@ public final class PoseTrainer {
             : Array(0..<dataset.keypointNames.count)
         let images = dataset.frames.map(\.image), keypoints = dataset.frames.map(\.keypoints)
         // The context model's samples are frames t−2…t+2 (the dataset loads them for a context config).
-        let context = model.framesPerSample > 1 ? dataset.frames.map { $0.context ?? Array(repeating: $0.image, count: 5) } : nil
+        let context =
+            model.framesPerSample > 1
+            ? dataset.frames.map { frame in (0..<dataset.viewCount).flatMap { frame.contextImages(view: $0) } } : nil
         let augmenter = Augmenter(
             settings: .preset(config.imgaug, horizontalFlip: config.imgaugHflip),
             outputWidth: config.resizeWidth, outputHeight: config.resizeHeight, flipPermutation: permutation)

@@ -3,6 +3,7 @@
 import Foundation
 import KinemaTestSupport
 import PoseData
+import PoseFormats
 import PoseModels
 import PosePrediction
 import Testing
@@ -92,6 +93,37 @@ import VideoIO
         for t in 0..<frames {
             let row = try #require(got[t]).map { model.toFrame($0, width: w, height: h) }
             for (a, b) in zip(row, reference[t]) { #expect(abs(a.x - b.x) < 1e-4 && abs(a.likelihood - b.likelihood) < 1e-5, "frame \(t)") }
+        }
+    }
+
+    /// A two-camera context model trains and predicts a session: one CSV per view, each the context model's tiled
+    /// prediction of that view's video alone, with the multiview metrics among the views.
+    @Test func twoCameraContextModelPredictsEachView() throws {
+        let folder = NSTemporaryDirectory() + "kinema-views-context-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let written = try SyntheticProject.writeTwoViews(to: folder + "/project", labeledFrames: 16, videoFrames: 9)
+        var project = try PoseProject.load(configPath: written.configPath)
+        project.config.modelType = "heatmap_mhcrnn"
+        project.config.unetFilters = 8
+        project.config.trainBatchSize = 8
+        project.config.maxEpochs = 1
+        project.config.checkValEveryNEpoch = 1
+        var options = TrainOptions(modelDir: folder + "/model")
+        options.showProgress = false
+        options.log = { _ in }
+        let (directory, _, _) = try PoseWorkflows.train(project: project, options: options, predictVideos: true)
+        let trained = try TrainedModel(directory: directory)
+        #expect(trained.model.network is ContextPoseNetwork)
+        let predictions = ModelDirectory(directory).videoPredictions
+        for view in ["top", "bot"] {
+            let table = try PoseTable.read(from: URL(fileURLWithPath: predictions + "/walk_\(view).csv"))
+            let alone = try trained.model.predictVideo(
+                path: folder + "/project/videos/walk_\(view).mp4", scorer: trained.scorer, showProgress: false)
+            #expect(table.rowCount == 9 && alone.table.rowCount == 9)
+            #expect(zip(alone.table.values, table.values).allSatisfy { abs($0 - $1) < 1e-6 }, "view \(view)")
+            let rows = try String(contentsOfFile: predictions + "/walk_\(view)_pca_multiview_error.csv", encoding: .utf8)
+                .split(separator: "\n")
+            #expect(rows.count == 10, "header + 9 frames")
         }
     }
 }

@@ -253,4 +253,88 @@ func tinyTwoViewProject(in dir: String, labeledFrames: Int = 40, videoFrames: In
         }
         #expect(changed > 0, "the unsupervised losses left every weight as in the supervised run")
     }
+
+    /// The context model on two cameras: each view's frames t−2…t+2 (bot's neighbours are top's upside down), a
+    /// batch of `(B, V, 5, 3, H, W)` with each view's own five frames, each view's clip tiled into its own windows,
+    /// and a short semi-supervised run whose losses are finite and whose training loss falls.
+    @Test func contextModelOnTwoViews() throws {
+        let dir = try temporaryDirectory("views-context")
+        var project = try tinyTwoViewProject(in: dir, labeledFrames: 40, epochs: 3)
+        project.config.modelType = "heatmap_mhcrnn"
+        let dataset = try LabeledDataset.load(project: project)
+        // 40 frames per view, img0000…img0039: the neighbours of the last two past img0039 are replaced (3 per view).
+        let note = dataset.contextNote ?? ""
+        #expect(
+            note.hasPrefix("top: context frames: 3 of 160 neighbour images") && note.contains("; bot: context frames: 3 of 160"), "\(note)")
+        func flippedRows(_ image: HostImage) -> [UInt8] {
+            let row = image.width * image.channels
+            return (0..<image.height).reversed().flatMap { image.pixels[($0 * row)..<(($0 + 1) * row)] }
+        }
+        for (n, frame) in dataset.frames.enumerated() {
+            let top = frame.contextImages(view: 0), bot = frame.contextImages(view: 1)
+            #expect(frame.context?.count == 10 && top[2].pixels == frame.image.pixels && bot[2].pixels == frame.views![1].pixels)
+            for f in 0..<5 { #expect(flippedRows(top[f]) == bot[f].pixels, "instant \(n) frame \(f)") }
+            #expect(top[0].pixels != top[4].pixels || n < 2, "instant \(n): the neighbours are other frames")
+        }
+
+        // Resize-only batch of instants 5 and 2: sample s, view v, frame f at ((s·2 + v)·5 + f) planes.
+        let model = try PoseModel(config: project.config, keypointNames: dataset.keypointNames)
+        let resizer = model.resizer()
+        let loader = BatchLoader(
+            images: dataset.frames.map(\.image), keypoints: dataset.frames.map(\.keypoints), indices: [5, 2], batchSize: 2,
+            augmenter: resizer, grid: model.grid, seed: 0, shuffle: false,
+            context: dataset.frames.map { f in (0..<2).flatMap { f.contextImages(view: $0) } }, views: dataset.frames.map { $0.views! })
+        let batch = loader.makeBatch([5, 2], epoch: 0)
+        let plane = 3 * 64 * 64
+        #expect(batch.count == 4 && batch.images.count == 4 * 5 * plane)
+        for (s, index) in [5, 2].enumerated() {
+            for v in 0..<2 {
+                for f in 0..<5 {
+                    var expected = resizer.warp(
+                        dataset.frames[index].contextImages(view: v)[f], transform: Affine2D(a: 1, b: 0, c: 0, d: 1, tx: 0, ty: 0))
+                    resizer.normalize(&expected)
+                    let at = ((s * 2 + v) * 5 + f) * plane
+                    #expect(Array(batch.images[at..<(at + plane)]) == expected, "sample \(s) view \(v) frame \(f)")
+                }
+            }
+        }
+        #expect(try model.imageTensor(batch.images, count: batch.count).shape == [4, 5, 3, 64, 64])
+
+        // Two views' clips of 7 frames in one call: the windows of each view's own clip, as each clip alone gives.
+        let network = try #require(model.network as? ContextPoseNetwork)
+        try withNoGrad {
+            let clips = try Tensor.randn([14, 3, 64, 64])
+            let both = try network.sequenceHeads(clips, sequences: 2, training: false)
+            #expect(both.single.size(0) == 6 && both.context.size(0) == 6)
+            for v in 0..<2 {
+                let alone = try network.sequenceHeads(clips.slice(0, 7 * v, 7 * (v + 1)), training: false)
+                for (a, b) in [(both.single, alone.single), (both.context, alone.context)] {
+                    let x = try a.slice(0, 3 * v, 3 * (v + 1)).contiguous().toArray(Float.self)
+                    let y = try b.contiguous().toArray(Float.self)
+                    #expect(zip(x, y).map { abs($0 - $1) }.max()! < 1e-5, "view \(v)")
+                }
+            }
+            #expect(throws: PoseModelError.self) {
+                try network.sequenceHeads(Tensor.zeros([13, 3, 64, 64]), sequences: 2, training: false)
+            }
+        }
+
+        // Semi-supervised: every loss on both views' clips (8 frames: 4 centre frames per view and head).
+        project.config.lossesToUse = ["temporal", "pca_singleview", "pca_multiview"]
+        project.config.losses.temporal.epsilon = [0]
+        project.config.losses.pcaSingleview.epsilon = 0
+        project.config.losses.pcaMultiview.epsilon = 0
+        project.config.callbacks.annealWeight.initVal = 1
+        var options = quietTrainOptions(dir + "/semi")
+        options.unlabeledClipLength = 8
+        let trainer = try PoseTrainer(project: project, dataset: dataset, options: options)
+        trainer.unlabeled = try UnlabeledTraining(
+            config: project.config, dataset: dataset, training: trainer.split.train, folder: nil, clipLength: 8)
+        let records = try trainer.train()
+        for kind in UnsupervisedLossKind.allCases {
+            let value = try #require(records.last?.unsupervised[kind])
+            #expect(value.isFinite && value > 0, "\(kind): \(value)")
+        }
+        #expect(records.first!.trainLoss > records.last!.trainLoss, "\(records.map(\.trainLoss))")
+    }
 }

@@ -29,7 +29,8 @@ struct PoseTrain: ParsableCommand {
             confident of its two heads. Separate cameras (data.view_names with one label CSV per view in \
             data.csv_file, videos named <session>_<view>.mp4): one network sees every view of a labelled instant, \
             unlabelled clips take the same frames of every view, pca_singleview is fitted per view and \
-            pca_multiview compares the views of each keypoint.
+            pca_multiview compares the views of each keypoint; the context model reads each view's neighbour \
+            frames and runs over each view's clip.
 
             Ensembles: `--ensemble N [--output ENSEMBLE]` trains N members that differ only in \
             training.rng_seed_data_pt (the config's seed + i: split, batch order, augmentation), one after \
