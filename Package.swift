@@ -28,13 +28,17 @@ let strictSwift: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 /// Both executables link the Swift runtime and Foundation statically: it halves process start-up (no dynamic
 /// loading and relocation of ~20 shared libraries), which is most of a typical smoothing job. Foundation's static
 /// archives depend on each other in a cycle that `-static-stdlib` alone does not list, hence the group.
+/// `--no-export-dynamic` undoes swiftc's default export of every public symbol: nothing loaded later links against
+/// the executable (the libtorch shim and FFmpeg are looked up by handle), the Swift runtime's start-up `dladdr`
+/// scanned all ~29,000 of them in `kinema` (~1 M instructions, 5 % of `kinema smooth --help`), and FFmpeg's own
+/// libraries resolved their calls to one another through `kinema`'s exported FFmpeg trampolines.
 let staticSwiftRuntime =
     ["-static-stdlib", "-Xlinker", "--start-group"]
     + [
         "FoundationInternationalization", "FoundationEssentials", "_FoundationCollections", "CoreFoundation",
         "_FoundationICU", "_FoundationCShims", "swiftSynchronization",
     ].map { "-l" + $0 }
-    + ["-Xlinker", "--end-group"]
+    + ["-Xlinker", "--end-group", "-Xlinker", "--no-export-dynamic"]
 
 let package = Package(
     name: "Kinema",
@@ -185,7 +189,7 @@ let package = Package(
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
                 "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles", "SlurmJobs",
-                "ProjectSetup", "PoseAnalysis", "Labelling", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProjectSetup", "PoseAnalysis", "Labelling", "ConfigDecoding", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),

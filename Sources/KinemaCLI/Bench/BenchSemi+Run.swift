@@ -1,6 +1,7 @@
 // `kinema bench semi`'s work: the project, one `kinema train` + `kinema predict` per configuration in child
 // processes (so every budget is the trainer's own), the scores and the report.
 import ArgumentParser
+import ConfigDecoding
 import Foundation
 import KinemaConsole
 import KinemaFiles
@@ -93,11 +94,31 @@ final class SemiBenchRun {
                 project.heldOutVideos.count, settings.heldoutFrames, 2 * settings.size, settings.size, truthScore.keypointFrames,
                 truthScore.hiddenKeypointFrames, 100 * Double(truthScore.hiddenKeypointFrames) / Double(max(1, truthScore.keypointFrames)),
                 truthScore.temporalNorm))
+        let unlabeledFrames =
+            options.trainingSessions * settings.trainingFrames
+            + (settings.unlabeled == "all" ? project.heldOutVideos.count * settings.heldoutFrames : 0)
         print(
             String(
                 format:
-                    "training: %d labelled frames from %d sessions, %d unlabelled frames; budget %.2f min per model (each ensemble member too)",
-                settings.labelled, options.trainingSessions, options.trainingSessions * settings.trainingFrames, settings.budgetMinutes))
+                    "training: %d labelled frames from %d sessions, %d unlabelled frames (%@), clips of %@ frames; budget %.2f min per model (each ensemble member too)",
+                settings.labelled, options.trainingSessions, unlabeledFrames,
+                settings.unlabeled == "all" ? "training and held-out sessions' videos" : "training sessions' videos",
+                settings.clipLength.map(String.init) ?? "LP's 32 (context 16)", settings.budgetMinutes))
+        if settings.unlabeled == "all" { try linkAllVideos(project) }
+    }
+
+    /// The folder of unlabelled videos of `--unlabeled all`: links to the training and the held-out sessions' videos.
+    var allVideosFolder: String { folder("unlabeled-all") }
+
+    private func linkAllVideos(_ project: SyntheticSessionsProject) throws {
+        let fm = FileManager.default, target = allVideosFolder
+        try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
+        for video in project.trainingVideos + project.heldOutVideos {
+            let link = target + "/" + (video as NSString).lastPathComponent
+            if (try? fm.destinationOfSymbolicLink(atPath: link)) == video { continue }
+            try? fm.removeItem(atPath: link)
+            try fm.createSymbolicLink(atPath: link, withDestinationPath: video)
+        }
     }
 
     /// The keys every configuration trains with: the budget (and epochs that never end first), a constant learning
@@ -115,6 +136,10 @@ final class SemiBenchRun {
             config.losses.temporal.logWeight = logWeight
             config.losses.pcaSingleview.logWeight = logWeight
             config.losses.pcaMultiview.logWeight = logWeight
+        }
+        if let length = settings.clipLength {
+            func leaf(_ key: String) -> ConfigValue { .map(["train"], [.map([key], [.scalar(String(length), plain: true)])]) }
+            config.dali = .map(["base", "context"], [leaf("sequence_length"), leaf("batch_size")])
         }
         config.callbacks.annealWeight.freezeUntilEpoch = 0
         config.callbacks.annealWeight.increaseFactor = 0.1
@@ -135,6 +160,7 @@ final class SemiBenchRun {
         let predictions = folder("predictions") + "/" + configuration.name
         let log = folder("logs") + "/\(configuration.name).log"
         var arguments = ["--losses", configuration.losses, "--no-videos", "--overwrite"]
+        if settings.unlabeled == "all", configuration.losses != "none" { arguments += ["--unlabeled-videos", allVideosFolder] }
         if let type = configuration.modelType { arguments += ["--model-type", type] }
         let described = "--losses \(configuration.losses)" + (configuration.modelType.map { " --model-type \($0)" } ?? "")
         var trainSeconds = 0.0, steps: [Int] = []

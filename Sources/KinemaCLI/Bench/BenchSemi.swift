@@ -14,7 +14,8 @@ struct BenchSemi: ParsableCommand {
         abstract: "Semi-supervised vs supervised pose training at equal wall-clock time, on held-out synthetic sessions.",
         discussion: """
             Generates a mirrored two-view project of the synthetic animal (WORK/project): labelled frames from the \
-            training sessions only, the training sessions' videos as unlabelled data, and held-out sessions \
+            training sessions only, the training sessions' videos as unlabelled data (with --unlabeled all, the \
+            held-out sessions' videos too), and held-out sessions \
             (WORK/project/heldout, truth in WORK/project/truth) whose background, lighting, occluders and \
             distractor texture all differ from training. Each configuration then trains through `kinema train` \
             in a child process with the same wall-clock budget (training.max_minutes), predicts the held-out \
@@ -62,7 +63,27 @@ struct BenchSemi: ParsableCommand {
         help: "λ of every unsupervised loss (weight 1/(2e^λ)); default: the config's default, Lightning Pose's 11.")
     var logWeight: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "The unlabelled videos: the training sessions' (the default), or all: the held-out sessions' videos too, as Lightning Pose is used (the videos to be predicted are unlabelled data of the run).",
+            valueName: "training|all"))
+    var unlabeled = "training"
+
+    @Option(
+        name: .customLong("clip-length"),
+        help:
+            "Frames of each unlabelled clip (dali.base.train.sequence_length and dali.context.train.batch_size); default LP's 32 (16 context)."
+    )
+    var clipLength: Int?
+
     func validate() throws {
+        guard ["training", "all"].contains(unlabeled) else {
+            throw ValidationError(
+                "--unlabeled \(unlabeled): choose training (the training sessions' videos) or all (the held-out ones too)")
+        }
+        if let clipLength, clipLength < 5 {
+            throw ValidationError("--clip-length \(clipLength): at least 5 frames (the context model's window)")
+        }
         guard budgetMinutes > 0, budgetMinutes.isFinite else {
             throw ValidationError("--budget-minutes \(budgetMinutes): must be a positive number of minutes")
         }
@@ -101,7 +122,8 @@ struct BenchSemi: ParsableCommand {
     var settings: SemiSettings {
         SemiSettings(
             budgetMinutes: budgetMinutes, labelled: labelled, size: size, members: members, trainingFrames: trainingFrames,
-            heldoutFrames: heldoutFrames, logWeight: logWeight)
+            heldoutFrames: heldoutFrames, logWeight: logWeight, unlabeled: unlabeled == "training" ? nil : unlabeled,
+            clipLength: clipLength)
     }
 
     func run() throws {
@@ -163,6 +185,10 @@ struct SemiSettings: Codable, Equatable {
     var trainingFrames: Int
     var heldoutFrames: Int
     var logWeight: Double?
+    /// nil: the training sessions' videos; "all": the held-out sessions' too. (Optional, as the clip length: runs
+    /// made before these settings existed decode as the default.)
+    var unlabeled: String?
+    var clipLength: Int?
     var version = 1
 }
 
