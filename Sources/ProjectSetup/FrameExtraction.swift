@@ -262,15 +262,16 @@ public enum FrameExtraction {
     /// the same indices are written from every view's video, each into `<labeledData>/<its stem>/` (LP's
     /// `<session>_<view>` folders), so every view has an image of each chosen instant under the same name.
     /// Frames already extracted in any view are not chosen again; a view lacking one that another view has gets it.
+    /// - Parameter frameCount: the session's `frameCount()` when already checked (it indexes every view's video).
     /// - Returns: one result per view, in view order.
     /// - Throws: `PoseDataError` when the views differ in frame count (they would not be the same instants); as
     ///   `extract` otherwise.
     public static func extract(
-        session: ViewSession, labeledData: String, options: ExtractionOptions,
+        session: ViewSession, frameCount: Int? = nil, labeledData: String, options: ExtractionOptions,
         progress: (String, Stage, Int, Int) -> Void = { _, _, _, _ in }
     ) throws -> [ExtractionResult] {
         guard options.count > 0 else { throw ProjectSetupError.badOption(option: "--count", reason: "must be at least 1") }
-        let frameCount = try session.frameCount()
+        let frameCount = try frameCount ?? session.frameCount()
         let folders = session.videos.map { (labeledData as NSString).appendingPathComponent(ProjectCreation.stem(of: $0)) }
         let existing = folders.map(existingFrames(in:))
         let anywhere = existing.reduce(Set<Int>()) { $0.union($1) }

@@ -113,10 +113,14 @@ struct ExtractFrames: AsyncParsableCommand {
     /// A multi-camera project: one choice per session (on its first view), the same frames from every view.
     func extractSessions(_ videos: [String], project: ProjectVideos, labeledData: String, options: ExtractionOptions) throws {
         let sessions = try ViewSession.group(videos, views: project.views)
+        // Every session's views must be the same instants: checked for all before any frame is written.
+        let frameCounts = try sessions.map { try $0.frameCount() }
         var instants = 0
-        for session in sessions {
+        for (session, frameCount) in zip(sessions, frameCounts) {
             var line: (video: String, stage: FrameExtraction.Stage, progress: ProgressLine)? = nil
-            let results = try FrameExtraction.extract(session: session, labeledData: labeledData, options: options) {
+            let results = try FrameExtraction.extract(
+                session: session, frameCount: frameCount, labeledData: labeledData, options: options
+            ) {
                 video, stage, done, of in
                 if line?.stage != stage || line?.video != video {
                     line?.progress.finish()
@@ -138,7 +142,10 @@ struct ExtractFrames: AsyncParsableCommand {
             let before = results[0].alreadyThere > 0 ? "; \(results[0].alreadyThere) already there, kept" : ""
             print("session \(session.name.isEmpty ? "(unnamed)" : session.name): \(chosen) new instants\(short) (\(how))\(before)")
             for (view, result) in zip(project.views, results) {
-                print("  \(view): \(result.written.count) frames → \(result.folder)")
+                let filled = result.written.count - chosen
+                print(
+                    "  \(view): \(result.written.count) frames → \(result.folder)\(filled > 0 ? " (\(filled) that only other views had)" : "")"
+                )
             }
         }
         print(
