@@ -55,8 +55,18 @@ public struct ProjectVideos: Sendable, Equatable {
     public var scorer = ""
     /// A Kinema/LP project's one label file (its `csv_file`), absolute; "" for DeepLabCut's per-video files.
     public var labelsCSV = ""
-    /// A multi-camera project's views (`data.view_names` with one CSV per view); empty for one camera.
+    /// A multi-camera project's views (`data.view_names` with one CSV per view) and their CSVs, absolute, in view
+    /// order; empty for one camera.
     public var views: [String] = []
+    public var viewLabelsCSVs: [String] = []
+
+    /// The label CSV of the frames in `labeled-data/<folder>` of a Kinema/LP project: the one `csv_file`, or in a
+    /// multi-camera project the CSV of the view the folder names (`<session>_<view>`); nil when it names no view.
+    public func labelsCSV(folder: String) -> String? {
+        guard !views.isEmpty else { return labelsCSV }
+        let matched = views.indices.filter { ViewSession.containsWord(folder, views[$0]) }
+        return matched.count == 1 ? viewLabelsCSVs[matched[0]] : nil
+    }
 
     /// `labeled-data/<stem>`, absolute.
     public func labeledFolder(stem: String) -> String {
@@ -108,6 +118,7 @@ public enum FrameExtraction {
         project.keypoints = loaded.keypointNames ?? []
         project.labelsCSV = loaded.csvPath
         project.views = loaded.cameraViews
+        project.viewLabelsCSVs = loaded.cameraViews.isEmpty ? [] : loaded.csvPaths
         return project
     }
 
