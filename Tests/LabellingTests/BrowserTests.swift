@@ -53,6 +53,9 @@ struct BrowserTests {
             try await browser.waitUntil("kinema.idle() && kinema.state.active === 1 && kinema.state.current === 2")
             try await browser.press("1")
             try await browser.waitUntil("kinema.state.active === 0")
+            if let path = ProcessInfo.processInfo.environment["KINEMA_LABEL_VIEWS_SCREENSHOT"] {
+                try await browser.screenshot().write(to: URL(fileURLWithPath: path))
+            }
 
             for (file, key, want) in [("top.csv", "labeled-data/top/img0000.png", top), ("bot.csv", "labeled-data/bot/img0000.png", bot)] {
                 let table = try PoseTable.read(from: root.appendingPathComponent(file))
