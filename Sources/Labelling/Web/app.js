@@ -110,7 +110,7 @@ async function openFrame(video, frame) {
 function arrange() {
   const sized = state.panes.filter((p) => p.image);
   const width = Math.max(1, ...sized.map((p) => p.image.width)), height = Math.max(1, ...sized.map((p) => p.image.height));
-  const columns = state.panes.length <= 3 ? state.panes.length : 2, gap = state.panes.length > 1 ? Math.round(width * 0.03) : 0;
+  const columns = state.panes.length <= 3 ? state.panes.length : 2, gap = state.panes.length > 1 ? Math.round(width * 0.08) : 0;
   state.panes.forEach((pane, i) => {
     pane.width = pane.image ? pane.image.width : width;
     pane.height = pane.image ? pane.image.height : height;
@@ -188,9 +188,10 @@ async function undo() {
 
 function fit() {
   if (!state.world) return;
-  const w = canvas.clientWidth, h = canvas.clientHeight;
+  const label = state.panes.length > 1 ? 18 : 0; // room for the views' names above them
+  const w = canvas.clientWidth, h = canvas.clientHeight - label;
   const scale = Math.min(w / state.world.width, h / state.world.height) * 0.96;
-  state.view = { scale, x: (w - state.world.width * scale) / 2, y: (h - state.world.height * scale) / 2 };
+  state.view = { scale, x: (w - state.world.width * scale) / 2, y: label + (h - state.world.height * scale) / 2 };
   draw();
 }
 
