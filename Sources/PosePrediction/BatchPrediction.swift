@@ -184,7 +184,11 @@ public enum BatchPrediction {
             } else {
                 entry.state = .done
                 entry.outputs = (message.files ?? []).compactMap(BatchManifest.FileStamp.of)
-                if let views = entry.views { entry.sources = views.compactMap(BatchManifest.FileStamp.of) } else { entry.source = .of(video) }
+                if let views = entry.views {
+                    entry.sources = views.compactMap(BatchManifest.FileStamp.of)
+                } else {
+                    entry.source = .of(video)
+                }
                 if let warnings = message.warnings, !warnings.isEmpty { entry.warnings = warnings }
                 summary.done += 1
             }

@@ -39,7 +39,9 @@ private struct ViewsFixture {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for session in sessions {
             for (view, frames) in session.frames {
-                try video(folder.appendingPathComponent("\(session.name)_\(view).mp4"), frames: frames, source: view == "top" ? "testsrc" : "testsrc2")
+                try video(
+                    folder.appendingPathComponent("\(session.name)_\(view).mp4"), frames: frames,
+                    source: view == "top" ? "testsrc" : "testsrc2")
             }
         }
         return folder
@@ -111,7 +113,7 @@ struct BatchPredictViewsTests {
         let one = try KinemaProcess.run(
             ["predict", f.model, folder.path, "--output", single.path], in: f.dir, timeout: 300, environment: ["KINEMA_THREADS": "1"])
         #expect(one.status == 0, "\(one)")
-        #expect(files(out) == ["manifest.json"] + files(single), "\(files(out)) vs \(files(single))")
+        #expect(files(out) == (["manifest.json"] + files(single)).sorted(), "\(files(out)) vs \(files(single))")
         let frames = ["a": 10, "b": 8, "c": 6]
         for name in names {
             for view in ["top", "bot"] {
@@ -144,22 +146,25 @@ struct BatchPredictViewsTests {
         #expect(try same(out.appendingPathComponent("b_bot.csv"), out.appendingPathComponent("b_top.csv")))
         #expect(try !same(out.appendingPathComponent("b_bot.csv"), single.appendingPathComponent("b_bot.csv")))
 
-        // Measured: the batch (one worker, one thread) against the command without --videos (one thread), same sessions.
+        // Measured: the batch (one worker, one thread) against the command without --videos (one thread), on the
+        // same 3 sessions of 2 × 150 frames.
+        let long = try f.sessions("long", ["p", "q", "r"].map { ($0, ["top": 150, "bot": 150]) })
         let timedBatch = f.dir.appendingPathComponent("views-timed-\(UInt32.random(in: 0...UInt32.max))")
         let timedSingle = f.dir.appendingPathComponent("views-timed-single-\(UInt32.random(in: 0...UInt32.max))")
         var start = Date()
         let timed = try KinemaProcess.run(
-            ["predict", f.model, "--videos", folder.path, "--output", timedBatch.path], in: f.dir, timeout: 300,
+            ["predict", f.model, "--videos", long.path, "--output", timedBatch.path], in: f.dir, timeout: 300,
             environment: ["KINEMA_THREADS": "1"])
         let batchSeconds = Date().timeIntervalSince(start)
         start = Date()
         let plain = try KinemaProcess.run(
-            ["predict", f.model, folder.path, "--output", timedSingle.path], in: f.dir, timeout: 300, environment: ["KINEMA_THREADS": "1"])
+            ["predict", f.model, long.path, "--output", timedSingle.path], in: f.dir, timeout: 300, environment: ["KINEMA_THREADS": "1"])
         let plainSeconds = Date().timeIntervalSince(start)
         #expect(timed.status == 0 && plain.status == 0, "\(timed)\n\(plain)")
         print(
             String(
-                format: "measured: 3 sessions of 2 views: batch (--workers 1) %.2f s, kinema predict MODEL FOLDER %.2f s: %.2f s more per session",
+                format:
+                    "measured: 3 sessions of 2 views × 150 frames: batch (--workers 1) %.2f s, kinema predict MODEL FOLDER %.2f s: %.2f s more per session",
                 batchSeconds, plainSeconds, (batchSeconds - plainSeconds) / 3))
         print("measured: " + (timed.stderrLines.last { $0.contains("overhead per session") } ?? ""))
     }
@@ -209,6 +214,45 @@ struct BatchPredictViewsTests {
         #expect(last.videos.allSatisfy { $0.state == .done })
         #expect(last.videos.first(where: { $0.video == "a" }) == first.videos.first(where: { $0.video == "a" }))
         #expect(try table(out.appendingPathComponent("c_bot.csv")).rowCount == 8)
+    }
+
+    /// SIGTERM (Ctrl-C's path) half-way: the session in flight goes back to pending with its views, no temporary
+    /// file is left, exit status 130; a rerun predicts only the sessions not done.
+    @Test func stoppedBatchOfSessionsFinishesOnlyWhatIsMissing() throws {
+        guard let f = try fixture() else { return }
+        let names = ["p", "q", "r", "s"]
+        let folder = try f.sessions("stopped", names.map { ($0, ["top": 150, "bot": 150]) })
+        let out = f.dir.appendingPathComponent("views-stopped-\(UInt32.random(in: 0...UInt32.max))")
+        let arguments = ["predict", f.model, "--videos", folder.path, "--output", out.path]
+        let process = Process()
+        process.executableURL = try KinemaProcess.executable()
+        process.arguments = arguments
+        process.currentDirectoryURL = f.dir
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Stopped once the first session is whole: its bot view's metrics picture is its last output.
+        let deadline = Date().addingTimeInterval(240)
+        while process.isRunning, Date() < deadline, !files(out).contains("p_bot_metrics.png") { Thread.sleep(forTimeInterval: 0.01) }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let stopped = try manifest(out)
+        let done = stopped.videos.filter { $0.state == .done }
+        #expect(done.count >= 1 && done.count < names.count && !stopped.videos.contains { $0.state == .failed }, "\(stopped)")
+        #expect(stopped.videos.allSatisfy { $0.views?.count == 2 } && done.allSatisfy(BatchManifest.isCurrent), "\(stopped)")
+        #expect(!((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).contains { $0.hasSuffix(".tmp") })
+
+        let rerun = try KinemaProcess.run(arguments, in: f.dir, timeout: 300)
+        #expect(rerun.status == 0, "\(rerun)")
+        #expect(
+            rerun.stderr.contains(
+                "4 sessions (8 videos): \(names.count - done.count) predicted now, \(done.count) done earlier (skipped), 0 failed"),
+            "\(rerun)")
+        let finished = try manifest(out)
+        #expect(finished.videos.map(\.video) == names && finished.videos.allSatisfy { $0.state == .done })
+        for entry in done { #expect(finished.videos.first(where: { $0.video == entry.video }) == entry) }
     }
 
     /// `--slurm` on a stand-in Slurm: 3 sessions, 2 a task, make 2 tasks of whole sessions (task 0 holds a and b,

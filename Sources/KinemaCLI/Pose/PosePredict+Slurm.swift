@@ -8,7 +8,7 @@ import SlurmJobs
 
 /// The options of a batch submitted to Slurm.
 struct SlurmOptions: ParsableArguments {
-    @Flag(help: "With --videos: submit the batch to Slurm as a job array (one task per --videos-per-task videos).")
+    @Flag(help: "With --videos: submit the batch to Slurm as a job array (one task per --videos-per-task videos or sessions).")
     var slurm = false
 
     @Option(help: "Slurm partition of the tasks.")
