@@ -228,7 +228,7 @@ public struct LabelProject: Sendable {
             guard let match = viewOf(folder: video.name) else {
                 let folder = video.name.isEmpty ? "labeled-data/" : "labeled-data/\(video.name)/"
                 unmatched.append(
-                    "\(folder): its \(video.frames.count) frame(s) are left out: the folder name names none of the views (or several) \(cameraViews.joined(separator: ", ")); name it <session>_<view>"
+                    "\(folder): \(video.frames.count) frame(s) left out: the folder's name holds none of the views \(cameraViews.joined(separator: ", ")) (or several); name it <session>_<view>"
                 )
                 continue
             }

@@ -8,6 +8,8 @@ public enum LabellingError: Error, CustomStringConvertible, Equatable, Sendable 
     case notAProject(path: String, reason: String)
     /// The project has no extracted frames yet.
     case noFrames(project: String)
+    /// A multi-camera project whose frames match no view (folders not named `<session>_<view>`): the first reason.
+    case noViewFrames(project: String, reason: String)
     /// A label file whose keypoints are not the project's (labels would land in the wrong columns).
     case keypointsDiffer(file: String, missing: [String], extra: [String])
     /// A multi-camera project's label files do not hold the same instants row by row (training would refuse them).
@@ -39,6 +41,8 @@ public enum LabellingError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .noFrames(project):
             return
                 "\(project): no frames to label in labeled-data/ (extract some first: kinema extract-frames \(project) --method kmeans --count 20)"
+        case let .noViewFrames(project, reason):
+            return "\(project): no frames to label in any camera view: \(reason)"
         case let .keypointsDiffer(file, missing, extra):
             var parts: [String] = []
             if !missing.isEmpty { parts.append("it lacks \(missing.joined(separator: ", "))") }

@@ -115,6 +115,26 @@ struct LabelViewsTests {
         #expect(dataset.frames.allSatisfy { $0.views?.count == 2 })
     }
 
+    @Test("Folders that name no view are said, not silently dropped")
+    func foldersNamingNoView() throws {
+        let root = try Fixture.twoViewProject("views-unnamed")
+        defer { Fixture.remove(root) }
+        for (from, to) in [("top", "cam1"), ("bot", "cam2")] {
+            try FileManager.default.moveItem(
+                at: root.appendingPathComponent("labeled-data/\(from)"), to: root.appendingPathComponent("labeled-data/\(to)"))
+        }
+        let project = try LabelProject.open(root.path)
+        #expect(project.videos.isEmpty)
+        #expect(
+            project.unmatched == [
+                "labeled-data/cam1/: 3 frame(s) left out: the folder's name holds none of the views top, bot (or several); name it <session>_<view>",
+                "labeled-data/cam2/: 2 frame(s) left out: the folder's name holds none of the views top, bot (or several); name it <session>_<view>",
+            ])
+        #expect(
+            LabellingError.noViewFrames(project: "rig", reason: project.unmatched[0]).description
+                == "rig: no frames to label in any camera view: \(project.unmatched[0])")
+    }
+
     @Test("View CSVs that do not hold the same instants row by row are refused at start, in one line; nothing is written")
     func mismatchedViewsAreRefused() async throws {
         let root = try Fixture.twoViewProject("views-mismatch")

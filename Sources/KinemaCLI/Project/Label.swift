@@ -53,7 +53,10 @@ struct LabelFrames: AsyncParsableCommand {
     func run() async throws {
         let opened = try LabelProject.open(project)
         let frames = opened.videos.reduce(0) { $0 + $1.frames.count }
-        guard frames > 0 else { throw LabellingError.noFrames(project: project) }
+        guard frames > 0 else {
+            if let reason = opened.unmatched.first { throw LabellingError.noViewFrames(project: project, reason: reason) }
+            throw LabellingError.noFrames(project: project)
+        }
         let store = try LabelStore(project: opened)
         let server = LabelServer(store: store)
         let labelled = await store.labelledFrames().joined().filter { $0 }.count
