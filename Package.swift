@@ -238,7 +238,7 @@ let package = Package(
             name: "ProjectSetupTests",
             dependencies: ["ProjectSetup", "PoseData", "PoseFormats", "VideoIO", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(
-            name: "LabellingTests", dependencies: ["Labelling", "PoseFormats", "KinemaTestSupport"], swiftSettings: strictSwift),
+            name: "LabellingTests", dependencies: ["Labelling", "PoseData", "PoseFormats", "KinemaTestSupport"], swiftSettings: strictSwift),
         .testTarget(
             name: "KinemaCLITests",
             dependencies: [

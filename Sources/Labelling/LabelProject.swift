@@ -8,13 +8,21 @@ import PoseData
 /// Frames are the PNGs that `kinema extract-frames` (or DeepLabCut) wrote: `labeled-data/<video>/img<index>.png`,
 /// and, as in LP's mirror-mouse example, PNGs directly in `labeled-data/` (video name `""`). A frame is known by
 /// its path relative to `root`, which is also its row key in the label files.
+///
+/// A multi-camera project (`data.view_names` with one CSV per view) has a folder per view and session,
+/// `labeled-data/<session>_<view>/` or `labeled-data/<view>/`; the frames of one session with the same file name
+/// are one instant, and a `Video` is then a session whose entries are instants.
 public struct LabelProject: Sendable {
     public enum Layout: String, Sendable, Codable { case kinema, deepLabCut }
 
-    /// One video's frames (paths relative to `root`, in frame order).
+    /// One video's frames (paths relative to `root`, in frame order); in a multi-camera project, one session's
+    /// instants.
     public struct Video: Sendable, Equatable {
         public var name: String
+        /// Per frame (instant), its path: in a multi-camera project the first view's that has it.
         public var frames: [String]
+        /// Multi-camera projects: per instant, each view's frame (nil where that view has no image); else empty.
+        public var views: [[String?]] = []
     }
 
     /// The project folder's name, for the page title.
@@ -35,9 +43,17 @@ public struct LabelProject: Sendable {
     public var videos: [Video]
     /// Kinema/LP layout: the one label CSV of every video (the config's `csv_file`).
     var sharedLabelFile: String
+    /// Multi-camera projects: the view names (`data.view_names`) and each view's label CSV, absolute; else empty.
+    public var cameraViews: [String] = []
+    var viewLabelFiles: [String] = []
+    /// Multi-camera projects: what could not be matched up (a view's frame missing at an instant, a folder naming
+    /// no view), one line each, for the terminal and the page.
+    public var unmatched: [String] = []
 
     /// Every frame of the project, for the checks on requests.
-    var frameSet: Set<String> { Set(videos.flatMap(\.frames)) }
+    var frameSet: Set<String> {
+        Set(videos.flatMap { $0.views.isEmpty ? $0.frames : $0.views.flatMap { $0.compactMap { $0 } } })
+    }
 
     /// Reads PROJECT: a project folder with `config.yaml`, or a config file (Kinema/LP, or DeepLabCut's).
     /// - Throws: `LabellingError.notAProject` naming what is wrong.
@@ -62,6 +78,7 @@ public struct LabelProject: Sendable {
             project = try kinema(config: config)
         }
         project.videos = frames(in: project.root, layout: project.layout)
+        if !project.cameraViews.isEmpty { project.groupInstants() }
         return project
     }
 
@@ -111,7 +128,8 @@ public struct LabelProject: Sendable {
         return LabelProject(
             name: name, root: root, config: config, layout: .kinema, keypoints: keypoints,
             skeleton: indexEdges(loaded.skeleton, keypoints), colours: colours, scorer: scorer, videos: [],
-            sharedLabelFile: loaded.csvPath)
+            sharedLabelFile: loaded.csvPath, cameraViews: loaded.cameraViews,
+            viewLabelFiles: loaded.cameraViews.isEmpty ? [] : loaded.csvPaths)
     }
 
     private static func indexEdges(_ edges: [[String]], _ keypoints: [String]) -> [[Int]] {
@@ -159,15 +177,81 @@ public struct LabelProject: Sendable {
 
     // MARK: - Label files
 
-    /// The CSV that holds `video`'s labels, absolute.
-    func labelFile(video: String) -> String {
-        layout == .kinema ? sharedLabelFile : "\(root)/labeled-data/\(video)/CollectedData_\(scorer).csv"
+    /// The CSV that holds `frame`'s labels, absolute: the shared one (Kinema/LP), its view's (multi-camera), its
+    /// video folder's (DeepLabCut).
+    func labelFile(frame: String) -> String {
+        let video = Self.video(of: frame)
+        if layout == .deepLabCut { return "\(root)/labeled-data/\(video)/CollectedData_\(scorer).csv" }
+        if let view = viewOf(folder: video)?.view { return viewLabelFiles[view] }
+        return sharedLabelFile
     }
 
-    /// Every label file the project's videos use (one in Kinema/LP layout; one per video in DeepLabCut's).
+    /// Every label file the project's frames use (one in Kinema/LP layout; one per view of a multi-camera project,
+    /// in view order; one per video in DeepLabCut's).
     public var labelFiles: [String] {
+        if !cameraViews.isEmpty { return viewLabelFiles }
         var seen = Set<String>()
-        return videos.map { labelFile(video: $0.name) }.filter { seen.insert($0).inserted }
+        return videos.compactMap(\.frames.first).map(labelFile(frame:)).filter { seen.insert($0).inserted }
+    }
+
+    // MARK: - Views of a multi-camera project
+
+    /// The view and session of a folder in `labeled-data/`: `<session>_<view>` (LP, as `extract-frames` names them)
+    /// or `<view>` alone (session `""`); nil when the folder names no view or several, or the project has one camera.
+    func viewOf(folder: String) -> (view: Int, session: String)? {
+        let matched = cameraViews.indices.filter { ViewSession.containsWord(folder, cameraViews[$0]) }
+        guard matched.count == 1 else { return nil }
+        let view = cameraViews[matched[0]]
+        return (matched[0], folder == view ? "" : ViewSession.sessionName(folder, view: view))
+    }
+
+    /// The instant a row key or frame path stands for, `<session>/<file name>`: the same in every view's CSV, and
+    /// what rows are sorted by.
+    func instant(of frame: String) -> String {
+        let folder = Self.video(of: frame)
+        return (viewOf(folder: folder)?.session ?? folder) + "/" + (frame as NSString).lastPathComponent
+    }
+
+    /// Each view's frame at `frame`'s instant (multi-camera projects; nil where a view lacks it), nil when the
+    /// project lists no such frame.
+    func viewFrames(of frame: String) -> [String?]? {
+        for video in videos { if let slots = video.views.first(where: { $0.contains(frame) }) { return slots } }
+        return nil
+    }
+
+    /// Regroups the per-folder frames into sessions of instants, and says what does not match up: a view's image
+    /// missing at an instant, or a folder naming no view (its frames are left out).
+    private mutating func groupInstants() {
+        var sessions: [String: [String: [String?]]] = [:]
+        var unmatched: [String] = []
+        for video in videos {
+            guard let match = viewOf(folder: video.name) else {
+                let folder = video.name.isEmpty ? "labeled-data/" : "labeled-data/\(video.name)/"
+                unmatched.append(
+                    "\(folder): \(video.frames.count) frame(s) left out: the folder's name holds none of the views \(cameraViews.joined(separator: ", ")) (or several); name it <session>_<view>"
+                )
+                continue
+            }
+            for frame in video.frames {
+                let name = (frame as NSString).lastPathComponent
+                var slots = sessions[match.session, default: [:]][name] ?? Array(repeating: nil, count: cameraViews.count)
+                slots[match.view] = frame
+                sessions[match.session, default: [:]][name] = slots
+            }
+        }
+        videos = sessions.keys.sorted().map { session in
+            let names = sessions[session]!.keys.sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+            let views = names.map { sessions[session]![$0]! }
+            for (name, slots) in zip(names, views) where slots.contains(nil) {
+                let has = cameraViews.indices.filter { slots[$0] != nil }.map { cameraViews[$0] }
+                let lacks = cameraViews.indices.filter { slots[$0] == nil }.map { cameraViews[$0] }
+                unmatched.append(
+                    "\(session.isEmpty ? "" : session + " ")\(name): only in view \(has.joined(separator: ", ")), missing in \(lacks.joined(separator: ", ")) (extract it from that camera's video before labelling it)"
+                )
+            }
+            return Video(name: session, frames: views.map { $0.compactMap { $0 }[0] }, views: views)
+        }
+        self.unmatched = unmatched
     }
 
     // MARK: - Paths from requests

@@ -6,7 +6,8 @@ import NIOCore
 
 /// Serves one project to the browser. The API is four calls, each needing the session's token (as `token=` in
 /// the query or the `X-Kinema-Token` header; anything else gets 403):
-/// `GET /api/project` (keypoints, skeleton, colours, videos, their frames and which are labelled), `GET /api/image?frame=F`
+/// `GET /api/project` (keypoints, skeleton, colours, videos, their frames and which are labelled; in a multi-camera
+/// project also the views, each instant's frame per view, and what did not match up), `GET /api/image?frame=F`
 /// (the PNG), `GET /api/labels?frame=F` (saved and machine labels) and `PUT /api/labels?frame=F` (`{"points":
 /// [[x, y] or null, ...]}`, saved at once). `GET /?token=` is the page; its script and style sheet hold no data and
 /// are served to anyone. A frame `F` must be one of the project's frames and stay inside it once links are followed.
@@ -148,6 +149,8 @@ public struct LabelServer: Sendable {
             var frames: [String]
             /// Per frame: has it a row in the label file?
             var labelled: [Bool]
+            /// Multi-camera projects: per instant, each view's frame (null where that view lacks it); else empty.
+            var views: [[String?]]
         }
         var name: String
         var layout: LabelProject.Layout
@@ -156,6 +159,9 @@ public struct LabelServer: Sendable {
         var skeleton: [[Int]]
         var colours: [Int]
         var videos: [Video]
+        /// Multi-camera projects: the view names and one line per frame or folder that does not match up.
+        var views: [String]
+        var unmatched: [String]
     }
 
     struct FrameLabels: Encodable {
@@ -179,7 +185,9 @@ public struct LabelServer: Sendable {
             name: project.name, layout: project.layout,
             labelFiles: project.labelFiles.map { $0.hasPrefix(project.root + "/") ? String($0.dropFirst(project.root.count + 1)) : $0 },
             keypoints: project.keypoints, skeleton: project.skeleton, colours: project.colours,
-            videos: zip(project.videos, labelled).map { ProjectInfo.Video(name: $0.name, frames: $0.frames, labelled: $1) })
+            videos: zip(project.videos, labelled).map {
+                ProjectInfo.Video(name: $0.name, frames: $0.frames, labelled: $1, views: $0.views)
+            }, views: project.cameraViews, unmatched: project.unmatched)
     }
 
     // MARK: - The page

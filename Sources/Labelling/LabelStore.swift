@@ -45,6 +45,26 @@ public actor LabelStore {
             tables[file] = table
             rows[file] = Self.rowIndex(table)
         }
+        if !project.cameraViews.isEmpty { try Self.checkInstants(project: project, tables: tables) }
+    }
+
+    /// A multi-camera project's CSVs hold the same instants in the same rows (what training checks): the same
+    /// count and, row by row, the same image file names. A view whose file does not exist yet counts as empty.
+    private static func checkInstants(project: LabelProject, tables: [String: PoseTable]) throws(LabellingError) {
+        let files = project.labelFiles, views = project.cameraViews
+        let keys = files.map { tables[$0]?.rowKeys ?? [] }
+        for v in files.indices.dropFirst() {
+            if keys[v].count != keys[0].count {
+                throw .viewsDiffer(
+                    file: files[v],
+                    reason:
+                        "view \(views[v]) has \(keys[v].count) labelled frames but view \(views[0]) has \(keys[0].count) (\(files[0]))")
+            }
+            for (n, (a, b)) in zip(keys[0], keys[v]).enumerated()
+            where project.instant(of: Self.frameKey(a)) != project.instant(of: Self.frameKey(b)) {
+                throw .viewsDiffer(file: files[v], reason: "row \(n + 1) is \(b) but row \(n + 1) of view \(views[0]) is \(a)")
+            }
+        }
     }
 
     // MARK: - Reading
@@ -89,8 +109,8 @@ public actor LabelStore {
     /// A frame's saved labels (nil when the frame has no row yet), in the project's keypoint order.
     public func labels(frame: String) throws(LabellingError) -> FramePoints? {
         _ = try project.frameFile(frame)
-        let file = project.labelFile(video: LabelProject.video(of: frame))
-        guard let table = tables[file], let row = rows[file]?[frame] else { return nil }
+        let file = project.labelFile(frame: frame)
+        guard let table = tables[file], let row = existingRow(frame, in: file) else { return nil }
         return Self.points(table, row: row, keypoints: project.keypoints)
     }
 
@@ -102,6 +122,15 @@ public actor LabelStore {
         guard let found = machine[video] ?? nil, let row = found.rows[frame] else { return nil }
         let points = Self.points(found.table, row: row, keypoints: project.keypoints)
         return points.contains { $0 != nil } ? points : nil
+    }
+
+    /// The row of `frame` in `file`; in a multi-camera project, the row of its instant (the same file name in the
+    /// same session), whatever folder the row key names.
+    private func existingRow(_ frame: String, in file: String) -> Int? {
+        if let row = rows[file]?[frame] { return row }
+        guard !project.cameraViews.isEmpty, let table = tables[file] else { return nil }
+        let instant = project.instant(of: frame)
+        return table.rowKeys.firstIndex { project.instant(of: Self.frameKey($0)) == instant }
     }
 
     static func points(_ table: PoseTable, row: Int, keypoints: [String]) -> FramePoints {
@@ -116,8 +145,7 @@ public actor LabelStore {
     /// Which frames of each video are labelled (have a row in their label file), in the project's order.
     public func labelledFrames() -> [[Bool]] {
         project.videos.map { video in
-            let index = rows[project.labelFile(video: video.name)] ?? [:]
-            return video.frames.map { index[$0] != nil }
+            video.frames.map { existingRow($0, in: project.labelFile(frame: $0)) != nil }
         }
     }
 
@@ -136,31 +164,67 @@ public actor LabelStore {
                 throw .badRequest(reason: "a keypoint is two finite numbers (x, y) or null")
             }
         }
-        let file = project.labelFile(video: LabelProject.video(of: frame))
-        var table: PoseTable
-        if let existing = tables[file] { table = existing } else { table = try newTable() }
-        var index = rows[file] ?? [:]
+        let file = project.labelFile(frame: frame)
+        // The files this save changes, with their new tables: the frame's own; in a multi-camera project, a new
+        // instant is a new row in every view's CSV (NaN in the others), at the same place, so row n stays one instant.
+        var changed: [(file: String, table: PoseTable, rowKey: String)] = []
+        var insert = true
         let row: Int
-        if let existing = index[frame] {
+        if let existing = existingRow(frame, in: file) {
             row = existing
-        } else {
+            insert = false
+            changed = [(file, tables[file]!, frame)]
+        } else if project.cameraViews.isEmpty {
+            let table = try savedTable(file)
             // New rows go where they sort, so a sorted file (as DeepLabCut and LP write them) stays sorted.
             row = table.rowKeys.firstIndex { Self.frameKey($0).compare(frame, options: .numeric) == .orderedDescending } ?? table.rowCount
-            let width = table.columnsPerRow
-            table.rowKeys.insert(frame, at: row)
-            table.values.insert(contentsOf: [Double](repeating: .nan, count: width), at: row * width)
-            for e in table.extraColumns.indices { table.extraColumns[e].cells.insert("", at: row) }
-            index = Self.rowIndex(table)
+            changed = [(file, table, frame)]
+        } else {
+            guard let slots = project.viewFrames(of: frame), !slots.contains(nil) else {
+                let lacking =
+                    project.viewFrames(of: frame).map { slots in
+                        project.cameraViews.indices.filter { slots[$0] == nil }.map { project.cameraViews[$0] }.joined(separator: ", ")
+                    } ?? "?"
+                throw .missingView(frame: frame, views: lacking)
+            }
+            let instant = project.instant(of: frame)
+            let first = try savedTable(project.labelFiles[0])
+            row =
+                first.rowKeys.firstIndex {
+                    project.instant(of: Self.frameKey($0)).compare(instant, options: .numeric) == .orderedDescending
+                }
+                ?? first.rowCount
+            for (v, viewFile) in project.labelFiles.enumerated() {
+                let table = try savedTable(viewFile)
+                changed.append((viewFile, table, slots[v]!))
+            }
         }
+        for c in changed.indices where insert {
+            let width = changed[c].table.columnsPerRow
+            changed[c].table.rowKeys.insert(changed[c].rowKey, at: row)
+            changed[c].table.values.insert(contentsOf: [Double](repeating: .nan, count: width), at: row * width)
+            for e in changed[c].table.extraColumns.indices { changed[c].table.extraColumns[e].cells.insert("", at: row) }
+        }
+        guard let c = changed.firstIndex(where: { $0.file == file }) else { return }
+        var table = changed[c].table
         let x = table.coordIndex("x") ?? 0, y = table.coordIndex("y") ?? 1
         for (k, name) in project.keypoints.enumerated() {
             guard let column = table.keypointIndex(name) else { continue }
             table.setValue(points[k]?[0] ?? .nan, row: row, keypoint: column, coord: x)
             table.setValue(points[k]?[1] ?? .nan, row: row, keypoint: column, coord: y)
         }
-        try write(table, csv: file)
-        tables[file] = table
-        rows[file] = index
+        changed[c].table = table
+        try write(changed.map { (table: $0.table, csv: $0.file) })
+        for change in changed {
+            tables[change.file] = change.table
+            rows[change.file] = Self.rowIndex(change.table)
+        }
+    }
+
+    /// The table of `file` as saved, or a new empty one.
+    private func savedTable(_ file: String) throws(LabellingError) -> PoseTable {
+        if let existing = tables[file] { return existing }
+        return try newTable()
     }
 
     /// An empty label table in the project's layout: image-path rows (LP), DeepLabCut's 3-level rows.
@@ -172,23 +236,38 @@ public actor LabelStore {
         } catch { throw .saveFailed(file: project.config, reason: "\(error)") }
     }
 
-    /// Backs the files up (once per session), then writes the `.h5` (DeepLabCut's training copy, first, so a
-    /// failure leaves both files as they were) and the CSV, each atomically.
-    private func write(_ table: PoseTable, csv: String) throws(LabellingError) {
-        let h5 = (csv as NSString).deletingPathExtension + ".h5"
-        let files = project.layout == .deepLabCut ? [h5, csv] : [csv]
-        for file in files {
+    /// Backs the files up (once per session), then writes each table: the `.h5` (DeepLabCut's training copy, first,
+    /// so a failure leaves both files as they were) and the CSV, each atomically. When a later file fails, the ones
+    /// written before it get their bytes back (a multi-camera save changes every view's CSV or none).
+    private func write(_ changes: [(table: PoseTable, csv: String)]) throws(LabellingError) {
+        let writes = changes.flatMap { change in
+            let h5 = (change.csv as NSString).deletingPathExtension + ".h5"
+            return (project.layout == .deepLabCut ? [h5, change.csv] : [change.csv]).map { (change.table, $0) }
+        }
+        for (_, file) in writes {
             guard (seen[file] ?? nil) == FileStamp(file) else { throw .changedOnDisk(file: file) }
         }
-        for file in files { try backUp(file) }
-        for file in files {
+        for (_, file) in writes { try backUp(file) }
+        var done: [(file: String, before: FileStamp?)] = []
+        for (table, file) in writes {
             do {
                 if file.hasSuffix(".h5") {
                     try table.writeHDF5(to: URL(fileURLWithPath: file))
                 } else {
                     try AtomicFile.write(table.csvBytes(), to: file)
                 }
-            } catch { throw .saveFailed(file: file, reason: "\(error)") }
+            } catch {
+                for (earlier, before) in done.reversed() {
+                    if let before {
+                        try? AtomicFile.write(before.bytes, to: URL(fileURLWithPath: earlier))
+                    } else {
+                        try? FileManager.default.removeItem(atPath: earlier)
+                    }
+                    seen[earlier] = .some(FileStamp(earlier))
+                }
+                throw .saveFailed(file: file, reason: "\(error)")
+            }
+            done.append((file, seen[file] ?? nil))
             seen[file] = .some(FileStamp(file))
         }
     }

@@ -8,8 +8,15 @@ public enum LabellingError: Error, CustomStringConvertible, Equatable, Sendable 
     case notAProject(path: String, reason: String)
     /// The project has no extracted frames yet.
     case noFrames(project: String)
+    /// A multi-camera project whose frames match no view (folders not named `<session>_<view>`): the first reason.
+    case noViewFrames(project: String, reason: String)
     /// A label file whose keypoints are not the project's (labels would land in the wrong columns).
     case keypointsDiffer(file: String, missing: [String], extra: [String])
+    /// A multi-camera project's label files do not hold the same instants row by row (training would refuse them).
+    case viewsDiffer(file: String, reason: String)
+    /// A frame of a multi-camera project whose instant lacks another view's image: its row could not be written
+    /// into every view's CSV.
+    case missingView(frame: String, views: String)
     /// A label file that cannot be read.
     case unreadableLabels(file: String, reason: String)
     /// A label file changed on disk since the app read it: saving would overwrite someone else's work.
@@ -34,12 +41,20 @@ public enum LabellingError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .noFrames(project):
             return
                 "\(project): no frames to label in labeled-data/ (extract some first: kinema extract-frames \(project) --method kmeans --count 20)"
+        case let .noViewFrames(project, reason):
+            return "\(project): no frames to label in any camera view: \(reason)"
         case let .keypointsDiffer(file, missing, extra):
             var parts: [String] = []
             if !missing.isEmpty { parts.append("it lacks \(missing.joined(separator: ", "))") }
             if !extra.isEmpty { parts.append("it has \(extra.joined(separator: ", ")) that the config does not list") }
             return
                 "\(file): its keypoints are not the project's (\(parts.joined(separator: "; "))); fix the config or the file (nothing was changed)"
+        case let .viewsDiffer(file, reason):
+            return
+                "\(file): \(reason): row n of every view's CSV must be the same instant (same image file name); put the rows in the same order (nothing was changed)"
+        case let .missingView(frame, views):
+            return
+                "\(frame): this instant has no image in view \(views), so it cannot be labelled (every view's CSV needs its row); extract the same frame from that camera's video (kinema extract-frames) (nothing was saved)"
         case let .unreadableLabels(file, reason):
             return "\(file): cannot read the labels (\(reason)); nothing was changed"
         case let .changedOnDisk(file):
@@ -65,7 +80,7 @@ public enum LabellingError: Error, CustomStringConvertible, Equatable, Sendable 
         switch self {
         case .badToken, .refusedPath: return 403
         case .badRequest: return 400
-        case .changedOnDisk: return 409
+        case .changedOnDisk, .missingView: return 409
         default: return 500
         }
     }

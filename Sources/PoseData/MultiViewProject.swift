@@ -122,7 +122,7 @@ public struct ViewSession: Sendable, Equatable {
     }
 
     /// Whether `word` occurs in `text` set off by non-alphanumeric characters or the ends of `text`.
-    static func containsWord(_ text: String, _ word: String) -> Bool {
+    public static func containsWord(_ text: String, _ word: String) -> Bool {
         var search = text.startIndex..<text.endIndex
         while let found = text.range(of: word, range: search) {
             let before = found.lowerBound == text.startIndex ? nil : text[text.index(before: found.lowerBound)]
@@ -136,7 +136,7 @@ public struct ViewSession: Sendable, Equatable {
     }
 
     /// LP's `extract_session_name_from_video`: the name without `_<view>` (the whole name when no `_<view>` is in it).
-    static func sessionName(_ stem: String, view: String) -> String {
+    public static func sessionName(_ stem: String, view: String) -> String {
         stem.replacingOccurrences(of: "_" + view, with: "")
     }
 

@@ -1,11 +1,13 @@
 // The record of a batch prediction (`kinema predict MODEL --videos … --output DIR`): `DIR/manifest.json`, one entry
-// per video with its state, outputs and time. Rewritten atomically as videos finish, so a rerun knows what is done.
+// per video (per session of separate cameras) with its state, outputs and time. Rewritten atomically as they finish,
+// so a rerun knows what is done.
 import Foundation
 import KinemaFiles
 import PoseModels
 
-/// What a batch has done, video by video. A video is done only while its outputs are the files the batch wrote
-/// (same size and modification time) and the video is the one it read; anything else is predicted again.
+/// What a batch has done, video by video (session by session for separate cameras). An entry is done only while its
+/// outputs are the files the batch wrote (same size and modification time) and its videos are the ones it read;
+/// anything else is predicted again.
 public struct BatchManifest: Codable, Equatable, Sendable {
     /// `DIR/manifest.json`.
     public static func path(in output: String) -> String { (output as NSString).appendingPathComponent("manifest.json") }
@@ -22,11 +24,13 @@ public struct BatchManifest: Codable, Equatable, Sendable {
         self.videos = videos
     }
 
-    /// One video of the batch.
+    /// One video of the batch, or one session of a multi-camera model's.
     public struct Entry: Codable, Equatable, Sendable {
         public enum State: String, Codable, Sendable { case pending, done, failed }
-        /// The video (absolute path).
+        /// The video (absolute path), or the session's name (`mouse1` for `mouse1_top.mp4`, `mouse1_side.mp4`).
         public var video: String
+        /// A session's videos (absolute paths), one per view in `data.view_names` order; nil for one video.
+        public var views: [String]?
         public var state: State
         /// Why it failed, one line (failed only).
         public var reason: String?
@@ -36,18 +40,24 @@ public struct BatchManifest: Codable, Equatable, Sendable {
         public var outputs: [FileStamp]?
         /// The video as it was read (done only).
         public var source: FileStamp?
+        /// A session's videos as they were read, in view order (done only).
+        public var sources: [FileStamp]?
         /// Seconds its prediction took inside the worker (done or failed).
         public var seconds: Double?
         /// When it finished (done or failed).
         public var finished: Date?
 
-        public init(video: String, state: State = .pending) {
+        public init(video: String, views: [String]? = nil, state: State = .pending) {
             self.video = video
+            self.views = views
             self.state = state
         }
 
         /// Back to pending, forgetting the outcome of an earlier attempt.
-        public mutating func reset() { self = Entry(video: video) }
+        public mutating func reset() { self = Entry(video: video, views: views) }
+
+        /// The videos it reads: the video, or the session's views.
+        public var videos: [String] { views ?? [video] }
     }
 
     /// A file's path, size and modification time: what says it is still the file a batch wrote or read.
@@ -74,10 +84,14 @@ public struct BatchManifest: Codable, Equatable, Sendable {
         public var isCurrent: Bool { Self.of(path) == self }
     }
 
-    /// Whether `entry` is done and still true: the video unchanged, every output present as written.
+    /// Whether `entry` is done and still true: its video (every view's video of a session) unchanged, every output
+    /// present as written.
     public static func isCurrent(_ entry: Entry) -> Bool {
-        guard entry.state == .done, let source = entry.source, let outputs = entry.outputs, !outputs.isEmpty else { return false }
-        return source.isCurrent && outputs.allSatisfy(\.isCurrent)
+        guard entry.state == .done, let outputs = entry.outputs, !outputs.isEmpty,
+            let read = entry.views == nil ? entry.source.map({ [$0] }) : entry.sources,
+            read.map(\.path) == entry.videos
+        else { return false }
+        return read.allSatisfy(\.isCurrent) && outputs.allSatisfy(\.isCurrent)
     }
 
     /// The manifest in `output`, or nil when there is none.

@@ -1,5 +1,6 @@
-// `kinema predict MODEL --videos … --output DIR`: many videos through N local worker processes (`BatchWorker`),
-// resumable through `BatchManifest`: done videos are skipped, failures kept with their reason, Ctrl-C loses nothing.
+// `kinema predict MODEL --videos … --output DIR`: many videos (sessions of a multi-camera model) through N local
+// worker processes (`BatchWorker`), resumable through `BatchManifest`: what is done is skipped, failures are kept
+// with their reason, Ctrl-C loses nothing.
 import Foundation
 import KinemaConsole
 import KinemaFiles
@@ -14,7 +15,7 @@ public struct BatchOptions: Sendable {
     /// Worker processes, each with `threadsPerWorker` libtorch threads (so that they share the cores).
     public var workers: Int
     public var threadsPerWorker: Int
-    /// Predict again the videos an earlier run recorded as failed.
+    /// Predict again the videos (sessions) an earlier run recorded as failed.
     public var retryFailed: Bool
     /// The executable and arguments that start one worker (`kinema predict MODEL --batch-worker …`).
     public var workerCommand: [String]
@@ -41,69 +42,72 @@ public struct BatchOptions: Sendable {
 public struct BatchSummary: Sendable {
     /// Videos in the list.
     public var videos = 0
+    /// Sessions in the list (a multi-camera model; 0 otherwise): the counts below are then sessions.
+    public var sessions = 0
     /// Predicted by this run.
     public var done = 0
     /// Done by an earlier run and unchanged.
     public var skipped = 0
-    /// Failed in this run, and failures of earlier runs left alone (no --retry-failed): video and reason.
+    /// Failed in this run, and failures of earlier runs left alone (no --retry-failed): video (session) and reason.
     public var failed: [(video: String, reason: String)] = []
     /// Left pending by an interruption.
     public var pending = 0
     public var interrupted = false
     public var wallSeconds = 0.0
-    /// Seconds the workers spent predicting, over the videos this run finished.
+    /// Seconds the workers spent predicting, over the videos (sessions) this run finished.
     public var predictionSeconds = 0.0
     public var workers = 0
     /// From the start of the batch until the last worker had its model loaded.
     public var workersReadySeconds = 0.0
 
-    /// Worker time not spent predicting (start-up, model loading, hand-offs, workers idle at the end), per video run.
+    /// Worker time not spent predicting (start-up, model loading, hand-offs, workers idle at the end), per video
+    /// (session) run.
     public var overheadPerVideo: Double {
         let ran = done + failedThisRun
         return ran > 0 ? (wallSeconds * Double(workers) - predictionSeconds) / Double(ran) : 0
     }
     var failedThisRun = 0
 
+    /// What the counts count: "video", or "session" for a multi-camera model.
+    public var unit: String { sessions > 0 ? "session" : "video" }
+
     public var lines: [String] {
         var lines = [
-            "\(videos) videos: \(done) predicted now, \(skipped) done earlier (skipped), \(failed.count) failed"
+            (sessions > 0 ? "\(sessions) sessions (\(videos) videos)" : "\(videos) videos")
+                + ": \(done) predicted now, \(skipped) done earlier (skipped), \(failed.count) failed"
                 + (pending > 0 ? ", \(pending) pending" : "")
         ]
-        lines += failed.map { "failed: \($0.video): \($0.reason)" }
+        lines += failed.map { "failed: \(sessions > 0 ? "session " : "")\($0.video): \($0.reason)" }
         if failed.count > failedThisRun {
             lines.append("\(failed.count - failedThisRun) of the failures are from an earlier run; --retry-failed predicts them again")
         }
         if done + failedThisRun > 0 {
             lines.append(
                 String(
-                    format: "%.1f s wall with %d worker%@ (all ready after %.1f s): %.2f s predicting and %.2f s overhead per video",
+                    format: "%.1f s wall with %d worker%@ (all ready after %.1f s): %.2f s predicting and %.2f s overhead per %@",
                     wallSeconds, workers, workers == 1 ? "" : "s", workersReadySeconds,
-                    predictionSeconds / Double(done + failedThisRun), overheadPerVideo))
+                    predictionSeconds / Double(done + failedThisRun), overheadPerVideo, unit))
         }
         if interrupted {
-            lines.append("interrupted: \(pending) videos left pending; run the same command again to predict only those")
+            lines.append("interrupted: \(pending) \(unit)s left pending; run the same command again to predict only those")
         }
         return lines
     }
 }
 
 public enum BatchPrediction {
-    /// Predicts `videos` (absolute paths, from `BatchVideoList.resolve`) into `options.output`.
+    /// Predicts `items` (videos, or sessions of a multi-camera model, from `BatchVideoList.items`) into
+    /// `options.output`.
     ///
-    /// The manifest is read first: videos done and unchanged are skipped, earlier failures are skipped unless
-    /// `retryFailed`, every other video is predicted. It is written once the first worker is ready and again as
-    /// videos finish (at most twice a second, and at the end). On Ctrl-C or SIGTERM the workers are ended, the
-    /// videos they held go back to pending and the manifest is written: a rerun predicts only what is missing.
+    /// The manifest is read first: items done and unchanged (a session: every view's video) are skipped, earlier
+    /// failures are skipped unless `retryFailed`, every other item is predicted. It is written once the first worker
+    /// is ready and again as items finish (at most twice a second, and at the end). On Ctrl-C or SIGTERM the workers
+    /// are ended, the items they held go back to pending and the manifest is written: a rerun predicts only what is
+    /// missing.
     /// Process-wide settings are the caller's (as `kinema predict` does): route SIGINT and SIGTERM to `Interruption`,
     /// and ignore SIGPIPE, so that writing to a worker that died is an error rather than the end of the batch.
-    public static func run(videos: [String], options: BatchOptions, log: (String) -> Void = logLine) throws -> BatchSummary {
+    public static func run(_ items: [BatchItem], options: BatchOptions, log: (String) -> Void = logLine) throws -> BatchSummary {
         let start = Date()
-        // A batch's unit is one video; a multi-camera model predicts a session's views together.
-        if let config = try? PoseConfig.load(path: ModelDirectory(options.model).config), !config.cameraViews.isEmpty {
-            throw PoseModelError(
-                "\(options.model) is a multi-camera model (data.view_names: \(config.cameraViews.joined(separator: ", "))): --videos batches predict one video at a time; give the sessions' videos, or their folder, after MODEL"
-            )
-        }
         try PoseWorkflows.checkWritableFolder(options.output)
         var manifest = try BatchManifest.load(file: options.manifest) ?? BatchManifest(model: options.model)
         guard manifest.model == options.model else {
@@ -114,28 +118,32 @@ public enum BatchPrediction {
         var index: [String: Int] = [:]
         for (i, entry) in manifest.videos.enumerated() { index[entry.video] = i }
         var summary = BatchSummary()
-        summary.videos = videos.count
-        var queue: [String] = []
-        for video in videos {
-            let i = index[video] ?? manifest.videos.count
+        summary.videos = items.map(\.videos.count).reduce(0, +)
+        summary.sessions = items.filter { $0.views != nil }.count
+        var queue: [BatchItem] = []
+        for item in items {
+            let i = index[item.name] ?? manifest.videos.count
             if i == manifest.videos.count {
-                manifest.videos.append(.init(video: video))
-                index[video] = i
+                manifest.videos.append(.init(video: item.name, views: item.views))
+                index[item.name] = i
             }
             let entry = manifest.videos[i]
             switch entry.state {
-            case .done where BatchManifest.isCurrent(entry):
+            case .done where BatchManifest.isCurrent(entry) && entry.views == item.views:
                 summary.skipped += 1
                 continue
             case .done:
-                log("\(video): done earlier, but the video or its outputs changed since; predicting it again")
-            case .failed where !options.retryFailed:
-                summary.failed.append((video, entry.reason ?? "failed"))
+                log(
+                    item.views == nil
+                        ? "\(item.name): done earlier, but the video or its outputs changed since; predicting it again"
+                        : "session \(item.name): done earlier, but a view's video or an output changed since; predicting it again")
+            case .failed where !options.retryFailed && entry.views == item.views:
+                summary.failed.append((item.name, entry.reason ?? "failed"))
                 continue
             default: break
             }
-            manifest.videos[i].reset()
-            queue.append(video)
+            manifest.videos[i] = .init(video: item.name, views: item.views)
+            queue.append(item)
         }
         guard !queue.isEmpty else {
             summary.wallSeconds = Date().timeIntervalSince(start)
@@ -153,7 +161,7 @@ public enum BatchPrediction {
         summary.workers = min(options.workers, queue.count)
         for _ in 0..<summary.workers { try spawn() }
 
-        let progress = ProgressLine(label: "batch", total: queue.count, unit: "videos", enabled: options.showProgress)
+        let progress = ProgressLine(label: "batch", total: queue.count, unit: summary.unit + "s", enabled: options.showProgress)
         var next = 0, finished = 0, failedNow = 0
         var manifestWritten = false, unsaved = false, lastSave = Date.distantPast
         var fatal: String?
@@ -166,7 +174,7 @@ public enum BatchPrediction {
         }
         func record(_ message: BatchWorkerMessage, video: String) {
             guard let i = index[video] else { return }
-            var entry = BatchManifest.Entry(video: video)
+            var entry = BatchManifest.Entry(video: video, views: manifest.videos[i].views)
             entry.seconds = message.seconds
             entry.finished = Date()
             if let error = message.error {
@@ -176,7 +184,11 @@ public enum BatchPrediction {
             } else {
                 entry.state = .done
                 entry.outputs = (message.files ?? []).compactMap(BatchManifest.FileStamp.of)
-                entry.source = .of(video)
+                if let views = entry.views {
+                    entry.sources = views.compactMap(BatchManifest.FileStamp.of)
+                } else {
+                    entry.source = .of(video)
+                }
                 if let warnings = message.warnings, !warnings.isEmpty { entry.warnings = warnings }
                 summary.done += 1
             }
@@ -188,7 +200,7 @@ public enum BatchPrediction {
         }
         /// Records what a worker said, or that it ended.
         func handle(_ event: Event, stopping: Bool) throws {
-            // Ctrl-C reaches the workers too: one that dies of it is not a failure of its video.
+            // Ctrl-C reaches the workers too: one that dies of it is not a failure of its video (session).
             let stopping = stopping || Interruption.isRequested
             switch event {
             case .message(let id, let message):
@@ -228,7 +240,7 @@ public enum BatchPrediction {
             if unsaved { try save(force: false) }
             for worker in workers where worker.alive && worker.ready && worker.video == nil && !worker.inputClosed {
                 if next < queue.count {
-                    worker.video = queue[next]
+                    worker.video = queue[next].name
                     worker.send(queue[next])
                     next += 1
                 } else {
@@ -238,7 +250,7 @@ public enum BatchPrediction {
         }
         summary.interrupted = Interruption.isRequested
         if fatal != nil || summary.interrupted {
-            // Videos in flight are given up (their outputs are written by rename, so none is half there); results
+            // Items in flight are given up (their outputs are written by rename, so none is half there); results
             // that arrive while the workers end are still recorded.
             for worker in workers where worker.alive { worker.terminate() }
             while workers.contains(where: \.alive) {
@@ -253,7 +265,7 @@ public enum BatchPrediction {
         try save(force: true)
         if summary.interrupted { progress.stop("interrupted") } else { progress.finish() }
         summary.failedThisRun = failedNow
-        let queued = Set(queue)
+        let queued = Set(queue.map(\.name))
         summary.failed =
             manifest.videos.filter { $0.state == .failed && queued.contains($0.video) }
             .map { ($0.video, $0.reason ?? "failed") } + summary.failed
@@ -310,7 +322,7 @@ final class Worker: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe(), output = Pipe()
     var ready = false, alive = true, inputClosed = false
-    /// The video it is predicting.
+    /// The video (session name) it is predicting.
     var video: String?
     var pid: Int32 { process.processIdentifier }
 
@@ -348,8 +360,9 @@ final class Worker: @unchecked Sendable {
         }
     }
 
-    func send(_ video: String) {
-        try? input.fileHandleForWriting.write(contentsOf: Data((video + "\n").utf8))
+    /// Hands it `item`, as one JSON line (`BatchWorker.serve` reads it).
+    func send(_ item: BatchItem) {
+        try? input.fileHandleForWriting.write(contentsOf: Data((BatchWorker.line(item) + "\n").utf8))
     }
 
     func closeInput() {

@@ -1,5 +1,5 @@
 // The videos of a batch (`--videos LIST|GLOB…`): text files of paths, folders, glob patterns and videos, resolved
-// to one ordered list of absolute paths, checked before any work.
+// to one ordered list of absolute paths, checked before any work; for a multi-camera model, grouped into sessions.
 import Foundation
 import KinemaFiles
 import PoseData
@@ -9,7 +9,36 @@ import PoseModels
 import Glibc
 #endif
 
+/// One unit of a batch: a video, or a session of a multi-camera model (one video per view, predicted together, as
+/// the session's metrics compare its views).
+public struct BatchItem: Codable, Equatable, Sendable {
+    /// The manifest's key: the video (absolute path), or the session's name.
+    public var name: String
+    /// A session's videos, one per view in view order; nil for one video.
+    public var views: [String]?
+
+    public init(video: String) { name = video }
+    public init(session: ViewSession) { (name, views) = (session.name, session.videos) }
+
+    /// The videos it predicts.
+    public var videos: [String] { views ?? [name] }
+}
+
 public enum BatchVideoList {
+    /// The batch's units: each video, or for a multi-camera model (`views` not empty) the sessions of the videos,
+    /// sorted by name, grouped by LP's rule (`ViewSession.group`: `<session>_<view>.mp4`).
+    /// - Throws: one line for a video of no view, a session missing a view or with two videos of one.
+    public static func items(_ videos: [String], views: [String]) throws -> [BatchItem] {
+        guard !views.isEmpty else { return videos.map(BatchItem.init(video:)) }
+        return try ViewSession.group(videos, views: views).map(BatchItem.init(session:))
+    }
+
+    /// The camera views of the model in `model` (`data.view_names`): empty for one camera, or when the config
+    /// cannot be read (the workers then say why the model does not load).
+    public static func views(ofModel model: String) -> [String] {
+        (try? PoseConfig.load(path: ModelDirectory(model).config))?.cameraViews ?? []
+    }
+
     /// Resolves each item, in order, without repeats:
     /// - a video file (`.mp4 .avi .mov .mkv .m4v`): itself;
     /// - a folder: its videos, sorted by name (not its subfolders);

@@ -1,13 +1,14 @@
-// One worker process of a batch prediction: the model loaded once, then videos read from stdin one path a line,
-// each predicted through `PoseWorkflows.predict` (atomic CSVs) and answered with one JSON line on stdout.
+// One worker process of a batch prediction: the model loaded once, then videos (sessions of a multi-camera model)
+// read from stdin one JSON line each, predicted through `PoseWorkflows.predict` (atomic CSVs) and answered with one
+// JSON line on stdout.
 import Foundation
 import KinemaFiles
 import PoseData
 import PoseModels
 import Torch
 
-/// A line between a batch and its workers: `ready` once the model is loaded; then, per video, its files or the
-/// one-line reason it failed. An `error` without a `video` means the worker could not start.
+/// A line between a batch and its workers: `ready` once the model is loaded; then, per video (session: `video` is its
+/// name), its files or the one-line reason it failed. An `error` without a `video` means the worker could not start.
 public struct BatchWorkerMessage: Codable, Equatable, Sendable {
     public var ready: Bool?
     public var video: String?
@@ -62,8 +63,10 @@ public struct BatchPredictionSettings: Sendable {
 }
 
 public enum BatchWorker {
-    /// Serves videos until stdin ends. The batch, not the worker, decides what an interruption means, so
-    /// the worker ignores SIGINT (Ctrl-C reaches the whole process group) and is ended by the batch instead.
+    /// Serves batch items (`line(_:)`, one a line) until stdin ends: a video, or a session whose views are predicted
+    /// together as `kinema predict MODEL VIDEOS…` does (the views' frame counts checked, one CSV per view, then the
+    /// session's metrics). The batch, not the worker, decides what an interruption means, so the worker ignores
+    /// SIGINT (Ctrl-C reaches the whole process group) and is ended by the batch instead.
     public static func serve(model: String, output: String, settings: BatchPredictionSettings) {
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
@@ -76,12 +79,17 @@ public enum BatchWorker {
             return
         }
         send(BatchWorkerMessage(ready: true))
-        while let video = readLine(strippingNewline: true) {
-            if video.isEmpty { continue }
+        while let text = readLine(strippingNewline: true) {
+            if text.isEmpty { continue }
+            guard let item = try? JSONDecoder().decode(BatchItem.self, from: Data(text.utf8)) else {
+                send(BatchWorkerMessage(error: "the batch sent a line that is not a video or session: \(text)"))
+                return
+            }
+            let video = item.name
             let start = Date()
             do {
                 let run = try PoseWorkflows.predict(
-                    trained, inputs: [video], outputDirectory: output, labeledVideo: settings.labeledVideo,
+                    trained, inputs: item.videos, outputDirectory: output, labeledVideo: settings.labeledVideo,
                     threshold: settings.threshold, batchSize: settings.batchSize, showProgress: false, log: { _ in })
                 send(
                     BatchWorkerMessage(
@@ -91,6 +99,13 @@ public enum BatchWorker {
                 send(BatchWorkerMessage(video: video, seconds: Date().timeIntervalSince(start), error: oneLine(error)))
             }
         }
+    }
+
+    /// `item` as the one line a worker reads (JSON escapes any newline in a path).
+    static func line(_ item: BatchItem) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(item)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     private static func send(_ message: BatchWorkerMessage) {

@@ -55,6 +55,18 @@ public struct ProjectVideos: Sendable, Equatable {
     public var scorer = ""
     /// A Kinema/LP project's one label file (its `csv_file`), absolute; "" for DeepLabCut's per-video files.
     public var labelsCSV = ""
+    /// A multi-camera project's views (`data.view_names` with one CSV per view) and their CSVs, absolute, in view
+    /// order; empty for one camera.
+    public var views: [String] = []
+    public var viewLabelsCSVs: [String] = []
+
+    /// The label CSV of the frames in `labeled-data/<folder>` of a Kinema/LP project: the one `csv_file`, or in a
+    /// multi-camera project the CSV of the view the folder names (`<session>_<view>`); nil when it names no view.
+    public func labelsCSV(folder: String) -> String? {
+        guard !views.isEmpty else { return labelsCSV }
+        let matched = views.indices.filter { ViewSession.containsWord(folder, views[$0]) }
+        return matched.count == 1 ? viewLabelsCSVs[matched[0]] : nil
+    }
 
     /// `labeled-data/<stem>`, absolute.
     public func labeledFolder(stem: String) -> String {
@@ -105,6 +117,8 @@ public enum FrameExtraction {
         var project = ProjectVideos(root: loaded.dataDir, config: config, layout: .kinema, videos: loaded.findVideos().videos)
         project.keypoints = loaded.keypointNames ?? []
         project.labelsCSV = loaded.csvPath
+        project.views = loaded.cameraViews
+        project.viewLabelsCSVs = loaded.cameraViews.isEmpty ? [] : loaded.csvPaths
         return project
     }
 
@@ -253,5 +267,52 @@ public enum FrameExtraction {
         let written = try writeFrames(chosen, of: video, reader: reader, folder: folder) { progress(.writing, $0, chosen.count) }
         return ExtractionResult(
             video: video, folder: folder, written: written, alreadyThere: existing.count, sampled: sampled, frameCount: frameCount)
+    }
+
+    /// A multi-camera session: the frames are chosen on the first view's video (as `extract` chooses them), and
+    /// the same indices are written from every view's video, each into `<labeledData>/<its stem>/` (LP's
+    /// `<session>_<view>` folders), so every view has an image of each chosen instant under the same name.
+    /// Frames already extracted in any view are not chosen again; a view lacking one that another view has gets it.
+    /// - Parameter frameCount: the session's `frameCount()` when already checked (it indexes every view's video).
+    /// - Returns: one result per view, in view order.
+    /// - Throws: `PoseDataError` when the views differ in frame count (they would not be the same instants); as
+    ///   `extract` otherwise.
+    public static func extract(
+        session: ViewSession, frameCount: Int? = nil, labeledData: String, options: ExtractionOptions,
+        progress: (String, Stage, Int, Int) -> Void = { _, _, _, _ in }
+    ) throws -> [ExtractionResult] {
+        guard options.count > 0 else { throw ProjectSetupError.badOption(option: "--count", reason: "must be at least 1") }
+        let frameCount = try frameCount ?? session.frameCount()
+        let folders = session.videos.map { (labeledData as NSString).appendingPathComponent(ProjectCreation.stem(of: $0)) }
+        let existing = folders.map(existingFrames(in:))
+        let anywhere = existing.reduce(Set<Int>()) { $0.union($1) }
+        let first = try VideoReader(path: session.videos[0])
+        let chosen: [Int]
+        var sampled = 0
+        switch options.method {
+        case .uniform:
+            chosen = uniformChoice(frameCount: frameCount, count: options.count, excluding: anywhere, seed: options.seed)
+        case .kmeans:
+            let samples = sampleIndices(frameCount: frameCount, limit: max(options.sampleLimit, options.count), excluding: anywhere)
+            let grey = try thumbnails(of: samples, reader: first, width: options.thumbnailWidth) {
+                progress(session.videos[0], .sampling, $0, samples.count)
+            }
+            sampled = grey.decoded
+            chosen = kmeansChoice(thumbnails: grey.vectors, dimension: grey.dimension, count: options.count, seed: options.seed)
+                .map { samples[$0] }
+        }
+        var results: [ExtractionResult] = []
+        for (v, video) in session.videos.enumerated() {
+            let reader = try v == 0 ? first : VideoReader(path: video)
+            let wanted = Set(chosen).union(anywhere).subtracting(existing[v]).sorted()
+            let written = try writeFrames(wanted, of: video, reader: reader, folder: folders[v]) {
+                progress(video, .writing, $0, wanted.count)
+            }
+            results.append(
+                ExtractionResult(
+                    video: video, folder: folders[v], written: written, alreadyThere: existing[v].count, sampled: v == 0 ? sampled : 0,
+                    frameCount: frameCount))
+        }
+        return results
     }
 }

@@ -36,12 +36,23 @@ public enum LabelMerge {
     /// - Throws: `ProjectSetupError.unreviewedFrames` when frames were not reviewed and `options` says neither to include
     ///   nor to leave them; `.unknownKeypoints` for label files with keypoints the project lacks.
     public static func merge(project: ProjectVideos, options: MergeOptions) throws -> MergeReport {
+        if !project.views.isEmpty, options.includeUnreviewed {
+            // One view's machine rows alone would break the rule that row n of every view's CSV is one instant.
+            throw ProjectSetupError.badOption(
+                option: "--include-unreviewed",
+                reason:
+                    "not available for multi-camera projects (each view's CSV must get the same rows); review those frames in `kinema label`, or merge with --leave-unreviewed"
+            )
+        }
         let iteration = try ProjectIteration.current(config: project.config)
         let labeledData = (project.root as NSString).appendingPathComponent("labeled-data")
         let folders = ((try? FileManager.default.contentsOfDirectory(atPath: labeledData)) ?? []).sorted()
             .filter { !$0.hasSuffix("_labeled") }
 
         var kinemaLabels = try project.layout == .kinema ? readLabels(project.labelsCSV, project: project) : nil
+        // A multi-camera project: each view's CSV, read once (frames are reviewed into their own view's file).
+        var viewLabels: [String: PoseTable?] = [:]
+        for file in project.viewLabelsCSVs { viewLabels[file] = try readLabels(file, project: project) }
         var updates: [(path: String, table: PoseTable)] = []
         var report = MergeReport(
             iteration: iteration, nextIteration: iteration + 1, reviewed: [:], unreviewed: [], addedUnreviewed: false,
@@ -54,8 +65,12 @@ public enum LabelMerge {
             try checkKeypoints(machine, path: machinePath, project: project)
             let labelsPath =
                 project.layout == .kinema
-                ? project.labelsCSV : (folder as NSString).appendingPathComponent("CollectedData_\(project.scorer)")
-            let labels = try project.layout == .kinema ? kinemaLabels : readLabels(labelsPath, project: project)
+                ? project.labelsCSV(folder: name) ?? project.labelsCSV
+                : (folder as NSString).appendingPathComponent("CollectedData_\(project.scorer)")
+            let labels =
+                try !project.views.isEmpty
+                ? viewLabels[labelsPath] ?? nil
+                : project.layout == .kinema ? kinemaLabels : readLabels(labelsPath, project: project)
             let labelled = Set((labels?.rowKeys ?? []).map(normalised))
             var missing: [Int] = []
             for (row, key) in machine.rowKeys.enumerated() {

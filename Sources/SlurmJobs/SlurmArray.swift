@@ -1,4 +1,5 @@
-// A batch on a Slurm cluster: the `sbatch` job-array script (one task per chunk of videos), its submission, and
+// A batch on a Slurm cluster: the `sbatch` job-array script (one task per chunk of videos, or of whole sessions of
+// separate cameras), its submission, and
 // the record of what was submitted (`DIR/slurm/job.json`) that `kinema jobs status|wait|retry` read.
 import Foundation
 import KinemaFiles
@@ -41,7 +42,7 @@ public struct SlurmJobFolder: Sendable {
     public var script: String { path + "/predict.sbatch" }
     public var record: String { path + "/job.json" }
     public var logs: String { path + "/logs" }
-    /// The videos, one absolute path a line, in task order.
+    /// The videos, one absolute path a line, in task order (a session's views together).
     public var videoList: String { path + "/videos.txt" }
     /// Task K's manifest (each task records its own videos; `kinema jobs` reads them all).
     public func manifest(task: Int) -> String { path + "/manifests/task-\(task).json" }
@@ -50,24 +51,39 @@ public struct SlurmJobFolder: Sendable {
 
 /// What was submitted: every job (the first submission and each retry) over the same tasks.
 public struct SlurmJobRecord: Codable, Equatable, Sendable {
-    /// Videos in `DIR/slurm/videos.txt`; task K predicts videos K·videosPerTask ..< (K+1)·videosPerTask.
+    /// Videos in `DIR/slurm/videos.txt`; task K predicts units (videos, or sessions) K·videosPerTask ..<
+    /// (K+1)·videosPerTask.
     public var videos: Int
+    /// Sessions in the list, for a multi-camera model (nil for one camera): the tasks' units, never split.
+    public var sessions: Int?
+    /// Units per task: videos, or sessions.
     public var videosPerTask: Int
     public var settings: SlurmSettings
     /// Job ids, oldest first; a task's state is that of its latest job.
     public var jobs: [String]
 
-    public init(videos: Int, videosPerTask: Int, settings: SlurmSettings, jobs: [String] = []) {
+    public init(videos: Int, sessions: Int? = nil, videosPerTask: Int, settings: SlurmSettings, jobs: [String] = []) {
         self.videos = videos
+        self.sessions = sessions
         self.videosPerTask = videosPerTask
         self.settings = settings
         self.jobs = jobs
     }
 
-    public var tasks: Int { (videos + videosPerTask - 1) / videosPerTask }
+    /// What a task's share counts (and the tasks' manifests record, one entry each): videos, or sessions.
+    public var units: Int { sessions ?? videos }
+    public var unit: String { sessions == nil ? "videos" : "sessions" }
 
-    /// The indices (into the video list) of task `task`'s videos.
-    public func chunk(_ task: Int) -> Range<Int> { task * videosPerTask..<min(videos, (task + 1) * videosPerTask) }
+    public var tasks: Int { (units + videosPerTask - 1) / videosPerTask }
+
+    /// The indices (into the list of units) of task `task`'s units.
+    public func chunk(_ task: Int) -> Range<Int> { Self.chunk(task, of: units, perTask: videosPerTask) }
+
+    /// Task `task`'s share of `count` units, `perTask` a task: empty for a task past the end.
+    public static func chunk(_ task: Int, of count: Int, perTask: Int) -> Range<Int> {
+        let start = min(count, max(0, task) * perTask)
+        return start..<(task < 0 ? start : min(count, start + perTask))
+    }
 
     public static func load(_ folder: SlurmJobFolder) throws -> SlurmJobRecord {
         guard let data = FileManager.default.contents(atPath: folder.record) else {

@@ -201,21 +201,8 @@ struct BatchPredictTests {
     @Test func slurmArraySubmitsRetriesAndCompletes() throws {
         guard let f = try fixture() else { return }
         let videos = try f.videos("slurm", count: 3)
-        let fake = f.dir.appendingPathComponent("fake-slurm-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: fake, withIntermediateDirectories: true)
-        let tools = [
-            "sbatch":
-                "n=$(cat \"$FAKE_SLURM/n\" 2>/dev/null || echo 4241); n=$((n+1)); echo $n > \"$FAKE_SLURM/n\"\necho \"$@\" >> \"$FAKE_SLURM/sbatch.log\"\necho \"$n;local\"",
-            "sacct": "cat \"$FAKE_SLURM/sacct.txt\"", "squeue": "exit 0",
-        ]
-        for (name, body) in tools {
-            let path = fake.appendingPathComponent(name).path
-            try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-            chmod(path, 0o755)
-        }
-        let environment = [
-            "PATH": fake.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"), "FAKE_SLURM": fake.path,
-        ]
+        let fake = try FakeSlurm(in: f.dir)
+        let environment = fake.environment
         let out = f.dir.appendingPathComponent("slurm-out-\(UInt32.random(in: 0...UInt32.max))")
         let submit = [
             "predict", f.model, "--videos", videos.path, "--output", out.path, "--slurm", "--videos-per-task", "2", "--partition", "cpu",
@@ -225,31 +212,19 @@ struct BatchPredictTests {
         #expect(submitted.status == 0 && submitted.stdoutLines == ["4242"], "\(submitted)")
         let slurm = out.appendingPathComponent("slurm")
         let script = slurm.appendingPathComponent("predict.sbatch").path
-        let sbatchLog = { (try? String(contentsOf: fake.appendingPathComponent("sbatch.log"), encoding: .utf8)) ?? "" }
+        let sbatchLog = { fake.sbatchLog }
         #expect(sbatchLog() == "--parsable --array=0-1%2 \(script)\n")
         let text = try String(contentsOfFile: script, encoding: .utf8)
         #expect(text.contains("#SBATCH --partition=cpu\n#SBATCH --time=10\n#SBATCH --mem=1G\n"), "\(text)")
         #expect(try String(contentsOf: slurm.appendingPathComponent("videos.txt"), encoding: .utf8).split(separator: "\n").count == 3)
         try KinemaProcess.fail(submit, saying: "a Slurm batch was already submitted", in: f.dir)
 
-        /// Runs array task `task` as Slurm would: the script, with its index in the environment.
-        func runTask(_ task: Int, _ arguments: [String] = []) throws -> Int32 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script] + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(["SLURM_ARRAY_TASK_ID": "\(task)"]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        func runTask(_ task: Int, _ arguments: [String] = []) throws -> Int32 { try fake.runTask(script, task, arguments) }
         #expect(try runTask(0) == 0)  // task 1 never ran: its node failed
         // Each task keeps its own manifest (tasks run at once must not share one file).
         #expect(try BatchManifest.load(file: slurm.appendingPathComponent("manifests/task-0.json").path)?.videos.count == 2)
         #expect(!FileManager.default.fileExists(atPath: BatchManifest.path(in: out.path)))
-        let sacct = fake.appendingPathComponent("sacct.txt")
-        try "4242_0|COMPLETED|0:0\n4242_1|NODE_FAIL|0:0\n".write(to: sacct, atomically: true, encoding: .utf8)
+        try fake.setSacct("4242_0|COMPLETED|0:0\n4242_1|NODE_FAIL|0:0\n")
         let status = try KinemaProcess.run(["jobs", "status", out.path], environment: environment)
         #expect(status.status == 5, "\(status)")
         #expect(status.stdoutLines.contains("videos: 2 done, 0 failed, 1 not done, of 3"), "\(status)")
@@ -261,7 +236,7 @@ struct BatchPredictTests {
         #expect(retry.status == 0 && retry.stdoutLines == ["resubmitted tasks 1 as Slurm job 4243"], "\(retry)")
         #expect(sbatchLog().split(separator: "\n").last == "--parsable --array=1%2 \(script)")
         #expect(try runTask(1) == 0)
-        try "4242_0|COMPLETED|0:0\n4242_1|NODE_FAIL|0:0\n4243_1|COMPLETED|0:0\n".write(to: sacct, atomically: true, encoding: .utf8)
+        try fake.setSacct("4242_0|COMPLETED|0:0\n4242_1|NODE_FAIL|0:0\n4243_1|COMPLETED|0:0\n")
         let waited = try KinemaProcess.run(["jobs", "wait", out.path, "--interval", "0.1"], environment: environment)
         #expect(waited.status == 0, "\(waited)")
         #expect(

@@ -29,6 +29,46 @@ struct BrowserTests {
         }
     }
 
+    @Test(
+        "Two cameras: click 2 keypoints into each view of an instant; each view's CSV holds its own, to 0.5 px",
+        .enabled(
+            if: chromium != nil && driver != nil, "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"),
+        .timeLimit(.minutes(2)))
+    func labelsTwoViewsInBrowser() async throws {
+        let root = try Fixture.twoViewProject("browser-views")
+        defer { Fixture.remove(root) }
+        let server = try await RunningServer.start(try LabelStore(project: LabelProject.open(root.path)))
+        defer { Task { await server.stop() } }
+        try await WebDriver.session(driver: Self.driver!, chromium: Self.chromium!) { browser in
+            try await browser.open(server.url)
+            try await browser.waitUntil("kinema.idle() && kinema.state.frame === 0 && kinema.state.panes.length === 2")
+            // The instant missing in view bot is said on the page.
+            let said = try await browser.run("return document.getElementById('unmatched').textContent") as? String
+            #expect(said?.contains("img0002.png: only in view top, missing in bot") == true, "\(said ?? "")")
+            // Keypoints 0 and 1 in view top, then in view bot (a click in a view labels that view).
+            let top: [[Double]] = [[10.25, 20.5], [30, 40]], bot: [[Double]] = [[50, 12.75], [8, 55]]
+            for point in top { try await browser.click(at: try await browser.client(point, pane: 0)) }
+            try await browser.waitUntil("kinema.idle() && kinema.state.active === 0 && kinema.state.current === 2")
+            for point in bot { try await browser.click(at: try await browser.client(point, pane: 1)) }
+            try await browser.waitUntil("kinema.idle() && kinema.state.active === 1 && kinema.state.current === 2")
+            try await browser.press("1")
+            try await browser.waitUntil("kinema.state.active === 0")
+            if let path = ProcessInfo.processInfo.environment["KINEMA_LABEL_VIEWS_SCREENSHOT"] {
+                try await browser.screenshot().write(to: URL(fileURLWithPath: path))
+            }
+
+            for (file, key, want) in [("top.csv", "labeled-data/top/img0000.png", top), ("bot.csv", "labeled-data/bot/img0000.png", bot)] {
+                let table = try PoseTable.read(from: root.appendingPathComponent(file))
+                #expect(table.rowKeys == [key], "\(file)")
+                for (k, point) in want.enumerated() {
+                    let x = table.values[2 * k], y = table.values[2 * k + 1]
+                    #expect(abs(x - point[0]) <= 0.5 && abs(y - point[1]) <= 0.5, "\(file) keypoint \(k): (\(x), \(y)), wanted \(point)")
+                }
+                #expect(table.values.dropFirst(4).allSatisfy { $0.isNaN }, "\(file): the other keypoints are not labelled")
+            }
+        }
+    }
+
     static func label(_ browser: WebDriver, server: RunningServer, root: URL) async throws {
         try await browser.open(server.url)
         try await browser.waitUntil("kinema.idle() && kinema.state.frame === 0")
@@ -198,8 +238,9 @@ final class WebDriver: @unchecked Sendable {
     }
 
     /// The viewport position of an image point, rounded to whole pixels (WebDriver moves the pointer by pixels).
-    func client(_ point: [Double]) async throws -> (Int, Int) {
-        let xy = try await run("return kinema.imageToClient(arguments[0], arguments[1])", point) as? [Double] ?? []
+    /// `pane`: the camera view's pane in a multi-camera project (default: the one being labelled).
+    func client(_ point: [Double], pane: Int? = nil) async throws -> (Int, Int) {
+        let xy = try await run("return kinema.imageToClient(...arguments)", point + (pane.map { [Double($0)] } ?? [])) as? [Double] ?? []
         return (Int(xy[0].rounded()), Int(xy[1].rounded()))
     }
 

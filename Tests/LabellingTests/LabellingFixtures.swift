@@ -3,6 +3,7 @@
 import Foundation
 import KinemaTestSupport
 import Labelling
+import PoseData
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -168,4 +169,18 @@ private final class Once: @unchecked Sendable {
 struct ExchangeFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension Fixture {
+    /// A two-camera project (views top and bot, one CSV per view, 11 keypoints) from PoseData's synthetic scene:
+    /// `labeled-data/top/img000<i>.png` and `labeled-data/bot/img000<i>.png` for i = 0, 1, 2, with no labels yet and
+    /// view bot's img0002.png missing.
+    static func twoViewProject(_ name: String) throws -> URL {
+        let root = try TestFiles.temporaryDirectory(name)
+        _ = try SyntheticProject.writeTwoViews(to: root.path, labeledFrames: 3, videoFrames: 2)
+        for file in ["top.csv", "bot.csv", "labeled-data/bot/img0002.png"] {
+            try FileManager.default.removeItem(at: root.appendingPathComponent(file))
+        }
+        return root
+    }
 }

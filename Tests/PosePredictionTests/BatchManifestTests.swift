@@ -1,6 +1,7 @@
 // The batch manifest (what a batch prediction has done), the worker's message lines and the `--videos` list.
 import Foundation
 import KinemaTestSupport
+import PoseData
 import PoseModels
 import PosePrediction
 import Testing
@@ -58,6 +59,68 @@ struct BatchManifestTests {
         #expect(BatchManifest.isCurrent(entry))
         try FileManager.default.removeItem(atPath: csv)
         #expect(!BatchManifest.isCurrent(entry))
+    }
+
+    /// A session (separate cameras) is one entry with its views' videos: done only while every view's video and
+    /// every output is as the batch read and wrote it; its file is readable JSON and one camera's entries keep
+    /// their old fields only.
+    @Test func sessionEntryIsCurrentOnlyWhileEveryViewIs() throws {
+        let dir = try TestFiles.temporaryDirectory("batch-session")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let top = dir.appendingPathComponent("s1_top.mp4").path, bot = dir.appendingPathComponent("s1_bot.mp4").path
+        let csv = dir.appendingPathComponent("s1_top.csv").path
+        for path in [top, bot, csv] { try Data(path.utf8).write(to: URL(fileURLWithPath: path)) }
+        var entry = BatchManifest.Entry(video: "s1", views: [top, bot], state: .done)
+        #expect(entry.videos == [top, bot])
+        entry.outputs = [try #require(.of(csv))]
+        #expect(!BatchManifest.isCurrent(entry))  // no stamps of the videos read
+        entry.sources = [try #require(.of(top)), try #require(.of(bot))]
+        #expect(BatchManifest.isCurrent(entry))
+        // Stamps of other videos than the session's (a view moved to another folder) do not count.
+        entry.sources = [try #require(.of(top)), try #require(.of(csv))]
+        #expect(!BatchManifest.isCurrent(entry))
+        entry.sources = [try #require(.of(top)), try #require(.of(bot))]
+        try Data("another recording".utf8).write(to: URL(fileURLWithPath: bot))
+        #expect(!BatchManifest.isCurrent(entry))
+        entry.sources = [try #require(.of(top)), try #require(.of(bot))]
+        #expect(BatchManifest.isCurrent(entry))
+        // Pending again, it keeps its videos.
+        var again = entry
+        again.reset()
+        #expect(again == BatchManifest.Entry(video: "s1", views: [top, bot]))
+
+        let single = BatchManifest.Entry(video: "/data/a.mp4")
+        let manifest = BatchManifest(model: "/models/m", videos: [entry, single])
+        try manifest.save(to: dir.path)
+        #expect(try BatchManifest.load(from: dir.path) == manifest)
+        let text = try String(contentsOfFile: BatchManifest.path(in: dir.path), encoding: .utf8)
+        #expect(text.contains("\"views\" : [\n        \"\(top)\",\n        \"\(bot)\"\n      ]"), "\(text)")
+        #expect(text.components(separatedBy: "\"views\"").count == 2 && text.components(separatedBy: "\"sources\"").count == 2)
+    }
+
+    /// A multi-camera model's videos become sessions (LP's `<session>_<view>` rule), sorted by name, views in the
+    /// config's order; a session missing a view is one line naming it; one camera keeps one video an item.
+    @Test func batchItemsAreSessions() throws {
+        let videos = ["/d/b_top.mp4", "/d/a_bot.mp4", "/d/a_top.mp4", "/d/b_bot.mp4"]
+        let items = try BatchVideoList.items(videos, views: ["top", "bot"])
+        #expect(
+            items == [
+                BatchItem(session: .init(name: "a", videos: ["/d/a_top.mp4", "/d/a_bot.mp4"])),
+                BatchItem(session: .init(name: "b", videos: ["/d/b_top.mp4", "/d/b_bot.mp4"])),
+            ])
+        #expect(items.map(\.name) == ["a", "b"] && items[1].videos == ["/d/b_top.mp4", "/d/b_bot.mp4"])
+        #expect(try BatchVideoList.items(videos, views: []) == videos.map(BatchItem.init(video:)))
+        #expect(try BatchVideoList.items(videos, views: []).map(\.videos) == videos.map { [$0] })
+        func fails(_ videos: [String], saying words: String) {
+            #expect {
+                _ = try BatchVideoList.items(videos, views: ["top", "bot"])
+            } throws: { error in
+                "\(error)".contains(words) && !"\(error)".contains("\n")
+            }
+        }
+        fails(videos + ["/d/c_top.mp4"], saying: "session c has no bot video (found c_top.mp4)")
+        fails(videos + ["/e/a_top.mp4"], saying: "session a has two top videos")
+        fails(videos + ["/d/c_side.mp4"], saying: "/d/c_side.mp4: the file name names none of the views top, bot")
     }
 
     /// A worker's answer is one line, read back as sent.

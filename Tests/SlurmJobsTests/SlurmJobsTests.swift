@@ -143,4 +143,23 @@ struct SlurmJobsTests {
         #expect(try SlurmJobRecord.load(folder) == record)
         #expect(folder.manifest(task: 2) == dir.path + "/slurm/manifests/task-2.json")
     }
+
+    /// Separate cameras: the tasks share out sessions, never a session's videos, and an old record (no sessions)
+    /// still reads as one of videos.
+    @Test func sessionRecordChunksWholeSessions() throws {
+        // 7 sessions of 3 cameras (21 videos), 2 sessions a task: 4 tasks, the last with one session.
+        let record = SlurmJobRecord(videos: 21, sessions: 7, videosPerTask: 2, settings: SlurmSettings())
+        #expect(record.tasks == 4 && record.units == 7 && record.unit == "sessions")
+        #expect((0..<4).map(record.chunk) == [0..<2, 2..<4, 4..<6, 6..<7])
+        #expect(record.chunk(4).isEmpty && record.chunk(-1).isEmpty && record.chunk(99).isEmpty)
+        #expect(SlurmJobRecord.chunk(1, of: 3, perTask: 5).isEmpty && SlurmJobRecord.chunk(0, of: 3, perTask: 5) == 0..<3)
+        let old = try JSONDecoder().decode(
+            SlurmJobRecord.self,
+            from: Data(#"{"videos": 23, "videosPerTask": 10, "settings": {"extraLines": []}, "jobs": ["1"]}"#.utf8))
+        #expect(old.sessions == nil && old.units == 23 && old.unit == "videos" && old.tasks == 3)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-sessions-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try record.save(SlurmJobFolder(output: dir.path))
+        #expect(try SlurmJobRecord.load(SlurmJobFolder(output: dir.path)) == record)
+    }
 }

@@ -19,7 +19,9 @@ struct Jobs: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Tasks and videos: done, failed (with reasons), pending; exit status 5 while videos are not all done.")
+            abstract:
+                "Tasks and videos (sessions, for separate cameras): done, failed (with reasons), pending; exit status 5 while not all done."
+        )
         @OptionGroup var folder: Folder
 
         func run() throws {
@@ -51,9 +53,10 @@ struct Jobs: ParsableCommand {
 
     struct Retry: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Resubmit the tasks (neither pending nor running) whose videos are not all done.")
+            abstract: "Resubmit the tasks (neither pending nor running) whose videos (sessions) are not all done.")
         @OptionGroup var folder: Folder
-        @Flag(name: .customLong("retry-failed"), help: "Also the tasks whose only undone videos failed, predicting those again.")
+        @Flag(
+            name: .customLong("retry-failed"), help: "Also the tasks whose only undone videos (sessions) failed, predicting those again.")
         var retryFailed = false
 
         func run() throws {
@@ -64,8 +67,8 @@ struct Jobs: ParsableCommand {
                     report.activeTasks > 0
                         ? "nothing to resubmit: \(report.activeTasks) tasks are still pending or running"
                         : report.allDone
-                            ? "nothing to resubmit: every video is done"
-                            : "nothing to resubmit: only failed videos are left (--retry-failed)")
+                            ? "nothing to resubmit: every \(report.record.unit.dropLast()) is done"
+                            : "nothing to resubmit: only failed \(report.record.unit) are left (--retry-failed)")
                 return
             }
             var record = report.record
@@ -79,13 +82,13 @@ struct Jobs: ParsableCommand {
     }
 }
 
-/// What a Slurm batch has done: its tasks' states from Slurm, its videos' from the tasks' manifests.
+/// What a Slurm batch has done: its tasks' states from Slurm, its videos' (sessions') from the tasks' manifests.
 struct JobsReport {
     let folder: SlurmJobFolder
     let record: SlurmJobRecord
     let states: [Int: SlurmTaskState]
     let note: String?
-    /// Per task: videos done, failed (video, reason) and not done.
+    /// Per task: videos (sessions) done, failed (video or session, reason) and not done.
     var done: [Int] = [], pending: [Int] = []
     var failed: [[(video: String, reason: String)]] = []
 
@@ -105,7 +108,7 @@ struct JobsReport {
     }
 
     var activeTasks: Int { states.values.filter(\.isActive).count }
-    var allDone: Bool { done.reduce(0, +) == record.videos }
+    var allDone: Bool { done.reduce(0, +) == record.units }
 
     func tasksToRetry(retryFailed: Bool) -> [Int] {
         (0..<record.tasks).filter { task in
@@ -115,19 +118,21 @@ struct JobsReport {
 
     var lines: [String] {
         var lines = [
-            "Slurm job\(record.jobs.count == 1 ? "" : "s") \(record.jobs.joined(separator: ", ")): \(record.tasks) tasks of up to \(record.videosPerTask) videos"
+            "Slurm job\(record.jobs.count == 1 ? "" : "s") \(record.jobs.joined(separator: ", ")): \(record.tasks) tasks of up to \(record.videosPerTask) \(record.unit)"
         ]
         var counts: [String: Int] = [:]
         for task in 0..<record.tasks { counts[states[task]?.state ?? "NOT IN QUEUE", default: 0] += 1 }
         lines.append("tasks: " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         let failedCount = failed.map(\.count).reduce(0, +)
-        lines.append("videos: \(done.reduce(0, +)) done, \(failedCount) failed, \(pending.reduce(0, +)) not done, of \(record.videos)")
+        lines.append(
+            "\(record.unit): \(done.reduce(0, +)) done, \(failedCount) failed, \(pending.reduce(0, +)) not done, of \(record.units)"
+                + (record.sessions == nil ? "" : " (\(record.videos) videos)"))
         for task in 0..<record.tasks where pending[task] > 0 && states[task]?.isActive != true {
             let state = states[task].map { "\($0.state)" + ($0.exitCode.map { " (exit \($0))" } ?? "") } ?? "not in the queue"
             let log = states[task].map { ", log \(folder.log(job: $0.job, task: task))" } ?? ""
-            lines.append("task \(task): \(state), \(pending[task]) videos not done\(log)")
+            lines.append("task \(task): \(state), \(pending[task]) \(record.unit) not done\(log)")
         }
-        lines += failed.flatMap { $0 }.map { "failed: \($0.video): \($0.reason)" }
+        lines += failed.flatMap { $0 }.map { "failed: \(record.sessions == nil ? "" : "session ")\($0.video): \($0.reason)" }
         if let note { lines.append("note: " + note) }
         return lines
     }

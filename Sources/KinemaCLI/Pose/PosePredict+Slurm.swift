@@ -8,7 +8,7 @@ import SlurmJobs
 
 /// The options of a batch submitted to Slurm.
 struct SlurmOptions: ParsableArguments {
-    @Flag(help: "With --videos: submit the batch to Slurm as a job array (one task per --videos-per-task videos).")
+    @Flag(help: "With --videos: submit the batch to Slurm as a job array (one task per --videos-per-task videos or sessions).")
     var slurm = false
 
     @Option(help: "Slurm partition of the tasks.")
@@ -29,7 +29,7 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("sbatch-line"), help: "A further #SBATCH line (repeatable): mem=16G, account=lab, ...")
     var sbatchLines: [String] = []
 
-    @Option(name: .customLong("videos-per-task"), help: "Videos per array task.")
+    @Option(name: .customLong("videos-per-task"), help: "Videos per array task (sessions, for a multi-camera model).")
     var videosPerTask = 10
 
     @Option(name: .customLong("batch-chunk"), help: .hidden)
@@ -56,7 +56,7 @@ struct SlurmOptions: ParsableArguments {
 
 extension PosePredict {
     /// Writes `DIR/slurm` (the video list, the script) and submits the array.
-    func submitToSlurm(list: [String], model: String, output: String, workerCommand: [String]) throws {
+    func submitToSlurm(items: [BatchItem], model: String, output: String, workerCommand: [String]) throws {
         let folder = SlurmJobFolder(output: output)
         guard !FileManager.default.fileExists(atPath: folder.record) else {
             throw ValidationError(
@@ -68,8 +68,12 @@ extension PosePredict {
         } catch {
             throw ValidationError("\(folder.logs): cannot create it: \(FileProblem.describe(error))")
         }
+        // Session by session (each task groups the list again into the same sessions, sorted by name).
+        let list = items.flatMap(\.videos)
         try AtomicFile.write(list.map { $0 + "\n" }.joined(), to: folder.videoList)
-        var record = SlurmJobRecord(videos: list.count, videosPerTask: slurmOptions.videosPerTask, settings: slurmOptions.settings)
+        let sessions = items.contains { $0.views != nil } ? items.count : nil
+        var record = SlurmJobRecord(
+            videos: list.count, sessions: sessions, videosPerTask: slurmOptions.videosPerTask, settings: slurmOptions.settings)
         // The task command: this executable on the video list, one chunk per task (the index is the script's).
         var command = [workerCommand[0], "predict", model, "--videos", folder.videoList, "--output", output]
         command += ["--videos-per-task", String(record.videosPerTask), "--workers", String(workers), "--batch-size", String(batchSize)]
@@ -83,19 +87,21 @@ extension PosePredict {
         record.jobs = [job]
         try record.save(folder)
         logLine(
-            "submitted Slurm job \(job): \(record.tasks) tasks of up to \(record.videosPerTask) videos (\(list.count) in all); follow it with kinema jobs status \(output)"
+            "submitted Slurm job \(job): \(record.tasks) tasks of up to \(record.videosPerTask) \(record.unit) (\(record.units) in all); follow it with kinema jobs status \(output)"
         )
         print(job)
     }
 
-    /// Task `chunk` of a submitted array: its share of the list, and a manifest of its own.
-    func chunk(_ chunk: Int, of list: [String], options: inout BatchOptions) throws -> [String] {
-        let start = chunk * slurmOptions.videosPerTask
-        guard chunk >= 0, start < list.count else {
-            throw ValidationError("--batch-chunk \(chunk): the list has \(list.count) videos, \(slurmOptions.videosPerTask) a task")
+    /// Task `chunk` of a submitted array: its share of the list (whole sessions for separate cameras), and a
+    /// manifest of its own.
+    func chunk(_ chunk: Int, of items: [BatchItem], options: inout BatchOptions) throws -> [BatchItem] {
+        let range = SlurmJobRecord.chunk(chunk, of: items.count, perTask: slurmOptions.videosPerTask)
+        guard chunk >= 0, !range.isEmpty else {
+            let unit = items.contains { $0.views != nil } ? "sessions" : "videos"
+            throw ValidationError("--batch-chunk \(chunk): the list has \(items.count) \(unit), \(slurmOptions.videosPerTask) a task")
         }
         options.manifest = SlurmJobFolder(output: options.output).manifest(task: chunk)
         options.showProgress = false  // a log file, not a terminal
-        return Array(list[start..<min(list.count, start + slurmOptions.videosPerTask)])
+        return Array(items[range])
     }
 }

@@ -41,10 +41,18 @@ struct PosePredict: ParsableCommand {
             (relative to the list's folder; # comments). Exit status: 0 when every video is done; 5 when some \
             failed (the others' outputs are kept); 130 when interrupted.
 
+            A batch of separate cameras (data.view_names) is a batch of sessions: the videos are grouped by the \
+            rule above before any work, and a video of no view, or a session missing a view or with two videos of \
+            one, stops the command with one line naming the session (nothing is predicted). A worker predicts a \
+            whole session (the views' frame counts checked, one CSV per view, then the metrics); the manifest has \
+            one entry per session with its videos, done only while every view's video and every output is \
+            unchanged, and a session whose views differ in frame count fails alone, with its reason.
+
             On a Slurm cluster, --slurm writes DIR/slurm/predict.sbatch, a job array with one task per \
-            --videos-per-task videos (each task a batch of its own, with its manifest under DIR/slurm/manifests), \
-            and submits it with sbatch; `kinema jobs status|wait|retry DIR` follow it up and resubmit only the \
-            tasks whose videos are not all done.
+            --videos-per-task videos (sessions, for separate cameras: a session is never split between tasks; \
+            each task a batch of its own, with its manifest under DIR/slurm/manifests), and submits it with \
+            sbatch; `kinema jobs status|wait|retry DIR` follow it up and resubmit only the tasks whose videos \
+            are not all done.
 
             An ensemble folder (`kinema train --ensemble N`) as MODEL: each video is decoded once and every member \
             predicts it; OUT/members/member-<i>/<stem>.csv hold the members' predictions and OUT/<stem>.csv the \
@@ -61,7 +69,9 @@ struct PosePredict: ParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: "Predict many videos as a resumable batch: video files, folders, text files listing videos, or patterns.")
+        help:
+            "Predict many videos as a resumable batch (of sessions, for separate cameras): video files, folders, text files listing videos, or patterns."
+    )
     var videos: [String] = []
 
     @Option(help: "Worker processes for --videos.")
@@ -161,21 +171,23 @@ extension PosePredict {
         let modelPath = BatchVideoList.absolute(model, relativeTo: here)
         let outputPath = BatchVideoList.absolute(output ?? ModelDirectory(model).videoPredictions, relativeTo: here)
         let list = try BatchVideoList.resolve(videos, relativeTo: here)
+        // Separate cameras: the unit is a session, every one complete before any work (as without --videos).
+        let items = try BatchVideoList.items(list, views: BatchVideoList.views(ofModel: modelPath))
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var worker = [executable, "predict", modelPath, "--batch-worker", "--output", outputPath, "--batch-size", String(batchSize)]
         if labeledVideo { worker.append("--labeled-video") }
         if let threshold { worker += ["--threshold", String(threshold)] }
         // As the user wrote it: a Slurm node resolves `auto` itself.
         worker += ["--device", device.device, "--precision", precision.precision.rawValue]
-        if slurmOptions.slurm { return try submitToSlurm(list: list, model: modelPath, output: outputPath, workerCommand: worker) }
+        if slurmOptions.slurm { return try submitToSlurm(items: items, model: modelPath, output: outputPath, workerCommand: worker) }
         var options = BatchOptions(
             model: modelPath, output: outputPath, workers: workers, threadsPerWorker: 1, retryFailed: retryFailed,
             workerCommand: worker)
-        let selected = try slurmOptions.batchChunk.map { try chunk($0, of: list, options: &options) } ?? list
+        let selected = try slurmOptions.batchChunk.map { try chunk($0, of: items, options: &options) } ?? items
         options.threadsPerWorker = max(1, ProcessPolicy.threadCount() / min(workers, selected.count))
         Interruption.install(signals: [SIGINT, SIGTERM])  // Ctrl-C, scancel and Slurm's time limit alike
         signal(SIGPIPE, SIG_IGN)  // a worker that died must not take the batch with it
-        let summary = try BatchPrediction.run(videos: selected, options: options)
+        let summary = try BatchPrediction.run(selected, options: options)
         for line in summary.lines { logLine(line) }
         print(options.manifest)
         if summary.interrupted { throw ExitCode(Self.interrupted) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinemaConsole
+import PoseData
 import ProjectSetup
 
 /// `kinema extract-frames PROJECT --method kmeans --count 20`: frames to label, as DeepLabCut's extract_frames.
@@ -23,6 +24,13 @@ struct ExtractFrames: AsyncParsableCommand {
 
             PROJECT is a project folder (with config.yaml: Kinema/LP or DeepLabCut) or its config file; its \
             videos are DeepLabCut's video_sets, or the LP config's video_dir; --videos picks others.
+
+            Multi-camera projects (data.view_names with one csv_file per view): the videos are grouped into \
+            sessions by the view name in their file names (<session>_<view>.mp4, as LP), the frames are chosen \
+            on the first view's video, and the same frame indices are written from every view's video into \
+            labeled-data/<session>_<view>/, so each chosen instant has one image per camera (what `kinema \
+            label` and training pair up). The views of a session must have the same frame count; --count is per \
+            session.
 
             Examples:
               kinema extract-frames reach --method kmeans --count 20
@@ -71,6 +79,10 @@ struct ExtractFrames: AsyncParsableCommand {
         options.seed = seed
         options.sampleLimit = sample
         let labeledData = (opened.root as NSString).appendingPathComponent("labeled-data")
+        if !opened.views.isEmpty {
+            try extractSessions(chosenVideos, project: opened, labeledData: labeledData, options: options)
+            return
+        }
         var total = 0
         for video in chosenVideos {
             let name = (video as NSString).lastPathComponent
@@ -95,6 +107,49 @@ struct ExtractFrames: AsyncParsableCommand {
         let labels = opened.layout == .deepLabCut ? "labeled-data/<video>/CollectedData_<scorer>.csv" : "CollectedData.csv"
         print(
             "wrote \(total) frames for \(chosenVideos.count) video\(chosenVideos.count == 1 ? "" : "s"); next: label them (\(labels)), then `kinema train \(opened.config)`"
+        )
+    }
+
+    /// A multi-camera project: one choice per session (on its first view), the same frames from every view.
+    func extractSessions(_ videos: [String], project: ProjectVideos, labeledData: String, options: ExtractionOptions) throws {
+        let sessions = try ViewSession.group(videos, views: project.views)
+        // Every session's views must be the same instants: checked for all before any frame is written.
+        let frameCounts = try sessions.map { try $0.frameCount() }
+        var instants = 0
+        for (session, frameCount) in zip(sessions, frameCounts) {
+            var line: (video: String, stage: FrameExtraction.Stage, progress: ProgressLine)? = nil
+            let results = try FrameExtraction.extract(
+                session: session, frameCount: frameCount, labeledData: labeledData, options: options
+            ) {
+                video, stage, done, of in
+                if line?.stage != stage || line?.video != video {
+                    line?.progress.finish()
+                    let unit = stage == .sampling ? "thumbnails" : "frames written"
+                    line = (
+                        video, stage, ProgressLine(label: (video as NSString).lastPathComponent, total: of, unit: unit, quietSeconds: 1)
+                    )
+                }
+                line?.progress.update(done)
+            }
+            line?.progress.finish()
+            let chosen = results[0].written.count
+            instants += chosen
+            let how =
+                options.method == .kmeans
+                ? "k-means on \(project.views[0]) over \(results[0].sampled) of \(results[0].frameCount) frames"
+                : "uniform over \(results[0].frameCount) frames"
+            let short = chosen < count ? " (no more frames to choose from)" : ""
+            let before = results[0].alreadyThere > 0 ? "; \(results[0].alreadyThere) already there, kept" : ""
+            print("session \(session.name.isEmpty ? "(unnamed)" : session.name): \(chosen) new instants\(short) (\(how))\(before)")
+            for (view, result) in zip(project.views, results) {
+                let filled = result.written.count - chosen
+                print(
+                    "  \(view): \(result.written.count) frames → \(result.folder)\(filled > 0 ? " (\(filled) that only other views had)" : "")"
+                )
+            }
+        }
+        print(
+            "wrote \(instants) instants × \(project.views.count) views for \(sessions.count) session\(sessions.count == 1 ? "" : "s"); next: `kinema label \(project.config)`, then `kinema train \(project.config)`"
         )
     }
 }

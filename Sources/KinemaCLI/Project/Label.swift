@@ -15,6 +15,13 @@ struct LabelFrames: AsyncParsableCommand {
             (Kinema/LP layout) or labeled-data/<video>/CollectedData_<scorer>.csv and .h5 (DeepLabCut). Before the \
             first change of a session, each label file is copied to label-backups/<start time>/.
 
+            Multi-camera projects (data.view_names with one csv_file per view): the page shows the views of one \
+            instant side by side (labeled-data/<session>_<view>/img<index>.png of the same session and index, as \
+            `kinema extract-frames` writes them); click in a view to label it (keys 1-4 pick a view). Each view's \
+            labels go to its own CSV, and every view's CSV gets the same rows in the same order, as training \
+            needs. An instant missing in some view is listed at start and on the page, and cannot be labelled \
+            until that camera's frame is extracted.
+
             Frames with machine labels (labeled-data/<video>/machinelabels-iter<N>.csv, from `kinema outliers`) \
             and no human label yet show them as dashed points to move; Enter keeps them as they are.
 
@@ -46,18 +53,31 @@ struct LabelFrames: AsyncParsableCommand {
     func run() async throws {
         let opened = try LabelProject.open(project)
         let frames = opened.videos.reduce(0) { $0 + $1.frames.count }
-        guard frames > 0 else { throw LabellingError.noFrames(project: project) }
+        guard frames > 0 else {
+            if let reason = opened.unmatched.first { throw LabellingError.noViewFrames(project: project, reason: reason) }
+            throw LabellingError.noFrames(project: project)
+        }
         let store = try LabelStore(project: opened)
         let server = LabelServer(store: store)
         let labelled = await store.labelledFrames().joined().filter { $0 }.count
         let noBrowser = noBrowser
         let files = opened.labelFiles.map { ($0 as NSString).lastPathComponent }
         try await server.run(host: host, port: port, handleSignals: true) { url in
-            let folders = "\(opened.videos.count) video folder\(opened.videos.count == 1 ? "" : "s")"
-            let lines = [
-                "\(opened.name): \(frames) frames in \(folders), \(labelled) labelled",
-                "labels are saved to \(Set(files).sorted().joined(separator: ", ")) after every change",
-                "open \(url)", "(Ctrl-C stops the server)",
+            let count = opened.videos.count
+            let folders =
+                opened.cameraViews.isEmpty
+                ? "\(count) video folder\(count == 1 ? "" : "s")"
+                : "\(count) session\(count == 1 ? "" : "s") of \(opened.cameraViews.count) views (\(opened.cameraViews.joined(separator: ", ")))"
+            let what = opened.cameraViews.isEmpty ? "frames" : "instants"
+            let shown = opened.cameraViews.isEmpty ? Set(files).sorted() : files
+            var lines = ["\(opened.name): \(frames) \(what) in \(folders), \(labelled) labelled"]
+            if !opened.unmatched.isEmpty {
+                lines.append("\(opened.unmatched.count) not matched across views (shown on the page too):")
+                lines += opened.unmatched.prefix(10).map { "  " + $0 }
+                if opened.unmatched.count > 10 { lines.append("  … and \(opened.unmatched.count - 10) more") }
+            }
+            lines += [
+                "labels are saved to \(shown.joined(separator: ", ")) after every change", "open \(url)", "(Ctrl-C stops the server)",
             ]
             // Written at once, unbuffered: the URL must show now, also when the output goes to a pipe or a file.
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

@@ -14,7 +14,9 @@ struct Merge: AsyncParsableCommand {
             image was deleted is dropped; a frame no one reviewed stops the merge (nothing changes) unless \
             --include-unreviewed (its machine labels are added to CollectedData as they are) or \
             --leave-unreviewed (it stays unlabelled). Existing labels are never changed; CollectedData is backed \
-            up (<file>.before-merge-iter<N>) before anything is added to it.
+            up (<file>.before-merge-iter<N>) before anything is added to it. In a multi-camera project each \
+            view's frames are looked up in that view's CSV; --include-unreviewed is not available there (every \
+            view's CSV must get the same rows).
 
             Then the project's iteration goes up by one (config.yaml `iteration:`, DeepLabCut's key; Kinema \
             configs gain it), so the next `kinema train PROJECT/config.yaml` writes its model under the new \

@@ -9,16 +9,26 @@ const statusLine = document.getElementById("status");
 
 const state = {
   project: null,
-  video: 0, frame: 0,           // indices into project.videos and its frames
-  points: [],                   // per keypoint: [x, y] or null
-  kinds: [],                    // per keypoint: "unset", "placed", "hidden" or "machine"
-  current: 0,                   // the selected keypoint
-  image: null,
+  video: 0, frame: 0,           // indices into project.videos and its frames (instants in a multi-camera project)
+  // One pane per camera view shown (one in single-camera projects), side by side in one "world":
+  // {name, frame, image, points, kinds, current, x, y, width, height}; points per keypoint: [x, y] or null;
+  // kinds per keypoint: "unset", "placed", "hidden" or "machine".
+  panes: [],
+  active: 0,                    // the pane being labelled
   view: { scale: 1, x: 0, y: 0 },
-  undo: [],                     // {video, frame, points, kinds}, newest last
+  undo: [],                     // {video, frame, pane, points, kinds}, newest last
   pending: 0,                   // saves not yet answered
   loading: false,
+  opened: 0,                    // counts openFrame calls: an older one that answers late is dropped
 };
+// The active pane's frame, points, kinds, selected keypoint and image, as state.points etc.
+for (const key of ["points", "kinds", "current", "image"]) {
+  Object.defineProperty(state, key, {
+    get: () => (state.panes[state.active] || {})[key],
+    set: (value) => { state.panes[state.active][key] = value; },
+  });
+}
+const multi = () => state.project.views.length > 1;
 
 // MARK: - Server
 
@@ -28,11 +38,11 @@ async function api(path, options = {}) {
   return response.json();
 }
 
-const frameName = () => state.project.videos[state.video].frames[state.frame];
 let saving = Promise.resolve();
 
-function save() {
-  const frame = frameName(), points = state.points.map((p) => (p ? [p[0], p[1]] : null));
+function save(paneIndex = state.active) {
+  const pane = state.panes[paneIndex];
+  const frame = pane.frame, points = pane.points.map((p) => (p ? [p[0], p[1]] : null));
   const video = state.video, index = state.frame;
   state.pending += 1;
   show("saving…");
@@ -58,26 +68,56 @@ function show(text, isError = false) {
 
 // MARK: - Frames
 
-async function openFrame(video, frame) {
-  state.video = video;
-  state.frame = frame;
-  state.loading = true;
-  const name = frameName();
+async function openPane(name, viewName) {
+  const k = state.project.keypoints.length;
+  if (!name) return { name: viewName, frame: null, image: null, points: Array(k).fill(null), kinds: Array(k).fill("unset"), current: 0 };
   const [labels, image] = await Promise.all([
     api("/api/labels?frame=" + encodeURIComponent(name)),
     loadImage("/api/image?frame=" + encodeURIComponent(name) + "&token=" + encodeURIComponent(token)),
   ]);
-  if (name !== frameName()) return; // another frame was asked for meanwhile
-  const k = state.project.keypoints.length;
-  const saved = labels.points, machine = labels.machine;
-  state.points = Array.from({ length: k }, (_, i) => (saved ? saved[i] : machine ? machine[i] : null) || null);
-  state.kinds = state.points.map((p) => (p ? (saved ? "placed" : "machine") : saved ? "hidden" : "unset"));
-  state.current = Math.max(0, state.kinds.indexOf("unset"));
-  state.image = image;
+  let saved = labels.points;
+  const machine = labels.machine;
+  // A view's row that holds nothing was added when another view of the instant was saved: still to label.
+  if (saved && multi() && saved.every((p) => !p)) saved = null;
+  const points = Array.from({ length: k }, (_, i) => (saved ? saved[i] : machine ? machine[i] : null) || null);
+  const kinds = points.map((p) => (p ? (saved ? "placed" : "machine") : saved ? "hidden" : "unset"));
+  return { name: viewName, frame: name, image, points, kinds, current: Math.max(0, kinds.indexOf("unset")), machine: !!(machine && !saved) };
+}
+
+async function openFrame(video, frame) {
+  const opened = ++state.opened;
+  state.loading = true;
+  const entry = state.project.videos[video];
+  const names = multi() ? entry.views[frame] : [entry.frames[frame]];
+  const panes = await Promise.all(names.map((name, v) => openPane(name, multi() ? state.project.views[v] : "")));
+  if (opened !== state.opened) return; // another frame was asked for meanwhile
+  state.video = video;
+  state.frame = frame;
+  state.panes = panes;
+  if (!panes[state.active] || !panes[state.active].image) state.active = Math.max(0, panes.findIndex((p) => p.image));
+  arrange();
   state.loading = false;
   fit();
   renderLists();
-  document.getElementById("where").textContent = name + (machine && !saved ? " (machine labels: move them, Enter keeps them)" : "");
+  const missing = panes.filter((p) => !p.frame).map((p) => p.name);
+  const name = multi() ? (entry.name ? entry.name + " " : "") + entry.frames[frame].split("/").pop() : entry.frames[frame];
+  document.getElementById("where").textContent = name +
+    (missing.length ? " (no frame in view " + missing.join(", ") + ": extract it to label this instant)" : "") +
+    (panes.some((p) => p.machine) ? " (machine labels: move them, Enter keeps them)" : "");
+}
+
+// Panes side by side (two rows from four views on), each at its image's size, in one world of image pixels.
+function arrange() {
+  const sized = state.panes.filter((p) => p.image);
+  const width = Math.max(1, ...sized.map((p) => p.image.width)), height = Math.max(1, ...sized.map((p) => p.image.height));
+  const columns = state.panes.length <= 3 ? state.panes.length : 2, gap = state.panes.length > 1 ? Math.round(width * 0.08) : 0;
+  state.panes.forEach((pane, i) => {
+    pane.width = pane.image ? pane.image.width : width;
+    pane.height = pane.image ? pane.image.height : height;
+    pane.x = (i % columns) * (width + gap);
+    pane.y = Math.floor(i / columns) * (height + gap);
+  });
+  state.world = { width: columns * (width + gap) - gap, height: Math.ceil(state.panes.length / columns) * (height + gap) - gap };
 }
 
 function loadImage(url) {
@@ -98,17 +138,25 @@ function step(delta) {
   if (v !== state.video || f !== state.frame) openFrame(v, f).catch((e) => show(e.message, true));
 }
 
+function activate(pane) {
+  if (pane === state.active || !state.panes[pane] || !state.panes[pane].image) return;
+  state.active = pane;
+  renderLists();
+  draw();
+}
+
 // MARK: - Changes
 
-function change(keypoint, point, kind) {
-  state.undo.push({ video: state.video, frame: state.frame, points: state.points.map((p) => p && [...p]), kinds: [...state.kinds] });
+function change(keypoint, point, kind, paneIndex = state.active) {
+  const pane = state.panes[paneIndex];
+  state.undo.push({ video: state.video, frame: state.frame, pane: paneIndex, points: pane.points.map((p) => p && [...p]), kinds: [...pane.kinds] });
   if (state.undo.length > 500) state.undo.shift();
   // A frame shown with machine labels becomes a human-labelled frame: its other machine points are kept as placed.
-  state.kinds = state.kinds.map((k) => (k === "machine" ? "placed" : k));
-  state.points[keypoint] = point;
-  state.kinds[keypoint] = kind;
+  pane.kinds = pane.kinds.map((k) => (k === "machine" ? "placed" : k));
+  pane.points[keypoint] = point;
+  pane.kinds[keypoint] = kind;
   draw();
-  return save();
+  return save(paneIndex);
 }
 
 function place(point) {
@@ -127,31 +175,41 @@ async function undo() {
   const last = state.undo.pop();
   if (!last) return show("nothing to undo");
   if (last.video !== state.video || last.frame !== state.frame) await openFrame(last.video, last.frame);
-  state.points = last.points;
-  state.kinds = last.kinds;
+  const pane = state.panes[last.pane];
+  pane.points = last.points;
+  pane.kinds = last.kinds;
+  state.active = last.pane;
   draw();
   renderLists();
-  save();
+  save(last.pane);
 }
 
 // MARK: - View: image coordinates ↔ canvas pixels
 
 function fit() {
-  if (!state.image) return;
-  const w = canvas.clientWidth, h = canvas.clientHeight;
-  const scale = Math.min(w / state.image.width, h / state.image.height) * 0.96;
-  state.view = { scale, x: (w - state.image.width * scale) / 2, y: (h - state.image.height * scale) / 2 };
+  if (!state.world) return;
+  const label = state.panes.length > 1 ? 18 : 0; // room for the views' names above them
+  const w = canvas.clientWidth, h = canvas.clientHeight - label;
+  const scale = Math.min(w / state.world.width, h / state.world.height) * 0.96;
+  state.view = { scale, x: (w - state.world.width * scale) / 2, y: label + (h - state.world.height * scale) / 2 };
   draw();
 }
 
-function toScreen(x, y) {
+function toScreen(x, y, pane = state.panes[state.active]) {
   const v = state.view;
-  return [v.x + (x + 0.5) * v.scale, v.y + (y + 0.5) * v.scale];
+  return [v.x + (pane.x + x + 0.5) * v.scale, v.y + (pane.y + y + 0.5) * v.scale];
 }
 
-function toImage(sx, sy) {
+function toImage(sx, sy, pane = state.panes[state.active]) {
   const v = state.view;
-  return [(sx - v.x) / v.scale - 0.5, (sy - v.y) / v.scale - 0.5];
+  return [(sx - v.x) / v.scale - pane.x - 0.5, (sy - v.y) / v.scale - pane.y - 0.5];
+}
+
+// The pane under a canvas point (the only one in a single-camera project), -1 between panes.
+function paneAt(sx, sy) {
+  if (state.panes.length === 1) return 0;
+  const wx = (sx - state.view.x) / state.view.scale, wy = (sy - state.view.y) / state.view.scale;
+  return state.panes.findIndex((p) => wx >= p.x && wx < p.x + p.width && wy >= p.y && wy < p.y + p.height);
 }
 
 function zoom(factor, sx = canvas.clientWidth / 2, sy = canvas.clientHeight / 2) {
@@ -177,26 +235,48 @@ function draw() {
   }
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, w, h);
-  if (!state.image) return;
+  state.panes.forEach((pane, i) => drawPane(pane, i === state.active));
+}
+
+function drawPane(pane, active) {
   const v = state.view;
+  const [left, top] = [v.x + pane.x * v.scale, v.y + pane.y * v.scale];
+  if (state.panes.length > 1) {
+    ctx.fillStyle = active ? "#fff" : "#99a";
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillText(pane.name + (active ? " (labelling)" : ""), left, top - 4);
+    if (active) {
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = "#8ab4f8";
+      ctx.strokeRect(left - 2, top - 2, pane.width * v.scale + 4, pane.height * v.scale + 4);
+    }
+  }
+  if (!pane.image) {
+    ctx.fillStyle = "#2a2d33";
+    ctx.fillRect(left, top, pane.width * v.scale, pane.height * v.scale);
+    ctx.fillStyle = "#f77";
+    ctx.fillText("no frame of view " + pane.name + " at this instant", left + 8, top + 20);
+    return;
+  }
   ctx.imageSmoothingEnabled = v.scale < 3;
-  ctx.drawImage(state.image, v.x, v.y, state.image.width * v.scale, state.image.height * v.scale);
+  ctx.drawImage(pane.image, left, top, pane.image.width * v.scale, pane.image.height * v.scale);
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = "rgba(255,255,255,0.6)";
   for (const [a, b] of state.project.skeleton) {
-    const p = state.points[a], q = state.points[b];
+    const p = pane.points[a], q = pane.points[b];
     if (!p || !q) continue;
     ctx.beginPath();
-    ctx.moveTo(...toScreen(...p));
-    ctx.lineTo(...toScreen(...q));
+    ctx.moveTo(...toScreen(...p, pane));
+    ctx.lineTo(...toScreen(...q, pane));
     ctx.stroke();
   }
-  state.points.forEach((p, k) => {
+  pane.points.forEach((p, k) => {
     if (!p) return;
-    const [x, y] = toScreen(...p);
+    const [x, y] = toScreen(...p, pane);
+    const selected = active && k === pane.current;
     ctx.beginPath();
-    ctx.arc(x, y, k === state.current ? 7 : 5, 0, 2 * Math.PI);
-    if (state.kinds[k] === "machine") {
+    ctx.arc(x, y, selected ? 7 : 5, 0, 2 * Math.PI);
+    if (pane.kinds[k] === "machine") {
       ctx.setLineDash([3, 2]);
       ctx.lineWidth = 2.5;
       ctx.strokeStyle = colour(k);
@@ -205,8 +285,8 @@ function draw() {
     } else {
       ctx.fillStyle = colour(k);
       ctx.fill();
-      ctx.lineWidth = k === state.current ? 2.5 : 1;
-      ctx.strokeStyle = k === state.current ? "#fff" : "#000";
+      ctx.lineWidth = selected ? 2.5 : 1;
+      ctx.strokeStyle = selected ? "#fff" : "#000";
       ctx.stroke();
     }
   });
@@ -247,6 +327,15 @@ function renderLists() {
       p.videos[state.video].labelled[f] ? "labelled" : "");
     if (f === state.frame) li.scrollIntoView({ block: "nearest" });
   });
+  if (multi()) {
+    const views = document.getElementById("views");
+    views.replaceChildren();
+    state.panes.forEach((pane, i) => {
+      const done = pane.kinds.filter((k) => k !== "unset").length;
+      item(views, [span((i + 1) + " " + pane.name), span(pane.frame ? done + "/" + pane.kinds.length : "missing", "count")],
+        i === state.active, () => activate(i), pane.frame ? "" : "missing");
+    });
+  }
   keypoints.replaceChildren();
   const words = { unset: "", placed: "", hidden: "not visible", machine: "machine" };
   p.keypoints.forEach((name, k) => {
@@ -259,14 +348,15 @@ function renderLists() {
 
 let drag = null, spaceHeld = false;
 
+// The point nearest a canvas position, within 10 px, in any pane: {pane, keypoint}, or null.
 function nearest(sx, sy) {
-  let best = -1, bestDistance = 10;
-  state.points.forEach((p, k) => {
-    if (!p) return;
-    const [x, y] = toScreen(...p);
+  let best = null, bestDistance = 10;
+  state.panes.forEach((pane, i) => pane.points.forEach((p, k) => {
+    if (!p || !pane.image) return;
+    const [x, y] = toScreen(...p, pane);
     const d = Math.hypot(x - sx, y - sy);
-    if (d < bestDistance) { best = k; bestDistance = d; }
-  });
+    if (d < bestDistance) { best = { pane: i, keypoint: k }; bestDistance = d; }
+  }));
   return best;
 }
 
@@ -283,9 +373,17 @@ canvas.addEventListener("pointerdown", (event) => {
   if (event.button === 2 || event.button === 1 || spaceHeld) {
     drag = { pan: true, sx, sy, x: state.view.x, y: state.view.y };
   } else if (event.button === 0) {
-    const k = nearest(sx, sy);
-    drag = k >= 0 ? { keypoint: k, sx, sy, moved: false, from: state.points[k] } : { place: true, sx, sy };
-    if (k >= 0) { state.current = k; renderLists(); draw(); }
+    const hit = nearest(sx, sy);
+    if (hit) {
+      state.active = hit.pane;
+      state.current = hit.keypoint;
+      drag = { keypoint: hit.keypoint, sx, sy, moved: false, from: state.points[hit.keypoint] };
+      renderLists();
+      draw();
+    } else {
+      const pane = paneAt(sx, sy);
+      if (pane >= 0 && state.panes[pane].image) { activate(pane); drag = { place: true, sx, sy }; }
+    }
   }
 });
 canvas.addEventListener("pointermove", (event) => {
@@ -333,7 +431,16 @@ window.addEventListener("keydown", (event) => {
     ArrowUp: () => select(-1), w: () => select(-1),
     v: () => change(state.current, null, "hidden"), x: () => change(state.current, null, "hidden"),
     z: () => undo(),
-    Enter: () => { state.kinds = state.kinds.map((k) => (k === "machine" ? "placed" : k)); draw(); renderLists(); save(); },
+    Enter: () => {
+      state.panes.forEach((pane, i) => {
+        if (!pane.frame) return;
+        pane.kinds = pane.kinds.map((k) => (k === "machine" ? "placed" : k));
+        save(i);
+      });
+      draw();
+      renderLists();
+    },
+    1: () => activate(0), 2: () => activate(1), 3: () => activate(2), 4: () => activate(3),
     "+": () => zoom(1.25), "=": () => zoom(1.25), "-": () => zoom(0.8), 0: () => fit(),
   };
   function select(delta) { state.current = (state.current + delta + n) % n; renderLists(); draw(); }
@@ -347,8 +454,11 @@ window.addEventListener("resize", fit);
 
 window.kinema = {
   state,
-  imageToClient(x, y) { const r = canvas.getBoundingClientRect(); const [sx, sy] = toScreen(x, y); return [r.left + sx, r.top + sy]; },
-  idle: () => !!state.image && !state.loading && state.pending === 0,
+  imageToClient(x, y, pane = state.active) {
+    const r = canvas.getBoundingClientRect(), [sx, sy] = toScreen(x, y, state.panes[pane]);
+    return [r.left + sx, r.top + sy];
+  },
+  idle: () => state.panes.some((p) => p.image) && !state.loading && state.pending === 0,
 };
 
 (async () => {
@@ -359,6 +469,15 @@ window.kinema = {
     // One hue per colour group (matching keypoints of mirrored views share one).
     const groups = [...new Set(state.project.colours)];
     state.project.colours.forEach((g, k) => { palette[k] = `hsl(${Math.round((360 * groups.indexOf(g)) / groups.length)}, 85%, 58%)`; });
+    if (multi()) {
+      document.getElementById("views-section").hidden = false;
+      const unmatched = state.project.unmatched;
+      if (unmatched.length) {
+        const line = document.getElementById("unmatched");
+        line.textContent = unmatched.length + " not matched across views: " + unmatched.join("; ");
+        line.hidden = false;
+      }
+    }
     const first = Math.max(0, state.project.videos.findIndex((v) => v.labelled.includes(false)));
     const frame = Math.max(0, state.project.videos[first].labelled.indexOf(false));
     await openFrame(first, frame);
