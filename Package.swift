@@ -189,7 +189,8 @@ let package = Package(
             dependencies: [
                 "Torch", "TorchNN", "TorchOptim", "VideoIO", "PoseFormats", "PoseData", "PoseModels", "PosePrediction", "ProcessPolicy",
                 "Smoothing", "NeuralData", "NeuralModels", "PythonFormats", "SmoothCLI", "KinemaConsole", "KinemaFiles", "SlurmJobs",
-                "ProjectSetup", "PoseAnalysis", "Labelling", "ConfigDecoding", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ProjectSetup", "PoseAnalysis", "Labelling", "ConfigDecoding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),

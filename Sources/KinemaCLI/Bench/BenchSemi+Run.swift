@@ -128,6 +128,10 @@ final class SemiBenchRun {
     func sharedTrainingKeys(_ path: String) throws {
         var config = try PoseConfig.load(path: path)
         config.maxMinutes = settings.budgetMinutes
+        if let seed = settings.seed {
+            config.rngSeedDataPt = seed
+            config.rngSeedModelPt = seed
+        }
         config.maxEpochs = 100_000
         config.minEpochs = 100_000
         config.milestones = [100_000]
@@ -362,7 +366,8 @@ final class SemiBenchRun {
 extension SemiSettings {
     var describe: String {
         "budget \(budgetMinutes) min, \(labelled) labelled, size \(size), \(members) members, \(trainingFrames)/\(heldoutFrames) frames"
-            + (logWeight.map { ", log weight \($0)" } ?? "")
+            + (logWeight.map { ", log weight \($0)" } ?? "") + (unlabeled.map { ", unlabelled \($0)" } ?? "")
+            + (clipLength.map { ", \($0)-frame clips" } ?? "") + (seed.map { ", seed \($0)" } ?? "")
     }
 }
 

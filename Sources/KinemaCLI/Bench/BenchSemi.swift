@@ -76,6 +76,12 @@ struct BenchSemi: ParsableCommand {
     )
     var clipLength: Int?
 
+    @Option(
+        help:
+            "Seed of every model's training (training.rng_seed_data_pt and rng_seed_model_pt: split, batches, augmentation, initial weights); run several to see the spread."
+    )
+    var seed = 0
+
     func validate() throws {
         guard ["training", "all"].contains(unlabeled) else {
             throw ValidationError(
@@ -123,7 +129,7 @@ struct BenchSemi: ParsableCommand {
         SemiSettings(
             budgetMinutes: budgetMinutes, labelled: labelled, size: size, members: members, trainingFrames: trainingFrames,
             heldoutFrames: heldoutFrames, logWeight: logWeight, unlabeled: unlabeled == "training" ? nil : unlabeled,
-            clipLength: clipLength)
+            clipLength: clipLength, seed: seed == 0 ? nil : seed)
     }
 
     func run() throws {
@@ -189,6 +195,8 @@ struct SemiSettings: Codable, Equatable {
     /// made before these settings existed decode as the default.)
     var unlabeled: String?
     var clipLength: Int?
+    /// The training seed (nil: 0, the config's).
+    var seed: Int?
     var version = 1
 }
 
