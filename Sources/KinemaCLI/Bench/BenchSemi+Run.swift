@@ -237,6 +237,7 @@ final class SemiBenchRun {
     /// Runs this executable with `arguments`, its output appended to `log`; the wall-clock seconds it took. A child
     /// stopped by Ctrl-C (it received it too) ends the benchmark with what is scored so far.
     func run(_ arguments: [String], log: String, what: String) throws -> Double {
+        fflush(nil)  // the lines so far before a child that runs for minutes (into a file, stdout is block-buffered)
         let header = "\n$ kinema \(arguments.joined(separator: " "))\n"
         if let handle = FileHandle(forWritingAtPath: log)
             ?? (FileManager.default.createFile(atPath: log, contents: nil) ? FileHandle(forWritingAtPath: log) : nil)
