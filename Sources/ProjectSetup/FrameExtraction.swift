@@ -252,17 +252,8 @@ public enum FrameExtraction {
         let folder = (labeledData as NSString).appendingPathComponent(ProjectCreation.stem(of: video))
         let existing = existingFrames(in: folder)
         let frameCount = reader.frameCount
-        let chosen: [Int]
-        var sampled = 0
-        switch options.method {
-        case .uniform:
-            chosen = uniformChoice(frameCount: frameCount, count: options.count, excluding: existing, seed: options.seed)
-        case .kmeans:
-            let samples = sampleIndices(frameCount: frameCount, limit: max(options.sampleLimit, options.count), excluding: existing)
-            let grey = try thumbnails(of: samples, reader: reader, width: options.thumbnailWidth) { progress(.sampling, $0, samples.count) }
-            sampled = grey.decoded
-            chosen = kmeansChoice(thumbnails: grey.vectors, dimension: grey.dimension, count: options.count, seed: options.seed)
-                .map { samples[$0] }
+        let (chosen, sampled) = try choose(frameCount: frameCount, excluding: existing, reader: reader, options: options) {
+            progress(.sampling, $0, $1)
         }
         let written = try writeFrames(chosen, of: video, reader: reader, folder: folder) { progress(.writing, $0, chosen.count) }
         return ExtractionResult(
@@ -287,19 +278,8 @@ public enum FrameExtraction {
         let existing = folders.map(existingFrames(in:))
         let anywhere = existing.reduce(Set<Int>()) { $0.union($1) }
         let first = try VideoReader(path: session.videos[0])
-        let chosen: [Int]
-        var sampled = 0
-        switch options.method {
-        case .uniform:
-            chosen = uniformChoice(frameCount: frameCount, count: options.count, excluding: anywhere, seed: options.seed)
-        case .kmeans:
-            let samples = sampleIndices(frameCount: frameCount, limit: max(options.sampleLimit, options.count), excluding: anywhere)
-            let grey = try thumbnails(of: samples, reader: first, width: options.thumbnailWidth) {
-                progress(session.videos[0], .sampling, $0, samples.count)
-            }
-            sampled = grey.decoded
-            chosen = kmeansChoice(thumbnails: grey.vectors, dimension: grey.dimension, count: options.count, seed: options.seed)
-                .map { samples[$0] }
+        let (chosen, sampled) = try choose(frameCount: frameCount, excluding: anywhere, reader: first, options: options) {
+            progress(session.videos[0], .sampling, $0, $1)
         }
         var results: [ExtractionResult] = []
         for (v, video) in session.videos.enumerated() {
@@ -314,5 +294,21 @@ public enum FrameExtraction {
                     frameCount: frameCount))
         }
         return results
+    }
+
+    /// The frames `options` chooses from the `frameCount` frames `reader` decodes, none of `excluding` (frames
+    /// already extracted), and how many thumbnails k-means decoded (0 for uniform).
+    private static func choose(
+        frameCount: Int, excluding: Set<Int>, reader: VideoReader, options: ExtractionOptions, sampling: (Int, Int) -> Void
+    ) throws -> (chosen: [Int], sampled: Int) {
+        switch options.method {
+        case .uniform:
+            return (uniformChoice(frameCount: frameCount, count: options.count, excluding: excluding, seed: options.seed), 0)
+        case .kmeans:
+            let samples = sampleIndices(frameCount: frameCount, limit: max(options.sampleLimit, options.count), excluding: excluding)
+            let grey = try thumbnails(of: samples, reader: reader, width: options.thumbnailWidth) { sampling($0, samples.count) }
+            let chosen = kmeansChoice(thumbnails: grey.vectors, dimension: grey.dimension, count: options.count, seed: options.seed)
+            return (chosen.map { samples[$0] }, grey.decoded)
+        }
     }
 }

@@ -13,6 +13,9 @@ import math
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+from compare_to_reference import percentile  # noqa: E402  (one percentile for every script's figures)
+
 
 def rows(path):
     with open(path, newline="") as f:
@@ -44,14 +47,6 @@ def metric_values(path):
                 if math.isfinite(value):
                     values.append(value)
     return values
-
-
-def percentile(values, q):
-    values = sorted(values)
-    position = (len(values) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
 
 
 def summary(values):
