@@ -104,8 +104,9 @@ struct SlurmClusterTests {
         guard let f = try fixture() else { return }
         // Tasks take their thread count from the CPUs Slurm gives them (1), not from this process's setting.
         let slurmThreads = ["KINEMA_THREADS": ""]
-        // Task K predicts v2K and v2K+1. v3 (task 1's second video) is long enough to be cancelled mid-way.
-        let frames = [6, 7, 8, 400, 10, 11, 12, 13]
+        // Task K predicts v2K and v2K+1. v3 (task 1's second video) is long enough to be cancelled mid-way: seconds,
+        // not the 0.5 s by which a task's manifest may record v2 late (it is saved at most twice a second).
+        let frames = [6, 7, 8, 4000, 10, 11, 12, 13]
         let videos = try f.videos("array", frames: frames)
         let out = f.dir.appendingPathComponent("array-out-\(UInt32.random(in: 0...UInt32.max))")
         let slurm = out.appendingPathComponent("slurm")
